@@ -1,0 +1,173 @@
+//! Configuration: environment variables only, read once at cold start.
+
+use std::time::Duration;
+
+/// A setting that stops the cold start, naming the variable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{var} is required: {hint}")]
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
+    #[error("{var}={value:?} is invalid: {reason}")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `DEAD_LETTER_QUEUE_URL`: where permanent failures go.
+    pub dead_letter_queue_url: String,
+    /// `WORK_QUEUE_URL`: where unfinished work is handed on.
+    pub work_queue_url: Option<String>,
+    /// `MAX_ATTEMPTS`: hand-ons before unfinished work is dead-lettered with
+    /// `RETRIES_EXHAUSTED`.
+    pub max_attempts: u32,
+    /// `MAX_CONCURRENCY`: API calls in flight at once per invocation.
+    pub max_concurrency: usize,
+    /// `DEADLINE_MARGIN_MS`: time kept back before the Lambda deadline for
+    /// writing dead letters and hand-ons.
+    pub deadline_margin: Duration,
+}
+
+impl Config {
+    pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+    pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+    pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 3000;
+
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| {
+            lookup(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let dead_letter_queue_url = get("DEAD_LETTER_QUEUE_URL").ok_or(ConfigError::Missing {
+            var: "DEAD_LETTER_QUEUE_URL",
+            hint: "the URL of the SQS queue that receives permanent failures",
+        })?;
+        check_url("DEAD_LETTER_QUEUE_URL", &dead_letter_queue_url)?;
+        let work_queue_url = get("WORK_QUEUE_URL");
+        if let Some(u) = &work_queue_url {
+            check_url("WORK_QUEUE_URL", u)?;
+        }
+        Ok(Config {
+            dead_letter_queue_url,
+            work_queue_url,
+            max_attempts: number(&get, "MAX_ATTEMPTS", Self::DEFAULT_MAX_ATTEMPTS, 1, 100)?,
+            max_concurrency: number(
+                &get,
+                "MAX_CONCURRENCY",
+                Self::DEFAULT_MAX_CONCURRENCY,
+                1,
+                256,
+            )?,
+            deadline_margin: Duration::from_millis(number(
+                &get,
+                "DEADLINE_MARGIN_MS",
+                Self::DEFAULT_DEADLINE_MARGIN_MS,
+                0,
+                600_000,
+            )?),
+        })
+    }
+}
+
+fn check_url(var: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.starts_with("https://") || value.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid {
+            var,
+            value: value.to_owned(),
+            reason:
+                "expected a queue URL such as https://sqs.us-east-1.amazonaws.com/111122223333/name"
+                    .into(),
+        })
+    }
+}
+
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(ConfigError::Invalid {
+            var,
+            value: raw,
+            reason: format!("expected a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_and_the_dead_letter_queue_is_required() {
+        let c = cfg(&[(
+            "DEAD_LETTER_QUEUE_URL",
+            "http://localhost:5000/123456789012/dlq",
+        )])
+        .unwrap();
+        assert_eq!(c.max_attempts, 8);
+        assert_eq!(c.max_concurrency, 8);
+        assert_eq!(c.work_queue_url, None);
+        assert_eq!(c.deadline_margin, Duration::from_secs(3));
+        let err = cfg(&[]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("DEAD_LETTER_QUEUE_URL is required"));
+    }
+
+    #[test]
+    fn invalid_settings_name_their_variable() {
+        let dlq = (
+            "DEAD_LETTER_QUEUE_URL",
+            "https://sqs.eu-west-1.amazonaws.com/1/dlq",
+        );
+        for (var, value) in [
+            ("MAX_ATTEMPTS", "0"),
+            ("MAX_ATTEMPTS", "eight"),
+            ("MAX_CONCURRENCY", "1000"),
+            ("WORK_QUEUE_URL", "work"),
+            ("DEADLINE_MARGIN_MS", "-1"),
+        ] {
+            let err = cfg(&[dlq, (var, value)]).unwrap_err();
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+        let err = cfg(&[("DEAD_LETTER_QUEUE_URL", "dlq")]).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("DEAD_LETTER_QUEUE_URL=\"dlq\" is invalid"));
+    }
+}

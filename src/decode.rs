@@ -1,0 +1,347 @@
+//! Events → requests, in one place, record by record.
+//!
+//! - An SQS event: each record's body is a request, an array of requests, or
+//!   an EventBridge envelope whose `detail` is one (a rule targeting the
+//!   queue).
+//! - An EventBridge event: `detail` is the request.
+//! - A bare request or array: EventBridge Scheduler's `Input`, a rule's
+//!   constant input, or a direct invoke.
+//!
+//! A record (or array element) that does not decode becomes
+//! [`Decoded::Invalid`], keeping its raw text and the reason, so that it can
+//! be dead-lettered without touching its neighbours.
+
+use aws_lambda_events::sqs::SqsEvent;
+use serde_json::Value;
+
+use crate::request::{RawRequest, Request, ValidationError};
+
+/// Where a unit of work came from; it decides how unfinished work is handed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// An SQS record. `receive_count` is SQS's ApproximateReceiveCount.
+    Sqs { fifo: bool, receive_count: u32 },
+    /// An EventBridge event (rule).
+    EventBridge,
+    /// A direct invocation, or EventBridge Scheduler's `Input`.
+    Direct,
+}
+
+/// One delivery: an SQS record, or the whole event of an invocation.
+#[derive(Debug)]
+pub struct Unit {
+    /// The SQS message id, EventBridge event id or Lambda request id.
+    pub source: String,
+    pub origin: Origin,
+    pub requests: Vec<Decoded>,
+}
+
+#[derive(Debug)]
+pub enum Decoded {
+    Valid(Request),
+    Invalid(Invalid),
+}
+
+/// A request that cannot be executed, with its raw text.
+#[derive(Debug)]
+pub struct Invalid {
+    pub raw: String,
+    pub error: DecodeError,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("the body is not JSON")]
+    NotJson(#[source] serde_json::Error),
+    #[error("the request does not match the schema")]
+    Schema(#[source] serde_path_to_error::Error<serde_json::Error>),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    #[error(
+        "expected a deletion request (an object with \"service\") or an array of them, got {0}"
+    )]
+    NotARequest(String),
+    #[error("CodeArtifact's own events (source aws.codeartifact) carry no deletion request")]
+    NativeEvent,
+}
+
+impl DecodeError {
+    /// The reason with its cause, for a dead-letter message.
+    pub fn reason(&self) -> String {
+        match self {
+            DecodeError::NotJson(e) => format!("{self}: {e}"),
+            DecodeError::Schema(e) => {
+                let path = e.path().to_string();
+                if path == "." {
+                    format!("{self}: {}", e.inner())
+                } else {
+                    format!("{self}: at `{path}`: {}", e.inner())
+                }
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
+/// What the invocation received.
+#[derive(Debug)]
+pub enum Event {
+    /// An SQS batch: one unit per record, in batch order.
+    Sqs(Vec<Unit>),
+    /// Anything else: one unit.
+    Invocation(Unit),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unrecognised event: expected an SQS event (\"Records\" from aws:sqs), an EventBridge event (\"detail-type\", \"source\", \"detail\") or a deletion request (an object with \"service\", or an array of them); received {received}")]
+pub struct UnrecognisedEvent {
+    pub received: String,
+}
+
+/// Describes a JSON value in a few words, for error messages.
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(_) => "a number".into(),
+        Value::String(_) => "a string".into(),
+        Value::Array(a) => format!("an array of {} elements", a.len()),
+        Value::Object(o) if o.is_empty() => "an empty object".into(),
+        Value::Object(o) => {
+            let keys: Vec<&str> = o.keys().map(String::as_str).take(12).collect();
+            format!("an object with keys [{}]", keys.join(", "))
+        }
+    }
+}
+
+fn is_envelope(v: &Value) -> bool {
+    v.get("detail-type").is_some() && v.get("source").is_some() && v.get("detail").is_some()
+}
+
+fn is_sqs_event(v: &Value) -> bool {
+    v.get("Records")
+        .and_then(Value::as_array)
+        .is_some_and(|rs| {
+            rs.first()
+                .is_some_and(|r| r.get("eventSource") == Some(&Value::from("aws:sqs")))
+        })
+}
+
+/// Decodes one invocation's payload.
+pub fn decode(event: Value, request_id: &str) -> Result<Event, UnrecognisedEvent> {
+    if is_sqs_event(&event) {
+        let received = describe(&event);
+        let sqs: SqsEvent = serde_json::from_value(event).map_err(|e| UnrecognisedEvent {
+            received: format!("{received} that is not an SQS event ({e})"),
+        })?;
+        return Ok(Event::Sqs(sqs.records.into_iter().map(sqs_unit).collect()));
+    }
+    if is_envelope(&event) {
+        let source = event
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or(request_id)
+            .to_owned();
+        return Ok(Event::Invocation(Unit {
+            source,
+            origin: Origin::EventBridge,
+            requests: from_envelope(&event),
+        }));
+    }
+    match &event {
+        Value::Array(_) => {}
+        Value::Object(o) if o.contains_key("service") => {}
+        other => {
+            return Err(UnrecognisedEvent {
+                received: describe(other),
+            })
+        }
+    }
+    Ok(Event::Invocation(Unit {
+        source: request_id.to_owned(),
+        origin: Origin::Direct,
+        requests: from_value(&event),
+    }))
+}
+
+fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage) -> Unit {
+    let fifo = record
+        .event_source_arn
+        .as_deref()
+        .is_some_and(|arn| arn.ends_with(".fifo"));
+    let receive_count = record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
+    let body = record.body.unwrap_or_default();
+    Unit {
+        source: record.message_id.unwrap_or_default(),
+        origin: Origin::Sqs {
+            fifo,
+            receive_count,
+        },
+        requests: from_body(&body),
+    }
+}
+
+/// A message body: a request, an array of requests, or an EventBridge
+/// envelope around one.
+pub fn from_body(body: &str) -> Vec<Decoded> {
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) if is_envelope(&v) => from_envelope(&v),
+        Ok(v) => from_value(&v),
+        Err(e) => vec![Decoded::Invalid(Invalid {
+            raw: body.to_owned(),
+            error: DecodeError::NotJson(e),
+        })],
+    }
+}
+
+fn from_envelope(envelope: &Value) -> Vec<Decoded> {
+    if envelope.get("source") == Some(&Value::from("aws.codeartifact")) {
+        return vec![Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NativeEvent,
+        })];
+    }
+    from_value(&envelope["detail"])
+}
+
+fn from_value(v: &Value) -> Vec<Decoded> {
+    match v {
+        Value::Array(items) if !items.is_empty() => items.iter().map(one).collect(),
+        Value::Object(_) => vec![one(v)],
+        other => vec![Decoded::Invalid(Invalid {
+            raw: other.to_string(),
+            error: DecodeError::NotARequest(describe(other)),
+        })],
+    }
+}
+
+fn one(v: &Value) -> Decoded {
+    let invalid = |error| {
+        Decoded::Invalid(Invalid {
+            raw: v.to_string(),
+            error,
+        })
+    };
+    if !v.is_object() {
+        return invalid(DecodeError::NotARequest(describe(v)));
+    }
+    match serde_path_to_error::deserialize::<_, RawRequest>(v) {
+        Err(e) => invalid(DecodeError::Schema(e)),
+        Ok(raw) => match raw.validate() {
+            Ok(r) => Decoded::Valid(r),
+            Err(e) => invalid(DecodeError::Invalid(e)),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn valid_count(ds: &[Decoded]) -> usize {
+        ds.iter().filter(|d| matches!(d, Decoded::Valid(_))).count()
+    }
+
+    #[test]
+    fn bad_records_do_not_spoil_their_neighbours() {
+        let ev = json!({"Records": [
+            {"messageId": "a", "eventSource": "aws:sqs", "body": "{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"1\"]}",
+             "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work", "attributes": {"ApproximateReceiveCount": "3"}},
+            {"messageId": "b", "eventSource": "aws:sqs", "body": "not json"},
+            {"messageId": "c", "eventSource": "aws:sqs", "body": "[{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"2\"]}, {\"service\":\"nope\"}]"}
+        ]});
+        let Event::Sqs(units) = decode(ev, "req").unwrap() else {
+            panic!("not sqs")
+        };
+        assert_eq!(units.len(), 3);
+        assert_eq!(
+            units[0].origin,
+            Origin::Sqs {
+                fifo: false,
+                receive_count: 3
+            }
+        );
+        assert_eq!(valid_count(&units[0].requests), 1);
+        assert!(
+            matches!(&units[1].requests[..], [Decoded::Invalid(Invalid { error: DecodeError::NotJson(_), raw })] if raw == "not json")
+        );
+        assert_eq!(units[2].requests.len(), 2);
+        assert_eq!(valid_count(&units[2].requests), 1);
+    }
+
+    #[test]
+    fn an_envelope_inside_a_record_is_unwrapped_and_fifo_is_seen() {
+        let body = json!({"version":"0","id":"e1","detail-type":"Prune","source":"acme.cleanup","detail":{"service":"iot","package":"fw","deletePackage":true}}).to_string();
+        let ev = json!({"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": body, "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work.fifo"}]});
+        let Event::Sqs(units) = decode(ev, "req").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            units[0].origin,
+            Origin::Sqs {
+                fifo: true,
+                receive_count: 1
+            }
+        );
+        assert_eq!(valid_count(&units[0].requests), 1);
+    }
+
+    #[test]
+    fn eventbridge_and_bare_requests_become_one_unit() {
+        let ev = json!({"version":"0","id":"evt-9","detail-type":"Prune","source":"acme","account":"111122223333","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"service":"iot","package":"fw","versions":["1"]}});
+        let Event::Invocation(u) = decode(ev, "req").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (u.source.as_str(), u.origin),
+            ("evt-9", Origin::EventBridge)
+        );
+        let Event::Invocation(u) = decode(
+            json!([{"service":"iot","package":"fw","versions":["1"]}]),
+            "req-1",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!((u.source.as_str(), u.origin), ("req-1", Origin::Direct));
+        assert_eq!(valid_count(&u.requests), 1);
+    }
+
+    #[test]
+    fn anything_else_is_a_clear_error() {
+        let err = decode(json!({"hello": "world"}), "r").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("received an object with keys [hello]"),
+            "{err}"
+        );
+        let err = decode(json!("text"), "r").unwrap_err();
+        assert!(err.to_string().ends_with("received a string"));
+    }
+
+    #[test]
+    fn schema_errors_name_the_path() {
+        let ds = from_body(r#"{"service":"iot","package":"fw","versions":"1.0"}"#);
+        let Decoded::Invalid(i) = &ds[0] else {
+            panic!()
+        };
+        assert!(
+            i.error.reason().contains("at `versions`"),
+            "{}",
+            i.error.reason()
+        );
+        let ds = from_body(r#"{"detail-type":"x","source":"aws.codeartifact","detail":{}}"#);
+        assert!(matches!(
+            &ds[0],
+            Decoded::Invalid(Invalid {
+                error: DecodeError::NativeEvent,
+                ..
+            })
+        ));
+    }
+}

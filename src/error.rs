@@ -1,0 +1,126 @@
+//! Errors of the core. SDK errors are kept whole as `#[source]`; the error
+//! code and message a dead-letter message carries are read from them at the
+//! edge, never stored as strings in their place.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use crate::request::Service;
+
+/// A boxed SDK error (`SdkError<OperationError, HttpResponse>`), kept whole.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// How the retry layer treats an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Throttled, and the service said how long to wait (CodeArtifact's
+    /// `Retry-After`).
+    ThrottledWithHint(Duration),
+    /// Throttled without a hint (IoT): exponential backoff with full jitter.
+    Throttled,
+    /// Worth another try after a backoff: 5xx, timeouts, connection errors,
+    /// conflicts.
+    Transient,
+    /// Retrying cannot help: validation, access denied, missing domain, ...
+    Permanent,
+}
+
+impl ErrorClass {
+    pub fn is_permanent(self) -> bool {
+        matches!(self, ErrorClass::Permanent)
+    }
+
+    pub fn retry_after(self) -> Option<Duration> {
+        match self {
+            ErrorClass::ThrottledWithHint(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// Why one item (a version, or a whole package) was not deleted.
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// A whole API call failed; every item of that call shares this error.
+    #[error("{service} {operation} failed with {code}")]
+    Api {
+        service: Service,
+        operation: &'static str,
+        code: String,
+        class: ErrorClass,
+        #[source]
+        source: BoxError,
+    },
+    /// The call succeeded but the service refused this version
+    /// (a `failedVersions` entry of DeletePackageVersions).
+    #[error("CodeArtifact refused the version with {code}: {message}")]
+    VersionRefused { code: String, message: String },
+    /// The version is the IoT package's default and the request did not say
+    /// `unsetDefaultVersion: true`.
+    #[error("{version} is the default version of IoT package {package}; it is deleted only with \"unsetDefaultVersion\": true")]
+    DefaultVersion { package: String, version: String },
+    /// Retries stopped because the Lambda deadline is near.
+    #[error("stopped before the Lambda deadline")]
+    OutOfTime {
+        #[source]
+        last: Option<std::sync::Arc<DeleteError>>,
+    },
+    /// The per-call retry budget ran out on a retryable error.
+    #[error("gave up after {attempts} attempts")]
+    RetriesExhausted {
+        attempts: u32,
+        #[source]
+        last: std::sync::Arc<DeleteError>,
+    },
+}
+
+impl DeleteError {
+    /// The code a dead-letter message carries.
+    pub fn code(&self) -> String {
+        match self {
+            DeleteError::Api { code, .. } | DeleteError::VersionRefused { code, .. } => {
+                code.clone()
+            }
+            DeleteError::DefaultVersion { .. } => "DEFAULT_VERSION".into(),
+            DeleteError::OutOfTime { last: Some(last) } => last.code(),
+            DeleteError::OutOfTime { last: None } => "DEADLINE".into(),
+            DeleteError::RetriesExhausted { last, .. } => last.code(),
+        }
+    }
+
+    /// Whether this failure is final for the item (dead-letter) or worth
+    /// another invocation (hand on).
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            DeleteError::Api { class, .. } => class.is_permanent(),
+            DeleteError::VersionRefused { code, .. } => code != "SKIPPED",
+            DeleteError::DefaultVersion { .. } => true,
+            DeleteError::OutOfTime { .. } | DeleteError::RetriesExhausted { .. } => false,
+        }
+    }
+
+    /// The service's `Retry-After`, if the last error carried one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            DeleteError::Api { class, .. } => class.retry_after(),
+            DeleteError::OutOfTime { last: Some(l) } => l.retry_after(),
+            DeleteError::RetriesExhausted { last, .. } => last.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// The full message, with every cause, for a dead-letter message.
+    pub fn chain(&self) -> String {
+        let mut out = self.to_string();
+        let mut cur: Option<&(dyn StdError + 'static)> = self.source();
+        while let Some(e) = cur {
+            let s = e.to_string();
+            if !out.contains(&s) {
+                out.push_str(": ");
+                out.push_str(&s);
+            }
+            cur = e.source();
+        }
+        out
+    }
+}

@@ -1,0 +1,251 @@
+//! CodeArtifact: DeletePackageVersions in calls of at most 100 versions, and
+//! DeletePackage.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_codeartifact::operation::delete_package::DeletePackageError;
+use aws_sdk_codeartifact::operation::delete_package_versions::{
+    DeletePackageVersionsError, DeletePackageVersionsOutput,
+};
+use aws_sdk_codeartifact::types::{
+    PackageFormat, PackageVersionErrorCode, PackageVersionStatus, ResourceType,
+};
+use aws_sdk_codeartifact::Client;
+use futures::future::join_all;
+
+use super::{api_error, CallContext, Done, ItemOutcome, PackageService};
+use crate::error::DeleteError;
+use crate::plan::{self, Item};
+use crate::request::{Action, CodeArtifactPackage, Request, Service, Target};
+
+/// How often versions that CodeArtifact answered with `SKIPPED` are sent
+/// again within one invocation before they are handed on.
+const SKIPPED_ROUNDS: u32 = 3;
+
+/// Reads the modelled `retryAfterSeconds` (the `Retry-After` header) of an
+/// operation's ThrottlingException.
+macro_rules! retry_after {
+    ($err:expr, $op_error:ident) => {
+        match $err.as_service_error() {
+            Some($op_error::ThrottlingException(t)) => t
+                .retry_after_seconds()
+                .filter(|s| *s > 0)
+                .map(|s| Duration::from_secs(s as u64)),
+            _ => None,
+        }
+    };
+}
+
+/// Whether a ResourceNotFoundException names the package (or version): then
+/// the thing to delete is already gone. A missing domain or repository is a
+/// permanent error instead.
+macro_rules! package_not_found {
+    ($err:expr, $op_error:ident) => {
+        matches!(
+            $err.as_service_error(),
+            Some($op_error::ResourceNotFoundException(e))
+                if matches!(e.resource_type(), Some(ResourceType::Package | ResourceType::PackageVersion))
+        )
+    };
+}
+
+#[derive(Clone, Debug)]
+pub struct CodeArtifactAdapter {
+    client: Client,
+}
+
+impl CodeArtifactAdapter {
+    pub fn new(client: Client) -> Self {
+        CodeArtifactAdapter { client }
+    }
+
+    async fn delete_package(&self, pkg: &CodeArtifactPackage, cx: &CallContext<'_>) -> ItemOutcome {
+        let (result, attempts) = cx
+            .retrier
+            .run(Service::CodeArtifact, || async move {
+                match self
+                    .client
+                    .delete_package()
+                    .domain(&pkg.domain)
+                    .set_domain_owner(pkg.domain_owner.clone())
+                    .repository(&pkg.repository)
+                    .format(PackageFormat::from(pkg.format.as_str()))
+                    .set_namespace(pkg.namespace.clone())
+                    .package(&pkg.package)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(Done::Deleted),
+                    Err(e) if package_not_found!(e, DeletePackageError) => Ok(Done::AlreadyAbsent),
+                    Err(e) => {
+                        let hint = retry_after!(e, DeletePackageError);
+                        Err(api_error(Service::CodeArtifact, "DeletePackage", e, hint))
+                    }
+                }
+            })
+            .await;
+        match result {
+            Ok(done) => ItemOutcome::done(Item::Package, done, attempts),
+            Err(e) => ItemOutcome::failed(Item::Package, Arc::new(e), attempts),
+        }
+    }
+
+    async fn call_delete_versions(
+        &self,
+        pkg: &CodeArtifactPackage,
+        expected_status: Option<&str>,
+        versions: &[String],
+        cx: &CallContext<'_>,
+    ) -> (
+        Result<Option<DeletePackageVersionsOutput>, DeleteError>,
+        u32,
+    ) {
+        cx.retrier
+            .run(Service::CodeArtifact, || async move {
+                match self
+                    .client
+                    .delete_package_versions()
+                    .domain(&pkg.domain)
+                    .set_domain_owner(pkg.domain_owner.clone())
+                    .repository(&pkg.repository)
+                    .format(PackageFormat::from(pkg.format.as_str()))
+                    .set_namespace(pkg.namespace.clone())
+                    .package(&pkg.package)
+                    .set_versions(Some(versions.to_vec()))
+                    .set_expected_status(expected_status.map(PackageVersionStatus::from))
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(Some(out)),
+                    Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
+                    Err(e) => {
+                        let hint = retry_after!(e, DeletePackageVersionsError);
+                        Err(api_error(
+                            Service::CodeArtifact,
+                            "DeletePackageVersions",
+                            e,
+                            hint,
+                        ))
+                    }
+                }
+            })
+            .await
+    }
+
+    /// One batch of at most 100 versions. Versions answered with `SKIPPED`
+    /// (left alone because another version of the call failed) are sent
+    /// again, a few rounds at most.
+    async fn delete_batch(
+        &self,
+        pkg: &CodeArtifactPackage,
+        expected_status: Option<&str>,
+        batch: &[String],
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut pending: Vec<String> = batch.to_vec();
+        let mut spent = 0u32;
+        for round in 1..=SKIPPED_ROUNDS {
+            let (result, attempts) = self
+                .call_delete_versions(pkg, expected_status, &pending, cx)
+                .await;
+            spent += attempts;
+            let out =
+                match result {
+                    Err(e) => {
+                        let e = Arc::new(e);
+                        outcomes.extend(
+                            pending
+                                .drain(..)
+                                .map(|v| ItemOutcome::failed(Item::Version(v), e.clone(), spent)),
+                        );
+                        break;
+                    }
+                    Ok(None) => {
+                        outcomes.extend(pending.drain(..).map(|v| {
+                            ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, spent)
+                        }));
+                        break;
+                    }
+                    Ok(Some(out)) => out,
+                };
+            let succeeded = out.successful_versions();
+            let failed = out.failed_versions();
+            let mut skipped = Vec::new();
+            for v in pending.drain(..) {
+                if succeeded.is_some_and(|s| s.contains_key(&v)) {
+                    outcomes.push(ItemOutcome::done(Item::Version(v), Done::Deleted, spent));
+                    continue;
+                }
+                let Some(err) = failed.and_then(|f| f.get(&v)) else {
+                    // In neither map: not accounted for by the service, so
+                    // treat it like SKIPPED and try again.
+                    skipped.push((
+                        v,
+                        "the response named neither success nor failure".to_owned(),
+                    ));
+                    continue;
+                };
+                let message = err.error_message().unwrap_or_default().to_owned();
+                match err.error_code() {
+                    Some(PackageVersionErrorCode::NotFound) => outcomes.push(ItemOutcome::done(
+                        Item::Version(v),
+                        Done::AlreadyAbsent,
+                        spent,
+                    )),
+                    Some(PackageVersionErrorCode::Skipped) => skipped.push((v, message)),
+                    code => {
+                        let code = code.map_or("UNKNOWN", |c| c.as_str()).to_owned();
+                        outcomes.push(ItemOutcome::failed(
+                            Item::Version(v),
+                            Arc::new(DeleteError::VersionRefused { code, message }),
+                            spent,
+                        ));
+                    }
+                }
+            }
+            if skipped.is_empty() {
+                break;
+            }
+            if round == SKIPPED_ROUNDS || !cx.retrier.has_time() {
+                outcomes.extend(skipped.into_iter().map(|(v, message)| {
+                    ItemOutcome::failed(
+                        Item::Version(v),
+                        Arc::new(DeleteError::VersionRefused {
+                            code: "SKIPPED".into(),
+                            message,
+                        }),
+                        spent,
+                    )
+                }));
+                break;
+            }
+            pending = skipped.into_iter().map(|(v, _)| v).collect();
+        }
+        outcomes
+    }
+}
+
+impl PackageService for CodeArtifactAdapter {
+    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+        let Target::CodeArtifact {
+            package,
+            expected_status,
+        } = &request.target
+        else {
+            return Vec::new();
+        };
+        match &request.action {
+            Action::DeletePackage => vec![self.delete_package(package, cx).await],
+            Action::Versions(versions) => join_all(
+                plan::batches(versions)
+                    .map(|batch| self.delete_batch(package, expected_status.as_deref(), batch, cx)),
+            )
+            .await
+            .into_iter()
+            .flatten()
+            .collect(),
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! IoT software package catalog: DeletePackageVersion per version
+//! (concurrently, bounded by the retrier), UpdatePackage to clear the
+//! default version, DeletePackage once no version remains.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_sdk_iot::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::future::join_all;
+
+use super::{api_error, client_token, CallContext, Done, ItemOutcome, PackageService};
+use crate::error::DeleteError;
+use crate::plan::Item;
+use crate::request::{Action, Request, Service, Target};
+
+/// IoT's ListPackageVersions page size limit.
+const PAGE_SIZE: i32 = 100;
+
+fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    e.code() == Some("ResourceNotFoundException")
+}
+
+#[derive(Clone, Debug)]
+pub struct IotAdapter {
+    client: Client,
+}
+
+/// What GetPackage and the version listing tell about a package.
+struct PackageState {
+    default_version: Option<String>,
+    versions: BTreeSet<String>,
+}
+
+impl IotAdapter {
+    pub fn new(client: Client) -> Self {
+        IotAdapter { client }
+    }
+
+    /// GetPackage, then every page of ListPackageVersions. `Ok(None)` when
+    /// the package does not exist.
+    async fn state(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<Option<PackageState>, DeleteError>, u32) {
+        let (got, mut attempts) = cx
+            .retrier
+            .run(Service::Iot, || async move {
+                match self.client.get_package().package_name(package).send().await {
+                    Ok(out) => Ok(Some(out.default_version_name().map(str::to_owned))),
+                    Err(e) if not_found(&e) => Ok(None),
+                    Err(e) => Err(api_error(Service::Iot, "GetPackage", e, None)),
+                }
+            })
+            .await;
+        let default_version = match got {
+            Ok(Some(d)) => d,
+            Ok(None) => return (Ok(None), attempts),
+            Err(e) => return (Err(e), attempts),
+        };
+        let mut versions = BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let (page, n) = cx
+                .retrier
+                .run(Service::Iot, || {
+                    let token = token.clone();
+                    async move {
+                        self.client
+                            .list_package_versions()
+                            .package_name(package)
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                            .map_err(|e| api_error(Service::Iot, "ListPackageVersions", e, None))
+                    }
+                })
+                .await;
+            attempts += n;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return (Err(e), attempts),
+            };
+            versions.extend(
+                page.package_version_summaries()
+                    .iter()
+                    .filter_map(|s| s.version_name().map(str::to_owned)),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        (
+            Ok(Some(PackageState {
+                default_version,
+                versions,
+            })),
+            attempts,
+        )
+    }
+
+    async fn unset_default(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<(), DeleteError>, u32) {
+        let token = client_token(cx.source, "UpdatePackage", package, "");
+        cx.retrier
+            .run(Service::Iot, || {
+                let token = token.clone();
+                async move {
+                    self.client
+                        .update_package()
+                        .package_name(package)
+                        .unset_default_version(true)
+                        .client_token(token)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| api_error(Service::Iot, "UpdatePackage", e, None))
+                }
+            })
+            .await
+    }
+
+    async fn delete_version(
+        &self,
+        package: &str,
+        version: &str,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let token = client_token(cx.source, "DeletePackageVersion", package, version);
+        let (result, attempts) = cx
+            .retrier
+            .run(Service::Iot, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .delete_package_version()
+                        .package_name(package)
+                        .version_name(version)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deleted),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "DeletePackageVersion", e, None)),
+                    }
+                }
+            })
+            .await;
+        let item = Item::Version(version.to_owned());
+        match result {
+            Ok(done) => ItemOutcome::done(item, done, attempts),
+            Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
+        }
+    }
+
+    async fn delete_versions(
+        &self,
+        package: &str,
+        versions: &[String],
+        unset_default_version: bool,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let (state, attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                return versions
+                    .iter()
+                    .map(|v| {
+                        ItemOutcome::done(Item::Version(v.clone()), Done::AlreadyAbsent, attempts)
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                let e = Arc::new(e);
+                return versions
+                    .iter()
+                    .map(|v| ItemOutcome::failed(Item::Version(v.clone()), e.clone(), attempts))
+                    .collect();
+            }
+        };
+        let mut outcomes = Vec::with_capacity(versions.len());
+        let mut to_delete = Vec::new();
+        for v in versions {
+            if !state.versions.contains(v) {
+                outcomes.push(ItemOutcome::done(
+                    Item::Version(v.clone()),
+                    Done::AlreadyAbsent,
+                    attempts,
+                ));
+            } else if state.default_version.as_deref() == Some(v.as_str()) {
+                if !unset_default_version {
+                    outcomes.push(ItemOutcome::failed(
+                        Item::Version(v.clone()),
+                        Arc::new(DeleteError::DefaultVersion {
+                            package: package.to_owned(),
+                            version: v.clone(),
+                        }),
+                        attempts,
+                    ));
+                    continue;
+                }
+                match self.unset_default(package, cx).await {
+                    (Ok(()), _) => to_delete.push(v.as_str()),
+                    (Err(e), n) => outcomes.push(ItemOutcome::failed(
+                        Item::Version(v.clone()),
+                        Arc::new(e),
+                        attempts + n,
+                    )),
+                }
+            } else {
+                to_delete.push(v.as_str());
+            }
+        }
+        outcomes.extend(
+            join_all(
+                to_delete
+                    .into_iter()
+                    .map(|v| self.delete_version(package, v, cx)),
+            )
+            .await,
+        );
+        outcomes
+    }
+
+    /// The whole package: clear the default (only when allowed), delete every
+    /// version, then the package. One outcome, for the package item.
+    async fn delete_package(
+        &self,
+        package: &str,
+        unset_default_version: bool,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let fail = |e: DeleteError, n| ItemOutcome::failed(Item::Package, Arc::new(e), n);
+        let (state, mut attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => s,
+            Ok(None) => return ItemOutcome::done(Item::Package, Done::AlreadyAbsent, attempts),
+            Err(e) => return fail(e, attempts),
+        };
+        if let Some(default) = &state.default_version {
+            if !unset_default_version {
+                return fail(
+                    DeleteError::DefaultVersion {
+                        package: package.to_owned(),
+                        version: default.clone(),
+                    },
+                    attempts,
+                );
+            }
+            let (r, n) = self.unset_default(package, cx).await;
+            attempts += n;
+            if let Err(e) = r {
+                return fail(e, attempts);
+            }
+        }
+        let deleted = join_all(
+            state
+                .versions
+                .iter()
+                .map(|v| self.delete_version(package, v, cx)),
+        )
+        .await;
+        let mut first_failure: Option<Arc<DeleteError>> = None;
+        for o in deleted {
+            attempts += o.attempts;
+            match o.result {
+                Ok(done) => tracing::info!(
+                    service = "iot", package, version = %o.item, outcome = ?done,
+                    "version deleted with its package"
+                ),
+                // A permanent failure outranks a retryable one: it is the
+                // reason the package cannot go.
+                Err(e) => {
+                    if first_failure
+                        .as_ref()
+                        .is_none_or(|f| !f.is_permanent() && e.is_permanent())
+                    {
+                        first_failure = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(e) = first_failure {
+            return ItemOutcome::failed(Item::Package, e, attempts);
+        }
+        let token = client_token(cx.source, "DeletePackage", package, "");
+        let (r, n) = cx
+            .retrier
+            .run(Service::Iot, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .delete_package()
+                        .package_name(package)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deleted),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "DeletePackage", e, None)),
+                    }
+                }
+            })
+            .await;
+        attempts += n;
+        match r {
+            Ok(_) => ItemOutcome::done(Item::Package, Done::Deleted, attempts),
+            Err(e) => fail(e, attempts),
+        }
+    }
+}
+
+impl PackageService for IotAdapter {
+    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+        let Target::Iot {
+            package,
+            unset_default_version,
+        } = &request.target
+        else {
+            return Vec::new();
+        };
+        match &request.action {
+            Action::Versions(versions) => {
+                self.delete_versions(package, versions, *unset_default_version, cx)
+                    .await
+            }
+            Action::DeletePackage => {
+                vec![
+                    self.delete_package(package, *unset_default_version, cx)
+                        .await,
+                ]
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The Lambda handler: decode → execute → account → send, for every event
+//! source.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
+use aws_lambda_events::sqs::SqsBatchResponse;
+use futures::future::join_all;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::account::{self, Entry, RequestResult, Settings, Summary, UnitAccount, UnitResult};
+use crate::config::Config;
+use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
+use crate::execute::{CallContext, CodeArtifactAdapter, Executor, IotAdapter};
+use crate::queue::{Outbox, SendError};
+use crate::retry::{Retrier, RetryPolicy};
+
+/// The SDK clients, built once at cold start.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub codeartifact: aws_sdk_codeartifact::Client,
+    pub iot: aws_sdk_iot::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    /// Builds the clients from a loaded SDK config (region, credentials and
+    /// the standard `AWS_ENDPOINT_URL_*` overrides). The package APIs get
+    /// the SDK's retries turned off: [`crate::retry`] owns every wait.
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        Clients {
+            codeartifact: aws_sdk_codeartifact::Client::from_conf(
+                aws_sdk_codeartifact::config::Builder::from(sdk)
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
+            iot: aws_sdk_iot::Client::from_conf(
+                aws_sdk_iot::config::Builder::from(sdk)
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Unrecognised(#[from] UnrecognisedEvent),
+    #[error("{count} message(s) could not be written to {queue}; the invocation fails so that Lambda retries it")]
+    Unwritable {
+        queue: String,
+        count: usize,
+        #[source]
+        first: Arc<SendError>,
+    },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let mut message = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(s) = cur {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            cur = s.source();
+        }
+        Diagnostic {
+            error_type: match e {
+                HandlerError::Unrecognised(_) => "UnrecognisedEvent".into(),
+                HandlerError::Unwritable { .. } => "QueueUnwritable".into(),
+            },
+            error_message: message,
+        }
+    }
+}
+
+/// The handler: clients and configuration, built once.
+#[derive(Debug)]
+pub struct Handler {
+    executor: Executor,
+    outbox: Outbox,
+    config: Config,
+    retry: RetryPolicy,
+}
+
+/// The instant to stop starting work: the deadline less the margin.
+fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Instant::now() + left.saturating_sub(margin)
+}
+
+impl Handler {
+    pub fn new(clients: Clients, config: Config) -> Self {
+        Handler {
+            executor: Executor {
+                codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
+                iot: IotAdapter::new(clients.iot),
+            },
+            outbox: Outbox::new(clients.sqs),
+            config,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Replaces the retry policy (tests use a smaller budget).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            has_work_queue: self.config.work_queue_url.is_some(),
+            max_attempts: self.config.max_attempts,
+        }
+    }
+
+    /// Handles one invocation. SQS events get an `SqsBatchResponse`; every
+    /// other source gets the [`Summary`].
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+        let (payload, ctx) = event.into_parts();
+        let retrier = Retrier::new(
+            self.retry,
+            cutoff(ctx.deadline(), self.config.deadline_margin),
+            self.config.max_concurrency,
+        );
+        match decode::decode(payload, &ctx.request_id)? {
+            Event::Sqs(units) => Ok(self.handle_sqs(units, &retrier).await),
+            Event::Invocation(unit) => self.handle_invocation(unit, &retrier).await,
+        }
+    }
+
+    async fn handle_sqs(&self, units: Vec<Unit>, retrier: &Retrier) -> Value {
+        let fifo = units
+            .iter()
+            .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
+        let mut accounts: Vec<UnitAccount> = if fifo {
+            // In order; at the first record that must be retried, stop.
+            let mut out = Vec::with_capacity(units.len());
+            let mut stopped = false;
+            for unit in units {
+                let acc = if stopped {
+                    UnitAccount::unstarted(&unit)
+                } else {
+                    self.run_unit(unit, retrier).await
+                };
+                stopped |= acc.redeliver;
+                out.push(acc);
+            }
+            out
+        } else {
+            join_all(units.into_iter().map(|u| self.run_unit(u, retrier))).await
+        };
+        for (i, queue, failure) in self.flush(&accounts).await {
+            tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
+            accounts[i].redeliver_whole();
+        }
+        if fifo {
+            if let Some(first) = accounts.iter().position(|a| a.redeliver) {
+                accounts[first..]
+                    .iter_mut()
+                    .for_each(UnitAccount::redeliver_whole);
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        let mut summary = Summary::default();
+        for acc in &accounts {
+            if acc.redeliver {
+                response.add_failure(acc.source.clone());
+            }
+            audit(acc);
+            summary.add(acc);
+        }
+        log_summary(&summary);
+        serde_json::to_value(response).expect("batch response serializes")
+    }
+
+    async fn handle_invocation(
+        &self,
+        unit: Unit,
+        retrier: &Retrier,
+    ) -> Result<Value, HandlerError> {
+        let accounts = [self.run_unit(unit, retrier).await];
+        let failures = self.flush(&accounts).await;
+        audit(&accounts[0]);
+        let mut summary = Summary::default();
+        summary.add(&accounts[0]);
+        log_summary(&summary);
+        if let Some((_, queue, first)) = failures.first() {
+            return Err(HandlerError::Unwritable {
+                queue: queue.clone(),
+                count: failures.len(),
+                first: first.clone(),
+            });
+        }
+        Ok(serde_json::to_value(&summary).expect("summary serializes"))
+    }
+
+    /// Executes every request of one delivery and accounts for it.
+    async fn run_unit(&self, unit: Unit, retrier: &Retrier) -> UnitAccount {
+        let span = tracing::info_span!("record", source = %unit.source);
+        async {
+            let cx = CallContext {
+                retrier,
+                source: &unit.source,
+            };
+            let entries = join_all(unit.requests.into_iter().map(|d| async {
+                match d {
+                    Decoded::Valid(request) => {
+                        let outcomes = self.executor.execute(&request, &cx).await;
+                        Entry::Executed(RequestResult { request, outcomes })
+                    }
+                    Decoded::Invalid(inv) => Entry::Invalid(inv),
+                }
+            }))
+            .await;
+            let result = UnitResult {
+                source: unit.source.clone(),
+                origin: unit.origin,
+                entries,
+            };
+            account::account(&result, &self.settings(), SystemTime::now())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Sends every dead letter and hand-on; returns the accounts whose
+    /// messages did not all get through, each with its first error.
+    async fn flush(&self, accounts: &[UnitAccount]) -> Vec<(usize, String, Arc<SendError>)> {
+        let mut failed: Vec<(usize, String, Arc<SendError>)> = Vec::new();
+        let queues = [
+            (Some(&self.config.dead_letter_queue_url), true),
+            (self.config.work_queue_url.as_ref(), false),
+        ];
+        for (queue, dead) in queues {
+            let mut owners = Vec::new();
+            let mut messages = Vec::new();
+            for (i, acc) in accounts.iter().enumerate() {
+                let list = if dead {
+                    &acc.dead_letters
+                } else {
+                    &acc.hand_ons
+                };
+                owners.extend(std::iter::repeat_n(i, list.len()));
+                messages.extend(list.iter().cloned());
+            }
+            if messages.is_empty() {
+                continue;
+            }
+            let Some(queue) = queue else {
+                continue;
+            };
+            for (owner, result) in owners
+                .into_iter()
+                .zip(self.outbox.send(queue, &messages).await)
+            {
+                if let Err(e) = result {
+                    if !failed.iter().any(|(i, _, _)| *i == owner) {
+                        failed.push((owner, queue.clone(), e));
+                    }
+                }
+            }
+        }
+        failed
+    }
+}
+
+/// One structured line per item: the audit trail.
+fn audit(acc: &UnitAccount) {
+    for l in &acc.lines {
+        tracing::info!(
+            source = %acc.source,
+            service = %l.service,
+            package = %l.package,
+            version = %l.item,
+            outcome = l.disposition.as_str(),
+            code = l.code.as_deref().unwrap_or(""),
+            attempts = l.attempts,
+            "version outcome"
+        );
+    }
+    for reason in &acc.invalid {
+        tracing::warn!(source = %acc.source, outcome = "deadLettered", code = "INVALID_REQUEST", reason = %reason, "invalid request");
+    }
+}
+
+fn log_summary(s: &Summary) {
+    tracing::info!(
+        requested = s.requested,
+        deleted = s.deleted,
+        already_absent = s.already_absent,
+        kept = s.kept,
+        dead_lettered = s.dead_lettered,
+        handed_on = s.handed_on,
+        invalid_requests = s.invalid_requests,
+        dead_letter_messages = s.dead_letter_messages,
+        hand_on_messages = s.hand_on_messages,
+        records_redelivered = s.records_redelivered,
+        balanced = s.balanced(),
+        "invocation summary"
+    );
+}

@@ -1,0 +1,21 @@
+//! Cold start: logging, configuration and clients once; then the runtime loop.
+
+use std::sync::Arc;
+
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use packprune::{Clients, Config, Handler};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    packprune::telemetry::init();
+    let config =
+        Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let handler = Arc::new(Handler::new(Clients::from_sdk_config(&sdk), config));
+    run(service_fn(move |event: LambdaEvent<Value>| {
+        let handler = handler.clone();
+        async move { handler.handle(event).await }
+    }))
+    .await
+}

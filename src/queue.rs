@@ -1,0 +1,152 @@
+//! The SQS edge: SendMessageBatch to the dead-letter and work queues, with
+//! every `Failed` entry read. SQS keeps the SDK's standard retries (it is not
+//! a package API); a message that still fails is reported to the caller.
+
+use std::sync::Arc;
+
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_sdk_sqs::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use crate::account::Outgoing;
+
+/// SendMessageBatch takes at most 10 entries.
+pub const MAX_BATCH_ENTRIES: usize = 10;
+/// One message, and all messages of one batch together, stay within 1 MiB.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("SendMessageBatch to {queue} failed")]
+    Call {
+        queue: String,
+        #[source]
+        source: SdkError<SendMessageBatchError, HttpResponse>,
+    },
+    #[error("SQS refused the message with {code} (sender fault: {sender_fault}): {message}")]
+    Refused {
+        code: String,
+        message: String,
+        sender_fault: bool,
+    },
+    #[error("the message is {size} bytes, over SQS's limit of {MAX_BATCH_BYTES}")]
+    TooLarge { size: usize },
+    #[error("SQS answered without naming the entry")]
+    Unanswered,
+    #[error("the building of the SendMessageBatch entry failed")]
+    Build(#[source] aws_sdk_sqs::error::BuildError),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    client: Client,
+}
+
+impl Outbox {
+    pub fn new(client: Client) -> Self {
+        Outbox { client }
+    }
+
+    /// Sends every message; the result holds one entry per message, in order.
+    pub async fn send(
+        &self,
+        queue_url: &str,
+        messages: &[Outgoing],
+    ) -> Vec<Result<(), Arc<SendError>>> {
+        let mut results: Vec<Result<(), Arc<SendError>>> = vec![Ok(()); messages.len()];
+        let fifo = queue_url.ends_with(".fifo");
+        let mut batch: Vec<usize> = Vec::new();
+        let mut bytes = 0usize;
+        for (i, m) in messages.iter().enumerate() {
+            let size = m.body.len();
+            if size > MAX_BATCH_BYTES {
+                results[i] = Err(Arc::new(SendError::TooLarge { size }));
+                continue;
+            }
+            if batch.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES {
+                self.send_batch(queue_url, fifo, messages, &batch, &mut results)
+                    .await;
+                batch.clear();
+                bytes = 0;
+            }
+            batch.push(i);
+            bytes += size;
+        }
+        if !batch.is_empty() {
+            self.send_batch(queue_url, fifo, messages, &batch, &mut results)
+                .await;
+        }
+        results
+    }
+
+    async fn send_batch(
+        &self,
+        queue_url: &str,
+        fifo: bool,
+        messages: &[Outgoing],
+        batch: &[usize],
+        results: &mut [Result<(), Arc<SendError>>],
+    ) {
+        let mut entries = Vec::with_capacity(batch.len());
+        for &i in batch {
+            let m = &messages[i];
+            let mut entry = SendMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .message_body(&m.body);
+            if fifo {
+                let dedup = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, m.body.as_bytes());
+                entry = entry
+                    .message_group_id("packprune")
+                    .message_deduplication_id(dedup.to_string());
+            } else {
+                entry = entry.set_delay_seconds(m.delay_seconds);
+            }
+            match entry.build() {
+                Ok(e) => entries.push(e),
+                Err(e) => results[i] = Err(Arc::new(SendError::Build(e))),
+            }
+        }
+        if entries.is_empty() {
+            return;
+        }
+        let answered = self
+            .client
+            .send_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        match answered {
+            Err(source) => {
+                let e = Arc::new(SendError::Call {
+                    queue: queue_url.to_owned(),
+                    source,
+                });
+                for &i in batch {
+                    if results[i].is_ok() {
+                        results[i] = Err(e.clone());
+                    }
+                }
+            }
+            Ok(out) => {
+                for &i in batch {
+                    if results[i].is_err() {
+                        continue;
+                    }
+                    let id = i.to_string();
+                    if let Some(f) = out.failed().iter().find(|f| f.id() == id) {
+                        results[i] = Err(Arc::new(SendError::Refused {
+                            code: f.code().to_owned(),
+                            message: f.message().unwrap_or_default().to_owned(),
+                            sender_fault: f.sender_fault(),
+                        }));
+                    } else if !out.successful().iter().any(|s| s.id() == id) {
+                        results[i] = Err(Arc::new(SendError::Unanswered));
+                    }
+                }
+            }
+        }
+    }
+}
