@@ -81,6 +81,13 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// An invocation's response and its accounting.
+#[derive(Debug)]
+pub struct Processed {
+    pub response: Value,
+    pub summary: Summary,
+}
+
 /// The handler: clients and configuration, built once.
 #[derive(Debug)]
 pub struct Handler {
@@ -127,6 +134,12 @@ impl Handler {
     /// Handles one invocation. SQS events get an `SqsBatchResponse`; every
     /// other source gets the [`Summary`].
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+        self.process(event).await.map(|p| p.response)
+    }
+
+    /// Like [`Handler::handle`], also returning the summary of an SQS batch
+    /// (which Lambda's response format has no room for).
+    pub async fn process(&self, event: LambdaEvent<Value>) -> Result<Processed, HandlerError> {
         let (payload, ctx) = event.into_parts();
         let retrier = Retrier::new(
             self.retry,
@@ -139,7 +152,7 @@ impl Handler {
         }
     }
 
-    async fn handle_sqs(&self, units: Vec<Unit>, retrier: &Retrier) -> Value {
+    async fn handle_sqs(&self, units: Vec<Unit>, retrier: &Retrier) -> Processed {
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
@@ -181,14 +194,17 @@ impl Handler {
             summary.add(acc);
         }
         log_summary(&summary);
-        serde_json::to_value(response).expect("batch response serializes")
+        Processed {
+            response: serde_json::to_value(response).expect("batch response serializes"),
+            summary,
+        }
     }
 
     async fn handle_invocation(
         &self,
         unit: Unit,
         retrier: &Retrier,
-    ) -> Result<Value, HandlerError> {
+    ) -> Result<Processed, HandlerError> {
         let accounts = [self.run_unit(unit, retrier).await];
         let failures = self.flush(&accounts).await;
         audit(&accounts[0]);
@@ -202,7 +218,10 @@ impl Handler {
                 first: first.clone(),
             });
         }
-        Ok(serde_json::to_value(&summary).expect("summary serializes"))
+        Ok(Processed {
+            response: serde_json::to_value(&summary).expect("summary serializes"),
+            summary,
+        })
     }
 
     /// Executes every request of one delivery and accounts for it.

@@ -1,4 +1,5 @@
 //! Cold start: logging, configuration and clients once; then the runtime loop.
+#![recursion_limit = "256"]
 
 use std::sync::Arc;
 

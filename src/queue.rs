@@ -23,7 +23,7 @@ pub enum SendError {
     Call {
         queue: String,
         #[source]
-        source: SdkError<SendMessageBatchError, HttpResponse>,
+        source: Box<SdkError<SendMessageBatchError, HttpResponse>>,
     },
     #[error("SQS refused the message with {code} (sender fault: {sender_fault}): {message}")]
     Refused {
@@ -122,7 +122,7 @@ impl Outbox {
             Err(source) => {
                 let e = Arc::new(SendError::Call {
                     queue: queue_url.to_owned(),
-                    source,
+                    source: Box::new(source),
                 });
                 for &i in batch {
                     if results[i].is_ok() {

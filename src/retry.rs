@@ -348,7 +348,7 @@ mod tests {
         let (first, attempts) = first.await.unwrap();
         assert!(first.is_ok());
         assert_eq!(attempts, 2);
-        let calls = calls.lock().unwrap();
+        let calls = calls.lock().unwrap().clone();
         assert_eq!(calls.len(), 3);
         for later in &calls[1..] {
             assert!(

@@ -1,0 +1,188 @@
+//! Shared helpers for the handler tests: SDK clients mocked with
+//! aws-smithy-mocks, a recording SQS, Lambda contexts and SQS events.
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_config::retry::RetryConfig;
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
+use aws_sdk_sqs::types::{BatchResultErrorEntry, SendMessageBatchResultEntry};
+use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use lambda_runtime::{Context, LambdaEvent};
+use packprune::account::Summary;
+use packprune::{Clients, Config, Handler};
+use serde_json::{json, Value};
+
+pub const DLQ: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/packprune-dlq";
+pub const WORK: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/packprune-work";
+
+/// One message the handler sent to SQS.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub queue: String,
+    pub body: Value,
+    pub delay_seconds: Option<i32>,
+}
+
+/// Records every SendMessageBatch entry; entries whose body contains
+/// `refuse` (when set) are answered in `Failed`.
+#[derive(Clone, Default)]
+pub struct Sqs {
+    pub sent: Arc<Mutex<Vec<Sent>>>,
+    pub refuse: Option<&'static str>,
+}
+
+impl Sqs {
+    pub fn refusing(marker: &'static str) -> Self {
+        Sqs {
+            refuse: Some(marker),
+            ..Sqs::default()
+        }
+    }
+
+    pub fn rule(&self) -> Rule {
+        let sent = self.sent.clone();
+        let refuse = self.refuse;
+        mock!(aws_sdk_sqs::Client::send_message_batch).then_compute_output(move |req| {
+            let mut out = SendMessageBatchOutput::builder().set_successful(Some(vec![])).set_failed(Some(vec![]));
+            assert!(req.entries().len() <= 10, "SendMessageBatch takes at most 10 entries");
+            for e in req.entries() {
+                if refuse.is_some_and(|m| e.message_body().contains(m)) {
+                    out = out.failed(
+                        BatchResultErrorEntry::builder()
+                            .id(e.id())
+                            .code("KMS.AccessDeniedException")
+                            .sender_fault(true)
+                            .message("refused by the test")
+                            .build()
+                            .unwrap(),
+                    );
+                    continue;
+                }
+                sent.lock().unwrap().push(Sent {
+                    queue: req.queue_url().unwrap().to_owned(),
+                    body: serde_json::from_str(e.message_body()).expect("messages are JSON"),
+                    delay_seconds: e.delay_seconds(),
+                });
+                out = out.successful(
+                    SendMessageBatchResultEntry::builder()
+                        .id(e.id())
+                        .message_id(format!("sent-{}", e.id()))
+                        .md5_of_message_body("0")
+                        .build()
+                        .unwrap(),
+                );
+            }
+            out.build().unwrap()
+        })
+    }
+
+    pub fn to(&self, queue: &str) -> Vec<Sent> {
+        self.sent.lock().unwrap().iter().filter(|s| s.queue == queue).cloned().collect()
+    }
+
+    pub fn dead_letters(&self) -> Vec<Value> {
+        self.to(DLQ).into_iter().map(|s| s.body).collect()
+    }
+
+    pub fn hand_ons(&self) -> Vec<Sent> {
+        self.to(WORK)
+    }
+}
+
+pub fn config(work_queue: bool) -> Config {
+    Config {
+        dead_letter_queue_url: DLQ.into(),
+        work_queue_url: work_queue.then(|| WORK.to_owned()),
+        max_attempts: 8,
+        max_concurrency: 4,
+        deadline_margin: Duration::from_secs(2),
+    }
+}
+
+/// A handler whose clients answer from the given rules (SDK retries off, as
+/// in production).
+pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handler {
+    let no_retry = RetryConfig::disabled();
+    let sqs_rule = sqs.rule();
+    let clients = Clients {
+        codeartifact: mock_client!(aws_sdk_codeartifact, RuleMode::MatchAny, ca, |c| c
+            .retry_config(RetryConfig::disabled())),
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c.retry_config(RetryConfig::disabled())),
+        sqs: mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&sqs_rule], |c| c.retry_config(no_retry.clone())),
+    };
+    Handler::new(clients, config)
+}
+
+/// A Lambda context whose deadline is `left` from now.
+pub fn context(left: Duration) -> Context {
+    let mut ctx = Context::default();
+    ctx.request_id = "req-0001".into();
+    ctx.deadline = (SystemTime::now() + left).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    ctx
+}
+
+pub async fn invoke(h: &Handler, event: Value, left: Duration) -> (Value, Summary) {
+    let out = h
+        .process(LambdaEvent::new(event, context(left)))
+        .await
+        .expect("the invocation succeeds");
+    assert!(out.summary.balanced(), "accounting invariant broken: {:?}", out.summary);
+    (out.response, out.summary)
+}
+
+/// An SQS event with one record per body.
+pub fn sqs_event(records: &[(&str, Value)], fifo: bool) -> Value {
+    let arn = if fifo {
+        "arn:aws:sqs:us-east-1:111122223333:packprune-work.fifo"
+    } else {
+        "arn:aws:sqs:us-east-1:111122223333:packprune-work"
+    };
+    let records: Vec<Value> = records
+        .iter()
+        .map(|(id, body)| {
+            let body = match body {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            json!({"messageId": id, "receiptHandle": "rh", "body": body, "md5OfBody": "0",
+                   "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1",
+                   "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+pub fn failures(response: &Value) -> Vec<String> {
+    response["batchItemFailures"]
+        .as_array()
+        .expect("a batch response")
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A rest-json error response as the services send it.
+pub fn http_error(status: u16, code: &'static str, body: Value, headers: &[(&'static str, &'static str)]) -> HttpResponse {
+    let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body.to_string()));
+    r.headers_mut().insert("x-amzn-ErrorType", code);
+    r.headers_mut().insert("content-type", "application/json");
+    for (k, v) in headers {
+        r.headers_mut().insert(*k, *v);
+    }
+    r
+}
+
+pub fn ca_request(versions: &[&str]) -> Value {
+    json!({"service":"codeartifact","domain":"acme","domainOwner":"111122223333","repository":"releases",
+           "format":"npm","namespace":"acme","package":"web","versions":versions})
+}
+
+pub fn read_event(name: &str) -> Value {
+    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("events are JSON")
+}
