@@ -11,7 +11,8 @@ use std::time::Duration;
 use aws_sdk_codeartifact::operation::delete_package::DeletePackageOutput;
 use aws_sdk_codeartifact::operation::delete_package_versions::DeletePackageVersionsOutput;
 use aws_sdk_codeartifact::types::{
-    PackageVersionError, PackageVersionErrorCode, PackageVersionStatus, SuccessfulPackageVersionInfo,
+    PackageVersionError, PackageVersionErrorCode, PackageVersionStatus,
+    SuccessfulPackageVersionInfo,
 };
 use aws_sdk_iot::operation::delete_package::DeletePackageOutput as IotDeletePackageOutput;
 use aws_sdk_iot::operation::delete_package_version::DeletePackageVersionOutput;
@@ -66,80 +67,130 @@ impl IotWorld {
         for (p, d, vs) in packages {
             w.packages.lock().unwrap().insert(
                 p.to_string(),
-                (d.map(str::to_owned), vs.iter().map(|v| v.to_string()).collect()),
+                (
+                    d.map(str::to_owned),
+                    vs.iter().map(|v| v.to_string()).collect(),
+                ),
             );
         }
         w
     }
 
     fn versions(&self, p: &str) -> Option<Vec<String>> {
-        self.packages.lock().unwrap().get(p).map(|(_, vs)| vs.iter().cloned().collect())
+        self.packages
+            .lock()
+            .unwrap()
+            .get(p)
+            .map(|(_, vs)| vs.iter().cloned().collect())
     }
 
     fn default_of(&self, p: &str) -> Option<String> {
-        self.packages.lock().unwrap().get(p).and_then(|(d, _)| d.clone())
+        self.packages
+            .lock()
+            .unwrap()
+            .get(p)
+            .and_then(|(d, _)| d.clone())
     }
 
     fn rules(&self) -> Vec<Rule> {
-        let not_found = || http_error(404, "ResourceNotFoundException", json!({"message": "no such package"}), &[]);
+        let not_found = || {
+            http_error(
+                404,
+                "ResourceNotFoundException",
+                json!({"message": "no such package"}),
+                &[],
+            )
+        };
         let w = self.clone();
         let get = mock!(aws_sdk_iot::Client::get_package).then_compute_response(move |req| {
             w.calls.lock().unwrap().push("GetPackage".into());
             let p = req.package_name().unwrap();
             match w.packages.lock().unwrap().get(p) {
                 Some((d, _)) => MockResponse::Output(
-                    GetPackageOutput::builder().package_name(p).set_default_version_name(d.clone()).build(),
+                    GetPackageOutput::builder()
+                        .package_name(p)
+                        .set_default_version_name(d.clone())
+                        .build(),
                 ),
                 None => MockResponse::Http(not_found()),
             }
         });
         let w = self.clone();
-        let list = mock!(aws_sdk_iot::Client::list_package_versions).then_compute_output(move |req| {
-            w.calls.lock().unwrap().push("ListPackageVersions".into());
-            let all = w.versions(req.package_name().unwrap()).unwrap_or_default();
-            let start: usize = req.next_token().map_or(0, |t| t.parse().unwrap());
-            let size = req.max_results().unwrap_or(25) as usize;
-            let mut out = ListPackageVersionsOutput::builder();
-            for v in all.iter().skip(start).take(size) {
-                out = out.package_version_summaries(PackageVersionSummary::builder().version_name(v).build());
-            }
-            if start + size < all.len() {
-                out = out.next_token((start + size).to_string());
-            }
-            out.build()
-        });
+        let list =
+            mock!(aws_sdk_iot::Client::list_package_versions).then_compute_output(move |req| {
+                w.calls.lock().unwrap().push("ListPackageVersions".into());
+                let all = w.versions(req.package_name().unwrap()).unwrap_or_default();
+                let start: usize = req.next_token().map_or(0, |t| t.parse().unwrap());
+                let size = req.max_results().unwrap_or(25) as usize;
+                let mut out = ListPackageVersionsOutput::builder();
+                for v in all.iter().skip(start).take(size) {
+                    out = out.package_version_summaries(
+                        PackageVersionSummary::builder().version_name(v).build(),
+                    );
+                }
+                if start + size < all.len() {
+                    out = out.next_token((start + size).to_string());
+                }
+                out.build()
+            });
         let w = self.clone();
         let update = mock!(aws_sdk_iot::Client::update_package).then_compute_output(move |req| {
             w.calls.lock().unwrap().push("UpdatePackage".into());
             assert_eq!(req.unset_default_version(), Some(true));
-            w.tokens.lock().unwrap().push(req.client_token().unwrap().to_owned());
-            w.packages.lock().unwrap().get_mut(req.package_name().unwrap()).unwrap().0 = None;
+            w.tokens
+                .lock()
+                .unwrap()
+                .push(req.client_token().unwrap().to_owned());
+            w.packages
+                .lock()
+                .unwrap()
+                .get_mut(req.package_name().unwrap())
+                .unwrap()
+                .0 = None;
             UpdatePackageOutput::builder().build()
         });
         let w = self.clone();
-        let delete_version = mock!(aws_sdk_iot::Client::delete_package_version).then_compute_response(move |req| {
-            let (p, v) = (req.package_name().unwrap(), req.version_name().unwrap());
-            w.calls.lock().unwrap().push(format!("DeletePackageVersion {v}"));
-            w.tokens.lock().unwrap().push(req.client_token().unwrap().to_owned());
-            let mut packages = w.packages.lock().unwrap();
-            let (d, vs) = packages.get_mut(p).unwrap();
-            if d.as_deref() == Some(v) {
-                return MockResponse::Http(http_error(400, "ValidationException", json!({"message": "default version"}), &[]));
-            }
-            vs.remove(v);
-            MockResponse::Output(DeletePackageVersionOutput::builder().build())
-        });
+        let delete_version = mock!(aws_sdk_iot::Client::delete_package_version)
+            .then_compute_response(move |req| {
+                let (p, v) = (req.package_name().unwrap(), req.version_name().unwrap());
+                w.calls
+                    .lock()
+                    .unwrap()
+                    .push(format!("DeletePackageVersion {v}"));
+                w.tokens
+                    .lock()
+                    .unwrap()
+                    .push(req.client_token().unwrap().to_owned());
+                let mut packages = w.packages.lock().unwrap();
+                let (d, vs) = packages.get_mut(p).unwrap();
+                if d.as_deref() == Some(v) {
+                    return MockResponse::Http(http_error(
+                        400,
+                        "ValidationException",
+                        json!({"message": "default version"}),
+                        &[],
+                    ));
+                }
+                vs.remove(v);
+                MockResponse::Output(DeletePackageVersionOutput::builder().build())
+            });
         let w = self.clone();
-        let delete_package = mock!(aws_sdk_iot::Client::delete_package).then_compute_response(move |req| {
-            w.calls.lock().unwrap().push("DeletePackage".into());
-            let mut packages = w.packages.lock().unwrap();
-            let p = req.package_name().unwrap();
-            if packages.get(p).is_some_and(|(_, vs)| !vs.is_empty()) {
-                return MockResponse::Http(http_error(400, "ValidationException", json!({"message": "versions remain"}), &[]));
-            }
-            packages.remove(p);
-            MockResponse::Output(IotDeletePackageOutput::builder().build())
-        });
+        let delete_package =
+            mock!(aws_sdk_iot::Client::delete_package).then_compute_response(move |req| {
+                w.calls.lock().unwrap().push("DeletePackage".into());
+                let mut packages = w.packages.lock().unwrap();
+                let p = req.package_name().unwrap();
+                if packages.get(p).is_some_and(|(_, vs)| !vs.is_empty()) {
+                    return MockResponse::Http(http_error(
+                        400,
+                        "ValidationException",
+                        json!({"message": "versions remain"}),
+                        &[],
+                    ));
+                }
+                packages.remove(p);
+                MockResponse::Output(IotDeletePackageOutput::builder().build())
+            });
         vec![get, list, update, delete_version, delete_package]
     }
 }
@@ -159,7 +210,15 @@ async fn versions_are_deleted_in_calls_of_at_most_one_hundred() {
     let (resp, summary) = invoke(&h, sqs_event(&[("m1", ca_request(&refs))], false), MINUTE).await;
     assert!(failures(&resp).is_empty());
     let calls = calls.lock().unwrap().clone();
-    assert_eq!(calls.iter().map(Vec::len).collect::<Vec<_>>().iter().sum::<usize>(), 250);
+    assert_eq!(
+        calls
+            .iter()
+            .map(Vec::len)
+            .collect::<Vec<_>>()
+            .iter()
+            .sum::<usize>(),
+        250
+    );
     assert_eq!(calls.len(), 3);
     assert!(calls.iter().all(|c| c.len() <= 100));
     let mut all: Vec<String> = calls.concat();
@@ -175,39 +234,68 @@ async fn versions_are_deleted_in_calls_of_at_most_one_hundred() {
 async fn every_failed_versions_code_has_its_outcome() {
     let calls = Arc::new(Mutex::new(Vec::<Vec<String>>::new()));
     let seen = calls.clone();
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_output(move |req| {
-        seen.lock().unwrap().push(req.versions().to_vec());
-        let mut out = DeletePackageVersionsOutput::builder();
-        for v in req.versions() {
-            let code = match v.as_str() {
-                "gone" => Some(PackageVersionErrorCode::NotFound),
-                // SKIPPED once: the second call deletes it.
-                "skipped" if seen.lock().unwrap().len() == 1 => Some(PackageVersionErrorCode::Skipped),
-                "status" => Some(PackageVersionErrorCode::MismatchedStatus),
-                "allowed" => Some(PackageVersionErrorCode::NotAllowed),
-                "exists" => Some(PackageVersionErrorCode::AlreadyExists),
-                "revision" => Some(PackageVersionErrorCode::MismatchedRevision),
-                _ => None,
-            };
-            out = match code {
-                Some(c) => out.failed_versions(v, PackageVersionError::builder().error_code(c).error_message(format!("{v} refused")).build()),
-                None => out.successful_versions(v, SuccessfulPackageVersionInfo::builder().status(PackageVersionStatus::Deleted).build()),
-            };
-        }
-        out.build()
-    });
+    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_output(
+        move |req| {
+            seen.lock().unwrap().push(req.versions().to_vec());
+            let mut out = DeletePackageVersionsOutput::builder();
+            for v in req.versions() {
+                let code = match v.as_str() {
+                    "gone" => Some(PackageVersionErrorCode::NotFound),
+                    // SKIPPED once: the second call deletes it.
+                    "skipped" if seen.lock().unwrap().len() == 1 => {
+                        Some(PackageVersionErrorCode::Skipped)
+                    }
+                    "status" => Some(PackageVersionErrorCode::MismatchedStatus),
+                    "allowed" => Some(PackageVersionErrorCode::NotAllowed),
+                    "exists" => Some(PackageVersionErrorCode::AlreadyExists),
+                    "revision" => Some(PackageVersionErrorCode::MismatchedRevision),
+                    _ => None,
+                };
+                out = match code {
+                    Some(c) => out.failed_versions(
+                        v,
+                        PackageVersionError::builder()
+                            .error_code(c)
+                            .error_message(format!("{v} refused"))
+                            .build(),
+                    ),
+                    None => out.successful_versions(
+                        v,
+                        SuccessfulPackageVersionInfo::builder()
+                            .status(PackageVersionStatus::Deleted)
+                            .build(),
+                    ),
+                };
+            }
+            out.build()
+        },
+    );
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(true));
-    let mut req = ca_request(&["ok", "gone", "skipped", "status", "allowed", "exists", "revision"]);
+    let mut req = ca_request(&[
+        "ok", "gone", "skipped", "status", "allowed", "exists", "revision",
+    ]);
     req["expectedStatus"] = json!("Unlisted");
     let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
     assert!(failures(&resp).is_empty());
-    assert_eq!(calls.lock().unwrap()[1], vec!["skipped".to_string()], "SKIPPED is sent again alone");
-    assert_eq!((s.deleted, s.already_absent, s.dead_lettered, s.handed_on), (2, 1, 4, 0));
+    assert_eq!(
+        calls.lock().unwrap()[1],
+        vec!["skipped".to_string()],
+        "SKIPPED is sent again alone"
+    );
+    assert_eq!(
+        (s.deleted, s.already_absent, s.dead_lettered, s.handed_on),
+        (2, 1, 4, 0)
+    );
     let dlq = sqs.dead_letters();
     let codes: BTreeMap<String, Value> = dlq
         .iter()
-        .map(|m| (m["failure"]["code"].as_str().unwrap().to_owned(), m["versions"].clone()))
+        .map(|m| {
+            (
+                m["failure"]["code"].as_str().unwrap().to_owned(),
+                m["versions"].clone(),
+            )
+        })
         .collect();
     assert_eq!(
         codes,
@@ -218,32 +306,53 @@ async fn every_failed_versions_code_has_its_outcome() {
             ("NOT_ALLOWED".into(), json!(["allowed"])),
         ])
     );
-    assert!(dlq.iter().all(|m| m["expectedStatus"] == "Unlisted" && m["failure"]["source"] == "m1"));
+    assert!(dlq
+        .iter()
+        .all(|m| m["expectedStatus"] == "Unlisted" && m["failure"]["source"] == "m1"));
 }
 
 #[tokio::test(start_paused = true)]
 async fn throttling_waits_for_retry_after_read_from_the_header() {
     let times = Arc::new(Mutex::new(Vec::new()));
     let t = times.clone();
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(move |req| {
-        let mut t = t.lock().unwrap();
-        t.push(Instant::now());
-        if t.len() == 1 {
-            MockResponse::Http(http_error(429, "ThrottlingException", json!({"message": "Rate exceeded"}), &[("Retry-After", "7")]))
-        } else {
-            MockResponse::Output(deleted(req.versions()))
-        }
-    });
+    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(
+        move |req| {
+            let mut t = t.lock().unwrap();
+            t.push(Instant::now());
+            if t.len() == 1 {
+                MockResponse::Http(http_error(
+                    429,
+                    "ThrottlingException",
+                    json!({"message": "Rate exceeded"}),
+                    &[("Retry-After", "7")],
+                ))
+            } else {
+                MockResponse::Output(deleted(req.versions()))
+            }
+        },
+    );
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(true));
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", ca_request(&["1.0.0"]))], false), MINUTE).await;
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1.0.0"]))], false),
+        MINUTE,
+    )
+    .await;
     assert!(failures(&resp).is_empty());
     assert_eq!(s.deleted, 1);
     let times = times.lock().unwrap();
-    assert_eq!(times.len(), 2, "the SDK's own retries are off: one retry, ours");
+    assert_eq!(
+        times.len(),
+        2,
+        "the SDK's own retries are off: one retry, ours"
+    );
     let gap = times[1] - times[0];
     assert!(gap >= Duration::from_secs(7), "waited only {gap:?}");
-    assert!(gap <= Duration::from_millis(7700), "jitter stays small: {gap:?}");
+    assert!(
+        gap <= Duration::from_millis(7700),
+        "jitter stays small: {gap:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -254,21 +363,43 @@ async fn iot_throttles_without_a_hint_back_off_and_transient_errors_retry() {
     let count = n.clone();
     let w = world.clone();
     // The first two deletes are refused: a throttle, then a 500.
-    rules[3] = mock!(aws_sdk_iot::Client::delete_package_version).then_compute_response(move |req| {
-        let mut n = count.lock().unwrap();
-        *n += 1;
-        match *n {
-            1 => MockResponse::Http(http_error(400, "ThrottlingException", json!({"message": "slow"}), &[])),
-            2 => MockResponse::Http(http_error(500, "InternalServerException", json!({"message": "oops"}), &[])),
-            _ => {
-                w.packages.lock().unwrap().get_mut("fw").unwrap().1.remove(req.version_name().unwrap());
-                MockResponse::Output(DeletePackageVersionOutput::builder().build())
+    rules[3] =
+        mock!(aws_sdk_iot::Client::delete_package_version).then_compute_response(move |req| {
+            let mut n = count.lock().unwrap();
+            *n += 1;
+            match *n {
+                1 => MockResponse::Http(http_error(
+                    400,
+                    "ThrottlingException",
+                    json!({"message": "slow"}),
+                    &[],
+                )),
+                2 => MockResponse::Http(http_error(
+                    500,
+                    "InternalServerException",
+                    json!({"message": "oops"}),
+                    &[],
+                )),
+                _ => {
+                    w.packages
+                        .lock()
+                        .unwrap()
+                        .get_mut("fw")
+                        .unwrap()
+                        .1
+                        .remove(req.version_name().unwrap());
+                    MockResponse::Output(DeletePackageVersionOutput::builder().build())
+                }
             }
-        }
-    });
+        });
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
-    let (_, s) = invoke(&h, json!({"service":"iot","package":"fw","versions":["1","2"]}), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"fw","versions":["1","2"]}),
+        MINUTE,
+    )
+    .await;
     assert_eq!(s.deleted, 2);
     assert_eq!(*n.lock().unwrap(), 4);
     assert_eq!(world.versions("fw"), Some(vec![]));
@@ -281,22 +412,46 @@ async fn the_iot_default_version_is_kept_unless_unset_is_asked_for() {
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
 
-    let (_, s) = invoke(&h, json!({"service":"iot","package":"fw","versions":["1","2"]}), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"fw","versions":["1","2"]}),
+        MINUTE,
+    )
+    .await;
     assert_eq!((s.deleted, s.dead_lettered), (1, 1));
     assert_eq!(world.versions("fw").unwrap(), vec!["2", "3"]);
-    assert_eq!(world.default_of("fw").as_deref(), Some("2"), "nothing changed");
-    assert!(!world.calls.lock().unwrap().contains(&"UpdatePackage".to_string()));
+    assert_eq!(
+        world.default_of("fw").as_deref(),
+        Some("2"),
+        "nothing changed"
+    );
+    assert!(!world
+        .calls
+        .lock()
+        .unwrap()
+        .contains(&"UpdatePackage".to_string()));
     let dlq = sqs.dead_letters();
     assert_eq!(dlq.len(), 1);
     assert_eq!(dlq[0]["failure"]["code"], "DEFAULT_VERSION");
     assert_eq!(dlq[0]["versions"], json!(["2"]));
 
-    let (_, s) = invoke(&h, json!({"service":"iot","package":"fw","versions":["2"],"unsetDefaultVersion":true}), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"fw","versions":["2"],"unsetDefaultVersion":true}),
+        MINUTE,
+    )
+    .await;
     assert_eq!(s.deleted, 1);
     assert_eq!(world.versions("fw").unwrap(), vec!["3"]);
     let calls = world.calls.lock().unwrap().clone();
-    let update = calls.iter().position(|c| c == "UpdatePackage").expect("UpdatePackage ran");
-    let delete = calls.iter().position(|c| c == "DeletePackageVersion 2").expect("the version was deleted");
+    let update = calls
+        .iter()
+        .position(|c| c == "UpdatePackage")
+        .expect("UpdatePackage ran");
+    let delete = calls
+        .iter()
+        .position(|c| c == "DeletePackageVersion 2")
+        .expect("the version was deleted");
     assert!(update < delete, "the default is cleared first: {calls:?}");
 }
 
@@ -306,9 +461,22 @@ async fn iot_client_tokens_are_the_same_for_a_redelivered_message() {
     let rules = world.rules();
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
-    let event = sqs_event(&[("m-42", json!({"service":"iot","package":"fw","versions":["1"]}))], false);
+    let event = sqs_event(
+        &[(
+            "m-42",
+            json!({"service":"iot","package":"fw","versions":["1"]}),
+        )],
+        false,
+    );
     invoke(&h, event.clone(), MINUTE).await;
-    world.packages.lock().unwrap().get_mut("fw").unwrap().1.insert("1".into());
+    world
+        .packages
+        .lock()
+        .unwrap()
+        .get_mut("fw")
+        .unwrap()
+        .1
+        .insert("1".into());
     invoke(&h, event, MINUTE).await;
     let tokens = world.tokens.lock().unwrap().clone();
     assert_eq!(tokens.len(), 2);
@@ -326,21 +494,45 @@ async fn iot_delete_package_pages_through_versions_then_deletes_the_package() {
     let h = handler(&[], &refs(&rules), &sqs, config(true));
 
     // Without unsetDefaultVersion nothing is touched.
-    let (_, s) = invoke(&h, json!({"service":"iot","package":"kept","deletePackage":true}), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"kept","deletePackage":true}),
+        MINUTE,
+    )
+    .await;
     assert_eq!(s.dead_lettered, 1);
     assert_eq!(world.versions("kept").unwrap(), vec!["1"]);
     assert_eq!(sqs.dead_letters()[0]["failure"]["code"], "DEFAULT_VERSION");
     assert_eq!(sqs.dead_letters()[0]["deletePackage"], true);
 
-    let (resp, s) = invoke(&h, json!({"service":"iot","package":"fw","deletePackage":true,"unsetDefaultVersion":true}), MINUTE).await;
+    let (resp, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"fw","deletePackage":true,"unsetDefaultVersion":true}),
+        MINUTE,
+    )
+    .await;
     assert_eq!((s.requested, s.deleted), (1, 1), "{resp}");
     assert_eq!(world.versions("fw"), None);
     let calls = world.calls.lock().unwrap().clone();
-    assert_eq!(calls.iter().filter(|c| *c == "ListPackageVersions").count(), 3 + 1);
-    assert_eq!(calls.iter().filter(|c| c.starts_with("DeletePackageVersion")).count(), 230);
+    assert_eq!(
+        calls.iter().filter(|c| *c == "ListPackageVersions").count(),
+        3 + 1
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|c| c.starts_with("DeletePackageVersion"))
+            .count(),
+        230
+    );
 
     // A redelivery finds nothing left: already absent, not a failure.
-    let (_, s) = invoke(&h, json!({"service":"iot","package":"fw","deletePackage":true,"unsetDefaultVersion":true}), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!({"service":"iot","package":"fw","deletePackage":true,"unsetDefaultVersion":true}),
+        MINUTE,
+    )
+    .await;
     assert_eq!(s.already_absent, 1);
 }
 
@@ -351,13 +543,25 @@ async fn codeartifact_delete_package_and_missing_packages() {
         .then_output(|| DeletePackageOutput::builder().build());
     let ca_gone = mock!(aws_sdk_codeartifact::Client::delete_package)
         .match_requests(|r| r.package() == Some("gone"))
-        .then_http_response(|| http_error(404, "ResourceNotFoundException", json!({"message": "no package", "resourceId": "gone", "resourceType": "package"}), &[]));
+        .then_http_response(|| {
+            http_error(
+                404,
+                "ResourceNotFoundException",
+                json!({"message": "no package", "resourceId": "gone", "resourceType": "package"}),
+                &[],
+            )
+        });
     let no_repo = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
         .then_http_response(|| http_error(404, "ResourceNotFoundException", json!({"message": "no repository", "resourceId": "releases", "resourceType": "repository"}), &[]));
     let sqs = Sqs::default();
     let h = handler(&[&ca_ok, &ca_gone, &no_repo], &[], &sqs, config(true));
     let pkg = |p: &str| json!({"service":"codeartifact","domain":"acme","repository":"releases","format":"pypi","package":p,"deletePackage":true});
-    let (_, s) = invoke(&h, json!([pkg("legacy-tool"), pkg("gone"), ca_request(&["1", "2"])]), MINUTE).await;
+    let (_, s) = invoke(
+        &h,
+        json!([pkg("legacy-tool"), pkg("gone"), ca_request(&["1", "2"])]),
+        MINUTE,
+    )
+    .await;
     assert_eq!((s.deleted, s.already_absent, s.dead_lettered), (1, 1, 2));
     let dlq = sqs.dead_letters();
     assert_eq!(dlq.len(), 1);
@@ -368,27 +572,61 @@ async fn codeartifact_delete_package_and_missing_packages() {
 
 #[tokio::test(start_paused = true)]
 async fn access_denied_is_permanent_for_the_whole_call() {
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
-        .then_http_response(|| http_error(403, "AccessDeniedException", json!({"message": "not authorized to perform codeartifact:DeletePackageVersions"}), &[]));
+    let ca =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_http_response(|| {
+            http_error(
+                403,
+                "AccessDeniedException",
+                json!({"message": "not authorized to perform codeartifact:DeletePackageVersions"}),
+                &[],
+            )
+        });
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(true));
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", ca_request(&["1", "2", "3"]))], false), MINUTE).await;
-    assert!(failures(&resp).is_empty(), "a permanent failure is dead-lettered, not retried");
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1", "2", "3"]))], false),
+        MINUTE,
+    )
+    .await;
+    assert!(
+        failures(&resp).is_empty(),
+        "a permanent failure is dead-lettered, not retried"
+    );
     assert_eq!(s.dead_lettered, 3);
     assert_eq!(ca.num_calls(), 1);
     let dlq = sqs.dead_letters();
     assert_eq!(dlq.len(), 1);
-    assert!(dlq[0]["failure"]["message"].as_str().unwrap().contains("not authorized"), "{}", dlq[0]);
+    assert!(
+        dlq[0]["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not authorized"),
+        "{}",
+        dlq[0]
+    );
     assert_eq!(dlq[0]["failure"]["attempts"], 1);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_dead_letter_round_trips_through_the_decoder() {
-    let fail = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
-        .then_http_response(|| http_error(403, "AccessDeniedException", json!({"message": "denied"}), &[]));
+    let fail =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_http_response(|| {
+            http_error(
+                403,
+                "AccessDeniedException",
+                json!({"message": "denied"}),
+                &[],
+            )
+        });
     let sqs = Sqs::default();
     let h = handler(&[&fail], &[], &sqs, config(true));
-    invoke(&h, sqs_event(&[("m1", ca_request(&["1.0.0", "1.0.1"]))], false), MINUTE).await;
+    invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1.0.0", "1.0.1"]))], false),
+        MINUTE,
+    )
+    .await;
     let dead = sqs.dead_letters().pop().expect("a dead letter");
 
     // The cause is fixed; the operator moves the message back to the work queue.
@@ -407,29 +645,51 @@ async fn a_dead_letter_round_trips_through_the_decoder() {
 async fn an_unwritable_dead_letter_queue_fails_the_record_only() {
     let fail = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
         .match_requests(|r| r.package() == Some("web"))
-        .then_http_response(|| http_error(403, "AccessDeniedException", json!({"message": "denied"}), &[]));
+        .then_http_response(|| {
+            http_error(
+                403,
+                "AccessDeniedException",
+                json!({"message": "denied"}),
+                &[],
+            )
+        });
     let calls = Arc::new(Mutex::new(Vec::new()));
     let ok = ca_deletes_all(calls.clone());
     let sqs = Sqs::refusing("\"web\"");
     let h = handler(&[&fail, &ok], &[], &sqs, config(true));
     let mut other = ca_request(&["9"]);
     other["package"] = json!("api");
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", ca_request(&["1"])), ("m2", other)], false), MINUTE).await;
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1"])), ("m2", other)], false),
+        MINUTE,
+    )
+    .await;
     assert_eq!(failures(&resp), vec!["m1"]);
     assert_eq!((s.deleted, s.handed_on, s.dead_lettered), (1, 1, 0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_direct_invocation_fails_when_its_dead_letter_cannot_be_written() {
-    let fail = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
-        .then_http_response(|| http_error(403, "AccessDeniedException", json!({"message": "denied"}), &[]));
+    let fail =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_http_response(|| {
+            http_error(
+                403,
+                "AccessDeniedException",
+                json!({"message": "denied"}),
+                &[],
+            )
+        });
     let sqs = Sqs::refusing("AccessDenied");
     let h = handler(&[&fail], &[], &sqs, config(true));
     let err = h
         .process(LambdaEvent::new(ca_request(&["1"]), context(MINUTE)))
         .await
         .expect_err("the invocation must fail so that Lambda retries it");
-    assert!(matches!(err, HandlerError::Unwritable { count: 1, .. }), "{err}");
+    assert!(
+        matches!(err, HandlerError::Unwritable { count: 1, .. }),
+        "{err}"
+    );
     assert!(err.to_string().contains("packprune-dlq"));
 }
 
@@ -437,22 +697,45 @@ async fn a_direct_invocation_fails_when_its_dead_letter_cannot_be_written() {
 async fn fifo_batches_stop_at_the_first_record_to_retry() {
     let world = IotWorld::with(&[("fw", None, &["1", "2", "3"])]);
     let mut rules = world.rules();
-    rules[3] = mock!(aws_sdk_iot::Client::delete_package_version)
-        .then_http_response(|| http_error(500, "InternalServerException", json!({"message": "down"}), &[]));
+    rules[3] = mock!(aws_sdk_iot::Client::delete_package_version).then_http_response(|| {
+        http_error(
+            500,
+            "InternalServerException",
+            json!({"message": "down"}),
+            &[],
+        )
+    });
     let sqs = Sqs::default();
     let calls = Arc::new(Mutex::new(Vec::new()));
     let ca = ca_deletes_all(calls.clone());
-    let h = handler(&[&ca], &refs(&rules), &sqs, config(true)).with_retry_policy(packprune::retry::RetryPolicy {
-        max_attempts: 2,
-        ..Default::default()
-    });
+    let h = handler(&[&ca], &refs(&rules), &sqs, config(true)).with_retry_policy(
+        packprune::retry::RetryPolicy {
+            max_attempts: 2,
+            ..Default::default()
+        },
+    );
     let iot = |v: &str| json!({"service":"iot","package":"fw","versions":[v]});
-    let event = sqs_event(&[("f1", ca_request(&["1"])), ("f2", iot("1")), ("f3", ca_request(&["2"])), ("f4", iot("2"))], true);
+    let event = sqs_event(
+        &[
+            ("f1", ca_request(&["1"])),
+            ("f2", iot("1")),
+            ("f3", ca_request(&["2"])),
+            ("f4", iot("2")),
+        ],
+        true,
+    );
     let (resp, s) = invoke(&h, event, MINUTE).await;
     assert_eq!(failures(&resp), vec!["f2", "f3", "f4"]);
-    assert_eq!(calls.lock().unwrap().concat(), vec!["1"], "nothing after f2 ran");
+    assert_eq!(
+        calls.lock().unwrap().concat(),
+        vec!["1"],
+        "nothing after f2 ran"
+    );
     assert_eq!((s.deleted, s.handed_on), (1, 3));
-    assert!(sqs.sent.lock().unwrap().is_empty(), "FIFO work is never re-enqueued out of order");
+    assert!(
+        sqs.sent.lock().unwrap().is_empty(),
+        "FIFO work is never re-enqueued out of order"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -460,31 +743,55 @@ async fn work_that_runs_out_of_time_is_handed_on_and_draining_finishes_it() {
     let times = Arc::new(Mutex::new(Vec::new()));
     let t = times.clone();
     // Throttled with a Retry-After longer than the time left.
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(move |req| {
-        t.lock().unwrap().push(Instant::now());
-        if req.versions().contains(&"1".to_string()) {
-            MockResponse::Output(deleted(&["1".into()]))
-        } else {
-            MockResponse::Http(http_error(429, "ThrottlingException", json!({"message": "Rate exceeded"}), &[("Retry-After", "30")]))
-        }
-    });
+    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(
+        move |req| {
+            t.lock().unwrap().push(Instant::now());
+            if req.versions().contains(&"1".to_string()) {
+                MockResponse::Output(deleted(&["1".into()]))
+            } else {
+                MockResponse::Http(http_error(
+                    429,
+                    "ThrottlingException",
+                    json!({"message": "Rate exceeded"}),
+                    &[("Retry-After", "30")],
+                ))
+            }
+        },
+    );
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(true));
     let versions: Vec<String> = (0..150).map(|i| i.to_string()).collect();
     let vrefs: Vec<&str> = versions.iter().map(String::as_str).collect();
     let start = Instant::now();
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", ca_request(&vrefs))], false), Duration::from_secs(12)).await;
-    assert!(Instant::now() - start < Duration::from_secs(12), "never sleeps past the deadline");
-    assert!(failures(&resp).is_empty(), "the remainder is handed on, the record acknowledged");
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&vrefs))], false),
+        Duration::from_secs(12),
+    )
+    .await;
+    assert!(
+        Instant::now() - start < Duration::from_secs(12),
+        "never sleeps past the deadline"
+    );
+    assert!(
+        failures(&resp).is_empty(),
+        "the remainder is handed on, the record acknowledged"
+    );
     assert_eq!(s.requested, 150);
     let hand_ons = sqs.hand_ons();
-    let handed: usize = hand_ons.iter().map(|m| m.body["versions"].as_array().unwrap().len()).sum();
+    let handed: usize = hand_ons
+        .iter()
+        .map(|m| m.body["versions"].as_array().unwrap().len())
+        .sum();
     assert_eq!(s.handed_on as usize, handed);
     assert_eq!(s.deleted + s.handed_on, 150);
     assert!(s.deleted >= 1);
     for m in &hand_ons {
         assert_eq!(m.body["attempt"], 2);
-        assert!(m.delay_seconds.unwrap() >= 30, "the delay honours Retry-After");
+        assert!(
+            m.delay_seconds.unwrap() >= 30,
+            "the delay honours Retry-After"
+        );
         assert!(m.body.get("failure").is_none());
     }
 
@@ -493,8 +800,15 @@ async fn work_that_runs_out_of_time_is_handed_on_and_draining_finishes_it() {
     let ok = ca_deletes_all(calls.clone());
     let sqs2 = Sqs::default();
     let h2 = handler(&[&ok], &[], &sqs2, config(true));
-    let records: Vec<(String, Value)> = hand_ons.iter().enumerate().map(|(i, m)| (format!("h{i}"), m.body.clone())).collect();
-    let records: Vec<(&str, Value)> = records.iter().map(|(i, b)| (i.as_str(), b.clone())).collect();
+    let records: Vec<(String, Value)> = hand_ons
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (format!("h{i}"), m.body.clone()))
+        .collect();
+    let records: Vec<(&str, Value)> = records
+        .iter()
+        .map(|(i, b)| (i.as_str(), b.clone()))
+        .collect();
     let (resp, s2) = invoke(&h2, sqs_event(&records, false), MINUTE).await;
     assert!(failures(&resp).is_empty());
     assert_eq!(s.deleted + s2.deleted, 150);
@@ -502,8 +816,15 @@ async fn work_that_runs_out_of_time_is_handed_on_and_draining_finishes_it() {
 
 #[tokio::test(start_paused = true)]
 async fn retries_exhausted_after_max_attempts_are_dead_lettered() {
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
-        .then_http_response(|| http_error(500, "InternalServerException", json!({"message": "down"}), &[]));
+    let ca =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_http_response(|| {
+            http_error(
+                500,
+                "InternalServerException",
+                json!({"message": "down"}),
+                &[],
+            )
+        });
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(true));
     let mut req = ca_request(&["1"]);
@@ -513,23 +834,37 @@ async fn retries_exhausted_after_max_attempts_are_dead_lettered() {
     assert_eq!(s.dead_lettered, 1);
     let dlq = sqs.dead_letters();
     assert_eq!(dlq[0]["failure"]["code"], "RETRIES_EXHAUSTED");
-    assert!(dlq[0].get("attempt").is_none(), "a redriven dead letter starts over");
+    assert!(
+        dlq[0].get("attempt").is_none(),
+        "a redriven dead letter starts over"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn without_a_work_queue_unfinished_sqs_records_are_redelivered() {
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(|req| {
-        if req.versions() == ["1"] {
-            MockResponse::Output(deleted(req.versions()))
-        } else {
-            MockResponse::Http(http_error(500, "InternalServerException", json!({"message": "down"}), &[]))
-        }
-    });
+    let ca =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_compute_response(|req| {
+            if req.versions() == ["1"] {
+                MockResponse::Output(deleted(req.versions()))
+            } else {
+                MockResponse::Http(http_error(
+                    500,
+                    "InternalServerException",
+                    json!({"message": "down"}),
+                    &[],
+                ))
+            }
+        });
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(false));
     let mut second = ca_request(&["2"]);
     second["package"] = json!("api");
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", ca_request(&["1"])), ("m2", second)], false), MINUTE).await;
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1"])), ("m2", second)], false),
+        MINUTE,
+    )
+    .await;
     assert_eq!(failures(&resp), vec!["m2"]);
     assert_eq!((s.deleted, s.handed_on), (1, 1));
     assert!(sqs.sent.lock().unwrap().is_empty());
@@ -537,8 +872,15 @@ async fn without_a_work_queue_unfinished_sqs_records_are_redelivered() {
 
 #[tokio::test(start_paused = true)]
 async fn eventbridge_invocations_dead_letter_what_they_cannot_finish_without_a_work_queue() {
-    let ca = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
-        .then_http_response(|| http_error(429, "ThrottlingException", json!({"message": "Rate exceeded"}), &[("Retry-After", "600")]));
+    let ca =
+        mock!(aws_sdk_codeartifact::Client::delete_package_versions).then_http_response(|| {
+            http_error(
+                429,
+                "ThrottlingException",
+                json!({"message": "Rate exceeded"}),
+                &[("Retry-After", "600")],
+            )
+        });
     let sqs = Sqs::default();
     let h = handler(&[&ca], &[], &sqs, config(false));
     let (resp, s) = invoke(&h, read_event("eventbridge-custom.json"), MINUTE).await;
@@ -546,7 +888,10 @@ async fn eventbridge_invocations_dead_letter_what_they_cannot_finish_without_a_w
     assert_eq!(s.dead_lettered, 2);
     let dlq = sqs.dead_letters();
     assert_eq!(dlq[0]["failure"]["code"], "ThrottlingException");
-    assert_eq!(dlq[0]["failure"]["source"], "7bf73129-1428-4cd3-a780-95db273d1602");
+    assert_eq!(
+        dlq[0]["failure"]["source"],
+        "7bf73129-1428-4cd3-a780-95db273d1602"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -557,22 +902,48 @@ async fn poison_records_are_dead_lettered_and_acknowledged() {
     let h = handler(&[&ca], &[], &sqs, config(true));
     let bad_domain = json!({"service":"codeartifact","domain":"ACME!","repository":"releases","format":"npm","package":"web","versions":["1"]});
     let event = sqs_event(
-        &[("ok", ca_request(&["1"])), ("json", json!("{oops")), ("svc", json!({"service":"ecr","package":"x","versions":["1"]})), ("field", bad_domain), ("typo", json!({"service":"iot","package":"fw","verisons":["1"]}))],
+        &[
+            ("ok", ca_request(&["1"])),
+            ("json", json!("{oops")),
+            (
+                "svc",
+                json!({"service":"ecr","package":"x","versions":["1"]}),
+            ),
+            ("field", bad_domain),
+            (
+                "typo",
+                json!({"service":"iot","package":"fw","verisons":["1"]}),
+            ),
+        ],
         false,
     );
     let (resp, s) = invoke(&h, event, MINUTE).await;
     assert!(failures(&resp).is_empty(), "poison must not loop");
     assert_eq!((s.deleted, s.invalid_requests), (1, 4));
-    assert_eq!(calls.lock().unwrap().len(), 1, "an invalid request is never sent to AWS");
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        1,
+        "an invalid request is never sent to AWS"
+    );
     let dlq = sqs.dead_letters();
     assert_eq!(dlq.len(), 4);
-    assert!(dlq.iter().all(|m| m["failure"]["code"] == "INVALID_REQUEST" && m["rawBody"].is_string()));
-    let reasons: Vec<&str> = dlq.iter().map(|m| m["failure"]["message"].as_str().unwrap()).collect();
+    assert!(dlq
+        .iter()
+        .all(|m| m["failure"]["code"] == "INVALID_REQUEST" && m["rawBody"].is_string()));
+    let reasons: Vec<&str> = dlq
+        .iter()
+        .map(|m| m["failure"]["message"].as_str().unwrap())
+        .collect();
     assert!(reasons.iter().any(|r| r.contains("not JSON")));
     assert!(reasons.iter().any(|r| r.contains("\"ecr\"")));
     assert!(reasons.iter().any(|r| r.contains("`domain`")));
     assert!(reasons.iter().any(|r| r.contains("verisons")));
-    assert_eq!(dlq.iter().find(|m| m["failure"]["source"] == "json").unwrap()["rawBody"], "{oops");
+    assert_eq!(
+        dlq.iter()
+            .find(|m| m["failure"]["source"] == "json")
+            .unwrap()["rawBody"],
+        "{oops"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -580,10 +951,17 @@ async fn an_unrecognised_event_is_a_clear_error() {
     let sqs = Sqs::default();
     let h = handler(&[], &[], &sqs, config(true));
     let err = h
-        .process(LambdaEvent::new(json!({"Records": [{"eventSource": "aws:s3"}]}), context(MINUTE)))
+        .process(LambdaEvent::new(
+            json!({"Records": [{"eventSource": "aws:s3"}]}),
+            context(MINUTE),
+        ))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("received an object with keys [Records]"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("received an object with keys [Records]"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -597,15 +975,19 @@ async fn every_sample_event_runs_with_its_expected_outcome() {
         ("direct-iot.json", 1, 0),
         ("dead-letter-redrive.json", 1, 0),
     ];
-    let mut on_disk: Vec<String> = std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(format!("{}/events", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
     on_disk.sort();
     let mut listed: Vec<String> = expected.iter().map(|(f, _, _)| f.to_string()).collect();
     listed.sort();
-    assert_eq!(on_disk, listed, "every file in events/ needs an expectation here");
+    assert_eq!(
+        on_disk, listed,
+        "every file in events/ needs an expectation here"
+    );
 
     for (file, deleted, invalid) in expected {
         let world = IotWorld::with(&[
@@ -615,16 +997,27 @@ async fn every_sample_event_runs_with_its_expected_outcome() {
         let rules = world.rules();
         let calls = Arc::new(Mutex::new(Vec::new()));
         let ca = ca_deletes_all(calls.clone());
-        let ca_pkg = mock!(aws_sdk_codeartifact::Client::delete_package).then_output(|| DeletePackageOutput::builder().build());
+        let ca_pkg = mock!(aws_sdk_codeartifact::Client::delete_package)
+            .then_output(|| DeletePackageOutput::builder().build());
         let sqs = Sqs::default();
         let h = handler(&[&ca, &ca_pkg], &refs(&rules), &sqs, config(true));
         let (resp, s) = invoke(&h, read_event(file), MINUTE).await;
-        assert_eq!((s.deleted, s.invalid_requests), (*deleted, *invalid), "{file}: {s:?}");
-        assert_eq!(s.requested, *deleted, "{file}: everything valid was deleted");
+        assert_eq!(
+            (s.deleted, s.invalid_requests),
+            (*deleted, *invalid),
+            "{file}: {s:?}"
+        );
+        assert_eq!(
+            s.requested, *deleted,
+            "{file}: everything valid was deleted"
+        );
         if resp.get("batchItemFailures").is_some() {
             assert!(failures(&resp).is_empty(), "{file}");
         } else {
-            assert_eq!(resp["deleted"], *deleted, "{file}: the summary is the result");
+            assert_eq!(
+                resp["deleted"], *deleted,
+                "{file}: the summary is the result"
+            );
         }
         assert_eq!(sqs.dead_letters().len() as u64, *invalid, "{file}");
     }

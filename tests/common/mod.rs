@@ -48,8 +48,13 @@ impl Sqs {
         let sent = self.sent.clone();
         let refuse = self.refuse;
         mock!(aws_sdk_sqs::Client::send_message_batch).then_compute_output(move |req| {
-            let mut out = SendMessageBatchOutput::builder().set_successful(Some(vec![])).set_failed(Some(vec![]));
-            assert!(req.entries().len() <= 10, "SendMessageBatch takes at most 10 entries");
+            let mut out = SendMessageBatchOutput::builder()
+                .set_successful(Some(vec![]))
+                .set_failed(Some(vec![]));
+            assert!(
+                req.entries().len() <= 10,
+                "SendMessageBatch takes at most 10 entries"
+            );
             for e in req.entries() {
                 if refuse.is_some_and(|m| e.message_body().contains(m)) {
                     out = out.failed(
@@ -82,7 +87,13 @@ impl Sqs {
     }
 
     pub fn to(&self, queue: &str) -> Vec<Sent> {
-        self.sent.lock().unwrap().iter().filter(|s| s.queue == queue).cloned().collect()
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.queue == queue)
+            .cloned()
+            .collect()
     }
 
     pub fn dead_letters(&self) -> Vec<Value> {
@@ -112,8 +123,10 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
     let clients = Clients {
         codeartifact: mock_client!(aws_sdk_codeartifact, RuleMode::MatchAny, ca, |c| c
             .retry_config(RetryConfig::disabled())),
-        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c.retry_config(RetryConfig::disabled())),
-        sqs: mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&sqs_rule], |c| c.retry_config(no_retry.clone())),
+        iot: mock_client!(aws_sdk_iot, RuleMode::MatchAny, iot, |c| c
+            .retry_config(RetryConfig::disabled())),
+        sqs: mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&sqs_rule], |c| c
+            .retry_config(no_retry.clone())),
     };
     Handler::new(clients, config)
 }
@@ -122,7 +135,10 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
 pub fn context(left: Duration) -> Context {
     let mut ctx = Context::default();
     ctx.request_id = "req-0001".into();
-    ctx.deadline = (SystemTime::now() + left).duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    ctx.deadline = (SystemTime::now() + left)
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     ctx
 }
 
@@ -131,7 +147,11 @@ pub async fn invoke(h: &Handler, event: Value, left: Duration) -> (Value, Summar
         .process(LambdaEvent::new(event, context(left)))
         .await
         .expect("the invocation succeeds");
-    assert!(out.summary.balanced(), "accounting invariant broken: {:?}", out.summary);
+    assert!(
+        out.summary.balanced(),
+        "accounting invariant broken: {:?}",
+        out.summary
+    );
     (out.response, out.summary)
 }
 
@@ -167,8 +187,16 @@ pub fn failures(response: &Value) -> Vec<String> {
 }
 
 /// A rest-json error response as the services send it.
-pub fn http_error(status: u16, code: &'static str, body: Value, headers: &[(&'static str, &'static str)]) -> HttpResponse {
-    let mut r = HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(body.to_string()));
+pub fn http_error(
+    status: u16,
+    code: &'static str,
+    body: Value,
+    headers: &[(&'static str, &'static str)],
+) -> HttpResponse {
+    let mut r = HttpResponse::new(
+        StatusCode::try_from(status).unwrap(),
+        SdkBody::from(body.to_string()),
+    );
     r.headers_mut().insert("x-amzn-ErrorType", code);
     r.headers_mut().insert("content-type", "application/json");
     for (k, v) in headers {

@@ -1,0 +1,346 @@
+//! CodeArtifact 2018-09-22: ListPackages, ListPackageVersions,
+//! DescribePackageVersion, DeletePackageVersions, DeletePackage and
+//! UpdatePackageVersionsStatus.
+
+use serde_json::{json, Map, Value};
+
+use crate::state::{revision, CaPackage, CaVersion, Repository, State};
+use crate::wire::{self, check, int_in, one_of, optional, required, ApiError, Req, Service};
+
+const S: Service = Service::CodeArtifact;
+
+/// The operation a request names, if any.
+pub fn route(method: &str, path: &str) -> Option<&'static str> {
+    Some(match (method, path) {
+        ("POST", "/v1/packages") => "ListPackages",
+        ("POST", "/v1/package/versions") => "ListPackageVersions",
+        ("GET", "/v1/package/version") => "DescribePackageVersion",
+        ("POST", "/v1/package/versions/delete") => "DeletePackageVersions",
+        ("DELETE", "/v1/package") => "DeletePackage",
+        ("POST", "/v1/package/versions/update_status") => "UpdatePackageVersionsStatus",
+        _ => return None,
+    })
+}
+
+pub fn handle(op: &str, state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    match op {
+        "ListPackages" => list_packages(state, req),
+        "ListPackageVersions" => list_package_versions(state, req),
+        "DescribePackageVersion" => describe_package_version(state, req),
+        "DeletePackageVersions" => delete_package_versions(state, req),
+        "DeletePackage" => delete_package(state, req),
+        "UpdatePackageVersionsStatus" => update_status(state, req),
+        _ => Err(ApiError::new(
+            404,
+            "UnknownOperationException",
+            format!("unknown operation {op}"),
+        )),
+    }
+}
+
+/// The query members every operation shares.
+struct Scope<'a> {
+    domain: &'a str,
+    owner: Option<&'a str>,
+    repository: &'a str,
+    format: Option<&'a str>,
+    namespace: Option<&'a str>,
+    package: Option<&'a str>,
+}
+
+fn scope(req: &Req, package_required: bool) -> Result<Scope<'_>, ApiError> {
+    let domain = required(S, &wire::DOMAIN, req.q("domain"))?;
+    let owner = optional(S, &wire::DOMAIN_OWNER, req.q("domain-owner"))?;
+    let repository = required(S, &wire::REPOSITORY, req.q("repository"))?;
+    let format = one_of(S, "format", req.q("format"), &wire::FORMATS)?;
+    let namespace = optional(S, &wire::NAMESPACE, req.q("namespace"))?;
+    let package = if package_required {
+        if format.is_none() {
+            return Err(ApiError::validation(S, "1 validation error detected: Value null at 'format' failed to satisfy constraint: Member must not be null".into()));
+        }
+        Some(required(S, &wire::PACKAGE, req.q("package"))?)
+    } else {
+        None
+    };
+    Ok(Scope {
+        domain,
+        owner,
+        repository,
+        format,
+        namespace,
+        package,
+    })
+}
+
+fn repository<'s>(state: &'s mut State, sc: &Scope<'_>) -> Result<&'s mut Repository, ApiError> {
+    let domain = state
+        .codeartifact
+        .domains
+        .get_mut(sc.domain)
+        .filter(|d| sc.owner.is_none() || d.owner.as_deref() == sc.owner)
+        .ok_or_else(|| ApiError::ca_not_found("domain", sc.domain))?;
+    domain
+        .repositories
+        .get_mut(sc.repository)
+        .ok_or_else(|| ApiError::ca_not_found("repository", sc.repository))
+}
+
+fn package_index(repo: &Repository, sc: &Scope<'_>) -> Result<usize, ApiError> {
+    let (format, package) = (
+        sc.format.unwrap_or_default(),
+        sc.package.unwrap_or_default(),
+    );
+    repo.packages
+        .iter()
+        .position(|p| p.is(format, sc.namespace, package))
+        .ok_or_else(|| ApiError::ca_not_found("package", package))
+}
+
+fn summary(p: &CaPackage) -> Value {
+    let mut v = json!({"format": p.format, "package": p.package,
+        "originConfiguration": {"restrictions": {"publish": "ALLOW", "upstream": "ALLOW"}}});
+    if let Some(ns) = &p.namespace {
+        v["namespace"] = json!(ns);
+    }
+    v
+}
+
+fn origin(repository: &str, v: &CaVersion) -> Value {
+    json!({"domainEntryPoint": {"repositoryName": repository}, "originType": v.origin_type})
+}
+
+fn list_packages(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, false)?;
+    let prefix = optional(S, &wire::PACKAGE_PREFIX, req.q("package-prefix"))?;
+    let size = int_in(S, "maxResults", req.q("max-results"), 1, 1000)?.unwrap_or(50) as usize;
+    let token = optional(S, &wire::NEXT_TOKEN, req.q("next-token"))?;
+    one_of(S, "publish", req.q("publish"), &["ALLOW", "BLOCK"])?;
+    one_of(S, "upstream", req.q("upstream"), &["ALLOW", "BLOCK"])?;
+    let offset = wire::offset_of(S, token)?;
+    let repo = repository(state, &sc)?;
+    let matching: Vec<Value> = repo
+        .packages
+        .iter()
+        .filter(|p| sc.format.is_none_or(|f| p.format == f))
+        // `namespace` is a prefix match, despite its name.
+        .filter(|p| {
+            sc.namespace
+                .is_none_or(|ns| p.namespace.as_deref().is_some_and(|n| n.starts_with(ns)))
+        })
+        .filter(|p| prefix.is_none_or(|pre| p.package.starts_with(pre)))
+        .map(summary)
+        .collect();
+    let (items, next) = wire::page(&matching, offset, size);
+    Ok(wire::with_token(json!({ "packages": items }), next))
+}
+
+fn list_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let status = one_of(S, "status", req.q("status"), &wire::CA_STATUSES)?;
+    let sort = one_of(S, "sortBy", req.q("sortBy"), &["PUBLISHED_TIME"])?;
+    let size = int_in(S, "maxResults", req.q("max-results"), 1, 1000)?.unwrap_or(50) as usize;
+    let token = optional(S, &wire::NEXT_TOKEN, req.q("next-token"))?;
+    let origin_type = one_of(S, "originType", req.q("originType"), &wire::ORIGIN_TYPES)?;
+    let offset = wire::offset_of(S, token)?;
+    let repo = repository(state, &sc)?;
+    let pkg = &repo.packages[package_index(repo, &sc)?];
+    let mut versions: Vec<&CaVersion> = pkg
+        .versions
+        .iter()
+        .filter(|v| status.is_none_or(|s| v.status == s))
+        .filter(|v| origin_type.is_none_or(|o| v.origin_type == o))
+        .collect();
+    if sort.is_some() {
+        // Newest published first; the only order the API offers.
+        versions.sort_by(|a, b| {
+            b.published_time
+                .partial_cmp(&a.published_time)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
+    let summaries: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"version": v.version, "revision": v.revision, "status": v.status, "origin": origin(sc.repository, v)}))
+        .collect();
+    let (items, next) = wire::page(&summaries, offset, size);
+    let mut body = json!({"format": pkg.format, "package": pkg.package, "versions": items});
+    if let Some(ns) = &pkg.namespace {
+        body["namespace"] = json!(ns);
+    }
+    if let Some(latest) = pkg.versions.iter().max_by(|a, b| {
+        a.published_time
+            .partial_cmp(&b.published_time)
+            .unwrap_or(std::cmp::Ordering::Equal)
+    }) {
+        body["defaultDisplayVersion"] = json!(latest.version);
+    }
+    Ok(wire::with_token(body, next))
+}
+
+fn describe_package_version(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let version = required(S, &wire::PACKAGE_VERSION, req.q("version"))?;
+    let repo = repository(state, &sc)?;
+    let pkg = &repo.packages[package_index(repo, &sc)?];
+    let v = pkg
+        .versions
+        .iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| ApiError::ca_not_found("package-version", version))?;
+    let mut d = json!({
+        "format": pkg.format, "packageName": pkg.package, "displayName": pkg.package,
+        "version": v.version, "publishedTime": v.published_time, "licenses": [],
+        "revision": v.revision, "status": v.status, "origin": origin(sc.repository, v)});
+    if let Some(ns) = &pkg.namespace {
+        d["namespace"] = json!(ns);
+    }
+    Ok(json!({ "packageVersion": d }))
+}
+
+/// The `versions` body member: a list of at most 100 valid versions.
+fn versions_member(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
+    let Some(list) = body.get("versions") else {
+        return Err(ApiError::validation(S, "1 validation error detected: Value null at 'versions' failed to satisfy constraint: Member must not be null".into()));
+    };
+    let Some(list) = list.as_array() else {
+        return Err(ApiError::validation(
+            S,
+            "Value at 'versions' must be a list".into(),
+        ));
+    };
+    if list.len() > 100 {
+        return Err(ApiError::validation(
+            S,
+            format!("1 validation error detected: Value at 'versions' failed to satisfy constraint: Member must have length less than or equal to 100 (got {})", list.len()),
+        ));
+    }
+    list.iter()
+        .map(|v| {
+            let s = v.as_str().ok_or_else(|| {
+                ApiError::validation(S, "Value at 'versions' must hold strings".into())
+            })?;
+            check(S, &wire::PACKAGE_VERSION, s).map(|()| s.to_owned())
+        })
+        .collect()
+}
+
+fn version_error(code: &str, message: String) -> Value {
+    json!({"errorCode": code, "errorMessage": message})
+}
+
+fn delete_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let body = req.json(S)?;
+    let versions = versions_member(&body)?;
+    let expected = one_of(
+        S,
+        "expectedStatus",
+        body.get("expectedStatus").and_then(Value::as_str),
+        &wire::CA_STATUSES,
+    )?;
+    let repo = repository(state, &sc)?;
+    let idx = package_index(repo, &sc)?;
+    let pkg = &mut repo.packages[idx];
+    let mut ok = Map::new();
+    let mut failed = Map::new();
+    for name in versions {
+        let Some(pos) = pkg.versions.iter().position(|v| v.version == name) else {
+            failed.insert(
+                name.clone(),
+                version_error("NOT_FOUND", format!("Package version {name} not found")),
+            );
+            continue;
+        };
+        let v = &pkg.versions[pos];
+        if let Some(e) = expected.filter(|e| *e != v.status) {
+            failed.insert(
+                name,
+                version_error(
+                    "MISMATCHED_STATUS",
+                    format!("expected status {e}, found {}", v.status),
+                ),
+            );
+        } else if !v.delete_allowed {
+            failed.insert(
+                name,
+                version_error(
+                    "NOT_ALLOWED",
+                    "Deleting this package version is not allowed".into(),
+                ),
+            );
+        } else {
+            let v = pkg.versions.remove(pos);
+            ok.insert(name, json!({"revision": v.revision, "status": "Deleted"}));
+        }
+    }
+    Ok(json!({"successfulVersions": ok, "failedVersions": failed}))
+}
+
+fn delete_package(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let repo = repository(state, &sc)?;
+    let idx = package_index(repo, &sc)?;
+    let pkg = repo.packages.remove(idx);
+    Ok(json!({ "deletedPackage": summary(&pkg) }))
+}
+
+fn update_status(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let body = req.json(S)?;
+    let versions = versions_member(&body)?;
+    let expected = one_of(
+        S,
+        "expectedStatus",
+        body.get("expectedStatus").and_then(Value::as_str),
+        &wire::CA_STATUSES,
+    )?;
+    let target = one_of(S, "targetStatus", body.get("targetStatus").and_then(Value::as_str), &wire::CA_STATUSES)?
+        .ok_or_else(|| ApiError::validation(S, "1 validation error detected: Value null at 'targetStatus' failed to satisfy constraint: Member must not be null".into()))?;
+    if !["Archived", "Published", "Unlisted"].contains(&target) {
+        return Err(ApiError::validation(
+            S,
+            format!("targetStatus {target} is not allowed; use Archived, Published or Unlisted"),
+        ));
+    }
+    let revisions = body
+        .get("versionRevisions")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let repo = repository(state, &sc)?;
+    let idx = package_index(repo, &sc)?;
+    let pkg = &mut repo.packages[idx];
+    let mut ok = Map::new();
+    let mut failed = Map::new();
+    for name in versions {
+        let Some(v) = pkg.versions.iter_mut().find(|v| v.version == name) else {
+            failed.insert(
+                name.clone(),
+                version_error("NOT_FOUND", format!("Package version {name} not found")),
+            );
+            continue;
+        };
+        if let Some(e) = expected.filter(|e| *e != v.status) {
+            failed.insert(
+                name,
+                version_error(
+                    "MISMATCHED_STATUS",
+                    format!("expected status {e}, found {}", v.status),
+                ),
+            );
+        } else if revisions
+            .get(&name)
+            .is_some_and(|r| r.as_str() != v.revision.as_deref())
+        {
+            failed.insert(
+                name,
+                version_error("MISMATCHED_REVISION", "the revision does not match".into()),
+            );
+        } else {
+            v.status = target.to_owned();
+            v.revision = Some(revision(&format!("{}@{target}", pkg.package), &v.version));
+            ok.insert(name, json!({"revision": v.revision, "status": target}));
+        }
+    }
+    Ok(json!({"successfulVersions": ok, "failedVersions": failed}))
+}

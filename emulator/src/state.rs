@@ -1,0 +1,294 @@
+//! The emulator's state: CodeArtifact domains, repositories, packages and
+//! versions; IoT packages and versions; and the fault configuration. The
+//! same JSON shape seeds the emulator, and the admin endpoint returns it.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+fn default_account() -> String {
+    DEFAULT_ACCOUNT.into()
+}
+fn default_region() -> String {
+    DEFAULT_REGION.into()
+}
+fn published() -> String {
+    "Published".into()
+}
+fn internal() -> String {
+    "INTERNAL".into()
+}
+fn iot_published() -> String {
+    "PUBLISHED".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// Seconds since the epoch, now.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+/// A timestamp given as epoch seconds or as an RFC 3339 string.
+fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Ts {
+        Seconds(f64),
+        Text(String),
+    }
+    match Option::<Ts>::deserialize(d)? {
+        None => Ok(None),
+        Some(Ts::Seconds(s)) => Ok(Some(s)),
+        Some(Ts::Text(t)) => {
+            time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339)
+                .map(|dt| Some(dt.unix_timestamp_nanos() as f64 / 1e9))
+                .map_err(|e| {
+                    serde::de::Error::custom(format!("{t:?} is not an RFC 3339 time: {e}"))
+                })
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct State {
+    #[serde(default = "default_account")]
+    pub account_id: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub codeartifact: CodeArtifactState,
+    #[serde(default)]
+    pub iot: IotState,
+    /// Fault injection, keyed `service:Operation`, `service:*` or `*`.
+    #[serde(default)]
+    pub faults: BTreeMap<String, Fault>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CodeArtifactState {
+    #[serde(default)]
+    pub domains: BTreeMap<String, Domain>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Domain {
+    /// The owning account; defaults to the state's account.
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub repositories: BTreeMap<String, Repository>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Repository {
+    #[serde(default)]
+    pub packages: Vec<CaPackage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaPackage {
+    pub format: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub package: String,
+    #[serde(default)]
+    pub versions: Vec<CaVersion>,
+}
+
+impl CaPackage {
+    pub fn is(&self, format: &str, namespace: Option<&str>, package: &str) -> bool {
+        self.format == format && self.namespace.as_deref() == namespace && self.package == package
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CaVersion {
+    pub version: String,
+    #[serde(default = "published")]
+    pub status: String,
+    #[serde(default)]
+    pub revision: Option<String>,
+    /// Epoch seconds (or RFC 3339 in a seed).
+    #[serde(default, deserialize_with = "timestamp")]
+    pub published_time: Option<f64>,
+    /// Seed convenience: published this many days before the emulator starts.
+    #[serde(default, skip_serializing)]
+    pub published_days_ago: Option<f64>,
+    #[serde(default = "internal")]
+    pub origin_type: String,
+    /// When false, DeletePackageVersions answers NOT_ALLOWED for this
+    /// version (an emulator switch for testing permanent failures).
+    #[serde(default = "yes")]
+    pub delete_allowed: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IotState {
+    #[serde(default)]
+    pub packages: BTreeMap<String, IotPackage>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IotPackage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_version: Option<String>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub creation_date: Option<f64>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub last_modified_date: Option<f64>,
+    #[serde(default)]
+    pub versions: BTreeMap<String, IotVersion>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IotVersion {
+    #[serde(default = "iot_published")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attributes: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub creation_date: Option<f64>,
+    /// Seed convenience: created this many days before the emulator starts.
+    #[serde(default, skip_serializing)]
+    pub created_days_ago: Option<f64>,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub last_modified_date: Option<f64>,
+}
+
+/// Faults for one operation (or a service, or everything).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Fault {
+    /// Token-bucket throttling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<Throttle>,
+    /// Fraction of calls answered with a 500 InternalServerException.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Added latency per call.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Fraction of calls whose connection is dropped without a response.
+    #[serde(default)]
+    pub drop_rate: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Throttle {
+    /// Tokens added per second.
+    pub rate_per_second: f64,
+    /// Bucket size (and the tokens it starts with).
+    pub burst: f64,
+    /// The `Retry-After` CodeArtifact sends; by default the seconds until a
+    /// token is back, rounded up. IoT sends no hint.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u32>,
+}
+
+impl State {
+    /// Reads a seed, resolving relative times against now and filling
+    /// revisions and dates the seed left out.
+    pub fn from_seed(json: &str) -> Result<State, serde_json::Error> {
+        let mut s: State = serde_json::from_str(json)?;
+        s.normalize(now());
+        Ok(s)
+    }
+
+    pub fn normalize(&mut self, now: f64) {
+        const DAY: f64 = 86_400.0;
+        let account = self.account_id.clone();
+        for domain in self.codeartifact.domains.values_mut() {
+            domain.owner.get_or_insert_with(|| account.clone());
+            for repo in domain.repositories.values_mut() {
+                for pkg in &mut repo.packages {
+                    let n = pkg.versions.len();
+                    for (i, v) in pkg.versions.iter_mut().enumerate() {
+                        if v.published_time.is_none() {
+                            // Listed oldest first: one day apart, ending now.
+                            let days = v.published_days_ago.unwrap_or((n - 1 - i) as f64);
+                            v.published_time = Some(now - days * DAY);
+                        }
+                        v.published_days_ago = None;
+                        if v.revision.is_none() {
+                            v.revision = Some(revision(&pkg.package, &v.version));
+                        }
+                    }
+                }
+            }
+        }
+        for pkg in self.iot.packages.values_mut() {
+            let mut oldest = now;
+            for v in pkg.versions.values_mut() {
+                if v.creation_date.is_none() {
+                    v.creation_date = Some(now - v.created_days_ago.unwrap_or(0.0) * DAY);
+                }
+                v.created_days_ago = None;
+                v.last_modified_date
+                    .get_or_insert(v.creation_date.unwrap_or(now));
+                oldest = oldest.min(v.creation_date.unwrap_or(now));
+            }
+            pkg.creation_date.get_or_insert(oldest);
+            pkg.last_modified_date.get_or_insert(now);
+        }
+    }
+}
+
+/// A stable, opaque revision for a version.
+pub fn revision(package: &str, version: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in package.bytes().chain([0]).chain(version.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("REV{h:016X}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_resolves_relative_times_and_fills_revisions() {
+        let s = State::from_seed(
+            r#"{"codeartifact":{"domains":{"acme":{"repositories":{"releases":{"packages":[
+                {"format":"npm","package":"web","versions":[{"version":"1.0.0","publishedDaysAgo":10},{"version":"1.0.1","publishedTime":"2026-01-01T00:00:00Z"}]}]}}}}},
+               "iot":{"packages":{"fw":{"defaultVersion":"1","versions":{"1":{"createdDaysAgo":2}}}}}}"#,
+        )
+        .unwrap();
+        let d = &s.codeartifact.domains["acme"];
+        assert_eq!(d.owner.as_deref(), Some(DEFAULT_ACCOUNT));
+        let v = &d.repositories["releases"].packages[0].versions;
+        assert!((now() - v[0].published_time.unwrap() - 864_000.0).abs() < 5.0);
+        assert_eq!(v[1].published_time, Some(1_767_225_600.0));
+        assert!(v[0].revision.is_some());
+        assert!(s.iot.packages["fw"].creation_date.is_some());
+    }
+
+    #[test]
+    fn unknown_seed_fields_are_refused() {
+        assert!(State::from_seed(r#"{"codeartifact":{"domain":{}}}"#).is_err());
+    }
+}

@@ -1,0 +1,279 @@
+"""The emulator, checked with a second, independent client: boto3.
+
+botocore parses every response and error with the same service models
+(codeartifact 2018-09-22, iot 2015-05-28) the emulator follows, so a parse
+failure or a wrong field here is a wire-level difference from AWS.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timezone
+from pathlib import Path
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "packprune-emulator"
+
+SEED = {
+    "codeartifact": {"domains": {"acme": {"repositories": {"releases": {"packages": [
+        {"format": "npm", "namespace": "acme", "package": "web", "versions": [
+            {"version": "1.0.0", "publishedTime": "2026-01-01T00:00:00Z"},
+            {"version": "1.1.0", "publishedTime": "2026-02-01T00:00:00Z", "status": "Unlisted"},
+            {"version": "1.2.0", "publishedTime": "2026-03-01T00:00:00Z", "deleteAllowed": False},
+            {"version": "2.0.0", "publishedTime": "2026-04-01T00:00:00Z", "originType": "EXTERNAL"},
+        ]},
+        {"format": "pypi", "package": "tool", "versions": [{"version": "0.1"}]},
+        {"format": "maven", "namespace": "com.acme", "package": "svc", "versions": [{"version": "1.0-SNAPSHOT"}]},
+    ]}}}}},
+    "iot": {"packages": {
+        "thermostat-fw": {"defaultVersion": "1.1.0", "versions": {"1.0.0": {}, "1.1.0": {}, "2.0.0-beta": {"status": "DRAFT"}}},
+        "empty-fw": {},
+    }},
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def emulator():
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} is missing: run `cargo build -p packprune-emulator` first")
+    port = free_port()
+    proc = subprocess.Popen([str(BINARY), "--port", str(port)], stdout=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/_emulator/health")
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(5)
+
+
+def admin(url, method, what, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{url}/_emulator/{what}", data=data, method=method)
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read())
+
+
+@pytest.fixture()
+def seeded(emulator):
+    admin(emulator, "PUT", "state", SEED)
+    admin(emulator, "DELETE", "calls")
+    return emulator
+
+
+def client(service, url):
+    return boto3.client(
+        service, endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def scope(**extra):
+    return dict(domain="acme", repository="releases", format="npm", namespace="acme", package="web", **extra)
+
+
+def test_codeartifact_list_packages_paginates_and_filters(seeded):
+    ca = client("codeartifact", seeded)
+    pages = list(ca.get_paginator("list_packages").paginate(domain="acme", repository="releases", PaginationConfig={"PageSize": 2}))
+    assert len(pages) == 2
+    names = [p["package"] for page in pages for p in page["packages"]]
+    assert names == ["web", "tool", "svc"]
+    assert pages[0]["packages"][0]["originConfiguration"]["restrictions"] == {"publish": "ALLOW", "upstream": "ALLOW"}
+    assert [p["package"] for p in ca.list_packages(domain="acme", repository="releases", packagePrefix="t")["packages"]] == ["tool"]
+    assert [p["package"] for p in ca.list_packages(domain="acme", repository="releases", format="maven", namespace="com.")["packages"]] == ["svc"]
+
+
+def test_codeartifact_list_package_versions_sorts_filters_and_paginates(seeded):
+    ca = client("codeartifact", seeded)
+    pages = list(ca.get_paginator("list_package_versions").paginate(**scope(sortBy="PUBLISHED_TIME"), PaginationConfig={"PageSize": 3}))
+    versions = [v["version"] for page in pages for v in page["versions"]]
+    assert versions == ["2.0.0", "1.2.0", "1.1.0", "1.0.0"]
+    assert len(pages) == 2
+    first = pages[0]
+    assert first["format"] == "npm" and first["namespace"] == "acme" and first["package"] == "web"
+    assert first["versions"][0]["origin"] == {"domainEntryPoint": {"repositoryName": "releases"}, "originType": "EXTERNAL"}
+    unlisted = ca.list_package_versions(**scope(status="Unlisted"))["versions"]
+    assert [v["version"] for v in unlisted] == ["1.1.0"]
+    external = ca.list_package_versions(**scope(originType="EXTERNAL"))["versions"]
+    assert [v["version"] for v in external] == ["2.0.0"]
+
+
+def test_codeartifact_describe_package_version_has_published_time(seeded):
+    ca = client("codeartifact", seeded)
+    d = ca.describe_package_version(**scope(packageVersion="1.1.0"))["packageVersion"]
+    assert d["publishedTime"] == datetime(2026, 2, 1, tzinfo=timezone.utc)
+    assert d["status"] == "Unlisted" and d["version"] == "1.1.0" and d["packageName"] == "web"
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.describe_package_version(**scope(packageVersion="9.9.9"))
+    assert e.value.response["resourceType"] == "package-version"
+
+
+def test_codeartifact_delete_package_versions_reports_each_version(seeded):
+    ca = client("codeartifact", seeded)
+    out = ca.delete_package_versions(**scope(versions=["1.0.0", "1.1.0", "1.2.0", "9.9.9"], expectedStatus="Published"))
+    assert set(out["successfulVersions"]) == {"1.0.0"}
+    assert out["successfulVersions"]["1.0.0"]["status"] == "Deleted"
+    codes = {v: e["errorCode"] for v, e in out["failedVersions"].items()}
+    assert codes == {"1.1.0": "MISMATCHED_STATUS", "1.2.0": "NOT_ALLOWED", "9.9.9": "NOT_FOUND"}
+    remaining = [v["version"] for v in ca.list_package_versions(**scope())["versions"]]
+    assert remaining == ["1.1.0", "1.2.0", "2.0.0"]
+
+
+def test_codeartifact_validation_and_not_found_errors(seeded):
+    ca = client("codeartifact", seeded)
+    with pytest.raises(ca.exceptions.ValidationException) as e:
+        ca.delete_package_versions(**scope(versions=[f"0.0.{i}" for i in range(101)]))
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert e.value.response["reason"] == "FIELD_VALIDATION_FAILED"
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.delete_package_versions(domain="acme", repository="nope", format="npm", package="web", versions=["1"])
+    assert e.value.response["resourceType"] == "repository"
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.delete_package(domain="acme", repository="releases", format="npm", package="absent")
+    assert e.value.response["resourceType"] == "package"
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_packages(domain="Not_A_Domain", repository="releases")
+
+
+def test_codeartifact_update_status_and_delete_package(seeded):
+    ca = client("codeartifact", seeded)
+    out = ca.update_package_versions_status(**scope(versions=["1.0.0", "9.9.9"], targetStatus="Archived"))
+    assert out["successfulVersions"]["1.0.0"]["status"] == "Archived"
+    assert out["failedVersions"]["9.9.9"]["errorCode"] == "NOT_FOUND"
+    rev = ca.list_package_versions(**scope(status="Published"))["versions"][0]["revision"]
+    out = ca.update_package_versions_status(**scope(versions=["1.2.0"], versionRevisions={"1.2.0": "wrong"}, targetStatus="Unlisted"))
+    assert out["failedVersions"]["1.2.0"]["errorCode"] == "MISMATCHED_REVISION"
+    assert rev
+    deleted = ca.delete_package(domain="acme", repository="releases", format="pypi", package="tool")["deletedPackage"]
+    assert deleted["package"] == "tool" and deleted["format"] == "pypi"
+
+
+def test_codeartifact_throttling_carries_retry_after(seeded):
+    admin(seeded, "PUT", "faults", {"codeartifact:DeletePackageVersions": {"throttle": {"ratePerSecond": 0.001, "burst": 1, "retryAfterSeconds": 7}}})
+    ca = client("codeartifact", seeded)
+    ca.delete_package_versions(**scope(versions=["1.0.0"]))
+    with pytest.raises(ca.exceptions.ThrottlingException) as e:
+        ca.delete_package_versions(**scope(versions=["2.0.0"]))
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert e.value.response["retryAfterSeconds"] == 7
+    assert e.value.response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "7"
+    calls = admin(seeded, "GET", "calls")
+    assert [(c["operation"], c["status"], c.get("retryAfter")) for c in calls] == [
+        ("DeletePackageVersions", 200, None), ("DeletePackageVersions", 429, 7)]
+
+
+def test_injected_server_errors_and_dropped_connections(seeded):
+    admin(seeded, "PUT", "faults", {"codeartifact:*": {"errorRate": 1.0}, "iot:GetPackage": {"dropRate": 1.0}})
+    ca = client("codeartifact", seeded)
+    with pytest.raises(ca.exceptions.InternalServerException):
+        ca.list_packages(domain="acme", repository="releases")
+    iot = client("iot", seeded)
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError)):
+        iot.get_package(packageName="thermostat-fw")
+    assert [c["status"] for c in admin(seeded, "GET", "calls")] == [500, 0]
+
+
+def test_iot_packages_and_versions(seeded):
+    iot = client("iot", seeded)
+    p = iot.get_package(packageName="thermostat-fw")
+    assert p["defaultVersionName"] == "1.1.0"
+    assert p["packageArn"] == "arn:aws:iot:us-east-1:111122223333:package/thermostat-fw"
+    assert isinstance(p["creationDate"], datetime)
+    pages = list(iot.get_paginator("list_package_versions").paginate(packageName="thermostat-fw", PaginationConfig={"PageSize": 2}))
+    assert [v["versionName"] for page in pages for v in page["packageVersionSummaries"]] == ["1.0.0", "1.1.0", "2.0.0-beta"]
+    drafts = iot.list_package_versions(packageName="thermostat-fw", status="DRAFT")["packageVersionSummaries"]
+    assert [v["versionName"] for v in drafts] == ["2.0.0-beta"]
+    summaries = [s for page in iot.get_paginator("list_packages").paginate(PaginationConfig={"PageSize": 1}) for s in page["packageSummaries"]]
+    assert [s["packageName"] for s in summaries] == ["empty-fw", "thermostat-fw"]
+    v = iot.get_package_version(packageName="thermostat-fw", versionName="1.0.0")
+    assert v["status"] == "PUBLISHED" and v["packageVersionArn"].endswith("package/thermostat-fw/version/1.0.0")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.get_package(packageName="absent")
+
+
+def test_iot_default_version_rules(seeded):
+    iot = client("iot", seeded)
+    token = "4a4f6c5e-0b7e-5d3c-9a61-0d2b7c1e9f00"
+    with pytest.raises(iot.exceptions.ValidationException):
+        iot.delete_package_version(packageName="thermostat-fw", versionName="1.1.0", clientToken=token)
+    with pytest.raises(iot.exceptions.ValidationException):
+        iot.delete_package(packageName="thermostat-fw")
+    with pytest.raises(iot.exceptions.ValidationException):
+        iot.update_package(packageName="thermostat-fw", defaultVersionName="1.0.0", unsetDefaultVersion=True)
+    with pytest.raises(iot.exceptions.ConflictException):
+        iot.update_package(packageName="thermostat-fw", defaultVersionName="2.0.0-beta")
+    iot.update_package(packageName="thermostat-fw", unsetDefaultVersion=True, clientToken=token)
+    assert "defaultVersionName" not in iot.get_package(packageName="thermostat-fw")
+    for v in ["1.0.0", "1.1.0", "2.0.0-beta"]:
+        iot.delete_package_version(packageName="thermostat-fw", versionName=v, clientToken=token)
+    # Idempotent: deleting again, or deleting what never existed, succeeds.
+    iot.delete_package_version(packageName="thermostat-fw", versionName="1.0.0")
+    iot.delete_package(packageName="thermostat-fw")
+    iot.delete_package(packageName="thermostat-fw")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.get_package(packageName="thermostat-fw")
+    tokens = [c.get("clientToken") for c in admin(seeded, "GET", "calls") if c["operation"] == "UpdatePackage" and c["status"] == 200]
+    assert tokens == [token]
+
+
+def test_iot_create_and_validation(seeded):
+    iot = client("iot", seeded)
+    out = iot.create_package(packageName="new-fw", description="new")
+    assert out["packageName"] == "new-fw" and out["description"] == "new"
+    with pytest.raises(iot.exceptions.ConflictException):
+        iot.create_package(packageName="new-fw")
+    v = iot.create_package_version(packageName="new-fw", versionName="0.1.0", attributes={"board": "rev-b"})
+    assert v["status"] == "DRAFT" and v["attributes"] == {"board": "rev-b"}
+    with pytest.raises(iot.exceptions.ValidationException):
+        iot.get_package(packageName="bad name!")
+    with pytest.raises(iot.exceptions.ValidationException):
+        iot.list_package_versions(packageName="new-fw", maxResults=101)
+
+
+def test_iot_throttling_is_a_400_without_a_hint(seeded):
+    admin(seeded, "PUT", "faults", {"iot:*": {"throttle": {"ratePerSecond": 0.001, "burst": 0}}})
+    iot = client("iot", seeded)
+    with pytest.raises(iot.exceptions.ThrottlingException) as e:
+        iot.list_packages()
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "retry-after" not in e.value.response["ResponseMetadata"]["HTTPHeaders"]
+
+
+def test_seed_files_load(emulator):
+    seed = ROOT / "emulator" / "seeds" / "demo.json"
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        port_file = Path(d) / "port"
+        proc = subprocess.Popen([str(BINARY), "--port", "0", "--seed", str(seed), "--port-file", str(port_file)], stdout=subprocess.PIPE)
+        try:
+            for _ in range(100):
+                if port_file.exists() and port_file.read_text():
+                    break
+                time.sleep(0.05)
+            url = f"http://127.0.0.1:{port_file.read_text()}"
+            state = admin(url, "GET", "state")
+            assert len(state["iot"]["packages"]) >= 2
+            assert all(p["versions"] for r in state["codeartifact"]["domains"]["acme"]["repositories"].values() for p in r["packages"])
+        finally:
+            proc.terminate()
+            proc.wait(5)
+    assert port
