@@ -1,4 +1,4 @@
-# packprune — see README.md. The two commands a newcomer needs:
+# packprune. The two commands a newcomer needs:
 #   make demo   runs the function end to end on a local AWS stack
 #   make test   runs every test
 SHELL := /bin/bash
@@ -8,25 +8,44 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
+STAMP   := $(VENV)/.installed
 
-.PHONY: help test unit fmt build clean-venv
+.PHONY: help demo test unit emulator fmt build venv
 
 help:
-	@echo "make demo   run the function end to end against the local stack"
-	@echo "make test   run every test (unit, handler, end to end)"
-	@echo "make unit   cargo tests only (no virtualenv)"
-	@echo "make fmt    format the code"
+	@echo "make demo      run the function end to end against the local stack"
+	@echo "make test      run every test: unit, handler, emulator conformance, end to end"
+	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying why)"
+	@echo "make emulator  run the emulator on http://127.0.0.1:4510 with the demo seed"
+	@echo "make fmt       format the code"
 
-# Every test. The end-to-end tests need moto and cargo-lambda from the
-# virtualenv; PACKPRUNE_REQUIRE_E2E makes them fail instead of skipping.
-test:
-	$(CARGO) test --workspace --all-targets
+# moto, boto3, pytest and cargo-lambda, from PyPI into a project-local virtualenv.
+$(STAMP): requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(STAMP)
+
+# The binaries first: `cargo lambda watch` runs the function with `cargo run`,
+# and pytest starts the emulator binary.
+build:
+	$(CARGO) build --workspace --bins
+
+demo: $(STAMP) build
+	$(CARGO) run --quiet --example demo
+
+# Every test; PACKPRUNE_REQUIRE_E2E makes a missing tool a failure, never a skip.
+test: $(STAMP) build
+	PACKPRUNE_REQUIRE_E2E=1 PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace --all-targets
+	$(PY) -m pytest -q emulator/tests
 
 unit:
 	$(CARGO) test --workspace --all-targets
 
+emulator: build
+	$(CARGO) run --quiet -p packprune-emulator -- --port 4510 --seed emulator/seeds/demo.json
+
 fmt:
 	$(CARGO) fmt --all
-
-build:
-	$(CARGO) build --workspace

@@ -97,11 +97,31 @@ pub struct Handler {
     retry: RetryPolicy,
 }
 
+/// Lambda's longest timeout, assumed when the runtime gives no real deadline.
+pub const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
+
 /// The instant to stop starting work: the deadline less the margin.
-fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
+///
+/// Lambda always sends a deadline in the future. One that lies more than an
+/// hour in the past is no deadline at all (`cargo lambda watch` sends 600000
+/// ms after the epoch): then Lambda's longest timeout is assumed.
+pub fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
+    let now = SystemTime::now();
+    let left = match deadline.duration_since(now) {
+        Ok(left) => left,
+        Err(e) if e.duration() > Duration::from_secs(3600) => {
+            tracing::warn!(
+                deadline_ms = deadline
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis() as u64,
+                assumed_seconds = MAX_LAMBDA_TIMEOUT.as_secs(),
+                "the runtime's deadline is long past; assuming Lambda's longest timeout"
+            );
+            MAX_LAMBDA_TIMEOUT
+        }
+        Err(_) => Duration::ZERO,
+    };
     Instant::now() + left.saturating_sub(margin)
 }
 
@@ -328,4 +348,30 @@ fn log_summary(s: &Summary) {
         balanced = s.balanced(),
         "invocation summary"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cutoff_keeps_the_margin_and_ignores_bogus_deadlines() {
+        let margin = Duration::from_secs(3);
+        let now = Instant::now();
+        let real = cutoff(SystemTime::now() + Duration::from_secs(60), margin);
+        assert!(real - now <= Duration::from_secs(57) && real - now > Duration::from_secs(56));
+        assert_eq!(
+            cutoff(SystemTime::now() + Duration::from_secs(2), margin),
+            now
+        );
+        assert_eq!(
+            cutoff(SystemTime::now() - Duration::from_secs(5), margin),
+            now
+        );
+        let bogus = cutoff(
+            SystemTime::UNIX_EPOCH + Duration::from_millis(600_000),
+            margin,
+        );
+        assert_eq!(bogus - now, MAX_LAMBDA_TIMEOUT - margin);
+    }
 }

@@ -54,9 +54,12 @@ fn ca_deletes_all(calls: Arc<Mutex<Vec<Vec<String>>>>) -> Rule {
 /// A tiny IoT catalog: package → (default version, versions), with the
 /// service's rules (no deleting the default; no deleting a package with
 /// versions).
+/// package → (default version, versions)
+type Catalog = BTreeMap<String, (Option<String>, BTreeSet<String>)>;
+
 #[derive(Clone, Default)]
 struct IotWorld {
-    packages: Arc<Mutex<BTreeMap<String, (Option<String>, BTreeSet<String>)>>>,
+    packages: Arc<Mutex<Catalog>>,
     calls: Arc<Mutex<Vec<String>>>,
     tokens: Arc<Mutex<Vec<String>>>,
 }

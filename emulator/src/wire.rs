@@ -81,7 +81,8 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
-    pub members: Map<String, Value>,
+    /// Modelled members besides `message`.
+    pub members: Vec<(&'static str, Value)>,
     pub retry_after: Option<u32>,
 }
 
@@ -91,13 +92,13 @@ impl ApiError {
             status,
             code,
             message,
-            members: Map::new(),
+            members: Vec::new(),
             retry_after: None,
         }
     }
 
-    pub fn member(mut self, k: &str, v: impl Into<Value>) -> Self {
-        self.members.insert(k.into(), v.into());
+    pub fn member(mut self, k: &'static str, v: impl Into<Value>) -> Self {
+        self.members.push((k, v.into()));
         self
     }
 
@@ -144,7 +145,11 @@ impl ApiError {
     }
 
     pub fn into_resp(self) -> Resp {
-        let mut body = self.members;
+        let mut body: Map<String, Value> = self
+            .members
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         body.insert("message".into(), Value::String(self.message));
         let mut headers = vec![("x-amzn-ErrorType", self.code.to_owned())];
         if let Some(n) = self.retry_after {

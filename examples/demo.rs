@@ -1,0 +1,190 @@
+//! `make demo`: the function end to end on a local AWS stack.
+//!
+//! Starts the emulator (seeded from emulator/seeds/demo.json) and moto's SQS
+//! server, runs the function under `cargo lambda watch` (the real Lambda
+//! Runtime API), invokes it with every file in events/, and prints what was
+//! deleted, what was dead-lettered and why, and what remains. Everything it
+//! started stops when it ends, even when interrupted.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use packprune_emulator::State;
+use serde_json::Value;
+use support::*;
+
+/// package label → versions, for everything in the emulator.
+fn inventory(state: &State) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (dname, d) in &state.codeartifact.domains {
+        for (rname, r) in &d.repositories {
+            for p in &r.packages {
+                let ns = p
+                    .namespace
+                    .as_deref()
+                    .map(|n| format!("{n}/"))
+                    .unwrap_or_default();
+                out.insert(
+                    format!(
+                        "codeartifact {dname}/{rname}/{}/{ns}{}",
+                        p.format, p.package
+                    ),
+                    p.versions.iter().map(|v| v.version.clone()).collect(),
+                );
+            }
+        }
+    }
+    for (name, p) in &state.iot.packages {
+        let label = match &p.default_version {
+            Some(d) => format!("iot {name} (default {d})"),
+            None => format!("iot {name}"),
+        };
+        out.insert(label, p.versions.keys().cloned().collect());
+    }
+    out
+}
+
+fn strip_default(label: &str) -> &str {
+    label.split(" (default").next().unwrap_or(label)
+}
+
+fn short(versions: &[String]) -> String {
+    if versions.len() <= 6 {
+        versions.join(", ")
+    } else {
+        format!(
+            "{}, … {} more",
+            versions[..5].join(", "),
+            versions.len() - 5
+        )
+    }
+}
+
+async fn run(tools: Tools) -> Result<()> {
+    let seed = std::fs::read_to_string(format!("{ROOT}/emulator/seeds/demo.json"))?;
+    let state = State::from_seed(&seed)?;
+    println!("── starting the local stack");
+    let stack = Stack::start(&tools, state)?;
+    stack.export_env();
+    println!("   emulator (CodeArtifact + IoT)  {}", stack.emulator.url());
+    println!("   moto (SQS)                     {}", stack.moto.url);
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "packprune").await?;
+    println!("   dead-letter queue              {}", queues.dead_letter);
+    println!("   work queue                     {}", queues.work);
+    let before = inventory(&stack.emulator.shared.state());
+
+    let mut env = stack.aws_env();
+    env.extend(queues.env());
+    println!("── cargo lambda watch (the real Lambda Runtime API)");
+    let watch = LambdaWatch::start(&tools, &env)?;
+
+    let mut files: Vec<_> = std::fs::read_dir(format!("{ROOT}/events"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for f in &files {
+        let payload: Value = serde_json::from_str(&std::fs::read_to_string(f)?)?;
+        let name = f.file_name().unwrap().to_string_lossy();
+        let response = watch
+            .invoke(&payload)
+            .with_context(|| format!("invoking {name}"))?;
+        println!("   invoke events/{name:<28} → {response}");
+    }
+
+    let after = inventory(&stack.emulator.shared.state());
+    println!("\n── deleted");
+    let after_by_name: BTreeMap<&str, &Vec<String>> =
+        after.iter().map(|(k, v)| (strip_default(k), v)).collect();
+    for (label, versions) in &before {
+        let remaining = after_by_name.get(strip_default(label));
+        let gone: Vec<String> = versions
+            .iter()
+            .filter(|v| remaining.is_none_or(|r| !r.contains(v)))
+            .cloned()
+            .collect();
+        match remaining {
+            None => println!(
+                "   {:<55} the whole package ({} versions)",
+                strip_default(label),
+                versions.len()
+            ),
+            Some(_) if !gone.is_empty() => {
+                println!("   {:<55} {}", strip_default(label), short(&gone))
+            }
+            Some(_) => {}
+        }
+    }
+
+    println!("\n── dead-lettered (each message is a replayable request)");
+    let dead = take_all(&sqs, &queues.dead_letter).await?;
+    if dead.is_empty() {
+        println!("   nothing");
+    }
+    for d in &dead {
+        let what = match (d.get("package"), d.get("versions")) {
+            (Some(p), Some(v)) => format!(
+                "{} {} {}",
+                d["service"].as_str().unwrap_or("?"),
+                p.as_str().unwrap_or("?"),
+                v
+            ),
+            (Some(p), None) => format!(
+                "{} {} (whole package)",
+                d["service"].as_str().unwrap_or("?"),
+                p.as_str().unwrap_or("?")
+            ),
+            _ => format!("raw body {}", d["rawBody"]),
+        };
+        println!(
+            "   {:<22} {what}",
+            d["failure"]["code"].as_str().unwrap_or("?")
+        );
+        println!(
+            "   {:<22} ↳ {}",
+            "",
+            d["failure"]["message"].as_str().unwrap_or("")
+        );
+    }
+    let waiting = depth(&sqs, &queues.work).await?;
+    println!("\n── handed on to the work queue: {waiting} message(s)");
+
+    println!("\n── what remains");
+    for (label, versions) in &after {
+        println!(
+            "   {label:<55} {} version(s): {}",
+            versions.len(),
+            short(versions)
+        );
+    }
+    println!(
+        "\nThe function's own log (one JSON line per version outcome): {}",
+        watch_log_hint(&watch)
+    );
+    Ok(())
+}
+
+fn watch_log_hint(watch: &LambdaWatch) -> String {
+    let lines = watch
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("\"version outcome\""))
+        .count();
+    format!("{lines} audit lines in target/e2e/watch-{}.log", watch.port)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let tools = Tools::find().map_err(|why| anyhow::anyhow!("{why}"))?;
+    tokio::select! {
+        r = run(tools) => r,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: stopping everything the demo started");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The local AWS stack for end-to-end runs, shared by `tests/e2e.rs` and
+//! `examples/demo.rs`: the emulator (CodeArtifact and IoT), moto's SQS
+//! server, and `cargo lambda watch`. Endpoints are redirected only through
+//! the standard `AWS_ENDPOINT_URL_*` variables.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use packprune::{Clients, Config, Handler};
+use packprune_emulator::{Running, State};
+use serde_json::{json, Value};
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The virtualenv's tools: moto's server and cargo-lambda.
+#[derive(Clone, Debug)]
+pub struct Tools {
+    pub bin: PathBuf,
+}
+
+impl Tools {
+    /// Finds the tools in `PACKPRUNE_VENV` (default `.venv`), or says what
+    /// is missing.
+    pub fn find() -> Result<Tools, String> {
+        let venv = std::env::var("PACKPRUNE_VENV")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| Path::new(ROOT).join(".venv"));
+        let bin = venv.join("bin");
+        for tool in ["moto_server", "cargo-lambda"] {
+            if !bin.join(tool).exists() {
+                return Err(format!(
+                    "{} not found (run `make test`, which creates the virtualenv)",
+                    bin.join(tool).display()
+                ));
+            }
+        }
+        Ok(Tools { bin })
+    }
+
+    /// The tools, or `None` after saying why the test is skipped. Under
+    /// `make test` (`PACKPRUNE_REQUIRE_E2E=1`) a missing tool is a failure.
+    pub fn or_skip(test: &str) -> Option<Tools> {
+        match Tools::find() {
+            Ok(t) => Some(t),
+            Err(why) if std::env::var_os("PACKPRUNE_REQUIRE_E2E").is_some() => {
+                panic!("{test}: {why}")
+            }
+            Err(why) => {
+                eprintln!("SKIPPED {test}: {why}");
+                None
+            }
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, within: Duration) -> Result<()> {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("nothing listened on port {port} within {within:?}")
+}
+
+/// A child process in its own process group, stopped (group and all) when
+/// this is dropped — or when this process dies, since its watchdog shell
+/// reads our end of a pipe.
+pub struct Supervised {
+    child: Child,
+    pub log: PathBuf,
+}
+
+impl Supervised {
+    pub fn spawn(
+        program: &Path,
+        args: &[String],
+        env: &[(String, String)],
+        log: PathBuf,
+    ) -> Result<Supervised> {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(r#"log="$1"; shift; setsid "$@" >"$log" 2>&1 & pid=$!; read _ignored; kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0"#)
+            .arg("supervise")
+            .arg(&log)
+            .arg(program)
+            .args(args)
+            .current_dir(ROOT)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", program.display()))?;
+        Ok(Supervised { child, log })
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        if let Some(mut stdin) = self.child.stdin.take() {
+            let _ = stdin.write_all(b"stop\n");
+        }
+        let _ = self.child.wait();
+    }
+}
+
+pub fn scratch_dir() -> PathBuf {
+    let dir = Path::new(ROOT).join("target").join("e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// moto's server, on a free port.
+pub struct Moto {
+    pub url: String,
+    _process: Supervised,
+}
+
+impl Moto {
+    pub fn start(tools: &Tools) -> Result<Moto> {
+        let port = free_port();
+        let process = Supervised::spawn(
+            &tools.bin.join("moto_server"),
+            &[
+                "-H".into(),
+                "127.0.0.1".into(),
+                "-p".into(),
+                port.to_string(),
+            ],
+            &[],
+            scratch_dir().join(format!("moto-{port}.log")),
+        )?;
+        wait_for_port(port, Duration::from_secs(30))
+            .map_err(|e| anyhow!("{e}; moto's log:\n{}", process.log_text()))?;
+        Ok(Moto {
+            url: format!("http://127.0.0.1:{port}"),
+            _process: process,
+        })
+    }
+}
+
+/// The emulator and moto, and the standard variables that point the SDK at
+/// them.
+pub struct Stack {
+    pub emulator: Running,
+    pub moto: Moto,
+}
+
+impl Stack {
+    pub fn start(tools: &Tools, state: State) -> Result<Stack> {
+        let emulator = Running::start(state, "127.0.0.1:0")?;
+        let moto = Moto::start(tools)?;
+        Ok(Stack { emulator, moto })
+    }
+
+    /// What the function's process needs to reach the stack.
+    pub fn aws_env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL_CODEARTIFACT", self.emulator.url()),
+            ("AWS_ENDPOINT_URL_IOT", self.emulator.url()),
+            ("AWS_ENDPOINT_URL_SQS", self.moto.url.clone()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_ACCESS_KEY_ID", "test".into()),
+            ("AWS_SECRET_ACCESS_KEY", "test".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// Puts the standard variables in this process's environment. Call once,
+    /// before any SDK config is loaded (the e2e tests share one stack).
+    pub fn export_env(&self) {
+        for (k, v) in self.aws_env() {
+            std::env::set_var(k, v);
+        }
+    }
+
+    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(
+            &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+        )
+    }
+}
+
+static QUEUE_SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A dead-letter queue and a work queue of one's own.
+#[derive(Clone, Debug)]
+pub struct Queues {
+    pub dead_letter: String,
+    pub work: String,
+}
+
+impl Queues {
+    pub async fn create(sqs: &aws_sdk_sqs::Client, tag: &str) -> Result<Queues> {
+        let n = QUEUE_SEQ.fetch_add(1, Ordering::SeqCst);
+        let mut urls = Vec::new();
+        for kind in ["dlq", "work"] {
+            let out = sqs
+                .create_queue()
+                .queue_name(format!("{tag}-{kind}-{n}"))
+                .send()
+                .await?;
+            urls.push(out.queue_url().unwrap().to_owned());
+        }
+        Ok(Queues {
+            dead_letter: urls[0].clone(),
+            work: urls[1].clone(),
+        })
+    }
+
+    /// The function's configuration for these queues, from environment-style
+    /// settings (`overrides` may add MAX_CONCURRENCY and the like).
+    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("DEAD_LETTER_QUEUE_URL".to_owned(), self.dead_letter.clone()),
+            ("WORK_QUEUE_URL".to_owned(), self.work.clone()),
+        ]);
+        for (k, v) in overrides {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Config::from_lookup(|k| vars.get(k).cloned()).expect("valid configuration")
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("DEAD_LETTER_QUEUE_URL".into(), self.dead_letter.clone()),
+            ("WORK_QUEUE_URL".into(), self.work.clone()),
+        ]
+    }
+}
+
+/// The function in-process, built as `main` builds it: clients from the
+/// loaded SDK config (SDK retries off for the package APIs).
+pub async fn in_process_handler(config: Config) -> Handler {
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Handler::new(Clients::from_sdk_config(&sdk), config)
+}
+
+/// A message as SQS's Lambda event source delivers it.
+pub fn sqs_record(queue_url: &str, m: &aws_sdk_sqs::types::Message) -> Value {
+    let name = queue_url.rsplit('/').next().unwrap();
+    let attributes: serde_json::Map<String, Value> = m
+        .attributes()
+        .map(|a| {
+            a.iter()
+                .map(|(k, v)| (k.as_str().to_owned(), json!(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(), "body": m.body(),
+           "attributes": attributes, "messageAttributes": {}, "md5OfBody": m.md5_of_body(),
+           "eventSource": "aws:sqs", "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{name}"),
+           "awsRegion": "us-east-1"})
+}
+
+/// Receives what is visible now (up to `max`), leaving it in flight.
+pub async fn receive(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    max: usize,
+) -> Result<Vec<aws_sdk_sqs::types::Message>> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10.min((max - out.len()) as i32))
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .visibility_timeout(60)
+            .send()
+            .await?;
+        let msgs = got.messages.unwrap_or_default();
+        if msgs.is_empty() {
+            return Ok(out);
+        }
+        out.extend(msgs);
+        if out.len() >= max {
+            return Ok(out);
+        }
+    }
+}
+
+/// Visible, in-flight and delayed message counts.
+pub async fn depth(sqs: &aws_sdk_sqs::Client, queue: &str) -> Result<u64> {
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(queue)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
+        .send()
+        .await?;
+    Ok(attrs
+        .attributes()
+        .map(|a| a.values().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .unwrap_or(0))
+}
+
+/// Every message on a queue, deleted as read: the dead-letter queue's
+/// contents, as bodies.
+pub async fn take_all(sqs: &aws_sdk_sqs::Client, queue: &str) -> Result<Vec<Value>> {
+    let mut bodies = Vec::new();
+    for m in receive(sqs, queue, 1000).await? {
+        bodies.push(serde_json::from_str(m.body().unwrap())?);
+        sqs.delete_message()
+            .queue_url(queue)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await?;
+    }
+    Ok(bodies)
+}
+
+/// Plays the SQS event source: delivers the queue's messages to the handler
+/// in batches of 10, deletes what it acknowledged, and waits out delays,
+/// until the queue is empty or `within` has passed. Returns the summaries.
+pub async fn drain(
+    sqs: &aws_sdk_sqs::Client,
+    queue: &str,
+    handler: &Handler,
+    within: Duration,
+) -> Result<Vec<packprune::account::Summary>> {
+    let until = Instant::now() + within;
+    let mut summaries = Vec::new();
+    while depth(sqs, queue).await? > 0 {
+        if Instant::now() > until {
+            bail!("the queue still holds messages after {within:?}");
+        }
+        let batch = receive(sqs, queue, 10).await?;
+        if batch.is_empty() {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        let records: Vec<Value> = batch.iter().map(|m| sqs_record(queue, m)).collect();
+        let event = json!({ "Records": records });
+        let out = handler
+            .process(lambda_runtime::LambdaEvent::new(
+                event,
+                context(Duration::from_secs(60)),
+            ))
+            .await?;
+        assert!(
+            out.summary.balanced(),
+            "accounting invariant broken: {:?}",
+            out.summary
+        );
+        let failed: Vec<String> = out.response["batchItemFailures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["itemIdentifier"].as_str().unwrap().to_owned())
+            .collect();
+        for m in &batch {
+            if failed.iter().any(|f| Some(f.as_str()) == m.message_id()) {
+                // Back to the queue now rather than after the visibility timeout.
+                sqs.change_message_visibility()
+                    .queue_url(queue)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .visibility_timeout(0)
+                    .send()
+                    .await?;
+            } else {
+                sqs.delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await?;
+            }
+        }
+        summaries.push(out.summary);
+    }
+    Ok(summaries)
+}
+
+/// A Lambda context whose deadline is `left` from now.
+pub fn context(left: Duration) -> lambda_runtime::Context {
+    let mut ctx = lambda_runtime::Context::default();
+    ctx.request_id = format!("local-{}", QUEUE_SEQ.fetch_add(1, Ordering::SeqCst));
+    ctx.deadline = (std::time::SystemTime::now() + left)
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    ctx
+}
+
+/// The function under `cargo lambda watch`: the real Lambda Runtime API.
+pub struct LambdaWatch {
+    pub port: u16,
+    tools: Tools,
+    process: Supervised,
+}
+
+impl LambdaWatch {
+    pub fn start(tools: &Tools, env: &[(String, String)]) -> Result<LambdaWatch> {
+        let port = free_port();
+        let mut args: Vec<String> = vec![
+            "lambda".into(),
+            "watch".into(),
+            "--ignore-changes".into(),
+            "--quiet".into(),
+            "--invoke-address".into(),
+            "127.0.0.1".into(),
+            "--invoke-port".into(),
+            port.to_string(),
+            "--bin".into(),
+            "packprune".into(),
+        ];
+        for (k, v) in env {
+            args.push("--env-var".into());
+            args.push(format!("{k}={v}"));
+        }
+        let mut child_env: Vec<(String, String)> = vec![(
+            "PATH".into(),
+            format!(
+                "{}:{}",
+                tools.bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )];
+        child_env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+        let process = Supervised::spawn(
+            &tools.bin.join("cargo-lambda"),
+            &args,
+            &child_env,
+            scratch_dir().join(format!("watch-{port}.log")),
+        )?;
+        wait_for_port(port, Duration::from_secs(120))
+            .map_err(|e| anyhow!("{e}; cargo lambda watch's log:\n{}", process.log_text()))?;
+        Ok(LambdaWatch {
+            port,
+            tools: tools.clone(),
+            process,
+        })
+    }
+
+    /// `cargo lambda invoke` with a JSON payload; returns the function's result.
+    pub fn invoke(&self, payload: &Value) -> Result<Value> {
+        let file = scratch_dir().join(format!(
+            "invoke-{}-{}.json",
+            self.port,
+            QUEUE_SEQ.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::write(&file, payload.to_string())?;
+        let out = Command::new(self.tools.bin.join("cargo-lambda"))
+            .args([
+                "lambda",
+                "invoke",
+                "packprune",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+            ])
+            .arg(self.port.to_string())
+            .arg("--data-file")
+            .arg(&file)
+            .args(["--output-format", "json"])
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.tools.bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .current_dir(ROOT)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "cargo lambda invoke failed: {}{}\nwatch log:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr),
+                self.process.log_text()
+            );
+        }
+        serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("invoke printed {}", String::from_utf8_lossy(&out.stdout)))
+    }
+
+    pub fn log_text(&self) -> String {
+        self.process.log_text()
+    }
+}
