@@ -18,8 +18,8 @@ use serde_json::json;
 use crate::decode::{Invalid, Origin};
 use crate::error::DeleteError;
 use crate::execute::{Done, ItemOutcome};
-use crate::plan::Item;
-use crate::request::{Request, Service};
+use crate::plan::{Item, PackagePlan};
+use crate::request::{Job, Request, Service};
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
@@ -30,14 +30,21 @@ pub const MAX_DELAY_SECONDS: u32 = 900;
 /// What became of one executed request.
 #[derive(Debug)]
 pub struct RequestResult {
-    pub request: Request,
+    pub request: Job,
     pub outcomes: Vec<ItemOutcome>,
+    /// The plan of a policy request or a dry run.
+    pub plan: Option<PackagePlan>,
 }
 
 #[derive(Debug)]
 pub enum Entry {
     Executed(RequestResult),
     Invalid(Invalid),
+    /// A scope split into one policy request per package, for the work queue.
+    FannedOut(Vec<Request>),
+    /// An event that asks for nothing (a CodeArtifact event other than a
+    /// publish, or one with no EVENT_POLICY configured).
+    Ignored(String),
 }
 
 /// What became of one delivery.
@@ -53,6 +60,7 @@ pub struct UnitResult {
 pub enum Disposition {
     Deleted,
     AlreadyAbsent,
+    Kept,
     DeadLettered,
     HandedOn,
 }
@@ -62,6 +70,7 @@ impl Disposition {
         match self {
             Disposition::Deleted => "deleted",
             Disposition::AlreadyAbsent => "alreadyAbsent",
+            Disposition::Kept => "kept",
             Disposition::DeadLettered => "deadLettered",
             Disposition::HandedOn => "handedOn",
         }
@@ -103,6 +112,12 @@ pub struct UnitAccount {
     pub lines: Vec<Line>,
     /// Reasons of the requests that did not decode.
     pub invalid: Vec<String>,
+    /// Policy requests put on the work queue, one per package.
+    pub fanned_out: u64,
+    /// Why events were ignored.
+    pub ignored: Vec<String>,
+    /// Dry runs' plans.
+    pub plans: Vec<PackagePlan>,
 }
 
 impl UnitAccount {
@@ -115,11 +130,15 @@ impl UnitAccount {
             ..UnitAccount::default()
         };
         for d in &unit.requests {
-            if let crate::decode::Decoded::Valid(r) = d {
-                for item in crate::plan::items(r) {
+            if let crate::decode::Decoded::Valid(job) = d {
+                let items = match job {
+                    Job::One(r) => crate::plan::items(r),
+                    Job::Many(_) => vec![Item::Package],
+                };
+                for item in items {
                     acc.lines.push(Line {
-                        service: r.target.service(),
-                        package: r.target.package_label(),
+                        service: job.service(),
+                        package: job.label(),
                         item,
                         disposition: Disposition::HandedOn,
                         code: None,
@@ -137,6 +156,7 @@ impl UnitAccount {
         self.redeliver = true;
         self.dead_letters.clear();
         self.hand_ons.clear();
+        self.fanned_out = 0;
         for l in &mut self.lines {
             if l.disposition == Disposition::DeadLettered {
                 l.disposition = Disposition::HandedOn;
@@ -183,6 +203,20 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
     let mut waiting = false;
     for entry in &unit.entries {
         let rr = match entry {
+            Entry::Ignored(why) => {
+                progress = true;
+                acc.ignored.push(why.clone());
+                continue;
+            }
+            Entry::FannedOut(requests) => {
+                progress = true;
+                acc.fanned_out += requests.len() as u64;
+                acc.hand_ons.extend(requests.iter().map(|r| Outgoing {
+                    body: serde_json::to_string(&r.to_raw(None, None)).expect("request serializes"),
+                    delay_seconds: None,
+                }));
+                continue;
+            }
             Entry::Invalid(inv) => {
                 progress = true;
                 let reason = inv.error.reason();
@@ -200,9 +234,14 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
             }
             Entry::Executed(rr) => rr,
         };
-        let service = rr.request.target.service();
-        let package = rr.request.target.package_label();
-        let attempt = rr.request.attempt.saturating_add(receive_count - 1);
+        let service = rr.request.service();
+        let package = rr.request.label();
+        let attempt = rr.request.attempt().saturating_add(receive_count - 1);
+        if let (Job::One(r), Some(plan)) = (&rr.request, &rr.plan) {
+            if r.dry_run {
+                acc.plans.push(plan.clone());
+            }
+        }
         let mut permanent: BTreeMap<String, Failure> = BTreeMap::new();
         let mut retryable: Vec<(&ItemOutcome, &DeleteError)> = Vec::new();
         for o in &rr.outcomes {
@@ -210,13 +249,11 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
             match &o.result {
                 Ok(done) => {
                     progress = true;
-                    acc.lines.push(line(
-                        match done {
-                            Done::Deleted => Disposition::Deleted,
-                            Done::AlreadyAbsent => Disposition::AlreadyAbsent,
-                        },
-                        None,
-                    ));
+                    acc.lines.push(match done {
+                        Done::Deleted => line(Disposition::Deleted, None),
+                        Done::AlreadyAbsent => line(Disposition::AlreadyAbsent, None),
+                        Done::Kept(rule) => line(Disposition::Kept, Some(rule.as_str().to_owned())),
+                    });
                 }
                 Err(e) if e.is_permanent() => {
                     progress = true;
@@ -394,8 +431,13 @@ pub struct Summary {
     pub dead_letter_messages: u64,
     pub hand_on_messages: u64,
     pub records_redelivered: u64,
+    pub packages_fanned_out: u64,
+    pub ignored_events: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
+    /// Dry runs: per package, what would be deleted and what is kept by which rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<PackagePlan>,
 }
 
 impl Summary {
@@ -405,6 +447,7 @@ impl Summary {
             *match l.disposition {
                 Disposition::Deleted => &mut self.deleted,
                 Disposition::AlreadyAbsent => &mut self.already_absent,
+                Disposition::Kept => &mut self.kept,
                 Disposition::DeadLettered => &mut self.dead_lettered,
                 Disposition::HandedOn => &mut self.handed_on,
             } += 1;
@@ -414,6 +457,9 @@ impl Summary {
         self.dead_letter_messages += acc.dead_letters.len() as u64;
         self.hand_on_messages += acc.hand_ons.len() as u64;
         self.records_redelivered += u64::from(acc.redeliver);
+        self.packages_fanned_out += acc.fanned_out;
+        self.ignored_events += acc.ignored.len() as u64;
+        self.plans.extend(acc.plans.iter().cloned());
     }
 
     /// The accounting invariant: every requested item has exactly one fate.
@@ -466,7 +512,11 @@ mod tests {
         UnitResult {
             source: "m-1".into(),
             origin,
-            entries: vec![Entry::Executed(RequestResult { request, outcomes })],
+            entries: vec![Entry::Executed(RequestResult {
+                request: Job::One(request),
+                outcomes,
+                plan: None,
+            })],
         }
     }
 
@@ -717,7 +767,7 @@ mod properties {
             let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
                 .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1 })
                 .collect();
-            let unit = UnitResult { source: "m".into(), origin, entries: vec![Entry::Executed(RequestResult { request, outcomes })] };
+            let unit = UnitResult { source: "m".into(), origin, entries: vec![Entry::Executed(RequestResult { request: Job::One(request), outcomes, plan: None })] };
             let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);
 
             let mut s = Summary::default();

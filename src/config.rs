@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::request::RawRequest;
+
 /// A setting that stops the cold start, naming the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -18,7 +20,7 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `DEAD_LETTER_QUEUE_URL`: where permanent failures go.
     pub dead_letter_queue_url: String,
@@ -32,6 +34,12 @@ pub struct Config {
     /// `DEADLINE_MARGIN_MS`: time kept back before the Lambda deadline for
     /// writing dead letters and hand-ons.
     pub deadline_margin: Duration,
+    /// `DRY_RUN`: delete nothing, whatever the requests say; report plans.
+    pub dry_run: bool,
+    /// `EVENT_POLICY`: the policy (with `dryRun`, `maxDeletions`,
+    /// `maxFraction`) applied to the package of each CodeArtifact publish
+    /// event.
+    pub event_policy: Option<RawRequest>,
 }
 
 impl Config {
@@ -78,8 +86,54 @@ impl Config {
                 0,
                 600_000,
             )?),
+            dry_run: match get("DRY_RUN")
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "DRY_RUN",
+                        value: other.to_owned(),
+                        reason: "expected true or false".into(),
+                    })
+                }
+            },
+            event_policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
         })
     }
+}
+
+/// `EVENT_POLICY` holds `policy` and, optionally, `dryRun`, `maxDeletions`
+/// and `maxFraction`; the event supplies the package.
+fn event_policy(value: &str) -> Result<RawRequest, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: "EVENT_POLICY",
+        value: value.to_owned(),
+        reason,
+    };
+    let template: RawRequest =
+        serde_json::from_str(value).map_err(|e| invalid(format!("not a request fragment: {e}")))?;
+    let allowed = RawRequest {
+        policy: template.policy.clone(),
+        dry_run: template.dry_run,
+        max_deletions: template.max_deletions,
+        max_fraction: template.max_fraction,
+        ..RawRequest::default()
+    };
+    if template != allowed || template.policy.is_none() {
+        return Err(invalid("give `policy` and, optionally, `dryRun`, `maxDeletions` and `maxFraction`; the event names the package".into()));
+    }
+    let mut sample = template.clone();
+    sample.service = Some("codeartifact".into());
+    sample.domain = Some("example".into());
+    sample.repository = Some("example".into());
+    sample.format = Some("npm".into());
+    sample.package = Some("example".into());
+    sample.validate_job().map_err(|e| invalid(e.to_string()))?;
+    Ok(template)
 }
 
 fn check_url(var: &'static str, value: &str) -> Result<(), ConfigError> {
@@ -165,6 +219,27 @@ mod tests {
             let err = cfg(&[dlq, (var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");
         }
+        let err = cfg(&[
+            dlq,
+            (
+                "EVENT_POLICY",
+                r#"{"policy":{"keepLatest":3},"package":"x"}"#,
+            ),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with("EVENT_POLICY"), "{err}");
+        let err = cfg(&[dlq, ("EVENT_POLICY", r#"{"policy":{}}"#)]).unwrap_err();
+        assert!(err.to_string().contains("keepLatest"), "{err}");
+        let ok = cfg(&[
+            dlq,
+            (
+                "EVENT_POLICY",
+                r#"{"policy":{"keepLatest":3},"maxDeletions":10}"#,
+            ),
+            ("DRY_RUN", "TRUE"),
+        ])
+        .unwrap();
+        assert!(ok.dry_run && ok.event_policy.is_some());
         let err = cfg(&[("DEAD_LETTER_QUEUE_URL", "dlq")]).unwrap_err();
         assert!(err
             .to_string()

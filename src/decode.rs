@@ -14,7 +14,7 @@
 use aws_lambda_events::sqs::SqsEvent;
 use serde_json::Value;
 
-use crate::request::{RawRequest, Request, ValidationError};
+use crate::request::{Job, RawRequest, ValidationError};
 
 /// Where a unit of work came from; it decides how unfinished work is handed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +38,10 @@ pub struct Unit {
 
 #[derive(Debug)]
 pub enum Decoded {
-    Valid(Request),
+    Valid(Job),
     Invalid(Invalid),
+    /// An event that asks for nothing, and why.
+    Ignored(String),
 }
 
 /// A request that cannot be executed, with its raw text.
@@ -61,8 +63,8 @@ pub enum DecodeError {
         "expected a deletion request (an object with \"service\") or an array of them, got {0}"
     )]
     NotARequest(String),
-    #[error("CodeArtifact's own events (source aws.codeartifact) carry no deletion request")]
-    NativeEvent,
+    #[error("a CodeArtifact event without {0}")]
+    NativeEvent(&'static str),
 }
 
 impl DecodeError {
@@ -127,14 +129,24 @@ fn is_sqs_event(v: &Value) -> bool {
         })
 }
 
-/// Decodes one invocation's payload.
-pub fn decode(event: Value, request_id: &str) -> Result<Event, UnrecognisedEvent> {
+/// Decodes one invocation's payload. `event_policy` is the request template
+/// (`EVENT_POLICY`) applied to CodeArtifact's own publish events.
+pub fn decode(
+    event: Value,
+    request_id: &str,
+    event_policy: Option<&RawRequest>,
+) -> Result<Event, UnrecognisedEvent> {
     if is_sqs_event(&event) {
         let received = describe(&event);
         let sqs: SqsEvent = serde_json::from_value(event).map_err(|e| UnrecognisedEvent {
             received: format!("{received} that is not an SQS event ({e})"),
         })?;
-        return Ok(Event::Sqs(sqs.records.into_iter().map(sqs_unit).collect()));
+        return Ok(Event::Sqs(
+            sqs.records
+                .into_iter()
+                .map(|r| sqs_unit(r, event_policy))
+                .collect(),
+        ));
     }
     if is_envelope(&event) {
         let source = event
@@ -145,7 +157,7 @@ pub fn decode(event: Value, request_id: &str) -> Result<Event, UnrecognisedEvent
         return Ok(Event::Invocation(Unit {
             source,
             origin: Origin::EventBridge,
-            requests: from_envelope(&event),
+            requests: from_envelope(&event, event_policy),
         }));
     }
     match &event {
@@ -164,7 +176,7 @@ pub fn decode(event: Value, request_id: &str) -> Result<Event, UnrecognisedEvent
     }))
 }
 
-fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage) -> Unit {
+fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage, event_policy: Option<&RawRequest>) -> Unit {
     let fifo = record
         .event_source_arn
         .as_deref()
@@ -181,15 +193,15 @@ fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage) -> Unit {
             fifo,
             receive_count,
         },
-        requests: from_body(&body),
+        requests: from_body(&body, event_policy),
     }
 }
 
 /// A message body: a request, an array of requests, or an EventBridge
 /// envelope around one.
-pub fn from_body(body: &str) -> Vec<Decoded> {
+pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
     match serde_json::from_str::<Value>(body) {
-        Ok(v) if is_envelope(&v) => from_envelope(&v),
+        Ok(v) if is_envelope(&v) => from_envelope(&v, event_policy),
         Ok(v) => from_value(&v),
         Err(e) => vec![Decoded::Invalid(Invalid {
             raw: body.to_owned(),
@@ -198,14 +210,56 @@ pub fn from_body(body: &str) -> Vec<Decoded> {
     }
 }
 
-fn from_envelope(envelope: &Value) -> Vec<Decoded> {
+fn from_envelope(envelope: &Value, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
     if envelope.get("source") == Some(&Value::from("aws.codeartifact")) {
-        return vec![Decoded::Invalid(Invalid {
-            raw: envelope.to_string(),
-            error: DecodeError::NativeEvent,
-        })];
+        return vec![from_native(envelope, event_policy)];
     }
     from_value(&envelope["detail"])
+}
+
+/// CodeArtifact's "Package Version State Change": on a publish, the
+/// configured policy for that one package. Anything else (deletions, our
+/// own included, status changes, asset updates) asks for nothing.
+fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
+    let d = &envelope["detail"];
+    let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (op, state) = (text("operationType"), text("packageVersionState"));
+    let what = format!(
+        "CodeArtifact {} {} event for {}@{}",
+        op.as_deref().unwrap_or("?"),
+        state.as_deref().unwrap_or("?"),
+        text("packageName").as_deref().unwrap_or("?"),
+        text("packageVersion").as_deref().unwrap_or("?"),
+    );
+    let publish = matches!(op.as_deref(), Some("Created" | "Updated"))
+        && state.as_deref() == Some("Published");
+    if !publish {
+        return Decoded::Ignored(format!("{what}: only a publish triggers retention"));
+    }
+    let Some(template) = event_policy else {
+        return Decoded::Ignored(format!("{what}: no EVENT_POLICY is configured"));
+    };
+    if d.get("domainName").is_none() || d.get("packageName").is_none() {
+        return Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NativeEvent("domainName and packageName"),
+        });
+    }
+    let mut raw = template.clone();
+    raw.service = Some("codeartifact".into());
+    raw.domain = text("domainName");
+    raw.domain_owner = text("domainOwner");
+    raw.repository = text("repositoryName");
+    raw.format = text("packageFormat");
+    raw.namespace = text("packageNamespace").filter(|n| !n.is_empty());
+    raw.package = text("packageName");
+    match raw.validate_job() {
+        Ok(job) => Decoded::Valid(job),
+        Err(e) => Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::Invalid(e),
+        }),
+    }
 }
 
 fn from_value(v: &Value) -> Vec<Decoded> {
@@ -231,8 +285,8 @@ fn one(v: &Value) -> Decoded {
     }
     match serde_path_to_error::deserialize::<_, RawRequest>(v) {
         Err(e) => invalid(DecodeError::Schema(e)),
-        Ok(raw) => match raw.validate() {
-            Ok(r) => Decoded::Valid(r),
+        Ok(raw) => match raw.validate_job() {
+            Ok(job) => Decoded::Valid(job),
             Err(e) => invalid(DecodeError::Invalid(e)),
         },
     }
@@ -255,7 +309,7 @@ mod tests {
             {"messageId": "b", "eventSource": "aws:sqs", "body": "not json"},
             {"messageId": "c", "eventSource": "aws:sqs", "body": "[{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"2\"]}, {\"service\":\"nope\"}]"}
         ]});
-        let Event::Sqs(units) = decode(ev, "req").unwrap() else {
+        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
             panic!("not sqs")
         };
         assert_eq!(units.len(), 3);
@@ -278,7 +332,7 @@ mod tests {
     fn an_envelope_inside_a_record_is_unwrapped_and_fifo_is_seen() {
         let body = json!({"version":"0","id":"e1","detail-type":"Prune","source":"acme.cleanup","detail":{"service":"iot","package":"fw","deletePackage":true}}).to_string();
         let ev = json!({"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": body, "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work.fifo"}]});
-        let Event::Sqs(units) = decode(ev, "req").unwrap() else {
+        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -294,7 +348,7 @@ mod tests {
     #[test]
     fn eventbridge_and_bare_requests_become_one_unit() {
         let ev = json!({"version":"0","id":"evt-9","detail-type":"Prune","source":"acme","account":"111122223333","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"service":"iot","package":"fw","versions":["1"]}});
-        let Event::Invocation(u) = decode(ev, "req").unwrap() else {
+        let Event::Invocation(u) = decode(ev, "req", None).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -304,6 +358,7 @@ mod tests {
         let Event::Invocation(u) = decode(
             json!([{"service":"iot","package":"fw","versions":["1"]}]),
             "req-1",
+            None,
         )
         .unwrap() else {
             panic!()
@@ -314,19 +369,19 @@ mod tests {
 
     #[test]
     fn anything_else_is_a_clear_error() {
-        let err = decode(json!({"hello": "world"}), "r").unwrap_err();
+        let err = decode(json!({"hello": "world"}), "r", None).unwrap_err();
         assert!(
             err.to_string()
                 .contains("received an object with keys [hello]"),
             "{err}"
         );
-        let err = decode(json!("text"), "r").unwrap_err();
+        let err = decode(json!("text"), "r", None).unwrap_err();
         assert!(err.to_string().ends_with("received a string"));
     }
 
     #[test]
     fn schema_errors_name_the_path() {
-        let ds = from_body(r#"{"service":"iot","package":"fw","versions":"1.0"}"#);
+        let ds = from_body(r#"{"service":"iot","package":"fw","versions":"1.0"}"#, None);
         let Decoded::Invalid(i) = &ds[0] else {
             panic!()
         };
@@ -335,13 +390,49 @@ mod tests {
             "{}",
             i.error.reason()
         );
-        let ds = from_body(r#"{"detail-type":"x","source":"aws.codeartifact","detail":{}}"#);
-        assert!(matches!(
-            &ds[0],
-            Decoded::Invalid(Invalid {
-                error: DecodeError::NativeEvent,
-                ..
-            })
-        ));
+    }
+
+    fn native(op: &str, state: &str) -> Value {
+        json!({"version":"0","id":"e-1","detail-type":"CodeArtifact Package Version State Change","source":"aws.codeartifact",
+               "account":"111122223333","time":"2026-11-21T08:00:00Z","region":"us-east-1",
+               "resources":["arn:aws:codeartifact:us-east-1:111122223333:package/acme/releases/npm/acme/web"],
+               "detail":{"domainName":"acme","domainOwner":"111122223333","repositoryName":"releases","repositoryAdministrator":"111122223333",
+                         "packageFormat":"npm","packageNamespace":"acme","packageName":"web","packageVersion":"1.0.9",
+                         "packageVersionState":state,"packageVersionRevision":"rev","operationType":op,"sequenceNumber":7,
+                         "eventDeduplicationId":"d-1","changes":{"assetsAdded":1,"assetsRemoved":0,"assetsUpdated":0,"metadataUpdated":true,"statusChanged":false}}})
+    }
+
+    #[test]
+    fn codeartifact_publishes_apply_the_event_policy_and_other_events_are_ignored() {
+        let policy: RawRequest =
+            serde_json::from_value(json!({"policy":{"keepLatest":5},"maxDeletions":20})).unwrap();
+        let Event::Invocation(u) =
+            decode(native("Created", "Published"), "r", Some(&policy)).unwrap()
+        else {
+            panic!()
+        };
+        let [Decoded::Valid(Job::One(r))] = &u.requests[..] else {
+            panic!("{:?}", u.requests)
+        };
+        assert_eq!(r.target.package_label(), "acme/releases/npm/acme/web");
+        assert!(
+            matches!(&r.action, crate::request::Action::Retain(ret) if ret.max_deletions == Some(20))
+        );
+        for (op, state, with) in [
+            ("Deleted", "Published", true),
+            ("Updated", "Archived", true),
+            ("Created", "Published", false),
+        ] {
+            let Event::Invocation(u) =
+                decode(native(op, state), "r", with.then_some(&policy)).unwrap()
+            else {
+                panic!()
+            };
+            assert!(
+                matches!(&u.requests[..], [Decoded::Ignored(_)]),
+                "{op} {state} {with}: {:?}",
+                u.requests
+            );
+        }
     }
 }

@@ -16,8 +16,10 @@ use tracing::Instrument;
 use crate::account::{self, Entry, RequestResult, Settings, Summary, UnitAccount, UnitResult};
 use crate::config::Config;
 use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
-use crate::execute::{CallContext, CodeArtifactAdapter, Executor, IotAdapter};
+use crate::execute::{CallContext, CodeArtifactAdapter, Executor, IotAdapter, ItemOutcome};
+use crate::plan::Item;
 use crate::queue::{Outbox, SendError};
+use crate::request::{Action, Job, Request, ScopeRequest};
 use crate::retry::{Retrier, RetryPolicy};
 
 /// The SDK clients, built once at cold start.
@@ -166,7 +168,7 @@ impl Handler {
             cutoff(ctx.deadline(), self.config.deadline_margin),
             self.config.max_concurrency,
         );
-        match decode::decode(payload, &ctx.request_id)? {
+        match decode::decode(payload, &ctx.request_id, self.config.event_policy.as_ref())? {
             Event::Sqs(units) => Ok(self.handle_sqs(units, &retrier).await),
             Event::Invocation(unit) => self.handle_invocation(unit, &retrier).await,
         }
@@ -252,25 +254,88 @@ impl Handler {
                 retrier,
                 source: &unit.source,
             };
+            let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
             let entries = join_all(unit.requests.into_iter().map(|d| async {
                 match d {
-                    Decoded::Valid(request) => {
-                        let outcomes = self.executor.execute(&request, &cx).await;
-                        Entry::Executed(RequestResult { request, outcomes })
+                    Decoded::Valid(mut job) => {
+                        if self.config.dry_run {
+                            job.force_dry_run();
+                        }
+                        match job {
+                            Job::One(request) => vec![self.run_request(request, &cx).await],
+                            Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
+                        }
                     }
-                    Decoded::Invalid(inv) => Entry::Invalid(inv),
+                    Decoded::Invalid(inv) => vec![Entry::Invalid(inv)],
+                    Decoded::Ignored(why) => vec![Entry::Ignored(why)],
                 }
             }))
             .await;
             let result = UnitResult {
                 source: unit.source.clone(),
                 origin: unit.origin,
-                entries,
+                entries: entries.into_iter().flatten().collect(),
             };
             account::account(&result, &self.settings(), SystemTime::now())
         }
         .instrument(span)
         .await
+    }
+
+    async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
+        let executed = self.executor.execute(&request, cx).await;
+        Entry::Executed(RequestResult {
+            request: Job::One(request),
+            outcomes: executed.outcomes,
+            plan: executed.plan,
+        })
+    }
+
+    /// A policy for many packages. With a work queue (and a standard queue's
+    /// or no SQS record), more than one package fans out: one policy request
+    /// per package on the work queue. Otherwise the packages run here, in
+    /// turn, sharing `maxDeletions`; those the deadline leaves are handed on.
+    async fn run_scope(
+        &self,
+        scope: ScopeRequest,
+        may_fan_out: bool,
+        cx: &CallContext<'_>,
+    ) -> Vec<Entry> {
+        let (listed, attempts) = self.executor.packages(&scope.scope, cx).await;
+        let packages = match listed {
+            Ok(p) => p,
+            Err(e) => {
+                return vec![Entry::Executed(RequestResult {
+                    request: Job::Many(scope),
+                    outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
+                    plan: None,
+                })]
+            }
+        };
+        tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
+        let requests: Vec<Request> = packages.iter().map(|p| scope.for_package(p)).collect();
+        if may_fan_out && self.config.work_queue_url.is_some() && requests.len() > 1 {
+            return vec![Entry::FannedOut(requests)];
+        }
+        let mut left = scope.retention.max_deletions;
+        let mut entries = Vec::with_capacity(requests.len());
+        for mut request in requests {
+            if let (Action::Retain(r), Some(n)) = (&mut request.action, left) {
+                r.max_deletions = Some(n);
+            }
+            let entry = self.run_request(request, cx).await;
+            if let (
+                Entry::Executed(RequestResult {
+                    plan: Some(plan), ..
+                }),
+                Some(n),
+            ) = (&entry, left.as_mut())
+            {
+                *n = n.saturating_sub(plan.delete.len() as u32);
+            }
+            entries.push(entry);
+        }
+        entries
     }
 
     /// Sends every dead letter and hand-on; returns the accounts whose

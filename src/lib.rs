@@ -14,6 +14,7 @@ pub mod error;
 pub mod execute;
 pub mod handler;
 pub mod plan;
+pub mod policy;
 pub mod queue;
 pub mod request;
 pub mod retry;

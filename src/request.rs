@@ -10,6 +10,8 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::policy::{RawPolicy, Retention};
+
 /// The request as it travels: field names follow the AWS API member names.
 /// Unknown fields are rejected, so a typo such as `verisons` never turns into
 /// a different deletion than the one intended.
@@ -38,6 +40,22 @@ pub struct RawRequest {
     pub delete_package: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unset_default_version: Option<bool>,
+    /// With `policy` and no `package`: the packages whose names start so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_prefix: Option<String>,
+    /// A retention policy in place of `versions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<RawPolicy>,
+    /// Delete nothing; report the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// With `policy`: the most versions one run deletes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_deletions: Option<u32>,
+    /// With `policy`: skip a package whose plan would delete more than this
+    /// share of its versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fraction: Option<f64>,
     /// Hand-on counter: 1 for a fresh request, raised each time unfinished
     /// work is re-enqueued.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -202,6 +220,8 @@ pub enum Action {
     Versions(Vec<String>),
     /// The whole package.
     DeletePackage,
+    /// The versions a retention policy selects.
+    Retain(Retention),
 }
 
 /// A validated request: every field has passed the service model's checks.
@@ -211,6 +231,8 @@ pub struct Request {
     pub action: Action,
     /// 1 for a fresh request; raised on each hand-on.
     pub attempt: u32,
+    /// Delete nothing; report what would be deleted.
+    pub dry_run: bool,
 }
 
 impl Request {
@@ -244,11 +266,206 @@ impl Request {
             }
         }
         match (&self.action, versions) {
+            // Narrowed: the versions themselves, whatever selected them.
             (_, Some(vs)) => raw.versions = Some(vs.to_vec()),
             (Action::Versions(vs), None) => raw.versions = Some(vs.clone()),
             (Action::DeletePackage, None) => raw.delete_package = Some(true),
+            (Action::Retain(r), None) => r.write_raw(&mut raw),
         }
+        raw.dry_run = self.dry_run.then_some(true);
         raw
+    }
+}
+
+/// The packages a scoped policy request covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    CodeArtifact {
+        domain: String,
+        domain_owner: Option<String>,
+        repository: String,
+        format: Option<Format>,
+        namespace: Option<String>,
+        prefix: Option<String>,
+    },
+    Iot {
+        prefix: Option<String>,
+    },
+}
+
+/// One package a scope listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageRef {
+    CodeArtifact {
+        format: Format,
+        namespace: Option<String>,
+        package: String,
+    },
+    Iot {
+        package: String,
+    },
+}
+
+/// A policy request for many packages: every package of a repository (or
+/// of the IoT catalog), or those whose names start with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRequest {
+    pub scope: Scope,
+    pub retention: Retention,
+    pub unset_default_version: bool,
+    pub dry_run: bool,
+    pub attempt: u32,
+}
+
+impl ScopeRequest {
+    pub fn service(&self) -> Service {
+        match self.scope {
+            Scope::CodeArtifact { .. } => Service::CodeArtifact,
+            Scope::Iot { .. } => Service::Iot,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                repository,
+                format,
+                namespace,
+                prefix,
+                ..
+            } => {
+                let mut l = format!("{domain}/{repository}/");
+                l.push_str(format.map_or("*", Format::as_str));
+                if let Some(ns) = namespace {
+                    l.push('/');
+                    l.push_str(ns);
+                }
+                l.push('/');
+                l.push_str(prefix.as_deref().unwrap_or(""));
+                l.push('*');
+                l
+            }
+            Scope::Iot { prefix } => format!("{}*", prefix.as_deref().unwrap_or("")),
+        }
+    }
+
+    pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
+        let mut raw = RawRequest {
+            service: Some(self.service().as_str().to_owned()),
+            attempt,
+            dry_run: self.dry_run.then_some(true),
+            ..RawRequest::default()
+        };
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                domain_owner,
+                repository,
+                format,
+                namespace,
+                prefix,
+            } => {
+                raw.domain = Some(domain.clone());
+                raw.domain_owner = domain_owner.clone();
+                raw.repository = Some(repository.clone());
+                raw.format = format.map(|f| f.as_str().to_owned());
+                raw.namespace = namespace.clone();
+                raw.package_prefix = prefix.clone();
+            }
+            Scope::Iot { prefix } => {
+                raw.package_prefix = prefix.clone();
+                raw.unset_default_version = self.unset_default_version.then_some(true);
+            }
+        }
+        self.retention.write_raw(&mut raw);
+        raw
+    }
+
+    /// The same policy for one package the scope holds.
+    pub fn for_package(&self, p: &PackageRef) -> Request {
+        let target = match (&self.scope, p) {
+            (
+                Scope::CodeArtifact {
+                    domain,
+                    domain_owner,
+                    repository,
+                    ..
+                },
+                PackageRef::CodeArtifact {
+                    format,
+                    namespace,
+                    package,
+                },
+            ) => Target::CodeArtifact {
+                package: CodeArtifactPackage {
+                    domain: domain.clone(),
+                    domain_owner: domain_owner.clone(),
+                    repository: repository.clone(),
+                    format: *format,
+                    namespace: namespace.clone(),
+                    package: package.clone(),
+                },
+                expected_status: None,
+            },
+            (_, PackageRef::Iot { package })
+            | (Scope::Iot { .. }, PackageRef::CodeArtifact { package, .. }) => Target::Iot {
+                package: package.clone(),
+                unset_default_version: self.unset_default_version,
+            },
+        };
+        Request {
+            target,
+            action: Action::Retain(self.retention.clone()),
+            attempt: self.attempt,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+/// What a valid request asks for: one package, or a scope of many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    One(Request),
+    Many(ScopeRequest),
+}
+
+impl Job {
+    pub fn service(&self) -> Service {
+        match self {
+            Job::One(r) => r.target.service(),
+            Job::Many(s) => s.service(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Job::One(r) => r.target.package_label(),
+            Job::Many(s) => s.label(),
+        }
+    }
+
+    pub fn attempt(&self) -> u32 {
+        match self {
+            Job::One(r) => r.attempt,
+            Job::Many(s) => s.attempt,
+        }
+    }
+
+    /// Makes it a dry run (the `DRY_RUN` override).
+    pub fn force_dry_run(&mut self) {
+        match self {
+            Job::One(r) => r.dry_run = true,
+            Job::Many(s) => s.dry_run = true,
+        }
+    }
+
+    /// See [`Request::to_raw`]; a scope is never narrowed.
+    pub fn to_raw(&self, versions: Option<&[String]>, attempt: Option<u32>) -> RawRequest {
+        match self {
+            Job::One(r) => r.to_raw(versions, attempt),
+            Job::Many(s) => s.to_raw(attempt),
+        }
     }
 }
 
@@ -307,9 +524,21 @@ impl Checker {
 }
 
 impl RawRequest {
+    /// Like [`RawRequest::validate_job`], for a request that names one package.
+    pub fn validate(&self) -> Result<Request, ValidationError> {
+        match self.validate_job()? {
+            Job::One(r) => Ok(r),
+            Job::Many(_) => Err(ValidationError {
+                problems: vec![
+                    "`package` is required here (the request names many packages)".into(),
+                ],
+            }),
+        }
+    }
+
     /// Checks every field against the service model and returns the typed
     /// request, or every problem found.
-    pub fn validate(&self) -> Result<Request, ValidationError> {
+    pub fn validate_job(&self) -> Result<Job, ValidationError> {
         let mut c = Checker {
             problems: Vec::new(),
         };
@@ -336,22 +565,180 @@ impl RawRequest {
             Some(n) => n,
             None => 1,
         };
-        let action = self.validate_action(&mut c, service);
+        let dry_run = self.dry_run.unwrap_or(false);
+        let retention = self.validate_retention(&mut c, service);
+        if self.policy.is_some() && self.package.is_none() {
+            if self.versions.is_some() || self.delete_package.is_some() {
+                c.problems
+                    .push("give `policy`, `versions` or `deletePackage`, only one".into());
+            }
+            let scope = match service {
+                Some(Service::CodeArtifact) => self.validate_codeartifact_scope(&mut c),
+                Some(Service::Iot) => self.validate_iot_scope(&mut c),
+                None => None,
+            };
+            return match (scope, retention) {
+                (Some(scope), Some(retention)) if c.problems.is_empty() => {
+                    Ok(Job::Many(ScopeRequest {
+                        scope,
+                        retention,
+                        unset_default_version: self.unset_default(),
+                        dry_run,
+                        attempt,
+                    }))
+                }
+                _ => Err(ValidationError {
+                    problems: c.problems,
+                }),
+            };
+        }
+        c.forbid(
+            "packagePrefix",
+            &self.package_prefix,
+            "with `package` (give one or the other), nor without `policy`",
+        );
+        let action = match retention {
+            Some(r) => {
+                c.forbid(
+                    "expectedStatus",
+                    &self.expected_status,
+                    "with `policy` (use `policy.statuses`)",
+                );
+                if self.versions.is_some() || self.delete_package.is_some() {
+                    c.problems
+                        .push("give `policy`, `versions` or `deletePackage`, only one".into());
+                }
+                Some(Action::Retain(r))
+            }
+            None if self.policy.is_some() => None,
+            None => {
+                c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
+                c.forbid("maxFraction", &self.max_fraction, "without `policy`");
+                self.validate_action(&mut c, service)
+            }
+        };
         let target = match service {
             Some(Service::CodeArtifact) => self.validate_codeartifact(&mut c),
             Some(Service::Iot) => self.validate_iot(&mut c),
             None => None,
         };
         match (target, action) {
-            (Some(target), Some(action)) if c.problems.is_empty() => Ok(Request {
+            (Some(target), Some(action)) if c.problems.is_empty() => Ok(Job::One(Request {
                 target,
                 action,
                 attempt,
-            }),
+                dry_run,
+            })),
             _ => Err(ValidationError {
                 problems: c.problems,
             }),
         }
+    }
+
+    /// `unsetDefaultVersion`, at the request's top level or in its policy.
+    fn unset_default(&self) -> bool {
+        self.unset_default_version.unwrap_or(false)
+            || self
+                .policy
+                .as_ref()
+                .and_then(|p| p.unset_default_version)
+                .unwrap_or(false)
+    }
+
+    fn validate_retention(&self, c: &mut Checker, service: Option<Service>) -> Option<Retention> {
+        let raw = self.policy.as_ref()?;
+        let policy = raw.validate(service?, &mut c.problems);
+        let max_fraction_milli = match self.max_fraction {
+            Some(f) if f > 0.0 && f <= 1.0 => Some((f * 1000.0).round() as u32),
+            Some(f) => {
+                c.problems.push(format!(
+                    "`maxFraction` must be above 0 and at most 1, got {f}"
+                ));
+                None
+            }
+            None => None,
+        };
+        Some(Retention {
+            policy: policy?,
+            raw: raw.clone(),
+            max_deletions: self.max_deletions,
+            max_fraction_milli,
+        })
+    }
+
+    fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
+        let domain = c.required("domain", &self.domain);
+        let repository = c.required("repository", &self.repository);
+        c.forbid(
+            "expectedStatus",
+            &self.expected_status,
+            "with `policy` (use `policy.statuses`)",
+        );
+        c.forbid(
+            "unsetDefaultVersion",
+            &self.unset_default_version,
+            "for codeartifact (it is an IoT setting)",
+        );
+        if let Some(d) = domain {
+            c.check("domain", d, 2, 50, &DOMAIN);
+        }
+        if let Some(o) = &self.domain_owner {
+            c.check("domainOwner", o, 12, 12, &ACCOUNT);
+        }
+        if let Some(r) = repository {
+            c.check("repository", r, 2, 100, &REPOSITORY);
+        }
+        if let Some(p) = &self.package_prefix {
+            c.check("packagePrefix", p, 1, 255, &CA_NAME);
+        }
+        if let Some(ns) = &self.namespace {
+            c.check("namespace", ns, 1, 255, &CA_NAME);
+        }
+        let format = match self.format.as_deref() {
+            None => None,
+            Some(f) => {
+                let parsed = Format::parse(f);
+                if parsed.is_none() {
+                    c.problems.push(format!(
+                        "`format` must be one of {}, got {f:?}",
+                        Format::ALL.map(Format::as_str).join(", ")
+                    ));
+                }
+                parsed
+            }
+        };
+        if let Some(f) = format {
+            if !f.allows_namespace() && self.namespace.is_some() {
+                c.problems.push(format!(
+                    "`namespace` is not allowed for {} packages (they have none)",
+                    f.as_str()
+                ));
+            }
+        }
+        Some(Scope::CodeArtifact {
+            domain: domain?.to_owned(),
+            domain_owner: self.domain_owner.clone(),
+            repository: repository?.to_owned(),
+            format,
+            namespace: self.namespace.clone(),
+            prefix: self.package_prefix.clone(),
+        })
+    }
+
+    fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
+        let why = "for iot (it is a CodeArtifact field)";
+        c.forbid("domain", &self.domain, why);
+        c.forbid("domainOwner", &self.domain_owner, why);
+        c.forbid("repository", &self.repository, why);
+        c.forbid("format", &self.format, why);
+        c.forbid("namespace", &self.namespace, why);
+        c.forbid("expectedStatus", &self.expected_status, why);
+        if let Some(p) = &self.package_prefix {
+            c.check("packagePrefix", p, 1, 128, &IOT_NAME);
+        }
+        Some(Scope::Iot {
+            prefix: self.package_prefix.clone(),
+        })
     }
 
     fn validate_action(&self, c: &mut Checker, service: Option<Service>) -> Option<Action> {
@@ -475,7 +862,7 @@ impl RawRequest {
         }
         Some(Target::Iot {
             package: package?.to_owned(),
-            unset_default_version: self.unset_default_version.unwrap_or(false),
+            unset_default_version: self.unset_default(),
         })
     }
 }

@@ -8,16 +8,25 @@ use aws_sdk_codeartifact::operation::delete_package::DeletePackageError;
 use aws_sdk_codeartifact::operation::delete_package_versions::{
     DeletePackageVersionsError, DeletePackageVersionsOutput,
 };
+use aws_sdk_codeartifact::operation::describe_package_version::DescribePackageVersionError;
+use aws_sdk_codeartifact::operation::list_package_versions::ListPackageVersionsError;
+use aws_sdk_codeartifact::operation::list_packages::ListPackagesError;
 use aws_sdk_codeartifact::types::{
-    PackageFormat, PackageVersionErrorCode, PackageVersionStatus, ResourceType,
+    PackageFormat, PackageVersionErrorCode, PackageVersionSortType, PackageVersionStatus,
+    ResourceType,
 };
 use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
 
-use super::{api_error, CallContext, Done, ItemOutcome, PackageService};
+use super::{api_error, CallContext, Done, ItemOutcome, Listing, PackageService};
 use crate::error::DeleteError;
-use crate::plan::{self, Item};
-use crate::request::{Action, CodeArtifactPackage, Request, Service, Target};
+use crate::plan::{self, Item, Listed};
+use crate::request::{
+    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Service, Target,
+};
+
+/// Page size for the listings (the model's largest).
+const PAGE_SIZE: i32 = 1000;
 
 /// How often versions that CodeArtifact answered with `SKIPPED` are sent
 /// again within one invocation before they are handed on.
@@ -227,7 +236,245 @@ impl CodeArtifactAdapter {
     }
 }
 
+impl CodeArtifactAdapter {
+    /// Every version, newest published first (`sortBy=PUBLISHED_TIME`).
+    /// `Ok(None)` when the package does not exist.
+    async fn sorted_versions(
+        &self,
+        pkg: &CodeArtifactPackage,
+        cx: &CallContext<'_>,
+    ) -> (Result<Option<Vec<Listed>>, DeleteError>, u32) {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut attempts = 0;
+        loop {
+            let (page, n) = cx
+                .retrier
+                .run(Service::CodeArtifact, || {
+                    let token = token.clone();
+                    async move {
+                        match self
+                            .client
+                            .list_package_versions()
+                            .domain(&pkg.domain)
+                            .set_domain_owner(pkg.domain_owner.clone())
+                            .repository(&pkg.repository)
+                            .format(PackageFormat::from(pkg.format.as_str()))
+                            .set_namespace(pkg.namespace.clone())
+                            .package(&pkg.package)
+                            .sort_by(PackageVersionSortType::PublishedTime)
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                        {
+                            Ok(page) => Ok(Some(page)),
+                            Err(e) if package_not_found!(e, ListPackageVersionsError) => Ok(None),
+                            Err(e) => {
+                                let hint = retry_after!(e, ListPackageVersionsError);
+                                Err(api_error(
+                                    Service::CodeArtifact,
+                                    "ListPackageVersions",
+                                    e,
+                                    hint,
+                                ))
+                            }
+                        }
+                    }
+                })
+                .await;
+            attempts += n;
+            let page = match page {
+                Ok(Some(p)) => p,
+                Ok(None) => return (Ok(None), attempts),
+                Err(e) => return (Err(e), attempts),
+            };
+            for v in page.versions() {
+                out.push(Listed {
+                    name: v.version().to_owned(),
+                    status: v.status().as_str().to_owned(),
+                    origin_type: v
+                        .origin()
+                        .and_then(|o| o.origin_type())
+                        .map(|t| t.as_str().to_owned()),
+                    rank: out.len(),
+                    old: None,
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return (Ok(Some(out)), attempts),
+            }
+        }
+    }
+
+    /// Whether a version was published before `cutoff` (DescribePackageVersion).
+    /// An unknown time, or a version gone meanwhile, counts as not old.
+    async fn published_before(
+        &self,
+        pkg: &CodeArtifactPackage,
+        version: &str,
+        cutoff: f64,
+        cx: &CallContext<'_>,
+    ) -> (Result<bool, DeleteError>, u32) {
+        cx.retrier
+            .run(Service::CodeArtifact, || async move {
+                match self
+                    .client
+                    .describe_package_version()
+                    .domain(&pkg.domain)
+                    .set_domain_owner(pkg.domain_owner.clone())
+                    .repository(&pkg.repository)
+                    .format(PackageFormat::from(pkg.format.as_str()))
+                    .set_namespace(pkg.namespace.clone())
+                    .package(&pkg.package)
+                    .package_version(version)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(out
+                        .package_version()
+                        .and_then(|d| d.published_time())
+                        .is_some_and(|t| t.as_secs_f64() < cutoff)),
+                    Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(false),
+                    Err(e) => {
+                        let hint = retry_after!(e, DescribePackageVersionError);
+                        Err(api_error(
+                            Service::CodeArtifact,
+                            "DescribePackageVersion",
+                            e,
+                            hint,
+                        ))
+                    }
+                }
+            })
+            .await
+    }
+}
+
 impl PackageService for CodeArtifactAdapter {
+    /// The listing carries no timestamps, but it is sorted newest first, so
+    /// "published before the cut-off" is false then true along it: a binary
+    /// search finds the boundary with O(log n) DescribePackageVersion calls.
+    async fn versions(
+        &self,
+        target: &Target,
+        older_than: Option<f64>,
+        cx: &CallContext<'_>,
+    ) -> (Result<Listing, DeleteError>, u32) {
+        let Target::CodeArtifact { package, .. } = target else {
+            return (Ok(Listing::default()), 0);
+        };
+        let (listed, mut attempts) = self.sorted_versions(package, cx).await;
+        let mut versions = match listed {
+            Ok(Some(v)) => v,
+            Ok(None) => return (Ok(Listing::default()), attempts),
+            Err(e) => return (Err(e), attempts),
+        };
+        if let Some(cutoff) = older_than {
+            let (mut lo, mut hi) = (0usize, versions.len());
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let (old, n) = self
+                    .published_before(package, &versions[mid].name, cutoff, cx)
+                    .await;
+                attempts += n;
+                match old {
+                    Ok(true) => hi = mid,
+                    Ok(false) => lo = mid + 1,
+                    Err(e) => return (Err(e), attempts),
+                }
+            }
+            for (i, v) in versions.iter_mut().enumerate() {
+                v.old = Some(i >= lo);
+            }
+        }
+        (
+            Ok(Listing {
+                versions,
+                default_version: None,
+            }),
+            attempts,
+        )
+    }
+
+    async fn packages(
+        &self,
+        scope: &Scope,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+        let Scope::CodeArtifact {
+            domain,
+            domain_owner,
+            repository,
+            format,
+            namespace,
+            prefix,
+        } = scope
+        else {
+            return (Ok(Vec::new()), 0);
+        };
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut attempts = 0;
+        loop {
+            let (page, n) = cx
+                .retrier
+                .run(Service::CodeArtifact, || {
+                    let token = token.clone();
+                    async move {
+                        self.client
+                            .list_packages()
+                            .domain(domain)
+                            .set_domain_owner(domain_owner.clone())
+                            .repository(repository)
+                            .set_format(format.map(|f| PackageFormat::from(f.as_str())))
+                            .set_namespace(namespace.clone())
+                            .set_package_prefix(prefix.clone())
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                let hint = retry_after!(e, ListPackagesError);
+                                api_error(Service::CodeArtifact, "ListPackages", e, hint)
+                            })
+                    }
+                })
+                .await;
+            attempts += n;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return (Err(e), attempts),
+            };
+            for p in page.packages() {
+                let (Some(f), Some(name)) = (
+                    p.format().and_then(|f| Format::parse(f.as_str())),
+                    p.package(),
+                ) else {
+                    tracing::warn!(package = ?p.package(), format = ?p.format(), "skipping a package of a format this function does not know");
+                    continue;
+                };
+                // ListPackages' `namespace` matches by prefix; a scope names one namespace exactly.
+                if namespace
+                    .as_ref()
+                    .is_some_and(|ns| p.namespace() != Some(ns.as_str()))
+                {
+                    continue;
+                }
+                out.push(PackageRef::CodeArtifact {
+                    format: f,
+                    namespace: p.namespace().map(str::to_owned),
+                    package: name.to_owned(),
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return (Ok(out), attempts),
+            }
+        }
+    }
+
     async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
         let Target::CodeArtifact {
             package,
@@ -238,6 +485,8 @@ impl PackageService for CodeArtifactAdapter {
         };
         match &request.action {
             Action::DeletePackage => vec![self.delete_package(package, cx).await],
+            // The executor plans policies and sends the selected versions here.
+            Action::Retain(_) => Vec::new(),
             Action::Versions(versions) => join_all(
                 plan::batches(versions)
                     .map(|batch| self.delete_batch(package, expected_status.as_deref(), batch, cx)),

@@ -2,7 +2,7 @@
 //! (concurrently, bounded by the retrier), UpdatePackage to clear the
 //! default version, DeletePackage once no version remains.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_iot::Client;
@@ -11,10 +11,10 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::join_all;
 
-use super::{api_error, client_token, CallContext, Done, ItemOutcome, PackageService};
+use super::{api_error, client_token, CallContext, Done, ItemOutcome, Listing, PackageService};
 use crate::error::DeleteError;
-use crate::plan::Item;
-use crate::request::{Action, Request, Service, Target};
+use crate::plan::{Item, Listed};
+use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
 
 /// IoT's ListPackageVersions page size limit.
 const PAGE_SIZE: i32 = 100;
@@ -28,10 +28,17 @@ pub struct IotAdapter {
     client: Client,
 }
 
+/// One version as ListPackageVersions shows it.
+struct VersionSummary {
+    status: String,
+    /// Seconds since the epoch.
+    created: Option<f64>,
+}
+
 /// What GetPackage and the version listing tell about a package.
 struct PackageState {
     default_version: Option<String>,
-    versions: BTreeSet<String>,
+    versions: BTreeMap<String, VersionSummary>,
 }
 
 impl IotAdapter {
@@ -61,7 +68,7 @@ impl IotAdapter {
             Ok(None) => return (Ok(None), attempts),
             Err(e) => return (Err(e), attempts),
         };
-        let mut versions = BTreeSet::new();
+        let mut versions = BTreeMap::new();
         let mut token: Option<String> = None;
         loop {
             let (page, n) = cx
@@ -85,11 +92,16 @@ impl IotAdapter {
                 Ok(p) => p,
                 Err(e) => return (Err(e), attempts),
             };
-            versions.extend(
-                page.package_version_summaries()
-                    .iter()
-                    .filter_map(|s| s.version_name().map(str::to_owned)),
-            );
+            versions.extend(page.package_version_summaries().iter().filter_map(|s| {
+                let summary = VersionSummary {
+                    status: s
+                        .status()
+                        .map(|st| st.as_str().to_owned())
+                        .unwrap_or_default(),
+                    created: s.creation_date().map(|d| d.as_secs_f64()),
+                };
+                s.version_name().map(|n| (n.to_owned(), summary))
+            }));
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_owned()),
                 _ => break,
@@ -192,7 +204,7 @@ impl IotAdapter {
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
         for v in versions {
-            if !state.versions.contains(v) {
+            if !state.versions.contains_key(v) {
                 outcomes.push(ItemOutcome::done(
                     Item::Version(v.clone()),
                     Done::AlreadyAbsent,
@@ -267,7 +279,7 @@ impl IotAdapter {
         let deleted = join_all(
             state
                 .versions
-                .iter()
+                .keys()
                 .map(|v| self.delete_version(package, v, cx)),
         )
         .await;
@@ -324,6 +336,97 @@ impl IotAdapter {
 }
 
 impl PackageService for IotAdapter {
+    async fn versions(
+        &self,
+        target: &Target,
+        older_than: Option<f64>,
+        cx: &CallContext<'_>,
+    ) -> (Result<Listing, DeleteError>, u32) {
+        let Target::Iot { package, .. } = target else {
+            return (Ok(Listing::default()), 0);
+        };
+        let (state, attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => s,
+            Ok(None) => return (Ok(Listing::default()), attempts),
+            Err(e) => return (Err(e), attempts),
+        };
+        // Newest first by creation date; the listing's order is undocumented.
+        let mut by_age: Vec<(&String, &VersionSummary)> = state.versions.iter().collect();
+        by_age.sort_by(|a, b| {
+            b.1.created
+                .partial_cmp(&a.1.created)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(b.0))
+        });
+        let versions = by_age
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (name, v))| Listed {
+                name: name.clone(),
+                status: v.status.clone(),
+                origin_type: None,
+                rank,
+                old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
+            })
+            .collect();
+        (
+            Ok(Listing {
+                versions,
+                default_version: state.default_version,
+            }),
+            attempts,
+        )
+    }
+
+    async fn packages(
+        &self,
+        scope: &Scope,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+        let Scope::Iot { prefix } = scope else {
+            return (Ok(Vec::new()), 0);
+        };
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        let mut attempts = 0;
+        loop {
+            let (page, n) = cx
+                .retrier
+                .run(Service::Iot, || {
+                    let token = token.clone();
+                    async move {
+                        self.client
+                            .list_packages()
+                            .max_results(PAGE_SIZE)
+                            .set_next_token(token)
+                            .send()
+                            .await
+                            .map_err(|e| api_error(Service::Iot, "ListPackages", e, None))
+                    }
+                })
+                .await;
+            attempts += n;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return (Err(e), attempts),
+            };
+            out.extend(
+                page.package_summaries()
+                    .iter()
+                    .filter_map(|p| p.package_name())
+                    .filter(|name| prefix.as_deref().is_none_or(|pre| name.starts_with(pre)))
+                    .map(|name| PackageRef::Iot {
+                        package: name.to_owned(),
+                    }),
+            );
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return (Ok(out), attempts),
+            }
+        }
+    }
+
     async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
         let Target::Iot {
             package,
@@ -343,6 +446,8 @@ impl PackageService for IotAdapter {
                         .await,
                 ]
             }
+            // The executor plans policies and sends the selected versions here.
+            Action::Retain(_) => Vec::new(),
         }
     }
 }

@@ -18,8 +18,9 @@ pub use codeartifact::CodeArtifactAdapter;
 pub use iot::IotAdapter;
 
 use crate::error::DeleteError;
-use crate::plan::{self, Item};
-use crate::request::{Request, Service};
+use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
+use crate::policy::{KeepRule, Retention};
+use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
 use crate::retry::{classify, Retrier};
 
 /// How an item ended when it did not fail.
@@ -27,6 +28,25 @@ use crate::retry::{classify, Retrier};
 pub enum Done {
     Deleted,
     AlreadyAbsent,
+    /// Kept by a rule (a policy's, or a dry run's).
+    Kept(KeepRule),
+}
+
+/// One package's versions, as a policy needs them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    pub versions: Vec<Listed>,
+    /// The IoT package's default version.
+    pub default_version: Option<String>,
+}
+
+/// What executing one request gave.
+#[derive(Debug)]
+pub struct Executed {
+    pub outcomes: Vec<ItemOutcome>,
+    /// For policy requests and dry runs: what was (or would be) deleted and
+    /// what was kept.
+    pub plan: Option<PackagePlan>,
 }
 
 /// What happened to one item.
@@ -64,14 +84,33 @@ pub struct CallContext<'a> {
     pub source: &'a str,
 }
 
-/// One service's way of deleting what a request names.
+/// One service's calls: deleting what a request names, and the listings a
+/// policy needs.
 pub trait PackageService {
-    /// Returns one outcome per item of [`plan::items`].
+    /// Deletes explicit versions or a whole package. Returns one outcome per
+    /// item of [`plan::items`].
     fn delete(
         &self,
         request: &Request,
         cx: &CallContext<'_>,
     ) -> impl Future<Output = Vec<ItemOutcome>> + Send;
+
+    /// Lists every version of the request's package, newest first, marking
+    /// which were published before `older_than` (seconds since the epoch).
+    /// A package that does not exist lists empty.
+    fn versions(
+        &self,
+        target: &Target,
+        older_than: Option<f64>,
+        cx: &CallContext<'_>,
+    ) -> impl Future<Output = (Result<Listing, DeleteError>, u32)> + Send;
+
+    /// Lists every package of a scope.
+    fn packages(
+        &self,
+        scope: &Scope,
+        cx: &CallContext<'_>,
+    ) -> impl Future<Output = (Result<Vec<PackageRef>, DeleteError>, u32)> + Send;
 }
 
 /// Routes each request to its service's adapter.
@@ -82,29 +121,149 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// Executes one request. Whatever the adapter does, the result holds
-    /// exactly one outcome per requested item, in request order.
-    pub async fn execute(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
-        let outcomes = if !cx.retrier.has_time() {
-            Vec::new()
-        } else {
-            match request.target.service() {
-                Service::CodeArtifact => self.codeartifact.delete(request, cx).await,
-                Service::Iot => self.iot.delete(request, cx).await,
+    /// Executes one request. Explicit requests get exactly one outcome per
+    /// requested item, in request order; policy requests get one per listed
+    /// version (or one for the package, if it could not be listed).
+    pub async fn execute(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
+        if !cx.retrier.has_time() {
+            return Executed {
+                outcomes: complete(request, Vec::new()),
+                plan: None,
+            };
+        }
+        match &request.action {
+            Action::Retain(retention) => self.retain(request, retention, cx).await,
+            _ if request.dry_run => {
+                let items = plan::items(request);
+                let plan = PackagePlan {
+                    package: request.target.package_label(),
+                    delete: items.iter().map(Item::to_string).collect(),
+                    keep: Vec::new(),
+                };
+                Executed {
+                    outcomes: items
+                        .into_iter()
+                        .map(|i| ItemOutcome::done(i, Done::Kept(KeepRule::DryRun), 0))
+                        .collect(),
+                    plan: Some(plan),
+                }
+            }
+            _ => Executed {
+                outcomes: complete(request, self.delete(request, cx).await),
+                plan: None,
+            },
+        }
+    }
+
+    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+        match request.target.service() {
+            Service::CodeArtifact => self.codeartifact.delete(request, cx).await,
+            Service::Iot => self.iot.delete(request, cx).await,
+        }
+    }
+
+    /// Lists a scope's packages.
+    pub async fn packages(
+        &self,
+        scope: &Scope,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+        match scope {
+            Scope::CodeArtifact { .. } => self.codeartifact.packages(scope, cx).await,
+            Scope::Iot { .. } => self.iot.packages(scope, cx).await,
+        }
+    }
+
+    /// List, plan, then delete what the plan selects (unless a dry run).
+    async fn retain(
+        &self,
+        request: &Request,
+        retention: &Retention,
+        cx: &CallContext<'_>,
+    ) -> Executed {
+        let older_than = retention.policy.older_than_secs.map(|s| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+                - s as f64
+        });
+        let (listing, attempts) = match request.target.service() {
+            Service::CodeArtifact => {
+                self.codeartifact
+                    .versions(&request.target, older_than, cx)
+                    .await
+            }
+            Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
+        };
+        let listing = match listing {
+            Ok(l) => l,
+            Err(e) => {
+                return Executed {
+                    outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
+                    plan: None,
+                }
             }
         };
-        let mut by_item: HashMap<Item, ItemOutcome> =
-            outcomes.into_iter().map(|o| (o.item.clone(), o)).collect();
-        let out_of_time = Arc::new(DeleteError::OutOfTime { last: None });
-        plan::items(request)
-            .into_iter()
-            .map(|item| {
-                by_item
-                    .remove(&item)
-                    .unwrap_or_else(|| ItemOutcome::failed(item, out_of_time.clone(), 0))
+        let (format, unset_default) = match &request.target {
+            Target::CodeArtifact { package, .. } => (Some(package.format), false),
+            Target::Iot {
+                unset_default_version,
+                ..
+            } => (None, *unset_default_version),
+        };
+        let (delete, keep) = plan::retention(
+            &listing.versions,
+            listing.default_version.as_deref(),
+            retention,
+            format,
+            unset_default,
+            retention.max_deletions,
+        );
+        let mut outcomes: Vec<ItemOutcome> = keep
+            .iter()
+            .map(|k: &KeptVersion| {
+                ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
             })
-            .collect()
+            .collect();
+        if request.dry_run {
+            outcomes.extend(delete.iter().map(|v| {
+                ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
+            }));
+        } else if !delete.is_empty() {
+            let explicit = Request {
+                target: request.target.clone(),
+                action: Action::Versions(delete.clone()),
+                attempt: request.attempt,
+                dry_run: false,
+            };
+            outcomes.extend(complete(&explicit, self.delete(&explicit, cx).await));
+        }
+        Executed {
+            outcomes,
+            plan: Some(PackagePlan {
+                package: request.target.package_label(),
+                delete,
+                keep,
+            }),
+        }
     }
+}
+
+/// Exactly one outcome per item of an explicit request, in request order;
+/// an item the adapter did not reach is out of time.
+fn complete(request: &Request, outcomes: Vec<ItemOutcome>) -> Vec<ItemOutcome> {
+    let mut by_item: HashMap<Item, ItemOutcome> =
+        outcomes.into_iter().map(|o| (o.item.clone(), o)).collect();
+    let out_of_time = Arc::new(DeleteError::OutOfTime { last: None });
+    plan::items(request)
+        .into_iter()
+        .map(|item| {
+            by_item
+                .remove(&item)
+                .unwrap_or_else(|| ItemOutcome::failed(item, out_of_time.clone(), 0))
+        })
+        .collect()
 }
 
 /// Wraps an SDK error, keeping it whole as the source.

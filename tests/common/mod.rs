@@ -112,6 +112,8 @@ pub fn config(work_queue: bool) -> Config {
         max_attempts: 8,
         max_concurrency: 4,
         deadline_margin: Duration::from_secs(2),
+        dry_run: false,
+        event_policy: None,
     }
 }
 

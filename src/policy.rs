@@ -1,0 +1,306 @@
+//! Retention policies: the `policy` object of a request, its validation, and
+//! the format-aware pre-release rules. The planner that applies a policy to a
+//! listing is in [`crate::plan`].
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::request::{Format, Service, VERSION_STATUSES};
+
+/// The `policy` object as it travels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_latest: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub older_than_days: Option<f64>,
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prerelease: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_types: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unset_default_version: Option<bool>,
+}
+
+/// A regex that compares by its text.
+#[derive(Debug, Clone)]
+pub struct Pattern(pub Regex);
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Pattern {}
+
+/// A validated policy. Candidates are the versions that pass every filter;
+/// a candidate is deleted only if it is not among the `keep_latest` newest
+/// candidates **and** (when set) is older than `older_than_days`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub keep_latest: u32,
+    /// Whole seconds, so that the policy compares exactly.
+    pub older_than_secs: Option<u64>,
+    pub matches: Option<Pattern>,
+    pub exclude: Option<Pattern>,
+    pub statuses: Option<Vec<String>>,
+    pub prerelease: Option<bool>,
+    pub origin_types: Option<Vec<String>>,
+}
+
+/// A policy with the run's safety settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Retention {
+    pub policy: Policy,
+    pub raw: RawPolicy,
+    pub max_deletions: Option<u32>,
+    /// In thousandths, so that it compares exactly.
+    pub max_fraction_milli: Option<u32>,
+}
+
+/// Validation refuses NaN, so equality is total.
+impl Eq for Retention {}
+
+impl Retention {
+    /// Writes the policy and its safety settings into a request.
+    pub fn write_raw(&self, raw: &mut crate::request::RawRequest) {
+        raw.policy = Some(self.raw.clone());
+        raw.max_deletions = self.max_deletions;
+        raw.max_fraction = self.max_fraction_milli.map(|m| f64::from(m) / 1000.0);
+    }
+}
+
+/// Why a version was kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum KeepRule {
+    /// Its status is not in `statuses`.
+    Status,
+    /// It does not match `match`.
+    Match,
+    /// It matches `exclude`.
+    Exclude,
+    /// It is (or is not) a pre-release, against `prerelease`.
+    Prerelease,
+    /// Its origin type is not in `originTypes`.
+    OriginType,
+    /// Among the `keepLatest` most recently published candidates.
+    KeepLatest,
+    /// Published `olderThanDays` ago or less.
+    NewerThan,
+    /// The IoT package's default version (and `unsetDefaultVersion` is not true).
+    DefaultVersion,
+    /// The last version of the package: a policy never empties a package.
+    LastVersion,
+    /// Over `maxDeletions`: deferred to a later run.
+    MaxDeletions,
+    /// The package's plan would delete more than `maxFraction` of it.
+    MaxFraction,
+    /// A dry run: it would have been deleted.
+    DryRun,
+}
+
+impl KeepRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeepRule::Status => "status",
+            KeepRule::Match => "match",
+            KeepRule::Exclude => "exclude",
+            KeepRule::Prerelease => "prerelease",
+            KeepRule::OriginType => "originType",
+            KeepRule::KeepLatest => "keepLatest",
+            KeepRule::NewerThan => "olderThanDays",
+            KeepRule::DefaultVersion => "defaultVersion",
+            KeepRule::LastVersion => "lastVersion",
+            KeepRule::MaxDeletions => "maxDeletions",
+            KeepRule::MaxFraction => "maxFraction",
+            KeepRule::DryRun => "dryRun",
+        }
+    }
+}
+
+impl fmt::Display for KeepRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+const IOT_STATUSES: [&str; 3] = ["DRAFT", "PUBLISHED", "DEPRECATED"];
+const ORIGIN_TYPES: [&str; 3] = ["INTERNAL", "EXTERNAL", "UNKNOWN"];
+/// Longest accepted regex, and the compiled size limit, against hostile input.
+const MAX_PATTERN_LEN: usize = 1024;
+
+fn pattern(field: &str, text: &Option<String>, problems: &mut Vec<String>) -> Option<Pattern> {
+    let text = text.as_ref()?;
+    if text.len() > MAX_PATTERN_LEN {
+        problems.push(format!(
+            "`policy.{field}` is longer than {MAX_PATTERN_LEN} characters"
+        ));
+        return None;
+    }
+    match regex::RegexBuilder::new(text).size_limit(1 << 20).build() {
+        Ok(r) => Some(Pattern(r)),
+        Err(e) => {
+            problems.push(format!("`policy.{field}` is not a valid regex: {e}"));
+            None
+        }
+    }
+}
+
+impl RawPolicy {
+    /// Validates the policy for a service; problems are appended.
+    pub fn validate(&self, service: Service, problems: &mut Vec<String>) -> Option<Policy> {
+        let before = problems.len();
+        if self.keep_latest.is_none() && self.older_than_days.is_none() {
+            problems.push("`policy` must set `keepLatest` or `olderThanDays` (or both): a policy that keeps nothing is refused".into());
+        }
+        if let Some(d) = self.older_than_days {
+            if !(0.0..=36_500.0).contains(&d) || d.is_nan() {
+                problems.push(format!(
+                    "`policy.olderThanDays` must be from 0 to 36500, got {d}"
+                ));
+            }
+        }
+        let matches = pattern("match", &self.matches, problems);
+        let exclude = pattern("exclude", &self.exclude, problems);
+        let allowed: &[&str] = match service {
+            Service::CodeArtifact => &VERSION_STATUSES,
+            Service::Iot => &IOT_STATUSES,
+        };
+        for s in self.statuses.iter().flatten() {
+            if !allowed.contains(&s.as_str()) {
+                problems.push(format!(
+                    "`policy.statuses` holds {s:?}; {service} statuses are {}",
+                    allowed.join(", ")
+                ));
+            }
+        }
+        if self.statuses.as_ref().is_some_and(Vec::is_empty) {
+            problems.push("`policy.statuses` must name at least one status".into());
+        }
+        match (service, &self.origin_types) {
+            (Service::Iot, Some(_)) => {
+                problems.push("`policy.originTypes` is a CodeArtifact setting".into())
+            }
+            (_, Some(types)) => {
+                for t in types {
+                    if !ORIGIN_TYPES.contains(&t.as_str()) {
+                        problems.push(format!(
+                            "`policy.originTypes` holds {t:?}; origin types are {}",
+                            ORIGIN_TYPES.join(", ")
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if service == Service::CodeArtifact && self.unset_default_version.is_some() {
+            problems.push("`policy.unsetDefaultVersion` is an IoT setting".into());
+        }
+        (problems.len() == before).then(|| Policy {
+            keep_latest: self.keep_latest.unwrap_or(0),
+            older_than_secs: self.older_than_days.map(|d| (d * 86_400.0).round() as u64),
+            matches,
+            exclude,
+            statuses: self.statuses.clone(),
+            prerelease: self.prerelease,
+            origin_types: self.origin_types.clone(),
+        })
+    }
+}
+
+static SEMVER_PRE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^v?\d+(\.\d+)*-[0-9A-Za-z.\-]+$").expect("regex"));
+static PEP440_PRE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^v?\d+(\.\d+)*[-_.]?(a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*([-_.]?(post|rev|r)[-_.]?\d*)?([-_.]?dev[-_.]?\d*)?(\+.*)?$|(?i)[-_.]?dev[-_.]?\d*(\+.*)?$")
+        .expect("regex")
+});
+static MAVEN_PRE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(-SNAPSHOT$|[-.](alpha|a|beta|b|milestone|m|rc|cr|preview|pre|dev|ea)([-.]?\d+)?([-.]|$))").expect("regex")
+});
+static HAS_LETTER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z]").expect("regex"));
+
+/// Whether a version is a pre-release by its format's own rules.
+/// - npm, cargo, nuget, swift, generic and IoT: semver (`1.2.0-rc.1`; build
+///   metadata after `+` is ignored).
+/// - pypi: PEP 440 (`1.0a1`, `1.0b2`, `1.0rc1`, `1.0.dev3`).
+/// - maven: `-SNAPSHOT` and the qualifiers alpha, beta, milestone, rc, cr
+///   (`1.0-alpha-1`, `2.0.0-M1`, `1.0-RC2`).
+/// - ruby: RubyGems, any letter (`1.0.0.pre`, `2.0.0.rc1`).
+pub fn is_prerelease(format: Option<Format>, version: &str) -> bool {
+    let core = version.split('+').next().unwrap_or(version);
+    match format {
+        Some(Format::Pypi) => PEP440_PRE.is_match(version),
+        Some(Format::Maven) => MAVEN_PRE.is_match(version),
+        Some(Format::Ruby) => HAS_LETTER.is_match(version),
+        _ => SEMVER_PRE.is_match(core),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prereleases_follow_each_format() {
+        let cases: &[(Option<Format>, &str, bool)] = &[
+            (Some(Format::Npm), "1.2.0-rc.1", true),
+            (Some(Format::Npm), "1.2.0", false),
+            (Some(Format::Npm), "1.2.0+build.5", false),
+            (Some(Format::Cargo), "0.3.0-alpha.2", true),
+            (Some(Format::Nuget), "6.0.0-preview.7", true),
+            (Some(Format::Pypi), "1.0a1", true),
+            (Some(Format::Pypi), "2.1.0rc2", true),
+            (Some(Format::Pypi), "1.0.dev3", true),
+            (Some(Format::Pypi), "0.4.0rc1", true),
+            (Some(Format::Pypi), "1.0.post1", false),
+            (Some(Format::Pypi), "1.0", false),
+            (Some(Format::Maven), "2.4.0-SNAPSHOT", true),
+            (Some(Format::Maven), "1.0-alpha-1", true),
+            (Some(Format::Maven), "2.0.0-M1", true),
+            (Some(Format::Maven), "1.0-RC2", true),
+            (Some(Format::Maven), "1.0.0", false),
+            (Some(Format::Maven), "1.0.Final", false),
+            (Some(Format::Ruby), "1.0.0.pre", true),
+            (Some(Format::Ruby), "1.0.0", false),
+            (None, "1.3.0-rc1", true),
+            (None, "1.3.0", false),
+        ];
+        for (f, v, pre) in cases {
+            assert_eq!(is_prerelease(*f, v), *pre, "{f:?} {v}");
+        }
+    }
+
+    #[test]
+    fn a_policy_that_keeps_nothing_is_refused() {
+        let mut p = Vec::new();
+        assert!(RawPolicy::default()
+            .validate(Service::CodeArtifact, &mut p)
+            .is_none());
+        assert!(p[0].contains("keepLatest"));
+        let mut p = Vec::new();
+        let bad = RawPolicy {
+            keep_latest: Some(1),
+            matches: Some("(".into()),
+            statuses: Some(vec!["PUBLISHED".into()]),
+            origin_types: Some(vec!["INTERNAL".into()]),
+            ..RawPolicy::default()
+        };
+        assert!(bad.validate(Service::Iot, &mut p).is_none());
+        assert_eq!(p.len(), 2, "{p:?}");
+        let mut p = Vec::new();
+        assert!(bad.validate(Service::CodeArtifact, &mut p).is_none());
+        assert_eq!(p.len(), 2, "{p:?}");
+    }
+}
