@@ -79,6 +79,11 @@ async fn run(tools: Tools) -> Result<()> {
 
     let mut env = stack.aws_env();
     env.extend(queues.env());
+    // CodeArtifact publish events apply this policy to their package.
+    env.push((
+        "EVENT_POLICY".into(),
+        r#"{"policy":{"keepLatest":25}}"#.into(),
+    ));
     println!("── cargo lambda watch (the real Lambda Runtime API)");
     let watch = LambdaWatch::start(&tools, &env)?;
 
@@ -93,7 +98,26 @@ async fn run(tools: Tools) -> Result<()> {
         let response = watch
             .invoke(&payload)
             .with_context(|| format!("invoking {name}"))?;
-        println!("   invoke events/{name:<28} → {response}");
+        println!("   invoke events/{name:<36} → {}", describe(&response));
+        for plan in response["plans"].as_array().into_iter().flatten() {
+            let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
+            for k in plan["keep"].as_array().into_iter().flatten() {
+                *rules.entry(k["rule"].as_str().unwrap_or("?")).or_default() += 1;
+            }
+            let delete: Vec<String> = plan["delete"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            println!(
+                "       dry run {}: would delete {} ({}); keeps {:?}",
+                plan["package"].as_str().unwrap_or("?"),
+                delete.len(),
+                short(&delete),
+                rules
+            );
+        }
     }
 
     let after = inventory(&stack.emulator.shared.state());
@@ -166,6 +190,18 @@ async fn run(tools: Tools) -> Result<()> {
         watch_log_hint(&watch)
     );
     Ok(())
+}
+
+/// An invocation's result in one line.
+fn describe(response: &Value) -> String {
+    if let Some(f) = response.get("batchItemFailures") {
+        return format!("batchItemFailures {f}");
+    }
+    let n = |k: &str| response[k].as_u64().unwrap_or(0);
+    format!(
+        "requested {}, deleted {}, already absent {}, kept {}, dead-lettered {}, handed on {}, fanned out {}, ignored {}",
+        n("requested"), n("deleted"), n("alreadyAbsent"), n("kept"), n("deadLettered"), n("handedOn"), n("packagesFannedOut"), n("ignoredEvents")
+    )
 }
 
 fn watch_log_hint(watch: &LambdaWatch) -> String {

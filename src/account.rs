@@ -38,7 +38,7 @@ pub struct RequestResult {
 
 #[derive(Debug)]
 pub enum Entry {
-    Executed(RequestResult),
+    Executed(Box<RequestResult>),
     Invalid(Invalid),
     /// A scope split into one policy request per package, for the work queue.
     FannedOut(Vec<Request>),
@@ -512,11 +512,11 @@ mod tests {
         UnitResult {
             source: "m-1".into(),
             origin,
-            entries: vec![Entry::Executed(RequestResult {
+            entries: vec![Entry::Executed(Box::new(RequestResult {
                 request: Job::One(request),
                 outcomes,
                 plan: None,
-            })],
+            }))],
         }
     }
 
@@ -767,7 +767,7 @@ mod properties {
             let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
                 .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1 })
                 .collect();
-            let unit = UnitResult { source: "m".into(), origin, entries: vec![Entry::Executed(RequestResult { request: Job::One(request), outcomes, plan: None })] };
+            let unit = UnitResult { source: "m".into(), origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
             let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);
 
             let mut s = Summary::default();

@@ -284,11 +284,11 @@ impl Handler {
 
     async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
         let executed = self.executor.execute(&request, cx).await;
-        Entry::Executed(RequestResult {
+        Entry::Executed(Box::new(RequestResult {
             request: Job::One(request),
             outcomes: executed.outcomes,
             plan: executed.plan,
-        })
+        }))
     }
 
     /// A policy for many packages. With a work queue (and a standard queue's
@@ -305,11 +305,11 @@ impl Handler {
         let packages = match listed {
             Ok(p) => p,
             Err(e) => {
-                return vec![Entry::Executed(RequestResult {
+                return vec![Entry::Executed(Box::new(RequestResult {
                     request: Job::Many(scope),
                     outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
                     plan: None,
-                })]
+                }))]
             }
         };
         tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
@@ -324,14 +324,8 @@ impl Handler {
                 r.max_deletions = Some(n);
             }
             let entry = self.run_request(request, cx).await;
-            if let (
-                Entry::Executed(RequestResult {
-                    plan: Some(plan), ..
-                }),
-                Some(n),
-            ) = (&entry, left.as_mut())
-            {
-                *n = n.saturating_sub(plan.delete.len() as u32);
+            if let (Entry::Executed(rr), Some(n)) = (&entry, left.as_mut()) {
+                *n = n.saturating_sub(rr.plan.as_ref().map_or(0, |p| p.delete.len()) as u32);
             }
             entries.push(entry);
         }

@@ -98,6 +98,7 @@ pub enum KeepRule {
     /// Among the `keepLatest` most recently published candidates.
     KeepLatest,
     /// Published `olderThanDays` ago or less.
+    #[serde(rename = "olderThanDays")]
     NewerThan,
     /// The IoT package's default version (and `unsetDefaultVersion` is not true).
     DefaultVersion,
@@ -127,6 +128,23 @@ impl KeepRule {
             KeepRule::MaxFraction => "maxFraction",
             KeepRule::DryRun => "dryRun",
         }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn rule_names_are_the_same_in_json_and_logs() {
+    for r in [
+        KeepRule::Status,
+        KeepRule::NewerThan,
+        KeepRule::KeepLatest,
+        KeepRule::OriginType,
+        KeepRule::DryRun,
+    ] {
+        assert_eq!(
+            serde_json::to_value(r).unwrap(),
+            serde_json::Value::from(r.as_str())
+        );
     }
 }
 

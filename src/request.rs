@@ -221,7 +221,7 @@ pub enum Action {
     /// The whole package.
     DeletePackage,
     /// The versions a retention policy selects.
-    Retain(Retention),
+    Retain(Box<Retention>),
 }
 
 /// A validated request: every field has passed the service model's checks.
@@ -311,7 +311,7 @@ pub enum PackageRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeRequest {
     pub scope: Scope,
-    pub retention: Retention,
+    pub retention: Box<Retention>,
     pub unset_default_version: bool,
     pub dry_run: bool,
     pub attempt: u32,
@@ -581,7 +581,7 @@ impl RawRequest {
                 (Some(scope), Some(retention)) if c.problems.is_empty() => {
                     Ok(Job::Many(ScopeRequest {
                         scope,
-                        retention,
+                        retention: Box::new(retention),
                         unset_default_version: self.unset_default(),
                         dry_run,
                         attempt,
@@ -608,7 +608,7 @@ impl RawRequest {
                     c.problems
                         .push("give `policy`, `versions` or `deletePackage`, only one".into());
                 }
-                Some(Action::Retain(r))
+                Some(Action::Retain(Box::new(r)))
             }
             None if self.policy.is_some() => None,
             None => {

@@ -9,107 +9,12 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 use std::time::Duration;
-use tokio::sync::{Mutex, MutexGuard};
 
-use lambda_runtime::LambdaEvent;
-use packprune_emulator::{Fault, State, Throttle};
+use packprune_emulator::{Fault, Throttle};
 use serde_json::{json, Value};
 use support::*;
-
-static STACK: OnceLock<Stack> = OnceLock::new();
-static SERIAL: Mutex<()> = Mutex::const_new(());
-
-/// The shared stack, reset to `state`, held for this test alone.
-async fn stack(
-    test: &str,
-    state: State,
-) -> Option<(MutexGuard<'static, ()>, &'static Stack, Tools)> {
-    let tools = Tools::or_skip(test)?;
-    let guard = SERIAL.lock().await;
-    let stack = STACK.get_or_init(|| {
-        let s = Stack::start(&tools, State::default()).expect("the local stack starts");
-        s.export_env();
-        s
-    });
-    stack.emulator.shared.set_state(state);
-    stack.emulator.shared.clear_calls();
-    Some((guard, stack, tools))
-}
-
-fn demo_seed() -> State {
-    State::from_seed(&std::fs::read_to_string(format!("{ROOT}/emulator/seeds/demo.json")).unwrap())
-        .unwrap()
-}
-
-fn read_event(name: &str) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/events/{name}")).unwrap())
-        .unwrap()
-}
-
-fn seed(v: Value) -> State {
-    let mut s: State = serde_json::from_value(v).expect("a valid seed");
-    s.normalize(packprune_emulator::state::now());
-    s
-}
-
-fn ca_versions(stack: &Stack, repo: &str, package: &str) -> Option<Vec<String>> {
-    let state = stack.emulator.shared.state();
-    state.codeartifact.domains["acme"].repositories[repo]
-        .packages
-        .iter()
-        .find(|p| p.package == package)
-        .map(|p| p.versions.iter().map(|v| v.version.clone()).collect())
-}
-
-fn iot_versions(stack: &Stack, package: &str) -> Option<(Option<String>, Vec<String>)> {
-    stack
-        .emulator
-        .shared
-        .state()
-        .iot
-        .packages
-        .get(package)
-        .map(|p| {
-            (
-                p.default_version.clone(),
-                p.versions.keys().cloned().collect(),
-            )
-        })
-}
-
-fn sqs_event(records: &[Value]) -> Value {
-    let records: Vec<Value> = records
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let body = body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string());
-            json!({"messageId": format!("rec-{i}"), "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
-                   "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
-                   "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:work", "awsRegion": "us-east-1"})
-        })
-        .collect();
-    json!({ "Records": records })
-}
-
-async fn invoke(
-    handler: &packprune::Handler,
-    event: Value,
-    left: Duration,
-) -> packprune::handler::Processed {
-    let out = handler
-        .process(LambdaEvent::new(event, context(left)))
-        .await
-        .expect("the invocation succeeds");
-    assert!(
-        out.summary.balanced(),
-        "accounting invariant broken: {:?}",
-        out.summary
-    );
-    out
-}
 
 /// What the mixed batch leaves of the demo seed.
 fn assert_mixed_batch_applied(stack: &Stack) {
