@@ -28,10 +28,13 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP)
 
-# The binaries first: `cargo lambda watch` runs the function with `cargo run`,
-# and pytest starts the emulator binary.
+# The binaries first: `cargo lambda watch` runs the function with
+# `cargo run --bin packprune`, and pytest starts the emulator binary. Each
+# package is built on its own, as those commands build it: a workspace-wide
+# build would unify features with the emulator's and build a different binary.
 build:
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --bin packprune
+	$(CARGO) build -p packprune-emulator
 
 demo: $(STAMP) build
 	$(CARGO) run --quiet --example demo
