@@ -18,7 +18,7 @@ use aws_sdk_codeartifact::types::{
 use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
 
-use super::{api_error, CallContext, Done, ItemOutcome, Listing, PackageService};
+use super::{api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, Listed};
 use crate::request::{
@@ -245,67 +245,61 @@ impl CodeArtifactAdapter {
         cx: &CallContext<'_>,
     ) -> (Result<Option<Vec<Listed>>, DeleteError>, u32) {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        let mut attempts = 0;
-        loop {
-            let (page, n) = cx
-                .retrier
-                .run(Service::CodeArtifact, || {
-                    let token = token.clone();
-                    async move {
-                        match self
-                            .client
-                            .list_package_versions()
-                            .domain(&pkg.domain)
-                            .set_domain_owner(pkg.domain_owner.clone())
-                            .repository(&pkg.repository)
-                            .format(PackageFormat::from(pkg.format.as_str()))
-                            .set_namespace(pkg.namespace.clone())
-                            .package(&pkg.package)
-                            .sort_by(PackageVersionSortType::PublishedTime)
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token)
-                            .send()
-                            .await
-                        {
-                            Ok(page) => Ok(Some(page)),
-                            Err(e) if package_not_found!(e, ListPackageVersionsError) => Ok(None),
-                            Err(e) => {
-                                let hint = retry_after!(e, ListPackageVersionsError);
-                                Err(api_error(
-                                    Service::CodeArtifact,
-                                    "ListPackageVersions",
-                                    e,
-                                    hint,
-                                ))
-                            }
-                        }
+        let mut missing = false;
+        let (listed, attempts) = paginate(
+            cx,
+            Service::CodeArtifact,
+            |token| async move {
+                match self
+                    .client
+                    .list_package_versions()
+                    .domain(&pkg.domain)
+                    .set_domain_owner(pkg.domain_owner.clone())
+                    .repository(&pkg.repository)
+                    .format(PackageFormat::from(pkg.format.as_str()))
+                    .set_namespace(pkg.namespace.clone())
+                    .package(&pkg.package)
+                    .sort_by(PackageVersionSortType::PublishedTime)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                {
+                    Ok(page) => Ok(Some(page)),
+                    Err(e) if package_not_found!(e, ListPackageVersionsError) => Ok(None),
+                    Err(e) => {
+                        let hint = retry_after!(e, ListPackageVersionsError);
+                        Err(api_error(
+                            Service::CodeArtifact,
+                            "ListPackageVersions",
+                            e,
+                            hint,
+                        ))
                     }
-                })
-                .await;
-            attempts += n;
-            let page = match page {
-                Ok(Some(p)) => p,
-                Ok(None) => return (Ok(None), attempts),
-                Err(e) => return (Err(e), attempts),
-            };
-            for v in page.versions() {
-                out.push(Listed {
-                    name: v.version().to_owned(),
-                    status: v.status().as_str().to_owned(),
-                    origin_type: v
-                        .origin()
-                        .and_then(|o| o.origin_type())
-                        .map(|t| t.as_str().to_owned()),
-                    rank: out.len(),
-                    old: None,
-                });
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return (Ok(Some(out)), attempts),
-            }
-        }
+                }
+            },
+            |page| {
+                let Some(page) = page else {
+                    missing = true;
+                    return None;
+                };
+                for v in page.versions() {
+                    out.push(Listed {
+                        name: v.version().to_owned(),
+                        status: v.status().as_str().to_owned(),
+                        origin_type: v
+                            .origin()
+                            .and_then(|o| o.origin_type())
+                            .map(|t| t.as_str().to_owned()),
+                        rank: out.len(),
+                        old: None,
+                    });
+                }
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await;
+        (listed.map(|()| (!missing).then_some(out)), attempts)
     }
 
     /// Whether a version was published before `cutoff` (DescribePackageVersion).
@@ -415,64 +409,48 @@ impl PackageService for CodeArtifactAdapter {
             return (Ok(Vec::new()), 0);
         };
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        let mut attempts = 0;
-        loop {
-            let (page, n) = cx
-                .retrier
-                .run(Service::CodeArtifact, || {
-                    let token = token.clone();
-                    async move {
-                        self.client
-                            .list_packages()
-                            .domain(domain)
-                            .set_domain_owner(domain_owner.clone())
-                            .repository(repository)
-                            .set_format(format.map(|f| PackageFormat::from(f.as_str())))
-                            .set_namespace(namespace.clone())
-                            .set_package_prefix(prefix.clone())
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token)
-                            .send()
-                            .await
-                            .map_err(|e| {
-                                let hint = retry_after!(e, ListPackagesError);
-                                api_error(Service::CodeArtifact, "ListPackages", e, hint)
-                            })
+        let (listed, attempts) = paginate(
+            cx,
+            Service::CodeArtifact,
+            |token| async move {
+                self.client
+                    .list_packages()
+                    .domain(domain)
+                    .set_domain_owner(domain_owner.clone())
+                    .repository(repository)
+                    .set_format(format.map(|f| PackageFormat::from(f.as_str())))
+                    .set_namespace(namespace.clone())
+                    .set_package_prefix(prefix.clone())
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        let hint = retry_after!(e, ListPackagesError);
+                        api_error(Service::CodeArtifact, "ListPackages", e, hint)
+                    })
+            },
+            |page| {
+                for p in page.packages() {
+                    let (Some(f), Some(name)) = (p.format().and_then(|f| Format::parse(f.as_str())), p.package()) else {
+                        tracing::warn!(package = ?p.package(), format = ?p.format(), "skipping a package of a format this function does not know");
+                        continue;
+                    };
+                    // ListPackages' `namespace` matches by prefix; a scope names one namespace exactly.
+                    if namespace.as_ref().is_some_and(|ns| p.namespace() != Some(ns.as_str())) {
+                        continue;
                     }
-                })
-                .await;
-            attempts += n;
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => return (Err(e), attempts),
-            };
-            for p in page.packages() {
-                let (Some(f), Some(name)) = (
-                    p.format().and_then(|f| Format::parse(f.as_str())),
-                    p.package(),
-                ) else {
-                    tracing::warn!(package = ?p.package(), format = ?p.format(), "skipping a package of a format this function does not know");
-                    continue;
-                };
-                // ListPackages' `namespace` matches by prefix; a scope names one namespace exactly.
-                if namespace
-                    .as_ref()
-                    .is_some_and(|ns| p.namespace() != Some(ns.as_str()))
-                {
-                    continue;
+                    out.push(PackageRef::CodeArtifact {
+                        format: f,
+                        namespace: p.namespace().map(str::to_owned),
+                        package: name.to_owned(),
+                    });
                 }
-                out.push(PackageRef::CodeArtifact {
-                    format: f,
-                    namespace: p.namespace().map(str::to_owned),
-                    package: name.to_owned(),
-                });
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return (Ok(out), attempts),
-            }
-        }
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await;
+        (listed.map(|()| out), attempts)
     }
 
     async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {

@@ -11,7 +11,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::join_all;
 
-use super::{api_error, client_token, CallContext, Done, ItemOutcome, Listing, PackageService};
+use super::{
+    api_error, client_token, paginate, CallContext, Done, ItemOutcome, Listing, PackageService,
+};
 use crate::error::DeleteError;
 use crate::plan::{Item, Listed};
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
@@ -69,43 +71,37 @@ impl IotAdapter {
             Err(e) => return (Err(e), attempts),
         };
         let mut versions = BTreeMap::new();
-        let mut token: Option<String> = None;
-        loop {
-            let (page, n) = cx
-                .retrier
-                .run(Service::Iot, || {
-                    let token = token.clone();
-                    async move {
-                        self.client
-                            .list_package_versions()
-                            .package_name(package)
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token)
-                            .send()
-                            .await
-                            .map_err(|e| api_error(Service::Iot, "ListPackageVersions", e, None))
-                    }
-                })
-                .await;
-            attempts += n;
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => return (Err(e), attempts),
-            };
-            versions.extend(page.package_version_summaries().iter().filter_map(|s| {
-                let summary = VersionSummary {
-                    status: s
-                        .status()
-                        .map(|st| st.as_str().to_owned())
-                        .unwrap_or_default(),
-                    created: s.creation_date().map(|d| d.as_secs_f64()),
-                };
-                s.version_name().map(|n| (n.to_owned(), summary))
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => break,
-            }
+        let (listed, n) = paginate(
+            cx,
+            Service::Iot,
+            |token| async move {
+                self.client
+                    .list_package_versions()
+                    .package_name(package)
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| api_error(Service::Iot, "ListPackageVersions", e, None))
+            },
+            |page| {
+                versions.extend(page.package_version_summaries().iter().filter_map(|s| {
+                    let summary = VersionSummary {
+                        status: s
+                            .status()
+                            .map(|st| st.as_str().to_owned())
+                            .unwrap_or_default(),
+                        created: s.creation_date().map(|d| d.as_secs_f64()),
+                    };
+                    s.version_name().map(|n| (n.to_owned(), summary))
+                }));
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await;
+        attempts += n;
+        if let Err(e) = listed {
+            return (Err(e), attempts);
         }
         (
             Ok(Some(PackageState {
@@ -388,43 +384,33 @@ impl PackageService for IotAdapter {
             return (Ok(Vec::new()), 0);
         };
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        let mut attempts = 0;
-        loop {
-            let (page, n) = cx
-                .retrier
-                .run(Service::Iot, || {
-                    let token = token.clone();
-                    async move {
-                        self.client
-                            .list_packages()
-                            .max_results(PAGE_SIZE)
-                            .set_next_token(token)
-                            .send()
-                            .await
-                            .map_err(|e| api_error(Service::Iot, "ListPackages", e, None))
-                    }
-                })
-                .await;
-            attempts += n;
-            let page = match page {
-                Ok(p) => p,
-                Err(e) => return (Err(e), attempts),
-            };
-            out.extend(
-                page.package_summaries()
-                    .iter()
-                    .filter_map(|p| p.package_name())
-                    .filter(|name| prefix.as_deref().is_none_or(|pre| name.starts_with(pre)))
-                    .map(|name| PackageRef::Iot {
-                        package: name.to_owned(),
-                    }),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
-                _ => return (Ok(out), attempts),
-            }
-        }
+        let (listed, attempts) = paginate(
+            cx,
+            Service::Iot,
+            |token| async move {
+                self.client
+                    .list_packages()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| api_error(Service::Iot, "ListPackages", e, None))
+            },
+            |page| {
+                out.extend(
+                    page.package_summaries()
+                        .iter()
+                        .filter_map(|p| p.package_name())
+                        .filter(|name| prefix.as_deref().is_none_or(|pre| name.starts_with(pre)))
+                        .map(|name| PackageRef::Iot {
+                            package: name.to_owned(),
+                        }),
+                );
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await;
+        (listed.map(|()| out), attempts)
     }
 
     async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {

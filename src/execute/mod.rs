@@ -266,6 +266,32 @@ fn complete(request: &Request, outcomes: Vec<ItemOutcome>) -> Vec<ItemOutcome> {
         .collect()
 }
 
+/// Pages through a listing. `call` fetches the page after a token (each
+/// page through the retrier); `take` consumes a page and returns the next
+/// token. Returns the attempts made.
+pub(crate) async fn paginate<P, F, Fut>(
+    cx: &CallContext<'_>,
+    service: Service,
+    mut call: F,
+    mut take: impl FnMut(P) -> Option<String>,
+) -> (Result<(), DeleteError>, u32)
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<P, DeleteError>>,
+{
+    let mut token: Option<String> = None;
+    let mut attempts = 0;
+    loop {
+        let (page, n) = cx.retrier.run(service, || call(token.clone())).await;
+        attempts += n;
+        match page.map(&mut take) {
+            Err(e) => return (Err(e), attempts),
+            Ok(Some(next)) if !next.is_empty() => token = Some(next),
+            Ok(_) => return (Ok(()), attempts),
+        }
+    }
+}
+
 /// Wraps an SDK error, keeping it whole as the source.
 pub(crate) fn api_error<E>(
     service: Service,
