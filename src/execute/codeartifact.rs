@@ -59,6 +59,27 @@ macro_rules! package_not_found {
     };
 }
 
+/// Sets the query members every package operation shares.
+macro_rules! for_package {
+    ($builder:expr, $pkg:expr) => {
+        $builder
+            .domain(&$pkg.domain)
+            .set_domain_owner($pkg.domain_owner.clone())
+            .repository(&$pkg.repository)
+            .format(PackageFormat::from($pkg.format.as_str()))
+            .set_namespace($pkg.namespace.clone())
+            .package(&$pkg.package)
+    };
+}
+
+/// An operation's error, with its `Retry-After`, as a [`DeleteError`].
+macro_rules! ca_error {
+    ($err:expr, $op_error:ident, $op:literal) => {{
+        let hint = retry_after!($err, $op_error);
+        api_error(Service::CodeArtifact, $op, $err, hint)
+    }};
+}
+
 #[derive(Clone, Debug)]
 pub struct CodeArtifactAdapter {
     client: Client,
@@ -73,24 +94,10 @@ impl CodeArtifactAdapter {
         let (result, attempts) = cx
             .retrier
             .run(Service::CodeArtifact, || async move {
-                match self
-                    .client
-                    .delete_package()
-                    .domain(&pkg.domain)
-                    .set_domain_owner(pkg.domain_owner.clone())
-                    .repository(&pkg.repository)
-                    .format(PackageFormat::from(pkg.format.as_str()))
-                    .set_namespace(pkg.namespace.clone())
-                    .package(&pkg.package)
-                    .send()
-                    .await
-                {
+                match for_package!(self.client.delete_package(), pkg).send().await {
                     Ok(_) => Ok(Done::Deleted),
                     Err(e) if package_not_found!(e, DeletePackageError) => Ok(Done::AlreadyAbsent),
-                    Err(e) => {
-                        let hint = retry_after!(e, DeletePackageError);
-                        Err(api_error(Service::CodeArtifact, "DeletePackage", e, hint))
-                    }
+                    Err(e) => Err(ca_error!(e, DeletePackageError, "DeletePackage")),
                 }
             })
             .await;
@@ -112,15 +119,7 @@ impl CodeArtifactAdapter {
     ) {
         cx.retrier
             .run(Service::CodeArtifact, || async move {
-                match self
-                    .client
-                    .delete_package_versions()
-                    .domain(&pkg.domain)
-                    .set_domain_owner(pkg.domain_owner.clone())
-                    .repository(&pkg.repository)
-                    .format(PackageFormat::from(pkg.format.as_str()))
-                    .set_namespace(pkg.namespace.clone())
-                    .package(&pkg.package)
+                match for_package!(self.client.delete_package_versions(), pkg)
                     .set_versions(Some(versions.to_vec()))
                     .set_expected_status(expected_status.map(PackageVersionStatus::from))
                     .send()
@@ -128,15 +127,11 @@ impl CodeArtifactAdapter {
                 {
                     Ok(out) => Ok(Some(out)),
                     Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
-                    Err(e) => {
-                        let hint = retry_after!(e, DeletePackageVersionsError);
-                        Err(api_error(
-                            Service::CodeArtifact,
-                            "DeletePackageVersions",
-                            e,
-                            hint,
-                        ))
-                    }
+                    Err(e) => Err(ca_error!(
+                        e,
+                        DeletePackageVersionsError,
+                        "DeletePackageVersions"
+                    )),
                 }
             })
             .await
@@ -250,15 +245,7 @@ impl CodeArtifactAdapter {
             cx,
             Service::CodeArtifact,
             |token| async move {
-                match self
-                    .client
-                    .list_package_versions()
-                    .domain(&pkg.domain)
-                    .set_domain_owner(pkg.domain_owner.clone())
-                    .repository(&pkg.repository)
-                    .format(PackageFormat::from(pkg.format.as_str()))
-                    .set_namespace(pkg.namespace.clone())
-                    .package(&pkg.package)
+                match for_package!(self.client.list_package_versions(), pkg)
                     .sort_by(PackageVersionSortType::PublishedTime)
                     .max_results(PAGE_SIZE)
                     .set_next_token(token)
@@ -267,15 +254,11 @@ impl CodeArtifactAdapter {
                 {
                     Ok(page) => Ok(Some(page)),
                     Err(e) if package_not_found!(e, ListPackageVersionsError) => Ok(None),
-                    Err(e) => {
-                        let hint = retry_after!(e, ListPackageVersionsError);
-                        Err(api_error(
-                            Service::CodeArtifact,
-                            "ListPackageVersions",
-                            e,
-                            hint,
-                        ))
-                    }
+                    Err(e) => Err(ca_error!(
+                        e,
+                        ListPackageVersionsError,
+                        "ListPackageVersions"
+                    )),
                 }
             },
             |page| {
@@ -313,15 +296,7 @@ impl CodeArtifactAdapter {
     ) -> (Result<bool, DeleteError>, u32) {
         cx.retrier
             .run(Service::CodeArtifact, || async move {
-                match self
-                    .client
-                    .describe_package_version()
-                    .domain(&pkg.domain)
-                    .set_domain_owner(pkg.domain_owner.clone())
-                    .repository(&pkg.repository)
-                    .format(PackageFormat::from(pkg.format.as_str()))
-                    .set_namespace(pkg.namespace.clone())
-                    .package(&pkg.package)
+                match for_package!(self.client.describe_package_version(), pkg)
                     .package_version(version)
                     .send()
                     .await
@@ -331,15 +306,11 @@ impl CodeArtifactAdapter {
                         .and_then(|d| d.published_time())
                         .is_some_and(|t| t.as_secs_f64() < cutoff)),
                     Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(false),
-                    Err(e) => {
-                        let hint = retry_after!(e, DescribePackageVersionError);
-                        Err(api_error(
-                            Service::CodeArtifact,
-                            "DescribePackageVersion",
-                            e,
-                            hint,
-                        ))
-                    }
+                    Err(e) => Err(ca_error!(
+                        e,
+                        DescribePackageVersionError,
+                        "DescribePackageVersion"
+                    )),
                 }
             })
             .await
@@ -425,10 +396,7 @@ impl PackageService for CodeArtifactAdapter {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| {
-                        let hint = retry_after!(e, ListPackagesError);
-                        api_error(Service::CodeArtifact, "ListPackages", e, hint)
-                    })
+                    .map_err(|e| ca_error!(e, ListPackagesError, "ListPackages"))
             },
             |page| {
                 for p in page.packages() {
