@@ -10,7 +10,13 @@ PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test unit emulator fmt build venv
+.PHONY: help demo test unit emulator fmt bins build deploy invoke-remote logs lint venv
+
+STACK_NAME ?= packprune
+# The tools in the virtualenv (cargo-lambda, zig, sam, cfn-lint) come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+LAMBDA_BINARY := target/lambda/packprune/bootstrap
 
 help:
 	@echo "make demo      run the function end to end against the local stack"
@@ -18,6 +24,11 @@ help:
 	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying why)"
 	@echo "make emulator  run the emulator on http://127.0.0.1:4510 with the demo seed"
 	@echo "make fmt       format the code"
+	@echo "make lint      cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint"
+	@echo "make build     the Lambda binary: cargo lambda build --release --arm64"
+	@echo "make deploy    sam build && sam deploy (guided the first time)"
+	@echo "make invoke-remote EVENT=events/x.json   invoke the deployed function"
+	@echo "make logs      tail the deployed function's logs"
 
 # moto, boto3, pytest and cargo-lambda, from PyPI into a project-local virtualenv.
 $(STAMP): requirements-dev.txt
@@ -32,23 +43,48 @@ venv: $(STAMP)
 # `cargo run --bin packprune`, and pytest starts the emulator binary. Each
 # package is built on its own, as those commands build it: a workspace-wide
 # build would unify features with the emulator's and build a different binary.
-build:
+bins:
 	$(CARGO) build --bin packprune
 	$(CARGO) build -p packprune-emulator
 
-demo: $(STAMP) build
+demo: $(STAMP) bins
 	$(CARGO) run --quiet --example demo
 
 # Every test; PACKPRUNE_REQUIRE_E2E makes a missing tool a failure, never a skip.
-test: $(STAMP) build
+test: $(STAMP) bins
 	PACKPRUNE_REQUIRE_E2E=1 PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace --all-targets
 	$(PY) -m pytest -q emulator/tests
 
 unit:
 	$(CARGO) test --workspace --all-targets
 
-emulator: build
+emulator: bins
 	$(CARGO) run --quiet -p packprune-emulator -- --port 4510 --seed emulator/seeds/demo.json
 
 fmt:
 	$(CARGO) fmt --all
+
+# The deployable binary: arm64 (Graviton), release, linked by zig from PyPI.
+build: $(STAMP)
+	rustup target add aarch64-unknown-linux-gnu
+	cargo lambda build --release --arm64 --bin packprune
+	@echo "$(LAMBDA_BINARY): $$(du -h $(LAMBDA_BINARY) | cut -f1) ($$(stat -c %s $(LAMBDA_BINARY)) bytes)"
+
+lint: $(STAMP)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cfn-lint template.yaml
+	sam validate --lint --region us-east-1
+
+# sam build uses cargo-lambda (BuildMethod: rust-cargolambda). The first
+# deploy is guided and writes samconfig.toml; later ones reuse it.
+deploy: $(STAMP)
+	sam build --beta-features
+	if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided --stack-name $(STACK_NAME) --capabilities CAPABILITY_IAM; fi
+
+invoke-remote: $(STAMP)
+	@test -n "$(EVENT)" || { echo "usage: make invoke-remote EVENT=events/direct-iot.json"; exit 2; }
+	sam remote invoke Function --stack-name $(STACK_NAME) --event-file $(EVENT)
+
+logs: $(STAMP)
+	sam logs --stack-name $(STACK_NAME) --name Function --tail

@@ -51,6 +51,7 @@ pub enum Entry {
 #[derive(Debug)]
 pub struct UnitResult {
     pub source: String,
+    pub sender: Option<String>,
     pub origin: Origin,
     pub entries: Vec<Entry>,
 }
@@ -105,6 +106,8 @@ pub struct Settings {
 #[derive(Debug, Default)]
 pub struct UnitAccount {
     pub source: String,
+    /// Who sent the delivery, when known (see [`crate::decode::Unit::sender`]).
+    pub sender: Option<String>,
     pub dead_letters: Vec<Outgoing>,
     pub hand_ons: Vec<Outgoing>,
     /// The SQS record must be reported in `batchItemFailures`.
@@ -126,6 +129,7 @@ impl UnitAccount {
     pub fn unstarted(unit: &crate::decode::Unit) -> Self {
         let mut acc = UnitAccount {
             source: unit.source.clone(),
+            sender: unit.sender.clone(),
             redeliver: true,
             ..UnitAccount::default()
         };
@@ -190,6 +194,7 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
     let time = rfc3339(now);
     let mut acc = UnitAccount {
         source: unit.source.clone(),
+        sender: unit.sender.clone(),
         ..UnitAccount::default()
     };
     let (is_sqs, fifo, receive_count) = match unit.origin {
@@ -511,6 +516,7 @@ mod tests {
             .collect();
         UnitResult {
             source: "m-1".into(),
+            sender: None,
             origin,
             entries: vec![Entry::Executed(Box::new(RequestResult {
                 request: Job::One(request),
@@ -767,7 +773,7 @@ mod properties {
             let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
                 .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1 })
                 .collect();
-            let unit = UnitResult { source: "m".into(), origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
+            let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
             let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);
 
             let mut s = Summary::default();

@@ -32,6 +32,10 @@ pub enum Origin {
 pub struct Unit {
     /// The SQS message id, EventBridge event id or Lambda request id.
     pub source: String,
+    /// Who sent it, where the event says: an SQS message's `SenderId` (the
+    /// sending principal), or an EventBridge event's `source` and account.
+    /// A direct invoke's caller is in CloudTrail, not in the event.
+    pub sender: Option<String>,
     pub origin: Origin,
     pub requests: Vec<Decoded>,
 }
@@ -154,8 +158,10 @@ pub fn decode(
             .and_then(Value::as_str)
             .unwrap_or(request_id)
             .to_owned();
+        let text = |k: &str| event.get(k).and_then(Value::as_str).unwrap_or("?");
         return Ok(Event::Invocation(Unit {
             source,
+            sender: Some(format!("{} ({})", text("source"), text("account"))),
             origin: Origin::EventBridge,
             requests: from_envelope(&event, event_policy),
         }));
@@ -171,6 +177,7 @@ pub fn decode(
     }
     Ok(Event::Invocation(Unit {
         source: request_id.to_owned(),
+        sender: None,
         origin: Origin::Direct,
         requests: from_value(&event),
     }))
@@ -189,6 +196,7 @@ fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage, event_policy: Option<&Ra
     let body = record.body.unwrap_or_default();
     Unit {
         source: record.message_id.unwrap_or_default(),
+        sender: record.attributes.get("SenderId").cloned(),
         origin: Origin::Sqs {
             fifo,
             receive_count,
@@ -312,6 +320,7 @@ mod tests {
         let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
             panic!("not sqs")
         };
+        assert_eq!(units[1].sender, None);
         assert_eq!(units.len(), 3);
         assert_eq!(
             units[0].origin,

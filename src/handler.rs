@@ -273,6 +273,7 @@ impl Handler {
             .await;
             let result = UnitResult {
                 source: unit.source.clone(),
+                sender: unit.sender.clone(),
                 origin: unit.origin,
                 entries: entries.into_iter().flatten().collect(),
             };
@@ -378,6 +379,7 @@ fn audit(acc: &UnitAccount) {
     for l in &acc.lines {
         tracing::info!(
             source = %acc.source,
+            sender = acc.sender.as_deref().unwrap_or(""),
             service = %l.service,
             package = %l.package,
             version = %l.item,

@@ -130,6 +130,11 @@ async fn a_mixed_sqs_batch_through_cargo_lambda_watch() {
         outcomes, 9,
         "one audit line per item (8 in the batch, 1 direct):\n{log}"
     );
+    assert!(
+        log.lines().any(|l| l.contains("\"version outcome\"")
+            && l.contains("\"sender\":\"AROAIWPX5BD2BHG722MW4:scheduler\"")),
+        "the audit line names the SQS sender:\n{log}"
+    );
 }
 
 #[tokio::test]
