@@ -356,13 +356,19 @@ impl Handler {
             if messages.is_empty() {
                 continue;
             }
-            let Some(queue) = queue else {
-                continue;
+            let (queue, results) = match queue {
+                Some(q) => (q.clone(), self.outbox.send(q, &messages).await),
+                // Accounting hands on only with a work queue; should that
+                // ever change, the records fail rather than lose work.
+                None => {
+                    let e = Arc::new(SendError::NoQueue);
+                    (
+                        "WORK_QUEUE_URL (unset)".to_owned(),
+                        messages.iter().map(|_| Err(e.clone())).collect(),
+                    )
+                }
             };
-            for (owner, result) in owners
-                .into_iter()
-                .zip(self.outbox.send(queue, &messages).await)
-            {
+            for (owner, result) in owners.into_iter().zip(results) {
                 if let Err(e) = result {
                     if !failed.iter().any(|(i, _, _)| *i == owner) {
                         failed.push((owner, queue.clone(), e));

@@ -35,6 +35,8 @@ pub enum SendError {
     TooLarge { size: usize },
     #[error("SQS answered without naming the entry")]
     Unanswered,
+    #[error("no queue is configured for these messages")]
+    NoQueue,
     #[error("the building of the SendMessageBatch entry failed")]
     Build(#[source] aws_sdk_sqs::error::BuildError),
 }
