@@ -33,7 +33,11 @@ fn assert_mixed_batch_applied(stack: &Stack) {
     assert!(!billing
         .iter()
         .any(|v| v == "2.3.0-SNAPSHOT" || v == "2.4.0-SNAPSHOT"));
-    assert_eq!(billing.len(), 18 + 24, "18 releases and the 24 old snapshots");
+    assert_eq!(
+        billing.len(),
+        18 + 24,
+        "18 releases and the 24 old snapshots"
+    );
     let (default, versions) = iot_versions(stack, "thermostat-fw").unwrap();
     assert_eq!(default, None, "unsetDefaultVersion cleared the default");
     assert_eq!(versions, vec!["0.8.0", "0.9.0", "1.2.0", "1.3.0-rc1"]);
