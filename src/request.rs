@@ -666,14 +666,20 @@ impl RawRequest {
         })
     }
 
-    fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
+    /// The members that address a CodeArtifact repository, and `format`
+    /// and `namespace` (required for one package, optional for a scope).
+    fn validate_repository<'a>(
+        &'a self,
+        c: &mut Checker,
+        format_required: bool,
+    ) -> (Option<&'a str>, Option<&'a str>, Option<Format>) {
         let domain = c.required("domain", &self.domain);
         let repository = c.required("repository", &self.repository);
-        c.forbid(
-            "expectedStatus",
-            &self.expected_status,
-            "with `policy` (use `policy.statuses`)",
-        );
+        let format = if format_required {
+            c.required("format", &self.format)
+        } else {
+            self.format.as_deref()
+        };
         c.forbid(
             "unsetDefaultVersion",
             &self.unset_default_version,
@@ -688,32 +694,56 @@ impl RawRequest {
         if let Some(r) = repository {
             c.check("repository", r, 2, 100, &REPOSITORY);
         }
-        if let Some(p) = &self.package_prefix {
-            c.check("packagePrefix", p, 1, 255, &CA_NAME);
-        }
         if let Some(ns) = &self.namespace {
             c.check("namespace", ns, 1, 255, &CA_NAME);
         }
-        let format = match self.format.as_deref() {
-            None => None,
-            Some(f) => {
-                let parsed = Format::parse(f);
-                if parsed.is_none() {
-                    c.problems.push(format!(
-                        "`format` must be one of {}, got {f:?}",
-                        Format::ALL.map(Format::as_str).join(", ")
-                    ));
-                }
-                parsed
+        let format = format.and_then(|f| {
+            let parsed = Format::parse(f);
+            if parsed.is_none() {
+                c.problems.push(format!(
+                    "`format` must be one of {}, got {f:?}",
+                    Format::ALL.map(Format::as_str).join(", ")
+                ));
             }
-        };
+            parsed
+        });
         if let Some(f) = format {
+            if format_required && f.requires_namespace() && self.namespace.is_none() {
+                c.problems.push(format!(
+                    "`namespace` is required for {} packages",
+                    f.as_str()
+                ));
+            }
             if !f.allows_namespace() && self.namespace.is_some() {
                 c.problems.push(format!(
                     "`namespace` is not allowed for {} packages (they have none)",
                     f.as_str()
                 ));
             }
+        }
+        (domain, repository, format)
+    }
+
+    /// An IoT request names none of CodeArtifact's members.
+    fn forbid_codeartifact_members(&self, c: &mut Checker) {
+        let why = "for iot (it is a CodeArtifact field)";
+        c.forbid("domain", &self.domain, why);
+        c.forbid("domainOwner", &self.domain_owner, why);
+        c.forbid("repository", &self.repository, why);
+        c.forbid("format", &self.format, why);
+        c.forbid("namespace", &self.namespace, why);
+        c.forbid("expectedStatus", &self.expected_status, why);
+    }
+
+    fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
+        let (domain, repository, format) = self.validate_repository(c, false);
+        c.forbid(
+            "expectedStatus",
+            &self.expected_status,
+            "with `policy` (use `policy.statuses`)",
+        );
+        if let Some(p) = &self.package_prefix {
+            c.check("packagePrefix", p, 1, 255, &CA_NAME);
         }
         Some(Scope::CodeArtifact {
             domain: domain?.to_owned(),
@@ -726,13 +756,7 @@ impl RawRequest {
     }
 
     fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
-        let why = "for iot (it is a CodeArtifact field)";
-        c.forbid("domain", &self.domain, why);
-        c.forbid("domainOwner", &self.domain_owner, why);
-        c.forbid("repository", &self.repository, why);
-        c.forbid("format", &self.format, why);
-        c.forbid("namespace", &self.namespace, why);
-        c.forbid("expectedStatus", &self.expected_status, why);
+        self.forbid_codeartifact_members(c);
         if let Some(p) = &self.package_prefix {
             c.check("packagePrefix", p, 1, 128, &IOT_NAME);
         }
@@ -779,53 +803,10 @@ impl RawRequest {
     }
 
     fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
-        let domain = c.required("domain", &self.domain);
-        let repository = c.required("repository", &self.repository);
-        let format = c.required("format", &self.format);
+        let (domain, repository, format) = self.validate_repository(c, true);
         let package = c.required("package", &self.package);
-        c.forbid(
-            "unsetDefaultVersion",
-            &self.unset_default_version,
-            "for codeartifact (it is an IoT setting)",
-        );
-        if let Some(d) = domain {
-            c.check("domain", d, 2, 50, &DOMAIN);
-        }
-        if let Some(o) = &self.domain_owner {
-            c.check("domainOwner", o, 12, 12, &ACCOUNT);
-        }
-        if let Some(r) = repository {
-            c.check("repository", r, 2, 100, &REPOSITORY);
-        }
         if let Some(p) = package {
             c.check("package", p, 1, 255, &CA_NAME);
-        }
-        let format = format.and_then(|f| {
-            let parsed = Format::parse(f);
-            if parsed.is_none() {
-                c.problems.push(format!(
-                    "`format` must be one of {}, got {f:?}",
-                    Format::ALL.map(Format::as_str).join(", ")
-                ));
-            }
-            parsed
-        });
-        if let Some(ns) = &self.namespace {
-            c.check("namespace", ns, 1, 255, &CA_NAME);
-        }
-        if let Some(f) = format {
-            if f.requires_namespace() && self.namespace.is_none() {
-                c.problems.push(format!(
-                    "`namespace` is required for {} packages",
-                    f.as_str()
-                ));
-            }
-            if !f.allows_namespace() && self.namespace.is_some() {
-                c.problems.push(format!(
-                    "`namespace` is not allowed for {} packages (they have none)",
-                    f.as_str()
-                ));
-            }
         }
         if let Some(s) = &self.expected_status {
             if !VERSION_STATUSES.contains(&s.as_str()) {
@@ -850,13 +831,7 @@ impl RawRequest {
 
     fn validate_iot(&self, c: &mut Checker) -> Option<Target> {
         let package = c.required("package", &self.package);
-        let why = "for iot (it is a CodeArtifact field)";
-        c.forbid("domain", &self.domain, why);
-        c.forbid("domainOwner", &self.domain_owner, why);
-        c.forbid("repository", &self.repository, why);
-        c.forbid("format", &self.format, why);
-        c.forbid("namespace", &self.namespace, why);
-        c.forbid("expectedStatus", &self.expected_status, why);
+        self.forbid_codeartifact_members(c);
         if let Some(p) = package {
             c.check("package", p, 1, 128, &IOT_NAME);
         }
