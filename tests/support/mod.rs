@@ -100,6 +100,24 @@ impl Supervised {
         log: PathBuf,
     ) -> Result<Supervised> {
         let mut cmd = Command::new("sh");
+        // A shell's environment, not the test harness's: cargo runs under
+        // some of these tools, and the CARGO_* variables `cargo test` sets
+        // would make it rebuild what `make bins` already built.
+        cmd.env_clear();
+        for k in [
+            "PATH",
+            "HOME",
+            "USER",
+            "TMPDIR",
+            "LANG",
+            "CARGO_HOME",
+            "RUSTUP_HOME",
+            "RUSTUP_TOOLCHAIN",
+        ] {
+            if let Some(v) = std::env::var_os(k) {
+                cmd.env(k, v);
+            }
+        }
         cmd.arg("-c")
             .arg(r#"log="$1"; shift; setsid "$@" >"$log" 2>&1 & pid=$!; read _ignored; kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0"#)
             .arg("supervise")
