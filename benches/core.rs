@@ -1,0 +1,184 @@
+//! Speed and memory of the pure core: planning a retention policy, decoding
+//! an SQS batch, accounting for a batch's outcomes.
+//!
+//! `cargo bench --bench core` measures (release profile) and prints a table;
+//! under `cargo test` (no `--bench` flag) each case runs once, as a smoke
+//! check. Timings are printed, never asserted.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use packprune::account::{account, Entry, RequestResult, Settings, UnitResult};
+use packprune::decode::{self, Origin};
+use packprune::error::{DeleteError, ErrorClass};
+use packprune::execute::{Done, ItemOutcome};
+use packprune::plan::{self, Listed};
+use packprune::policy::{RawPolicy, Retention};
+use packprune::request::{Format, Job, RawRequest, Service};
+use serde_json::json;
+
+fn listing(n: usize) -> Vec<Listed> {
+    (0..n)
+        .map(|rank| Listed {
+            name: format!(
+                "1.{}.{}{}",
+                rank / 100,
+                rank % 100,
+                if rank % 3 == 0 { "" } else { "-SNAPSHOT" }
+            ),
+            status: "Published".into(),
+            origin_type: Some("INTERNAL".into()),
+            rank,
+            old: Some(rank > n / 4),
+        })
+        .collect()
+}
+
+fn retention() -> Retention {
+    let raw = RawPolicy {
+        keep_latest: Some(10),
+        older_than_days: Some(30.0),
+        matches: Some("-SNAPSHOT$".into()),
+        exclude: Some("^1\\.0\\.".into()),
+        prerelease: Some(true),
+        ..RawPolicy::default()
+    };
+    let mut problems = Vec::new();
+    let policy = raw
+        .validate(Service::CodeArtifact, &mut problems)
+        .expect("valid policy");
+    Retention {
+        policy,
+        raw,
+        max_deletions: Some(5000),
+        max_fraction_milli: None,
+    }
+}
+
+fn sqs_batch(records: usize, versions: usize) -> serde_json::Value {
+    let vs: Vec<String> = (0..versions).map(|i| format!("1.0.{i}")).collect();
+    let records: Vec<_> = (0..records)
+        .map(|i| {
+            let body = json!({"service":"codeartifact","domain":"acme","repository":"releases","format":"npm",
+                              "namespace":"acme","package":format!("pkg-{i}"),"versions":vs}).to_string();
+            json!({"messageId": format!("m-{i}"), "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
+                   "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work", "awsRegion": "us-east-1"})
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+fn outcomes_unit(n: usize) -> UnitResult {
+    let raw: RawRequest = serde_json::from_value(json!({"service":"codeartifact","domain":"acme","repository":"releases",
+        "format":"npm","package":"web","versions": (0..n).map(|i| format!("1.0.{i}")).collect::<Vec<_>>()})).unwrap();
+    let request = raw.validate().unwrap();
+    let throttled = Arc::new(DeleteError::Api {
+        service: Service::CodeArtifact,
+        operation: "DeletePackageVersions",
+        code: "ThrottlingException".into(),
+        class: ErrorClass::ThrottledWithHint(Duration::from_secs(5)),
+        source: "slow down".into(),
+    });
+    let refused = Arc::new(DeleteError::VersionRefused {
+        code: "NOT_ALLOWED".into(),
+        message: "no".into(),
+    });
+    let outcomes = plan::items(&request)
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| ItemOutcome {
+            item,
+            result: match i % 10 {
+                0 => Err(refused.clone()),
+                1 | 2 => Err(throttled.clone()),
+                _ => Ok(Done::Deleted),
+            },
+            attempts: 1,
+        })
+        .collect();
+    UnitResult {
+        source: "m-1".into(),
+        sender: None,
+        origin: Origin::Sqs {
+            fifo: false,
+            receive_count: 1,
+        },
+        entries: vec![Entry::Executed(Box::new(RequestResult {
+            request: Job::One(request),
+            outcomes,
+            plan: None,
+        }))],
+    }
+}
+
+/// Runs `f` for about `budget` (at least once) and returns the mean time.
+fn measure(budget: Duration, mut f: impl FnMut()) -> (Duration, u32) {
+    let start = Instant::now();
+    let mut n = 0u32;
+    while n == 0 || start.elapsed() < budget {
+        f();
+        n += 1;
+    }
+    (start.elapsed() / n, n)
+}
+
+/// Peak resident memory of this process, from /proc (Linux).
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn main() {
+    let measuring = std::env::args().any(|a| a == "--bench");
+    let budget = if measuring {
+        Duration::from_secs(2)
+    } else {
+        Duration::ZERO
+    };
+    let r = retention();
+    let settings = Settings {
+        has_work_queue: true,
+        max_attempts: 8,
+    };
+    println!("{:<48} {:>12} {:>8}", "case", "mean", "runs");
+    for n in [100usize, 1_000, 10_000] {
+        let versions = listing(n);
+        let (t, runs) = measure(budget, || {
+            black_box(plan::retention(
+                black_box(&versions),
+                None,
+                &r,
+                Some(Format::Maven),
+                false,
+                r.max_deletions,
+            ));
+        });
+        println!(
+            "{:<48} {:>12?} {:>8}",
+            format!("plan a policy over {n} versions"),
+            t,
+            runs
+        );
+    }
+    let batch = sqs_batch(10, 100);
+    let (t, runs) = measure(budget, || {
+        black_box(decode::decode(black_box(batch.clone()), "req", None).expect("decodes"));
+    });
+    println!(
+        "{:<48} {:>12?} {:>8}",
+        "decode an SQS batch (10 records x 100 versions)", t, runs
+    );
+    let unit = outcomes_unit(1_000);
+    let (t, runs) = measure(budget, || {
+        black_box(account(black_box(&unit), &settings, SystemTime::UNIX_EPOCH));
+    });
+    println!(
+        "{:<48} {:>12?} {:>8}",
+        "account for 1000 outcomes (10% dead, 20% handed on)", t, runs
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak resident memory: {kib} KiB");
+    }
+}
