@@ -74,6 +74,14 @@ fn expected_remaining() -> BTreeSet<String> {
     keep
 }
 
+/// The function in-process with no work queue: scopes run inline, no fan-out.
+async fn inline_handler(stack: &Stack, tag: &str) -> packprune::Handler {
+    let queues = Queues::create(&stack.sqs().await, tag).await.unwrap();
+    let mut config = queues.config(&[]);
+    config.work_queue_url = None;
+    in_process_handler(config).await
+}
+
 fn remaining(stack: &Stack) -> BTreeMap<String, BTreeSet<String>> {
     stack.emulator.shared.state().codeartifact.domains["acme"].repositories["snapshots"]
         .packages
@@ -114,11 +122,7 @@ async fn a_policy_leaves_exactly_the_expected_set_with_logarithmic_describes() {
         return;
     };
     let before = remaining(stack);
-    let sqs = stack.sqs().await;
-    let queues = Queues::create(&sqs, "policy").await.unwrap();
-    let mut config = queues.config(&[]);
-    config.work_queue_url = None; // inline: no fan-out
-    let handler = in_process_handler(config).await;
+    let handler = inline_handler(stack, "policy").await;
     let out = invoke(
         &handler,
         policy_request(json!({})),
@@ -168,11 +172,7 @@ async fn a_dry_run_plans_exactly_what_the_real_run_deletes() {
         return;
     };
     let before = remaining(stack);
-    let sqs = stack.sqs().await;
-    let queues = Queues::create(&sqs, "dryrun").await.unwrap();
-    let mut config = queues.config(&[]);
-    config.work_queue_url = None;
-    let handler = in_process_handler(config).await;
+    let handler = inline_handler(stack, "dryrun").await;
 
     let dry = invoke(
         &handler,
@@ -334,11 +334,7 @@ async fn an_iot_policy_keeps_the_default_version_and_never_empties_a_package() {
     else {
         return;
     };
-    let sqs = stack.sqs().await;
-    let queues = Queues::create(&sqs, "iotpolicy").await.unwrap();
-    let mut config = queues.config(&[]);
-    config.work_queue_url = None;
-    let handler = in_process_handler(config).await;
+    let handler = inline_handler(stack, "iotpolicy").await;
     let out = invoke(
         &handler,
         json!({"service":"iot","packagePrefix":"fw-","policy":{"olderThanDays":15}}),

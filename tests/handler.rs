@@ -3,6 +3,7 @@
 //! Every invocation asserts the accounting invariant (see `common::invoke`).
 
 mod common;
+mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
@@ -12,7 +12,6 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use lambda_runtime::{Context, LambdaEvent};
 use packprune::account::Summary;
 use packprune::{Clients, Config, Handler};
 use serde_json::{json, Value};
@@ -133,27 +132,11 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
     Handler::new(clients, config)
 }
 
-/// A Lambda context whose deadline is `left` from now.
-pub fn context(left: Duration) -> Context {
-    let mut ctx = Context::default();
-    ctx.request_id = "req-0001".into();
-    ctx.deadline = (SystemTime::now() + left)
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    ctx
-}
+pub use crate::support::context;
 
+/// Invokes the handler; every invocation checks the accounting invariant.
 pub async fn invoke(h: &Handler, event: Value, left: Duration) -> (Value, Summary) {
-    let out = h
-        .process(LambdaEvent::new(event, context(left)))
-        .await
-        .expect("the invocation succeeds");
-    assert!(
-        out.summary.balanced(),
-        "accounting invariant broken: {:?}",
-        out.summary
-    );
+    let out = crate::support::invoke(h, event, left).await;
     (out.response, out.summary)
 }
 
