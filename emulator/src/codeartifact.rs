@@ -228,19 +228,26 @@ fn version_error(code: &str, message: String) -> Value {
     json!({"errorCode": code, "errorMessage": message})
 }
 
-fn delete_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError> {
-    let sc = scope(req, true)?;
-    let body = req.json(S)?;
-    let versions = versions_member(&body)?;
-    let expected = one_of(
+/// The body's `expectedStatus`, checked against the enum.
+fn expected_status(body: &Map<String, Value>) -> Result<Option<&str>, ApiError> {
+    one_of(
         S,
         "expectedStatus",
         body.get("expectedStatus").and_then(Value::as_str),
         &wire::CA_STATUSES,
-    )?;
-    let repo = repository(state, &sc)?;
-    let idx = package_index(repo, &sc)?;
-    let pkg = &mut repo.packages[idx];
+    )
+}
+
+/// What DeletePackageVersions and UpdatePackageVersionsStatus share: every
+/// requested version is looked up (`NOT_FOUND`) and checked against
+/// `expectedStatus` (`MISMATCHED_STATUS`); `apply` decides the rest, giving
+/// the success entry or the failure entry.
+fn per_version(
+    pkg: &mut CaPackage,
+    versions: Vec<String>,
+    expected: Option<&str>,
+    mut apply: impl FnMut(&mut CaPackage, usize) -> Result<Value, Value>,
+) -> Value {
     let mut ok = Map::new();
     let mut failed = Map::new();
     for name in versions {
@@ -251,29 +258,47 @@ fn delete_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiErr
             );
             continue;
         };
-        let v = &pkg.versions[pos];
-        if let Some(e) = expected.filter(|e| *e != v.status) {
+        let status = &pkg.versions[pos].status;
+        if let Some(e) = expected.filter(|e| e != status) {
             failed.insert(
                 name,
                 version_error(
                     "MISMATCHED_STATUS",
-                    format!("expected status {e}, found {}", v.status),
+                    format!("expected status {e}, found {status}"),
                 ),
             );
-        } else if !v.delete_allowed {
-            failed.insert(
-                name,
-                version_error(
+            continue;
+        }
+        match apply(pkg, pos) {
+            Ok(v) => ok.insert(name, v),
+            Err(e) => failed.insert(name, e),
+        };
+    }
+    json!({"successfulVersions": ok, "failedVersions": failed})
+}
+
+fn delete_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    let sc = scope(req, true)?;
+    let body = req.json(S)?;
+    let versions = versions_member(&body)?;
+    let expected = expected_status(&body)?;
+    let repo = repository(state, &sc)?;
+    let idx = package_index(repo, &sc)?;
+    Ok(per_version(
+        &mut repo.packages[idx],
+        versions,
+        expected,
+        |pkg, pos| {
+            if !pkg.versions[pos].delete_allowed {
+                return Err(version_error(
                     "NOT_ALLOWED",
                     "Deleting this package version is not allowed".into(),
-                ),
-            );
-        } else {
+                ));
+            }
             let v = pkg.versions.remove(pos);
-            ok.insert(name, json!({"revision": v.revision, "status": "Deleted"}));
-        }
-    }
-    Ok(json!({"successfulVersions": ok, "failedVersions": failed}))
+            Ok(json!({"revision": v.revision, "status": "Deleted"}))
+        },
+    ))
 }
 
 fn delete_package(state: &mut State, req: &Req) -> Result<Value, ApiError> {
@@ -288,12 +313,7 @@ fn update_status(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, true)?;
     let body = req.json(S)?;
     let versions = versions_member(&body)?;
-    let expected = one_of(
-        S,
-        "expectedStatus",
-        body.get("expectedStatus").and_then(Value::as_str),
-        &wire::CA_STATUSES,
-    )?;
+    let expected = expected_status(&body)?;
     let target = one_of(S, "targetStatus", body.get("targetStatus").and_then(Value::as_str), &wire::CA_STATUSES)?
         .ok_or_else(|| ApiError::validation(S, "1 validation error detected: Value null at 'targetStatus' failed to satisfy constraint: Member must not be null".into()))?;
     if !["Archived", "Published", "Unlisted"].contains(&target) {
@@ -309,38 +329,25 @@ fn update_status(state: &mut State, req: &Req) -> Result<Value, ApiError> {
         .unwrap_or_default();
     let repo = repository(state, &sc)?;
     let idx = package_index(repo, &sc)?;
-    let pkg = &mut repo.packages[idx];
-    let mut ok = Map::new();
-    let mut failed = Map::new();
-    for name in versions {
-        let Some(v) = pkg.versions.iter_mut().find(|v| v.version == name) else {
-            failed.insert(
-                name.clone(),
-                version_error("NOT_FOUND", format!("Package version {name} not found")),
-            );
-            continue;
-        };
-        if let Some(e) = expected.filter(|e| *e != v.status) {
-            failed.insert(
-                name,
-                version_error(
-                    "MISMATCHED_STATUS",
-                    format!("expected status {e}, found {}", v.status),
-                ),
-            );
-        } else if revisions
-            .get(&name)
-            .is_some_and(|r| r.as_str() != v.revision.as_deref())
-        {
-            failed.insert(
-                name,
-                version_error("MISMATCHED_REVISION", "the revision does not match".into()),
-            );
-        } else {
+    Ok(per_version(
+        &mut repo.packages[idx],
+        versions,
+        expected,
+        |pkg, pos| {
+            let package = pkg.package.clone();
+            let v = &mut pkg.versions[pos];
+            if revisions
+                .get(&v.version)
+                .is_some_and(|r| r.as_str() != v.revision.as_deref())
+            {
+                return Err(version_error(
+                    "MISMATCHED_REVISION",
+                    "the revision does not match".into(),
+                ));
+            }
             v.status = target.to_owned();
-            v.revision = Some(revision(&format!("{}@{target}", pkg.package), &v.version));
-            ok.insert(name, json!({"revision": v.revision, "status": target}));
-        }
-    }
-    Ok(json!({"successfulVersions": ok, "failedVersions": failed}))
+            v.revision = Some(revision(&format!("{package}@{target}"), &v.version));
+            Ok(json!({"revision": v.revision, "status": target}))
+        },
+    ))
 }
