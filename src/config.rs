@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::request::RawRequest;
+use crate::retry::{QuotaClass, Rates};
 
 /// A setting that stops the cold start, naming the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -40,6 +41,14 @@ pub struct Config {
     /// `maxFraction`) applied to the package of each CodeArtifact publish
     /// event.
     pub event_policy: Option<RawRequest>,
+    /// `RATE_LIMITS`: the account's quotas, calls per second per class, as
+    /// `iot.write=25,codeartifact.write=100`; unnamed classes keep their
+    /// defaults ([`QuotaClass::default_rate`]).
+    pub rates: Rates,
+    /// `EVENT_SOURCE_MAX_CONCURRENCY`: how many invocations share the
+    /// quotas at once (the SQS event source's maximum concurrency). Each
+    /// starts at its share and adapts from there.
+    pub shared_by: u32,
 }
 
 impl Config {
@@ -102,6 +111,11 @@ impl Config {
                 }
             },
             event_policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
+            rates: get("RATE_LIMITS")
+                .map(|v| rates(&v))
+                .transpose()?
+                .unwrap_or_default(),
+            shared_by: number(&get, "EVENT_SOURCE_MAX_CONCURRENCY", 1, 1, 1000)?,
         })
     }
 }
@@ -134,6 +148,36 @@ fn event_policy(value: &str) -> Result<RawRequest, ConfigError> {
     sample.package = Some("example".into());
     sample.validate_job().map_err(|e| invalid(e.to_string()))?;
     Ok(template)
+}
+
+/// `RATE_LIMITS`: `class=rate` pairs separated by commas.
+fn rates(value: &str) -> Result<Rates, ConfigError> {
+    let invalid = |reason: String| ConfigError::Invalid {
+        var: "RATE_LIMITS",
+        value: value.to_owned(),
+        reason,
+    };
+    let names = QuotaClass::ALL.map(QuotaClass::as_str).join(", ");
+    let mut rates = Rates::default();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, rate) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid(format!("{pair:?} is not class=rate")))?;
+        let class = QuotaClass::parse(name.trim())
+            .ok_or_else(|| invalid(format!("{name:?} is not one of {names}")))?;
+        let rate: f64 = rate
+            .trim()
+            .parse()
+            .ok()
+            .filter(|r: &f64| r.is_finite() && (0.2..=10_000.0).contains(r))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "{rate:?} is not a rate from 0.2 to 10000 calls a second"
+                ))
+            })?;
+        rates.set(class, rate);
+    }
+    Ok(rates)
 }
 
 fn check_url(var: &'static str, value: &str) -> Result<(), ConfigError> {
@@ -197,6 +241,8 @@ mod tests {
         assert_eq!(c.max_concurrency, 8);
         assert_eq!(c.work_queue_url, None);
         assert_eq!(c.deadline_margin, Duration::from_secs(3));
+        assert_eq!(c.rates, Rates::default());
+        assert_eq!(c.shared_by, 1);
         let err = cfg(&[]).unwrap_err();
         assert!(err
             .to_string()
@@ -215,6 +261,11 @@ mod tests {
             ("MAX_CONCURRENCY", "1000"),
             ("WORK_QUEUE_URL", "work"),
             ("DEADLINE_MARGIN_MS", "-1"),
+            ("RATE_LIMITS", "iot.write"),
+            ("RATE_LIMITS", "iot.delete=5"),
+            ("RATE_LIMITS", "iot.write=0"),
+            ("RATE_LIMITS", "iot.write=fast"),
+            ("EVENT_SOURCE_MAX_CONCURRENCY", "0"),
         ] {
             let err = cfg(&[dlq, (var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");
@@ -240,6 +291,16 @@ mod tests {
         ])
         .unwrap();
         assert!(ok.dry_run && ok.event_policy.is_some());
+        let ok = cfg(&[
+            dlq,
+            ("RATE_LIMITS", " iot.write=25, codeartifact.list=400 "),
+            ("EVENT_SOURCE_MAX_CONCURRENCY", "3"),
+        ])
+        .unwrap();
+        assert_eq!(ok.rates.get(QuotaClass::IotWrite), 25.0);
+        assert_eq!(ok.rates.get(QuotaClass::CodeArtifactList), 400.0);
+        assert_eq!(ok.rates.get(QuotaClass::IotRead), 10.0);
+        assert_eq!(ok.shared_by, 3);
         let err = cfg(&[("DEAD_LETTER_QUEUE_URL", "dlq")]).unwrap_err();
         assert!(err
             .to_string()

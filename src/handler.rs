@@ -16,11 +16,13 @@ use tracing::Instrument;
 use crate::account::{self, Entry, RequestResult, Settings, Summary, UnitAccount, UnitResult};
 use crate::config::Config;
 use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
-use crate::execute::{CallContext, CodeArtifactAdapter, Executor, IotAdapter, ItemOutcome};
+use crate::execute::{
+    CallContext, CodeArtifactAdapter, Executor, IotAdapter, IotReads, ItemOutcome,
+};
 use crate::plan::Item;
 use crate::queue::{Outbox, SendError};
 use crate::request::{Action, Job, Request, ScopeRequest};
-use crate::retry::{Retrier, RetryPolicy};
+use crate::retry::{Pacers, Retrier, RetryPolicy};
 
 /// The SDK clients, built once at cold start.
 #[derive(Clone, Debug)]
@@ -90,13 +92,22 @@ pub struct Processed {
     pub summary: Summary,
 }
 
-/// The handler: clients and configuration, built once.
+/// The handler: clients, configuration and the pacers, built once. A warm
+/// execution environment runs one invocation at a time, and the next one
+/// starts at the rates the last one learned.
 #[derive(Debug)]
 pub struct Handler {
     executor: Executor,
     outbox: Outbox,
     config: Config,
     retry: RetryPolicy,
+    pacers: Arc<Pacers>,
+}
+
+/// What the tasks of one invocation share.
+struct Invocation {
+    retrier: Retrier,
+    iot_reads: IotReads,
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
@@ -135,9 +146,15 @@ impl Handler {
                 iot: IotAdapter::new(clients.iot),
             },
             outbox: Outbox::new(clients.sqs),
+            pacers: Arc::new(Pacers::new(&config.rates, config.shared_by)),
             config,
             retry: RetryPolicy::default(),
         }
+    }
+
+    /// The pacers' rates, calls and throttles so far.
+    pub fn pace_stats(&self) -> Vec<crate::retry::pace::PaceStats> {
+        self.pacers.stats()
     }
 
     /// Replaces the retry policy (tests use a smaller budget).
@@ -163,18 +180,22 @@ impl Handler {
     /// (which Lambda's response format has no room for).
     pub async fn process(&self, event: LambdaEvent<Value>) -> Result<Processed, HandlerError> {
         let (payload, ctx) = event.into_parts();
-        let retrier = Retrier::new(
-            self.retry,
-            cutoff(ctx.deadline(), self.config.deadline_margin),
-            self.config.max_concurrency,
-        );
+        let inv = Invocation {
+            retrier: Retrier::new(
+                self.retry,
+                cutoff(ctx.deadline(), self.config.deadline_margin),
+                self.config.max_concurrency,
+                self.pacers.clone(),
+            ),
+            iot_reads: IotReads::default(),
+        };
         match decode::decode(payload, &ctx.request_id, self.config.event_policy.as_ref())? {
-            Event::Sqs(units) => Ok(self.handle_sqs(units, &retrier).await),
-            Event::Invocation(unit) => self.handle_invocation(unit, &retrier).await,
+            Event::Sqs(units) => Ok(self.handle_sqs(units, &inv).await),
+            Event::Invocation(unit) => self.handle_invocation(unit, &inv).await,
         }
     }
 
-    async fn handle_sqs(&self, units: Vec<Unit>, retrier: &Retrier) -> Processed {
+    async fn handle_sqs(&self, units: Vec<Unit>, inv: &Invocation) -> Processed {
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
@@ -186,14 +207,14 @@ impl Handler {
                 let acc = if stopped {
                     UnitAccount::unstarted(&unit)
                 } else {
-                    self.run_unit(unit, retrier).await
+                    self.run_unit(unit, inv).await
                 };
                 stopped |= acc.redeliver;
                 out.push(acc);
             }
             out
         } else {
-            join_all(units.into_iter().map(|u| self.run_unit(u, retrier))).await
+            join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await
         };
         for (i, queue, failure) in self.flush(&accounts).await {
             tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
@@ -225,9 +246,9 @@ impl Handler {
     async fn handle_invocation(
         &self,
         unit: Unit,
-        retrier: &Retrier,
+        inv: &Invocation,
     ) -> Result<Processed, HandlerError> {
-        let accounts = [self.run_unit(unit, retrier).await];
+        let accounts = [self.run_unit(unit, inv).await];
         let failures = self.flush(&accounts).await;
         audit(&accounts[0]);
         let mut summary = Summary::default();
@@ -247,11 +268,12 @@ impl Handler {
     }
 
     /// Executes every request of one delivery and accounts for it.
-    async fn run_unit(&self, unit: Unit, retrier: &Retrier) -> UnitAccount {
+    async fn run_unit(&self, unit: Unit, inv: &Invocation) -> UnitAccount {
         let span = tracing::info_span!("record", source = %unit.source);
         async {
             let cx = CallContext {
-                retrier,
+                retrier: &inv.retrier,
+                iot_reads: &inv.iot_reads,
                 source: &unit.source,
             };
             let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
@@ -333,15 +355,15 @@ impl Handler {
         entries
     }
 
-    /// Sends every dead letter and hand-on; returns the accounts whose
-    /// messages did not all get through, each with its first error.
+    /// Sends every dead letter and hand-on, both queues at once; returns
+    /// the accounts whose messages did not all get through, each with its
+    /// first error.
     async fn flush(&self, accounts: &[UnitAccount]) -> Vec<(usize, String, Arc<SendError>)> {
-        let mut failed: Vec<(usize, String, Arc<SendError>)> = Vec::new();
         let queues = [
             (Some(&self.config.dead_letter_queue_url), true),
             (self.config.work_queue_url.as_ref(), false),
         ];
-        for (queue, dead) in queues {
+        let sent = join_all(queues.into_iter().map(|(queue, dead)| async move {
             let mut owners = Vec::new();
             let mut messages = Vec::new();
             for (i, acc) in accounts.iter().enumerate() {
@@ -354,7 +376,7 @@ impl Handler {
                 messages.extend(list.iter().cloned());
             }
             if messages.is_empty() {
-                continue;
+                return Vec::new();
             }
             let (queue, results) = match queue {
                 Some(q) => (q.clone(), self.outbox.send(q, &messages).await),
@@ -368,12 +390,17 @@ impl Handler {
                     )
                 }
             };
-            for (owner, result) in owners.into_iter().zip(results) {
-                if let Err(e) = result {
-                    if !failed.iter().any(|(i, _, _)| *i == owner) {
-                        failed.push((owner, queue.clone(), e));
-                    }
-                }
+            owners
+                .into_iter()
+                .zip(results)
+                .filter_map(|(owner, r)| r.err().map(|e| (owner, queue.clone(), e)))
+                .collect::<Vec<_>>()
+        }))
+        .await;
+        let mut failed: Vec<(usize, String, Arc<SendError>)> = Vec::new();
+        for (owner, queue, e) in sent.into_iter().flatten() {
+            if !failed.iter().any(|(i, _, _)| *i == owner) {
+                failed.push((owner, queue, e));
             }
         }
         failed

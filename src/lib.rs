@@ -18,6 +18,7 @@ pub mod policy;
 pub mod queue;
 pub mod request;
 pub mod retry;
+pub mod sdk;
 pub mod telemetry;
 
 pub use config::Config;

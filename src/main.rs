@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     packprune::telemetry::init();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = packprune::sdk::sdk_config().await;
     let handler = Arc::new(Handler::new(Clients::from_sdk_config(&sdk), config));
     run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();

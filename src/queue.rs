@@ -9,6 +9,7 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use futures::future::join_all;
 
 use crate::account::Outgoing;
 
@@ -51,48 +52,50 @@ impl Outbox {
         Outbox { client }
     }
 
-    /// Sends every message; the result holds one entry per message, in order.
+    /// Sends every message in batches of at most 10 entries and 1 MiB, the
+    /// batches concurrently; the result holds one entry per message, in
+    /// order.
     pub async fn send(
         &self,
         queue_url: &str,
         messages: &[Outgoing],
     ) -> Vec<Result<(), Arc<SendError>>> {
-        let mut results: Vec<Result<(), Arc<SendError>>> = vec![Ok(()); messages.len()];
         let fifo = queue_url.ends_with(".fifo");
-        let mut batch: Vec<usize> = Vec::new();
-        let mut bytes = 0usize;
-        for (i, m) in messages.iter().enumerate() {
-            let size = m.body.len();
-            if size > MAX_BATCH_BYTES {
-                results[i] = Err(Arc::new(SendError::TooLarge { size }));
-                continue;
+        let (batches, mut results) = batches(messages);
+        // A FIFO queue keeps the order of one group only when its batches go
+        // one after another.
+        let sent: Vec<Vec<(usize, Result<(), Arc<SendError>>)>> = if fifo {
+            let mut out = Vec::with_capacity(batches.len());
+            for b in &batches {
+                out.push(self.send_batch(queue_url, fifo, messages, b).await);
             }
-            if batch.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES {
-                self.send_batch(queue_url, fifo, messages, &batch, &mut results)
-                    .await;
-                batch.clear();
-                bytes = 0;
-            }
-            batch.push(i);
-            bytes += size;
-        }
-        if !batch.is_empty() {
-            self.send_batch(queue_url, fifo, messages, &batch, &mut results)
-                .await;
+            out
+        } else {
+            join_all(
+                batches
+                    .iter()
+                    .map(|b| self.send_batch(queue_url, fifo, messages, b)),
+            )
+            .await
+        };
+        for (i, r) in sent.into_iter().flatten() {
+            results[i] = r;
         }
         results
     }
 
+    /// One SendMessageBatch call; a result for each message of `batch`.
     async fn send_batch(
         &self,
         queue_url: &str,
         fifo: bool,
         messages: &[Outgoing],
         batch: &[usize],
-        results: &mut [Result<(), Arc<SendError>>],
-    ) {
+    ) -> Vec<(usize, Result<(), Arc<SendError>>)> {
+        let mut results: Vec<(usize, Result<(), Arc<SendError>>)> =
+            batch.iter().map(|&i| (i, Ok(()))).collect();
         let mut entries = Vec::with_capacity(batch.len());
-        for &i in batch {
+        for (k, &i) in batch.iter().enumerate() {
             let m = &messages[i];
             let mut entry = SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
@@ -107,11 +110,11 @@ impl Outbox {
             }
             match entry.build() {
                 Ok(e) => entries.push(e),
-                Err(e) => results[i] = Err(Arc::new(SendError::Build(e))),
+                Err(e) => results[k].1 = Err(Arc::new(SendError::Build(e))),
             }
         }
         if entries.is_empty() {
-            return;
+            return results;
         }
         let answered = self
             .client
@@ -126,29 +129,52 @@ impl Outbox {
                     queue: queue_url.to_owned(),
                     source: Box::new(source),
                 });
-                for &i in batch {
-                    if results[i].is_ok() {
-                        results[i] = Err(e.clone());
-                    }
+                for (_, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
+                    *r = Err(e.clone());
                 }
             }
             Ok(out) => {
-                for &i in batch {
-                    if results[i].is_err() {
-                        continue;
-                    }
+                for (i, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
                     let id = i.to_string();
                     if let Some(f) = out.failed().iter().find(|f| f.id() == id) {
-                        results[i] = Err(Arc::new(SendError::Refused {
+                        *r = Err(Arc::new(SendError::Refused {
                             code: f.code().to_owned(),
                             message: f.message().unwrap_or_default().to_owned(),
                             sender_fault: f.sender_fault(),
                         }));
                     } else if !out.successful().iter().any(|s| s.id() == id) {
-                        results[i] = Err(Arc::new(SendError::Unanswered));
+                        *r = Err(Arc::new(SendError::Unanswered));
                     }
                 }
             }
         }
+        results
     }
+}
+
+/// Groups messages into batches of at most [`MAX_BATCH_ENTRIES`] entries and
+/// [`MAX_BATCH_BYTES`] bytes, in order; a message over the limit alone gets
+/// its error and no batch.
+fn batches(messages: &[Outgoing]) -> (Vec<Vec<usize>>, Vec<Result<(), Arc<SendError>>>) {
+    let mut results: Vec<Result<(), Arc<SendError>>> = vec![Ok(()); messages.len()];
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    let mut batch: Vec<usize> = Vec::new();
+    let mut bytes = 0usize;
+    for (i, m) in messages.iter().enumerate() {
+        let size = m.body.len();
+        if size > MAX_BATCH_BYTES {
+            results[i] = Err(Arc::new(SendError::TooLarge { size }));
+            continue;
+        }
+        if batch.len() == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES {
+            out.push(std::mem::take(&mut batch));
+            bytes = 0;
+        }
+        batch.push(i);
+        bytes += size;
+    }
+    if !batch.is_empty() {
+        out.push(batch);
+    }
+    (out, results)
 }

@@ -157,6 +157,7 @@ async fn throttled_calls_wait_for_retry_after() {
                 rate_per_second: 0.5,
                 burst: 1.0,
                 retry_after_seconds: Some(2),
+                bucket: None,
             }),
             ..Fault::default()
         },
@@ -253,9 +254,7 @@ async fn permanent_failures_are_dead_lettered_then_redriven_once_fixed() {
             .iter_mut()
             .for_each(|v| v.delete_allowed = true);
     });
-    let iot_client = aws_sdk_iot::Client::new(
-        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
-    );
+    let iot_client = aws_sdk_iot::Client::new(&packprune::sdk::sdk_config().await);
     iot_client
         .update_package()
         .package_name("fw")

@@ -267,7 +267,7 @@ async fn serve_call(
             return Err(Dropped);
         }
         if let Some(t) = &fault.throttle {
-            if let Err(wait) = shared.take_token(&key, t) {
+            if let Err(wait) = shared.take_token(t.bucket.as_deref().unwrap_or(&key), t) {
                 let after = t
                     .retry_after_seconds
                     .unwrap_or_else(|| wait.ceil().max(1.0) as u32);

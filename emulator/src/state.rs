@@ -206,6 +206,11 @@ pub struct Throttle {
     /// token is back, rounded up. IoT sends no hint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_seconds: Option<u32>,
+    /// The bucket's name: faults that name the same bucket share its tokens,
+    /// as operations share a quota ("write requests per second"). By
+    /// default each fault key has a bucket of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
 }
 
 impl State {

@@ -24,6 +24,7 @@ use crate::plan::{self, Item, Listed};
 use crate::request::{
     Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Service, Target,
 };
+use crate::retry::QuotaClass;
 
 /// Page size for the listings (the model's largest).
 const PAGE_SIZE: i32 = 1000;
@@ -93,7 +94,7 @@ impl CodeArtifactAdapter {
     async fn delete_package(&self, pkg: &CodeArtifactPackage, cx: &CallContext<'_>) -> ItemOutcome {
         let (result, attempts) = cx
             .retrier
-            .run(Service::CodeArtifact, || async move {
+            .run(QuotaClass::CodeArtifactWrite, || async move {
                 match for_package!(self.client.delete_package(), pkg).send().await {
                     Ok(_) => Ok(Done::Deleted),
                     Err(e) if package_not_found!(e, DeletePackageError) => Ok(Done::AlreadyAbsent),
@@ -118,7 +119,7 @@ impl CodeArtifactAdapter {
         u32,
     ) {
         cx.retrier
-            .run(Service::CodeArtifact, || async move {
+            .run(QuotaClass::CodeArtifactWrite, || async move {
                 match for_package!(self.client.delete_package_versions(), pkg)
                     .set_versions(Some(versions.to_vec()))
                     .set_expected_status(expected_status.map(PackageVersionStatus::from))
@@ -243,7 +244,7 @@ impl CodeArtifactAdapter {
         let mut missing = false;
         let (listed, attempts) = paginate(
             cx,
-            Service::CodeArtifact,
+            QuotaClass::CodeArtifactList,
             |token| async move {
                 match for_package!(self.client.list_package_versions(), pkg)
                     .sort_by(PackageVersionSortType::PublishedTime)
@@ -295,7 +296,7 @@ impl CodeArtifactAdapter {
         cx: &CallContext<'_>,
     ) -> (Result<bool, DeleteError>, u32) {
         cx.retrier
-            .run(Service::CodeArtifact, || async move {
+            .run(QuotaClass::CodeArtifactRead, || async move {
                 match for_package!(self.client.describe_package_version(), pkg)
                     .package_version(version)
                     .send()
@@ -382,7 +383,7 @@ impl PackageService for CodeArtifactAdapter {
         let mut out = Vec::new();
         let (listed, attempts) = paginate(
             cx,
-            Service::CodeArtifact,
+            QuotaClass::CodeArtifactList,
             |token| async move {
                 self.client
                     .list_packages()

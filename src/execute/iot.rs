@@ -2,14 +2,15 @@
 //! (concurrently, bounded by the retrier), UpdatePackage to clear the
 //! default version, DeletePackage once no version remains.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_iot::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::join_all;
+use tokio::sync::OnceCell;
 
 use super::{
     api_error, client_token, paginate, CallContext, Done, ItemOutcome, Listing, PackageService,
@@ -17,9 +18,14 @@ use super::{
 use crate::error::DeleteError;
 use crate::plan::{Item, Listed};
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
+use crate::retry::QuotaClass;
 
 /// IoT's ListPackageVersions page size limit.
 const PAGE_SIZE: i32 = 100;
+
+fn lock(state: &Mutex<PackageState>) -> std::sync::MutexGuard<'_, PackageState> {
+    state.lock().expect("package state lock")
+}
 
 fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     e.code() == Some("ResourceNotFoundException")
@@ -31,6 +37,7 @@ pub struct IotAdapter {
 }
 
 /// One version as ListPackageVersions shows it.
+#[derive(Debug, Clone)]
 struct VersionSummary {
     status: String,
     /// Seconds since the epoch.
@@ -38,9 +45,34 @@ struct VersionSummary {
 }
 
 /// What GetPackage and the version listing tell about a package.
-struct PackageState {
+#[derive(Debug, Clone, Default)]
+pub struct PackageState {
     default_version: Option<String>,
     versions: BTreeMap<String, VersionSummary>,
+}
+
+/// A package's state as read once: `None` when the package does not exist.
+type Read = Option<Arc<Mutex<PackageState>>>;
+
+/// What one invocation has read of IoT packages: at most one GetPackage and
+/// one listing per package, shared by planning and deleting, and by every
+/// request that names the package. Versions deleted since are taken out, so
+/// the state stays what the service holds. A read that failed is not kept:
+/// the next request tries again.
+#[derive(Debug, Default)]
+pub struct IotReads {
+    packages: Mutex<HashMap<String, Arc<OnceCell<Read>>>>,
+}
+
+impl IotReads {
+    fn cell(&self, package: &str) -> Arc<OnceCell<Read>> {
+        self.packages
+            .lock()
+            .expect("reads lock")
+            .entry(package.to_owned())
+            .or_default()
+            .clone()
+    }
 }
 
 impl IotAdapter {
@@ -48,16 +80,37 @@ impl IotAdapter {
         IotAdapter { client }
     }
 
-    /// GetPackage, then every page of ListPackageVersions. `Ok(None)` when
-    /// the package does not exist.
-    async fn state(
+    /// The package's state, read at most once per invocation: GetPackage,
+    /// then every page of ListPackageVersions. `Ok(None)` when the package
+    /// does not exist. Returns the calls made (0 when already read).
+    ///
+    /// Deleting explicit versions needs the listing as well as the default
+    /// version: DeletePackageVersion is idempotent and answers 200 for a
+    /// version that does not exist (its model has no ResourceNotFound), so
+    /// only the listing tells "already absent" from "deleted". Listings are
+    /// reads, a quota class of their own, and cost one call per 100
+    /// versions, not one per version as GetPackageVersion would.
+    async fn state(&self, package: &str, cx: &CallContext<'_>) -> (Result<Read, DeleteError>, u32) {
+        let cell = cx.iot_reads.cell(package);
+        let mut calls = 0;
+        let read = cell
+            .get_or_try_init(|| async {
+                let (read, n) = self.read(package, cx).await;
+                calls = n;
+                read.map(|s| s.map(|s| Arc::new(Mutex::new(s))))
+            })
+            .await;
+        (read.cloned(), calls)
+    }
+
+    async fn read(
         &self,
         package: &str,
         cx: &CallContext<'_>,
     ) -> (Result<Option<PackageState>, DeleteError>, u32) {
         let (got, mut attempts) = cx
             .retrier
-            .run(Service::Iot, || async move {
+            .run(QuotaClass::IotRead, || async move {
                 match self.client.get_package().package_name(package).send().await {
                     Ok(out) => Ok(Some(out.default_version_name().map(str::to_owned))),
                     Err(e) if not_found(&e) => Ok(None),
@@ -73,7 +126,7 @@ impl IotAdapter {
         let mut versions = BTreeMap::new();
         let (listed, n) = paginate(
             cx,
-            Service::Iot,
+            QuotaClass::IotRead,
             |token| async move {
                 self.client
                     .list_package_versions()
@@ -115,11 +168,13 @@ impl IotAdapter {
     async fn unset_default(
         &self,
         package: &str,
+        state: &Mutex<PackageState>,
         cx: &CallContext<'_>,
     ) -> (Result<(), DeleteError>, u32) {
         let token = client_token(cx.source, "UpdatePackage", package, "");
-        cx.retrier
-            .run(Service::Iot, || {
+        let (result, calls) = cx
+            .retrier
+            .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
                 async move {
                     self.client
@@ -133,19 +188,24 @@ impl IotAdapter {
                         .map_err(|e| api_error(Service::Iot, "UpdatePackage", e, None))
                 }
             })
-            .await
+            .await;
+        if result.is_ok() {
+            lock(state).default_version = None;
+        }
+        (result, calls)
     }
 
     async fn delete_version(
         &self,
         package: &str,
         version: &str,
+        state: &Mutex<PackageState>,
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
         let token = client_token(cx.source, "DeletePackageVersion", package, version);
         let (result, attempts) = cx
             .retrier
-            .run(Service::Iot, || {
+            .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
                 async move {
                     match self
@@ -166,7 +226,10 @@ impl IotAdapter {
             .await;
         let item = Item::Version(version.to_owned());
         match result {
-            Ok(done) => ItemOutcome::done(item, done, attempts),
+            Ok(done) => {
+                lock(state).versions.remove(version);
+                ItemOutcome::done(item, done, attempts)
+            }
             Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
         }
     }
@@ -197,16 +260,24 @@ impl IotAdapter {
                     .collect();
             }
         };
+        let (listed, default_version) = {
+            let st = lock(&state);
+            let listed: Vec<bool> = versions
+                .iter()
+                .map(|v| st.versions.contains_key(v))
+                .collect();
+            (listed, st.default_version.clone())
+        };
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
-        for v in versions {
-            if !state.versions.contains_key(v) {
+        for (v, listed) in versions.iter().zip(listed) {
+            if !listed {
                 outcomes.push(ItemOutcome::done(
                     Item::Version(v.clone()),
                     Done::AlreadyAbsent,
                     attempts,
                 ));
-            } else if state.default_version.as_deref() == Some(v.as_str()) {
+            } else if default_version.as_deref() == Some(v.as_str()) {
                 if !unset_default_version {
                     outcomes.push(ItemOutcome::failed(
                         Item::Version(v.clone()),
@@ -218,7 +289,7 @@ impl IotAdapter {
                     ));
                     continue;
                 }
-                match self.unset_default(package, cx).await {
+                match self.unset_default(package, &state, cx).await {
                     (Ok(()), _) => to_delete.push(v.as_str()),
                     (Err(e), n) => outcomes.push(ItemOutcome::failed(
                         Item::Version(v.clone()),
@@ -234,7 +305,7 @@ impl IotAdapter {
             join_all(
                 to_delete
                     .into_iter()
-                    .map(|v| self.delete_version(package, v, cx)),
+                    .map(|v| self.delete_version(package, v, &state, cx)),
             )
             .await,
         );
@@ -256,7 +327,12 @@ impl IotAdapter {
             Ok(None) => return ItemOutcome::done(Item::Package, Done::AlreadyAbsent, attempts),
             Err(e) => return fail(e, attempts),
         };
-        if let Some(default) = &state.default_version {
+        let (default_version, versions) = {
+            let st = lock(&state);
+            let versions: Vec<String> = st.versions.keys().cloned().collect();
+            (st.default_version.clone(), versions)
+        };
+        if let Some(default) = &default_version {
             if !unset_default_version {
                 return fail(
                     DeleteError::DefaultVersion {
@@ -266,17 +342,16 @@ impl IotAdapter {
                     attempts,
                 );
             }
-            let (r, n) = self.unset_default(package, cx).await;
+            let (r, n) = self.unset_default(package, &state, cx).await;
             attempts += n;
             if let Err(e) = r {
                 return fail(e, attempts);
             }
         }
         let deleted = join_all(
-            state
-                .versions
-                .keys()
-                .map(|v| self.delete_version(package, v, cx)),
+            versions
+                .iter()
+                .map(|v| self.delete_version(package, v, &state, cx)),
         )
         .await;
         let mut first_failure: Option<Arc<DeleteError>> = None;
@@ -305,7 +380,7 @@ impl IotAdapter {
         let token = client_token(cx.source, "DeletePackage", package, "");
         let (r, n) = cx
             .retrier
-            .run(Service::Iot, || {
+            .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
                 async move {
                     match self
@@ -343,7 +418,7 @@ impl PackageService for IotAdapter {
         };
         let (state, attempts) = self.state(package, cx).await;
         let state = match state {
-            Ok(Some(s)) => s,
+            Ok(Some(s)) => lock(&s).clone(),
             Ok(None) => return (Ok(Listing::default()), attempts),
             Err(e) => return (Err(e), attempts),
         };
@@ -386,7 +461,7 @@ impl PackageService for IotAdapter {
         let mut out = Vec::new();
         let (listed, attempts) = paginate(
             cx,
-            Service::Iot,
+            QuotaClass::IotRead,
             |token| async move {
                 self.client
                     .list_packages()

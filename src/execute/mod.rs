@@ -15,13 +15,13 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 pub use codeartifact::CodeArtifactAdapter;
-pub use iot::IotAdapter;
+pub use iot::{IotAdapter, IotReads};
 
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
 use crate::policy::{KeepRule, Retention};
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
-use crate::retry::{classify, Retrier};
+use crate::retry::{classify, QuotaClass, Retrier};
 
 /// How an item ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,8 @@ impl ItemOutcome {
 /// What every call of one invocation shares.
 pub struct CallContext<'a> {
     pub retrier: &'a Retrier,
+    /// What this invocation has read of IoT packages.
+    pub iot_reads: &'a IotReads,
     /// The delivery's id (SQS message id, EventBridge event id or Lambda
     /// request id): idempotency tokens derive from it.
     pub source: &'a str,
@@ -271,7 +273,7 @@ fn complete(request: &Request, outcomes: Vec<ItemOutcome>) -> Vec<ItemOutcome> {
 /// token. Returns the attempts made.
 pub(crate) async fn paginate<P, F, Fut>(
     cx: &CallContext<'_>,
-    service: Service,
+    class: QuotaClass,
     mut call: F,
     mut take: impl FnMut(P) -> Option<String>,
 ) -> (Result<(), DeleteError>, u32)
@@ -282,7 +284,7 @@ where
     let mut token: Option<String> = None;
     let mut attempts = 0;
     loop {
-        let (page, n) = cx.retrier.run(service, || call(token.clone())).await;
+        let (page, n) = cx.retrier.run(class, || call(token.clone())).await;
         attempts += n;
         match page.map(&mut take) {
             Err(e) => return (Err(e), attempts),

@@ -113,6 +113,8 @@ pub fn config(work_queue: bool) -> Config {
         deadline_margin: Duration::from_secs(2),
         dry_run: false,
         event_policy: None,
+        rates: packprune::retry::Rates::default(),
+        shared_by: 1,
     }
 }
 

@@ -225,9 +225,7 @@ impl Stack {
     }
 
     pub async fn sqs(&self) -> aws_sdk_sqs::Client {
-        aws_sdk_sqs::Client::new(
-            &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
-        )
+        aws_sdk_sqs::Client::new(&packprune::sdk::sdk_config().await)
     }
 }
 
@@ -282,7 +280,7 @@ impl Queues {
 /// The function in-process, built as `main` builds it: clients from the
 /// loaded SDK config (SDK retries off for the package APIs).
 pub async fn in_process_handler(config: Config) -> Handler {
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = packprune::sdk::sdk_config().await;
     Handler::new(Clients::from_sdk_config(&sdk), config)
 }
 

@@ -1,19 +1,22 @@
 //! The one retry layer. The SDK's own retries are off for the package APIs
 //! (see [`crate::handler::Clients`]); every wait happens here.
 //!
-//! - A throttle with a hint (CodeArtifact's `Retry-After`) holds back every
-//!   call to that service until the hint has passed, plus a little jitter.
-//! - A throttle without a hint (IoT) holds back every call to that service
-//!   for an exponential backoff with full jitter, growing with consecutive
-//!   throttles and reset by a success.
+//! - Every call first waits for its slot from its quota class's [`Pacer`]
+//!   ([`pace`]): calls are paced to the quota, which adapts to throttling.
+//! - A throttle (with CodeArtifact's `Retry-After` or without, as IoT sends
+//!   it) tells the pacer, and the call is sent again at its next slot. It
+//!   spends time, not attempts: only the cut-off bounds it.
 //! - A transient error (5xx, timeout, connection, conflict) backs off only
-//!   the call that saw it.
+//!   the call that saw it, with full jitter, and spends one of the call's
+//!   attempts.
 //! - Nothing sleeps past the cut-off (the Lambda deadline less a safety
 //!   margin): the call returns [`DeleteError::OutOfTime`] and the work is
 //!   handed on.
 
+pub mod pace;
+
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -24,7 +27,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::error::{DeleteError, ErrorClass};
-use crate::request::Service;
+pub use pace::{Pacer, Pacers, QuotaClass, Rates};
 
 /// Error codes that mean "slow down", whatever the HTTP status (IoT sends its
 /// ThrottlingException as a 400).
@@ -109,74 +112,28 @@ impl RetryPolicy {
     }
 }
 
-/// Jitter added on top of a `Retry-After` hint: up to a tenth of it, at most
-/// one second, so that held-back callers do not all return at once.
-pub fn hint_jitter(hint: Duration) -> Duration {
-    let max = (hint / 10).min(Duration::from_secs(1));
-    max.mul_f64(rand::rng().random_range(0.0..=1.0))
-}
-
-#[derive(Debug)]
-struct GateState {
-    not_before: Instant,
-    consecutive_throttles: u32,
-}
-
-/// The throttle signal one service's calls share within an invocation.
-#[derive(Debug)]
-struct Gate {
-    state: Mutex<GateState>,
-}
-
-impl Gate {
-    fn new() -> Self {
-        Gate {
-            state: Mutex::new(GateState {
-                not_before: Instant::now(),
-                consecutive_throttles: 0,
-            }),
-        }
-    }
-
-    fn not_before(&self) -> Instant {
-        self.state.lock().expect("gate lock").not_before
-    }
-
-    fn throttled(&self, hint: Option<Duration>, policy: &RetryPolicy) -> Instant {
-        let mut s = self.state.lock().expect("gate lock");
-        s.consecutive_throttles += 1;
-        let wait = match hint {
-            Some(h) => h + hint_jitter(h),
-            None => policy.full_jitter(s.consecutive_throttles),
-        };
-        s.not_before = s.not_before.max(Instant::now() + wait);
-        s.not_before
-    }
-
-    fn succeeded(&self) {
-        self.state.lock().expect("gate lock").consecutive_throttles = 0;
-    }
-}
-
-/// The retry layer of one invocation: per-service throttle gates, the
-/// concurrency limit and the cut-off, shared by every task.
+/// The retry layer of one invocation: the pacers, the concurrency limit and
+/// the cut-off, shared by every task.
 #[derive(Debug)]
 pub struct Retrier {
     policy: RetryPolicy,
     cutoff: Instant,
     limiter: Semaphore,
-    codeartifact: Gate,
-    iot: Gate,
+    pacers: Arc<Pacers>,
 }
 
 impl Retrier {
-    pub fn new(policy: RetryPolicy, cutoff: Instant, concurrency: usize) -> Self {
+    pub fn new(
+        policy: RetryPolicy,
+        cutoff: Instant,
+        concurrency: usize,
+        pacers: Arc<Pacers>,
+    ) -> Self {
         Retrier {
             policy,
             cutoff,
             limiter: Semaphore::new(concurrency.max(1)),
-            codeartifact: Gate::new(),
-            iot: Gate::new(),
+            pacers,
         }
     }
 
@@ -189,83 +146,74 @@ impl Retrier {
         Instant::now() < self.cutoff
     }
 
-    fn gate(&self, service: Service) -> &Gate {
-        match service {
-            Service::CodeArtifact => &self.codeartifact,
-            Service::Iot => &self.iot,
-        }
+    pub fn pacers(&self) -> &Pacers {
+        &self.pacers
     }
 
     /// Runs `call` until it succeeds, fails permanently, exhausts the retry
-    /// budget or runs into the cut-off. Returns the result and the number of
-    /// attempts made.
+    /// budget on transient errors or runs into the cut-off. Returns the
+    /// result and the number of calls made.
     pub async fn run<T, F, Fut>(
         &self,
-        service: Service,
+        class: QuotaClass,
         mut call: F,
     ) -> (Result<T, DeleteError>, u32)
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, DeleteError>>,
     {
-        let gate = self.gate(service);
-        let mut attempts = 0u32;
+        let pacer = self.pacers.get(class);
+        let mut calls = 0u32;
+        let mut failures = 0u32;
         let mut last: Option<Arc<DeleteError>> = None;
         let mut own_wait_until = Instant::now();
         loop {
-            // Wait for the shared throttle gate and this call's own backoff,
-            // then for a concurrency slot; re-check the gate after the slot,
-            // as another call may have been throttled meanwhile.
-            let permit = loop {
-                let ready_at = gate.not_before().max(own_wait_until);
-                if ready_at >= self.cutoff {
-                    return (Err(DeleteError::OutOfTime { last }), attempts);
-                }
-                tokio::time::sleep_until(ready_at).await;
-                let permit = self
-                    .limiter
-                    .acquire()
-                    .await
-                    .expect("semaphore never closed");
-                if gate.not_before() <= Instant::now() {
-                    break permit;
-                }
+            // This call's own backoff, then a concurrency slot, then the
+            // class's next slot (so the slot is not spent waiting for room).
+            if own_wait_until >= self.cutoff {
+                return (Err(DeleteError::OutOfTime { last }), calls);
+            }
+            tokio::time::sleep_until(own_wait_until).await;
+            let permit = self
+                .limiter
+                .acquire()
+                .await
+                .expect("semaphore never closed");
+            let Some(sent) = pacer.slot(self.cutoff).await else {
+                return (Err(DeleteError::OutOfTime { last }), calls);
             };
-            attempts += 1;
+            calls += 1;
             let outcome = tokio::time::timeout_at(self.cutoff, call()).await;
             drop(permit);
             let err = match outcome {
-                Err(_elapsed) => return (Err(DeleteError::OutOfTime { last }), attempts),
+                Err(_elapsed) => return (Err(DeleteError::OutOfTime { last }), calls),
                 Ok(Ok(value)) => {
-                    gate.succeeded();
-                    return (Ok(value), attempts);
+                    pacer.succeeded();
+                    return (Ok(value), calls);
                 }
                 Ok(Err(err)) => err,
             };
-            let class = match &err {
+            let kind = match &err {
                 DeleteError::Api { class, .. } => *class,
                 _ => ErrorClass::Permanent,
             };
-            match class {
-                ErrorClass::Permanent => return (Err(err), attempts),
-                ErrorClass::ThrottledWithHint(hint) => {
-                    gate.throttled(Some(hint), &self.policy);
-                }
-                ErrorClass::Throttled => {
-                    gate.throttled(None, &self.policy);
-                }
+            match kind {
+                ErrorClass::Permanent => return (Err(err), calls),
+                ErrorClass::ThrottledWithHint(hint) => pacer.throttled(sent, Some(hint)),
+                ErrorClass::Throttled => pacer.throttled(sent, None),
                 ErrorClass::Transient => {
-                    own_wait_until = Instant::now() + self.policy.full_jitter(attempts);
+                    failures += 1;
+                    own_wait_until = Instant::now() + self.policy.full_jitter(failures);
                 }
             }
-            tracing::debug!(%service, code = %err.code(), attempts, "retryable error");
-            if attempts >= self.policy.max_attempts {
+            tracing::debug!(%class, code = %err.code(), calls, failures, "retryable error");
+            if failures >= self.policy.max_attempts {
                 return (
                     Err(DeleteError::RetriesExhausted {
-                        attempts,
+                        attempts: failures,
                         last: Arc::new(err),
                     }),
-                    attempts,
+                    calls,
                 );
             }
             last = Some(Arc::new(err));
@@ -276,6 +224,8 @@ impl Retrier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Service;
+    use std::sync::Mutex;
 
     fn api(class: ErrorClass) -> DeleteError {
         DeleteError::Api {
@@ -285,6 +235,15 @@ mod tests {
             class,
             source: "boom".into(),
         }
+    }
+
+    fn retrier(policy: RetryPolicy, within: Duration, concurrency: usize) -> Retrier {
+        Retrier::new(
+            policy,
+            Instant::now() + within,
+            concurrency,
+            Arc::new(Pacers::new(&Rates::default(), 1)),
+        )
     }
 
     #[test]
@@ -299,28 +258,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn hint_jitter_is_small() {
-        for _ in 0..100 {
-            assert!(hint_jitter(Duration::from_secs(3)) <= Duration::from_millis(300));
-            assert!(hint_jitter(Duration::from_secs(60)) <= Duration::from_secs(1));
-        }
-    }
-
     #[tokio::test(start_paused = true)]
-    async fn a_hint_holds_back_every_call_to_that_service() {
+    async fn a_hint_holds_back_every_call_of_that_class() {
         let start = Instant::now();
-        let r = Arc::new(Retrier::new(
-            RetryPolicy::default(),
-            start + Duration::from_secs(60),
-            4,
-        ));
+        let r = Arc::new(retrier(RetryPolicy::default(), Duration::from_secs(60), 4));
         let calls = Arc::new(Mutex::new(Vec::new()));
         let first = {
             let (r, calls) = (r.clone(), calls.clone());
             tokio::spawn(async move {
                 let mut n = 0;
-                r.run(Service::CodeArtifact, || {
+                r.run(QuotaClass::CodeArtifactWrite, || {
                     n += 1;
                     calls.lock().unwrap().push(Instant::now());
                     let n = n;
@@ -336,18 +283,18 @@ mod tests {
             })
         };
         tokio::time::sleep(Duration::from_millis(10)).await;
-        // A second task starting after the throttle waits for the hint too.
-        let (second, attempts) = r
-            .run(Service::CodeArtifact, || {
+        // A second call starting after the throttle waits for the hint too.
+        let (second, n) = r
+            .run(QuotaClass::CodeArtifactWrite, || {
                 calls.lock().unwrap().push(Instant::now());
                 async { Ok::<_, DeleteError>(()) }
             })
             .await;
         assert!(second.is_ok());
-        assert_eq!(attempts, 1);
-        let (first, attempts) = first.await.unwrap();
+        assert_eq!(n, 1);
+        let (first, n) = first.await.unwrap();
         assert!(first.is_ok());
-        assert_eq!(attempts, 2);
+        assert_eq!(n, 2);
         let calls = calls.lock().unwrap().clone();
         assert_eq!(calls.len(), 3);
         for later in &calls[1..] {
@@ -357,25 +304,56 @@ mod tests {
                 *later - start
             );
         }
-        // IoT is not held back by CodeArtifact's throttle.
+        // Another class is not held back by this one's hint.
         let t = Instant::now();
         let (ok, _) = r
-            .run(Service::Iot, || async { Ok::<_, DeleteError>(()) })
+            .run(QuotaClass::CodeArtifactList, || async {
+                Ok::<_, DeleteError>(())
+            })
             .await;
         assert!(ok.is_ok());
         assert_eq!(Instant::now(), t);
     }
 
     #[tokio::test(start_paused = true)]
+    async fn throttles_spend_time_not_attempts() {
+        let policy = RetryPolicy {
+            max_attempts: 2,
+            ..RetryPolicy::default()
+        };
+        let r = retrier(policy, Duration::from_secs(600), 1);
+        let mut n = 0;
+        let (res, calls) = r
+            .run(QuotaClass::IotWrite, || {
+                n += 1;
+                let n = n;
+                async move {
+                    if n <= 25 {
+                        Err(api(ErrorClass::Throttled))
+                    } else {
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+        assert!(res.is_ok(), "{res:?}");
+        assert_eq!(calls, 26);
+        // The pacer slowed down, once per round.
+        let stats = r.pacers().get(QuotaClass::IotWrite).stats();
+        assert_eq!(stats.throttles, 25);
+        assert!(stats.rate < 10.0, "{}", stats.rate);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn never_sleeps_past_the_cutoff() {
         let start = Instant::now();
-        let r = Retrier::new(RetryPolicy::default(), start + Duration::from_secs(3), 1);
-        let (res, attempts) = r
-            .run(Service::CodeArtifact, || async {
+        let r = retrier(RetryPolicy::default(), Duration::from_secs(3), 1);
+        let (res, calls) = r
+            .run(QuotaClass::CodeArtifactWrite, || async {
                 Err::<(), _>(api(ErrorClass::ThrottledWithHint(Duration::from_secs(10))))
             })
             .await;
-        assert_eq!(attempts, 1);
+        assert_eq!(calls, 1);
         match res {
             Err(DeleteError::OutOfTime { last: Some(last) }) => {
                 assert_eq!(last.retry_after(), Some(Duration::from_secs(10)))
@@ -387,45 +365,42 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn transient_errors_exhaust_the_budget_and_permanent_ones_stop_at_once() {
-        let r = Retrier::new(
-            RetryPolicy {
-                max_attempts: 3,
-                ..RetryPolicy::default()
-            },
-            Instant::now() + Duration::from_secs(600),
-            1,
-        );
-        let (res, attempts) = r
-            .run(Service::Iot, || async {
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            ..RetryPolicy::default()
+        };
+        let r = retrier(policy, Duration::from_secs(600), 1);
+        let (res, calls) = r
+            .run(QuotaClass::IotWrite, || async {
                 Err::<(), _>(api(ErrorClass::Transient))
             })
             .await;
-        assert_eq!(attempts, 3);
+        assert_eq!(calls, 3);
         assert!(matches!(
             res,
             Err(DeleteError::RetriesExhausted { attempts: 3, .. })
         ));
         assert!(!res.unwrap_err().is_permanent());
-        let (res, attempts) = r
-            .run(Service::Iot, || async {
+        let (res, calls) = r
+            .run(QuotaClass::IotWrite, || async {
                 Err::<(), _>(api(ErrorClass::Permanent))
             })
             .await;
-        assert_eq!(attempts, 1);
+        assert_eq!(calls, 1);
         assert!(res.unwrap_err().is_permanent());
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_call_running_into_the_cutoff_is_cut_short() {
         let start = Instant::now();
-        let r = Retrier::new(RetryPolicy::default(), start + Duration::from_secs(2), 1);
-        let (res, attempts) = r
-            .run(Service::Iot, || async {
+        let r = retrier(RetryPolicy::default(), Duration::from_secs(2), 1);
+        let (res, calls) = r
+            .run(QuotaClass::IotRead, || async {
                 tokio::time::sleep(Duration::from_secs(30)).await;
                 Ok::<_, DeleteError>(())
             })
             .await;
-        assert_eq!(attempts, 1);
+        assert_eq!(calls, 1);
         assert!(matches!(res, Err(DeleteError::OutOfTime { last: None })));
         assert_eq!(Instant::now() - start, Duration::from_secs(2));
     }
