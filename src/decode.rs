@@ -67,7 +67,7 @@ pub enum DecodeError {
         "expected a deletion request (an object with \"service\") or an array of them, got {0}"
     )]
     NotARequest(String),
-    #[error("a CodeArtifact event without {0}")]
+    #[error("a CodeArtifact event whose detail.{0} is missing or not a non-empty string")]
     NativeEvent(&'static str),
 }
 
@@ -247,26 +247,66 @@ fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
     let Some(template) = event_policy else {
         return Decoded::Ignored(format!("{what}: no EVENT_POLICY is configured"));
     };
-    if d.get("domainName").is_none() || d.get("packageName").is_none() {
-        return Decoded::Invalid(Invalid {
-            raw: envelope.to_string(),
-            error: DecodeError::NativeEvent("domainName and packageName"),
-        });
-    }
+    let named = match NativeTarget::read(d) {
+        Ok(t) => t,
+        Err(field) => {
+            return Decoded::Invalid(Invalid {
+                raw: envelope.to_string(),
+                error: DecodeError::NativeEvent(field),
+            })
+        }
+    };
     let mut raw = template.clone();
     raw.service = Some("codeartifact".into());
-    raw.domain = text("domainName");
-    raw.domain_owner = text("domainOwner");
-    raw.repository = text("repositoryName");
-    raw.format = text("packageFormat");
-    raw.namespace = text("packageNamespace").filter(|n| !n.is_empty());
-    raw.package = text("packageName");
+    raw.domain = Some(named.domain);
+    raw.domain_owner = named.domain_owner;
+    raw.repository = Some(named.repository);
+    raw.format = Some(named.format);
+    raw.namespace = named.namespace;
+    raw.package = Some(named.package);
     match raw.validate_job() {
         Ok(job) => Decoded::Valid(job),
         Err(e) => Decoded::Invalid(Invalid {
             raw: envelope.to_string(),
             error: DecodeError::Invalid(e),
         }),
+    }
+}
+
+/// The package a native CodeArtifact event names. Every field that names
+/// it must be a string: a missing or mistyped `packageName` (a number,
+/// `null`, an array) must never leave the request without a package, which
+/// would widen it into a scope over the whole repository.
+struct NativeTarget {
+    domain: String,
+    domain_owner: Option<String>,
+    repository: String,
+    format: String,
+    namespace: Option<String>,
+    package: String,
+}
+
+impl NativeTarget {
+    fn read(d: &Value) -> Result<NativeTarget, &'static str> {
+        let required = |k: &'static str| match d.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(k),
+        };
+        // Optional, but when present a string: `null` (no namespace) is how
+        // CodeArtifact sends a package without one.
+        let optional = |k: &'static str| match d.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+            Some(_) => Err(k),
+        };
+        Ok(NativeTarget {
+            domain: required("domainName")?,
+            domain_owner: optional("domainOwner")?,
+            repository: required("repositoryName")?,
+            format: required("packageFormat")?,
+            namespace: optional("packageNamespace")?,
+            package: required("packageName")?,
+        })
     }
 }
 
@@ -409,6 +449,47 @@ mod tests {
                          "packageFormat":"npm","packageNamespace":"acme","packageName":"web","packageVersion":"1.0.9",
                          "packageVersionState":state,"packageVersionRevision":"rev","operationType":op,"sequenceNumber":7,
                          "eventDeduplicationId":"d-1","changes":{"assetsAdded":1,"assetsRemoved":0,"assetsUpdated":0,"metadataUpdated":true,"statusChanged":false}}})
+    }
+
+    #[test]
+    fn a_mistyped_package_in_a_codeartifact_event_is_refused_never_widened() {
+        let policy: RawRequest =
+            serde_json::from_value(json!({"policy":{"keepLatest":5}})).unwrap();
+        for (field, bad) in [
+            ("packageName", json!(42)),
+            ("packageName", Value::Null),
+            ("packageName", json!(["web"])),
+            ("packageName", json!("")),
+            ("repositoryName", json!({"name": "releases"})),
+            ("domainName", Value::Null),
+            ("packageFormat", json!(1)),
+            ("packageNamespace", json!(["acme"])),
+            ("domainOwner", json!(111122223333u64)),
+        ] {
+            let mut event = native("Created", "Published");
+            event["detail"][field] = bad.clone();
+            let Event::Invocation(u) = decode(event, "r", Some(&policy)).unwrap() else {
+                panic!()
+            };
+            match &u.requests[..] {
+                [Decoded::Invalid(i)] => assert!(
+                    i.error.reason().contains(field),
+                    "{field}={bad}: {}",
+                    i.error.reason()
+                ),
+                other => panic!("{field}={bad} was not refused: {other:?}"),
+            }
+        }
+        // A package without a namespace comes as `null`, and that is fine.
+        let mut event = native("Created", "Published");
+        event["detail"]["packageNamespace"] = Value::Null;
+        let Event::Invocation(u) = decode(event, "r", Some(&policy)).unwrap() else {
+            panic!()
+        };
+        let [Decoded::Valid(Job::One(r))] = &u.requests[..] else {
+            panic!("{:?}", u.requests)
+        };
+        assert_eq!(r.target.package_label(), "acme/releases/npm/web");
     }
 
     #[test]
