@@ -10,7 +10,7 @@ PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test unit emulator fmt bins build deploy invoke-remote logs lint venv
+.PHONY: help demo test unit emulator fmt bins build bench deploy invoke-remote logs lint one-tls-stack venv
 
 STACK_NAME ?= packprune
 # The tools in the virtualenv (cargo-lambda, zig, sam, cfn-lint) come first.
@@ -26,6 +26,7 @@ help:
 	@echo "make fmt       format the code"
 	@echo "make lint      cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint"
 	@echo "make build     the Lambda binary: cargo lambda build --release --arm64"
+	@echo "make bench     quota-bound runs against the emulator, cold start, RSS, sizes: writes BENCHMARKS.md"
 	@echo "make deploy    sam build && sam deploy (guided the first time)"
 	@echo "make invoke-remote EVENT=events/x.json   invoke the deployed function"
 	@echo "make logs      tail the deployed function's logs"
@@ -70,7 +71,23 @@ build: $(STAMP)
 	cargo lambda build --release --arm64 --bin packprune
 	@echo "$(LAMBDA_BINARY): $$(du -h $(LAMBDA_BINARY) | cut -f1) ($$(stat -c %s $(LAMBDA_BINARY)) bytes)"
 
-lint: $(STAMP)
+# BENCHMARKS.md: the release binary (x86_64) run through a local Runtime API
+# against the emulator's quotas, beside a naive loop; the arm64 build for its
+# size. Takes about 15 minutes from a clean target on 2 cores.
+bench: $(STAMP) build
+	$(CARGO) build --release --bin packprune
+	$(CARGO) run --release -p packprune-bench -- --out BENCHMARKS.md
+
+# Exactly one rustls and one hyper, in the function's build and its tests'.
+one-tls-stack:
+	@for crate in rustls hyper; do \
+	  found=$$($(CARGO) tree --workspace -e normal,dev --target all --prefix none | grep -E "^$$crate v" | cut -d' ' -f2 | sort -u); \
+	  if [ "$$(echo "$$found" | wc -l)" -ne 1 ]; then \
+	    echo "more than one $$crate in the dependency tree:" $$found; $(CARGO) tree --workspace -e normal,dev --target all -i $$crate; exit 1; \
+	  fi; echo "one $$crate: $$found"; \
+	done
+
+lint: $(STAMP) one-tls-stack
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
