@@ -3,7 +3,7 @@
 //!
 //! These tests need moto and cargo-lambda from the virtualenv `make test`
 //! creates. Without them they say they were skipped and why; under
-//! `make test` (PACKPRUNE_REQUIRE_E2E=1) they never skip. They share one
+//! a missing tool fails them unless PACKPRUNE_SKIP_E2E=1 (`make unit`) asks to skip, visibly. They share one
 //! stack and run one at a time.
 
 mod support;
@@ -462,4 +462,22 @@ async fn a_deadline_hands_on_the_remainder_and_draining_finishes_it() {
     );
     assert_eq!(iot_versions(stack, "fw"), Some((None, vec![])));
     assert_eq!(depth(&sqs, &queues.dead_letter).await.unwrap(), 0);
+}
+
+#[test]
+fn missing_tools_fail_unless_skipping_is_asked_for() {
+    let missing = || Err::<support::Tools, _>("/nowhere/bin/moto_server not found".to_owned());
+    let failed = support::Tools::decide(missing(), false).unwrap_err();
+    assert!(
+        failed.contains("moto_server not found") && failed.contains("PACKPRUNE_SKIP_E2E=1"),
+        "{failed}"
+    );
+    assert!(matches!(support::Tools::decide(missing(), true), Ok(None)));
+    let found = support::Tools {
+        bin: "/venv/bin".into(),
+    };
+    assert!(matches!(
+        support::Tools::decide(Ok(found), false),
+        Ok(Some(_))
+    ));
 }
