@@ -174,6 +174,7 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
             writeln!(s)?;
         }
     }
+    targets(&mut s, runs, cold)?;
     let peak = runs
         .iter()
         .filter(|r| r.workload == "mixed")
@@ -220,4 +221,65 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
     }
     writeln!(s, "\n{}", include_str!("tls-change.md"))?;
     Ok(s)
+}
+
+/// The targets, each checked against this run's figures.
+fn targets(s: &mut String, runs: &[Run], cold: &[f64]) -> Result<()> {
+    writeln!(s, "## Against the targets\n")?;
+    writeln!(s, "| target | figure | met |\n|---|---|---|")?;
+    let mark = |ok: bool| if ok { "yes" } else { "**no**" };
+    for r in runs.iter().filter(|r| r.who.starts_with("packprune")) {
+        let naive = runs
+            .iter()
+            .find(|n| n.workload == r.workload && n.who.starts_with("naive"));
+        writeln!(
+            s,
+            "| {}, {}: at least 0.85 of the bound | {:.2} | {} |",
+            r.workload,
+            r.who,
+            r.ratio(),
+            mark(r.ratio() >= 0.85)
+        )?;
+        if let (Some(n), "IoT only") = (naive, r.workload) {
+            writeln!(
+                s,
+                "| {}, {}: faster than the naive loop | {:.1} s vs {:.1} s ({:+.1} s) | {} |",
+                r.workload,
+                r.who,
+                r.wall,
+                n.wall,
+                r.wall - n.wall,
+                mark(r.wall < n.wall)
+            )?;
+        }
+    }
+    let left: usize = runs
+        .iter()
+        .map(|r| r.left_behind + r.unrequested_deleted)
+        .sum();
+    writeln!(
+        s,
+        "| nothing left behind or deleted unrequested, every run | {left} | {} |",
+        mark(left == 0)
+    )?;
+    let mut sorted = cold.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    if !sorted.is_empty() {
+        let median = percentile(&sorted, 0.5);
+        writeln!(
+            s,
+            "| cold start under 20 ms (median) | {median:.1} ms | {} |",
+            mark(median < 20.0)
+        )?;
+    }
+    if let Some(kib) = runs.iter().filter_map(|r| r.peak_rss_kib).max() {
+        let mib = kib as f64 / 1024.0;
+        writeln!(
+            s,
+            "| peak RSS under 64 MB | {mib:.1} MiB | {} |",
+            mark(mib < 61.0)
+        )?;
+    }
+    writeln!(s)?;
+    Ok(())
 }

@@ -10,8 +10,10 @@
 //!   queue on a fair lock and the one holding it sleeps until its slot, so
 //!   they wake one by one, never as a herd.
 //! - **Additive increase.** Each success raises the rate by
-//!   [`INCREASE_PER_SECOND`] of the starting rate per second of successful
-//!   calls, up to [`MAX_FACTOR`] times the configured quota.
+//!   [`INCREASE_PER_SECOND`] of the configured quota (not of this
+//!   invocation's share) per second of successful calls, up to
+//!   [`MAX_FACTOR`] times the quota: an invocation left alone once the others
+//!   finish grows into the whole quota within seconds.
 //! - **Multiplicative decrease.** A throttle cuts the rate by
 //!   [`DECREASE`], once per round: throttles of calls sent before the last
 //!   cut were answered to the old rate and do not cut again, however many
@@ -30,8 +32,8 @@ use tokio::time::Instant;
 
 use crate::request::Service;
 
-/// Each success raises the rate by this fraction of the starting rate per
-/// second of successes (10% a second).
+/// Each success raises the rate by this fraction of the quota per second of
+/// successes (10% a second).
 pub const INCREASE_PER_SECOND: f64 = 0.10;
 /// A throttle multiplies the rate by this, once per round.
 pub const DECREASE: f64 = 0.8;
@@ -138,8 +140,8 @@ impl Rates {
 #[derive(Debug)]
 struct Control {
     rate: f64,
-    /// The starting rate: the unit of the additive increase.
-    start: f64,
+    /// The configured quota: the unit of the additive increase.
+    quota: f64,
     max: f64,
     /// When the rate was last cut; throttles of calls sent before it do not
     /// cut again.
@@ -180,7 +182,7 @@ impl Pacer {
             class,
             control: Mutex::new(Control {
                 rate: start,
-                start,
+                quota,
                 max: quota * MAX_FACTOR,
                 last_cut: now,
                 hold_until: now,
@@ -235,7 +237,7 @@ impl Pacer {
     /// A call sent at `sent` succeeded: additive increase.
     pub fn succeeded(&self) {
         let mut c = self.control();
-        let step = INCREASE_PER_SECOND * c.start / c.rate;
+        let step = INCREASE_PER_SECOND * c.quota / c.rate;
         c.rate = (c.rate + step).min(c.max);
     }
 
@@ -327,7 +329,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn successes_raise_the_rate_by_a_tenth_of_the_start_a_second() {
+    async fn a_share_grows_by_a_tenth_of_the_whole_quota_a_second() {
+        // A third of a 30/s quota: 10/s, growing by 3/s a second.
+        let p = Pacer::new(QuotaClass::IotWrite, 30.0, 3);
+        assert_eq!(p.rate(), 10.0);
+        for _ in 0..10 {
+            p.succeeded();
+        }
+        assert!((12.5..13.1).contains(&p.rate()), "{}", p.rate());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn successes_raise_the_rate_by_a_tenth_of_the_quota_a_second() {
         let p = Pacer::new(QuotaClass::IotWrite, 10.0, 1);
         // Ten successes at 10/s are a second's worth: about +1/s.
         for _ in 0..10 {
