@@ -42,6 +42,10 @@ pub enum SendError {
     Build(#[source] aws_sdk_sqs::error::BuildError),
 }
 
+/// What became of one message: sent, or why not (one error may be shared by a
+/// whole batch).
+pub type Sent = Result<(), Arc<SendError>>;
+
 #[derive(Clone, Debug)]
 pub struct Outbox {
     client: Client,
@@ -55,16 +59,12 @@ impl Outbox {
     /// Sends every message in batches of at most 10 entries and 1 MiB, the
     /// batches concurrently; the result holds one entry per message, in
     /// order.
-    pub async fn send(
-        &self,
-        queue_url: &str,
-        messages: &[Outgoing],
-    ) -> Vec<Result<(), Arc<SendError>>> {
+    pub async fn send(&self, queue_url: &str, messages: &[Outgoing]) -> Vec<Sent> {
         let fifo = queue_url.ends_with(".fifo");
         let (batches, mut results) = batches(messages);
         // A FIFO queue keeps the order of one group only when its batches go
         // one after another.
-        let sent: Vec<Vec<(usize, Result<(), Arc<SendError>>)>> = if fifo {
+        let sent: Vec<Vec<(usize, Sent)>> = if fifo {
             let mut out = Vec::with_capacity(batches.len());
             for b in &batches {
                 out.push(self.send_batch(queue_url, fifo, messages, b).await);
@@ -91,9 +91,8 @@ impl Outbox {
         fifo: bool,
         messages: &[Outgoing],
         batch: &[usize],
-    ) -> Vec<(usize, Result<(), Arc<SendError>>)> {
-        let mut results: Vec<(usize, Result<(), Arc<SendError>>)> =
-            batch.iter().map(|&i| (i, Ok(()))).collect();
+    ) -> Vec<(usize, Sent)> {
+        let mut results: Vec<(usize, Sent)> = batch.iter().map(|&i| (i, Ok(()))).collect();
         let mut entries = Vec::with_capacity(batch.len());
         for (k, &i) in batch.iter().enumerate() {
             let m = &messages[i];
@@ -155,8 +154,8 @@ impl Outbox {
 /// Groups messages into batches of at most [`MAX_BATCH_ENTRIES`] entries and
 /// [`MAX_BATCH_BYTES`] bytes, in order; a message over the limit alone gets
 /// its error and no batch.
-fn batches(messages: &[Outgoing]) -> (Vec<Vec<usize>>, Vec<Result<(), Arc<SendError>>>) {
-    let mut results: Vec<Result<(), Arc<SendError>>> = vec![Ok(()); messages.len()];
+fn batches(messages: &[Outgoing]) -> (Vec<Vec<usize>>, Vec<Sent>) {
+    let mut results: Vec<Sent> = vec![Ok(()); messages.len()];
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut batch: Vec<usize> = Vec::new();
     let mut bytes = 0usize;

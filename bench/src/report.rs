@@ -167,8 +167,7 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
         )?;
         if runs
             .iter()
-            .filter(|x| x.workload == r.workload)
-            .last()
+            .rfind(|x| x.workload == r.workload)
             .is_some_and(|x| std::ptr::eq(x, r))
         {
             writeln!(s)?;
