@@ -432,8 +432,13 @@ async fn a_deadline_hands_on_the_remainder_and_draining_finishes_it() {
     let s = &out.summary;
     assert!(s.deleted > 0 && s.handed_on > 0, "{s:?}");
     assert_eq!(s.deleted + s.handed_on, 40);
-    assert_eq!(
-        iot_versions(stack, "fw").unwrap().1.len() as u64,
+    // A call still in flight at the cut-off is abandoned: the service may
+    // have deleted its version after all, so it is handed on (its replay
+    // finds it already absent). At most MAX_CONCURRENCY calls are in flight.
+    let remaining = iot_versions(stack, "fw").unwrap().1.len() as u64;
+    assert!(
+        remaining <= s.handed_on && s.handed_on - remaining <= 2,
+        "{remaining} remain, {} handed on",
         s.handed_on
     );
 
@@ -456,8 +461,12 @@ async fn a_deadline_hands_on_the_remainder_and_draining_finishes_it() {
     let summaries = drain(&sqs, &queues.work, &handler, Duration::from_secs(60))
         .await
         .unwrap();
+    assert_eq!(summaries.iter().map(|s| s.deleted).sum::<u64>(), remaining);
     assert_eq!(
-        summaries.iter().map(|s| s.deleted).sum::<u64>(),
+        summaries
+            .iter()
+            .map(|s| s.deleted + s.already_absent)
+            .sum::<u64>(),
         s.handed_on
     );
     assert_eq!(iot_versions(stack, "fw"), Some((None, vec![])));

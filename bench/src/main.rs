@@ -4,8 +4,10 @@
 //! retries. Also cold start, peak RSS, binary sizes and the TLS stack.
 //! Writes BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--quick]`; the binaries it
-//! measures are built by `make bench` first.
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed]`; the binaries
+//! it measures are built by `make bench` first. `--only` runs one workload
+//! and writes its report to `target/bench/partial.md` unless `--out` is given.
+//! Every run's call log is kept in `target/bench/*.calls.json`.
 
 mod naive;
 mod report;
@@ -180,8 +182,17 @@ fn emulator_for(w: &Workload) -> Result<Running> {
     Ok(Running::start(state, "127.0.0.1:0")?)
 }
 
-fn count_calls(emulator: &Running) -> (usize, usize) {
+/// Counts calls and throttles, and keeps the call log (arrival times, answers)
+/// in `target/bench/<run>.calls.json` for a closer look at a run.
+fn count_calls(emulator: &Running, run: &str) -> (usize, usize) {
     let calls = emulator.shared.calls();
+    let logs = Path::new(ROOT).join("target/bench");
+    if std::fs::create_dir_all(&logs).is_ok() {
+        if let Ok(json) = serde_json::to_vec(&calls) {
+            let name = run.replace([' ', ',', ':'], "-");
+            let _ = std::fs::write(logs.join(format!("{name}.calls.json")), json);
+        }
+    }
     let throttles = calls
         .iter()
         .filter(|c| c.error.as_deref() == Some("ThrottlingException"))
@@ -224,14 +235,15 @@ async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
     for mut c in children {
         let _ = c.kill().await;
     }
-    let (calls, throttles) = count_calls(&emulator);
+    let who = format!(
+        "packprune, {concurrent} invocation{} at once",
+        if concurrent == 1 { "" } else { "s" }
+    );
+    let (calls, throttles) = count_calls(&emulator, &format!("{} {who}", w.name));
     let (left_behind, unrequested_deleted) = verify(w, &emulator);
     Ok(Run {
         workload: w.name,
-        who: format!(
-            "packprune, {concurrent} invocation{} at once",
-            if concurrent == 1 { "" } else { "s" }
-        ),
+        who,
         versions: w.versions(),
         wall,
         bound: w.bound_secs(),
@@ -250,11 +262,12 @@ async fn run_naive(w: &Workload) -> Result<Run> {
     let start = Instant::now();
     naive::delete_all(&emulator.url(), &w.victims).await?;
     let wall = start.elapsed().as_secs_f64();
-    let (calls, throttles) = count_calls(&emulator);
+    let who = "naive: sequential, SDK standard retries".to_owned();
+    let (calls, throttles) = count_calls(&emulator, &format!("{} naive", w.name));
     let (left_behind, unrequested_deleted) = verify(w, &emulator);
     Ok(Run {
         workload: w.name,
-        who: "naive: sequential, SDK standard retries".into(),
+        who,
         versions: w.versions(),
         wall,
         bound: w.bound_secs(),
@@ -296,14 +309,23 @@ async fn cold_starts(n: usize) -> Result<Vec<f64>> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let mut out = PathBuf::from(ROOT).join("BENCHMARKS.md");
+    let mut out = None;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--out" => out = PathBuf::from(args.next().context("--out takes a path")?),
-            _ => bail!("usage: packprune-bench [--out BENCHMARKS.md]"),
+            "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
+            "--only" => only = Some(args.next().context("--only takes a workload")?),
+            _ => bail!("usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed]"),
         }
     }
+    let out = out.unwrap_or_else(|| {
+        let root = PathBuf::from(ROOT);
+        match only {
+            Some(_) => root.join("target/bench/partial.md"),
+            None => root.join("BENCHMARKS.md"),
+        }
+    });
     if !function_binary().exists() {
         bail!(
             "{} is missing: run `make bench`, which builds it",
@@ -311,7 +333,11 @@ async fn main() -> Result<()> {
         );
     }
     let mut runs = Vec::new();
-    for w in [workload::iot_only(), workload::mixed()] {
+    let workloads = [workload::iot_only(), workload::mixed()];
+    for w in workloads.into_iter().filter(|w| {
+        only.as_deref()
+            .is_none_or(|o| w.name.to_lowercase().starts_with(o))
+    }) {
         for concurrent in [1, 3] {
             eprintln!("{}: packprune, {concurrent} at once ...", w.name);
             let r = run_packprune(&w, concurrent).await?;

@@ -103,28 +103,46 @@ impl IotAdapter {
         (read.cloned(), calls)
     }
 
+    /// GetPackage and the listing, sent together: a package's deletes wait
+    /// for one read slot, not two in turn.
     async fn read(
         &self,
         package: &str,
         cx: &CallContext<'_>,
     ) -> (Result<Option<PackageState>, DeleteError>, u32) {
-        let (got, mut attempts) = cx
-            .retrier
-            .run(QuotaClass::IotRead, || async move {
-                match self.client.get_package().package_name(package).send().await {
-                    Ok(out) => Ok(Some(out.default_version_name().map(str::to_owned))),
-                    Err(e) if not_found(&e) => Ok(None),
-                    Err(e) => Err(api_error(Service::Iot, "GetPackage", e, None)),
-                }
-            })
-            .await;
+        let get = cx.retrier.run(QuotaClass::IotRead, || async move {
+            match self.client.get_package().package_name(package).send().await {
+                Ok(out) => Ok(Some(out.default_version_name().map(str::to_owned))),
+                Err(e) if not_found(&e) => Ok(None),
+                Err(e) => Err(api_error(Service::Iot, "GetPackage", e, None)),
+            }
+        });
+        let ((got, got_calls), (listed, list_calls)) = tokio::join!(get, self.list(package, cx));
+        let calls = got_calls + list_calls;
+        // GetPackage decides whether the package exists; the listing of a
+        // missing one is not looked at, whatever it answered.
         let default_version = match got {
             Ok(Some(d)) => d,
-            Ok(None) => return (Ok(None), attempts),
-            Err(e) => return (Err(e), attempts),
+            Ok(None) => return (Ok(None), calls),
+            Err(e) => return (Err(e), calls),
         };
+        let state = listed.map(|versions| {
+            Some(PackageState {
+                default_version,
+                versions,
+            })
+        });
+        (state, calls)
+    }
+
+    /// Every page of ListPackageVersions.
+    async fn list(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<BTreeMap<String, VersionSummary>, DeleteError>, u32) {
         let mut versions = BTreeMap::new();
-        let (listed, n) = paginate(
+        let (listed, calls) = paginate(
             cx,
             QuotaClass::IotRead,
             |token| async move {
@@ -152,17 +170,7 @@ impl IotAdapter {
             },
         )
         .await;
-        attempts += n;
-        if let Err(e) = listed {
-            return (Err(e), attempts);
-        }
-        (
-            Ok(Some(PackageState {
-                default_version,
-                versions,
-            })),
-            attempts,
-        )
+        (listed.map(|()| versions), calls)
     }
 
     async fn unset_default(

@@ -9,15 +9,24 @@
 //!   `1 / rate` apart and handed out first come, first served: the waiters
 //!   queue on a fair lock and the one holding it sleeps until its slot, so
 //!   they wake one by one, never as a herd.
+//! - **Burst.** After a quiet spell, up to [`BURST`] worth of slots may go at
+//!   once (a GCRA tolerance), as the services' token buckets allow; the
+//!   first throttle clears what is left of it.
 //! - **Additive increase.** Each success raises the rate by
 //!   [`INCREASE_PER_SECOND`] of the configured quota (not of this
 //!   invocation's share) per second of successful calls, up to
-//!   [`MAX_FACTOR`] times the quota: an invocation left alone once the others
-//!   finish grows into the whole quota within seconds.
+//!   [`MAX_FACTOR`] times the quota.
+//! - **Calm growth.** Once no call of the class has been throttled for
+//!   [`CALM`], successes raise the rate by [`CALM_GROWTH`] of itself a
+//!   second instead: an invocation left alone when the others finish finds
+//!   the whole quota in a second or two, not in many. (Sending over the
+//!   quota costs throttled calls, not deletions a second: the service's
+//!   bucket runs dry either way. Sending under it wastes its tokens.)
 //! - **Multiplicative decrease.** A throttle cuts the rate by
-//!   [`DECREASE`], once per round: throttles of calls sent before the last
-//!   cut were answered to the old rate and do not cut again, however many
-//!   calls were in flight.
+//!   [`DECREASE`], at most once per [`ROUND`]: throttles of calls sent
+//!   before the last cut were answered to the old rate, and an emptied
+//!   bucket throttles a few calls even below the quota for a while; cutting
+//!   on each would spiral the rate down.
 //! - **Hold.** A `Retry-After` (CodeArtifact) holds the whole class until it
 //!   has passed.
 //!
@@ -40,8 +49,23 @@ pub const DECREASE: f64 = 0.8;
 /// The rate never exceeds this many times the configured quota, so that a
 /// raised account quota is found but a wrong one is not chased far.
 pub const MAX_FACTOR: f64 = 2.0;
+/// A throttle cuts the rate at most once in this long: the calls of
+/// several invocations sharing one bucket arrive out of phase with its
+/// tokens, and an empty bucket throttles some even below the quota; cutting
+/// on each would spiral the rate down.
+pub const ROUND: Duration = Duration::from_secs(1);
+/// How long without a throttle before the rate grows by [`CALM_GROWTH`].
+pub const CALM: Duration = Duration::from_secs(2);
+/// In calm, each second of successes raises the rate by this fraction of
+/// itself.
+pub const CALM_GROWTH: f64 = 1.0;
 /// The slowest pace, calls per second.
 pub const MIN_RATE: f64 = 0.2;
+/// After a quiet spell, this long's worth of calls at the current rate may
+/// be sent at once: the services' quotas are token buckets holding (at the
+/// least) a second's worth of tokens, and a run that waits for its slots
+/// from the first call leaves them unspent.
+pub const BURST: Duration = Duration::from_secs(1);
 
 /// A quota the service enforces on a group of operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -106,7 +130,7 @@ impl QuotaClass {
         }
     }
 
-    fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 }
@@ -140,14 +164,21 @@ impl Rates {
 #[derive(Debug)]
 struct Control {
     rate: f64,
-    /// The configured quota: the unit of the additive increase.
+    /// The configured quota (not this invocation's share): the unit of the
+    /// additive increase.
     quota: f64,
     max: f64,
     /// When the rate was last cut; throttles of calls sent before it do not
     /// cut again.
     last_cut: Instant,
+    /// When a call of this class was last throttled (or the pacer made).
+    last_throttle: Instant,
     /// No call of this class is sent before this (a `Retry-After`).
     hold_until: Instant,
+    /// The next slot is never earlier than this less [`BURST`]: a throttle
+    /// moves it to `BURST` past its arrival, so that no burst credit
+    /// outlives the throttle.
+    credit_floor: Instant,
 }
 
 /// The pace of one quota class.
@@ -184,8 +215,10 @@ impl Pacer {
                 rate: start,
                 quota,
                 max: quota * MAX_FACTOR,
-                last_cut: now,
+                last_cut: now.checked_sub(ROUND).unwrap_or(now),
+                last_throttle: now,
                 hold_until: now,
+                credit_floor: now,
             }),
             next_slot: tokio::sync::Mutex::new(now),
             calls: AtomicU64::new(0),
@@ -215,11 +248,18 @@ impl Pacer {
     pub async fn slot(&self, cutoff: Instant) -> Option<Instant> {
         let mut next = self.next_slot.lock().await;
         loop {
-            let (hold, gap) = {
+            let (hold, gap, floor) = {
                 let c = self.control();
-                (c.hold_until, Duration::from_secs_f64(1.0 / c.rate))
+                (
+                    c.hold_until,
+                    Duration::from_secs_f64(1.0 / c.rate),
+                    c.credit_floor,
+                )
             };
-            let at = Instant::now().max(*next).max(hold);
+            // GCRA: the theoretical slot, less the burst tolerance.
+            let due = (*next).max(floor);
+            let earliest = due.checked_sub(BURST).unwrap_or(due);
+            let at = Instant::now().max(earliest).max(hold);
             if at >= cutoff {
                 return None;
             }
@@ -228,17 +268,23 @@ impl Pacer {
             if self.control().hold_until > at {
                 continue;
             }
-            *next = at + gap;
+            *next = due.max(at) + gap;
             self.calls.fetch_add(1, Ordering::Relaxed);
             return Some(at);
         }
     }
 
-    /// A call sent at `sent` succeeded: additive increase.
+    /// A call succeeded: additive increase, or calm growth. Either is
+    /// spread over the successes of a second (there are `rate` of them).
     pub fn succeeded(&self) {
         let mut c = self.control();
-        let step = INCREASE_PER_SECOND * c.quota / c.rate;
-        c.rate = (c.rate + step).min(c.max);
+        let additive = INCREASE_PER_SECOND * c.quota;
+        let per_second = if Instant::now() - c.last_throttle >= CALM {
+            additive.max(CALM_GROWTH * c.rate)
+        } else {
+            additive
+        };
+        c.rate = (c.rate + per_second / c.rate).min(c.max);
     }
 
     /// A call sent at `sent` was throttled: multiplicative decrease, once
@@ -247,10 +293,12 @@ impl Pacer {
         self.throttles.fetch_add(1, Ordering::Relaxed);
         let mut c = self.control();
         let now = Instant::now();
-        if sent >= c.last_cut {
+        c.last_throttle = now;
+        if sent >= c.last_cut && now - c.last_cut >= ROUND {
             c.rate = (c.rate * DECREASE).max(MIN_RATE);
             c.last_cut = now;
         }
+        c.credit_floor = c.credit_floor.max(now + BURST);
         if let Some(wait) = retry_after {
             c.hold_until = c.hold_until.max(now + wait);
         }
@@ -281,13 +329,13 @@ impl Pacers {
 mod tests {
     use super::*;
 
-    #[tokio::test(start_paused = true)]
-    async fn slots_are_paced_first_come_first_served() {
-        let p = std::sync::Arc::new(Pacer::new(QuotaClass::IotWrite, 10.0, 1));
+    /// `n` tasks asking `p` for a slot at once: their slots, from `start`,
+    /// sorted, and whether they woke in turn.
+    async fn ask(p: &std::sync::Arc<Pacer>, n: usize) -> (Vec<Duration>, bool) {
         let start = Instant::now();
         let far = start + Duration::from_secs(60);
         let order = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let tasks: Vec<_> = (0..5)
+        let tasks: Vec<_> = (0..n)
             .map(|i| {
                 let (p, order) = (p.clone(), order.clone());
                 tokio::spawn(async move {
@@ -302,14 +350,43 @@ mod tests {
             slots.push(t.await.unwrap() - start);
         }
         slots.sort();
-        let want: Vec<Duration> = (0..5).map(|i| Duration::from_millis(100 * i)).collect();
-        assert_eq!(slots, want);
-        // Woken one by one, each at its own slot.
         let woken = order.lock().unwrap().clone();
-        for w in woken.windows(2) {
-            assert!(w[1].1 > w[0].1, "{woken:?}");
-        }
-        assert_eq!(p.stats().calls, 5);
+        let in_turn = woken.windows(2).all(|w| w[1].1 >= w[0].1);
+        (slots, in_turn)
+    }
+
+    fn ms(v: &[u64]) -> Vec<Duration> {
+        v.iter().map(|&m| Duration::from_millis(m)).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_seconds_burst_then_slots_paced_first_come_first_served() {
+        let p = std::sync::Arc::new(Pacer::new(QuotaClass::IotWrite, 10.0, 1));
+        let (slots, in_turn) = ask(&p, 14).await;
+        // A second's worth (and the one due now) at once, then 100 ms apart.
+        let mut want = vec![0; 11];
+        want.extend([100, 200, 300]);
+        assert_eq!(slots, ms(&want));
+        assert!(in_turn);
+        assert_eq!(p.stats().calls, 14);
+        // Busy, the pacer has no credit left: the next calls keep the pace.
+        let (slots, _) = ask(&p, 2).await;
+        assert_eq!(slots, ms(&[100, 200]));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_clears_the_burst_credit() {
+        let p = std::sync::Arc::new(Pacer::new(QuotaClass::IotWrite, 10.0, 1));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        p.throttled(Instant::now() - Duration::from_secs(5), None);
+        // Cut to 8/s, and no burst: one slot now, then 125 ms apart.
+        let (slots, in_turn) = ask(&p, 4).await;
+        assert_eq!(slots, ms(&[0, 125, 250, 375]));
+        assert!(in_turn);
+        // After a quiet spell the credit is back.
+        tokio::time::advance(Duration::from_secs(3)).await;
+        let (slots, _) = ask(&p, 4).await;
+        assert_eq!(slots, ms(&[0, 0, 0, 0]));
     }
 
     #[tokio::test(start_paused = true)]
@@ -321,11 +398,15 @@ mod tests {
             p.throttled(sent, None);
         }
         assert!((p.rate() - 8.0).abs() < 1e-9, "{}", p.rate());
-        // A call sent after the cut that is throttled cuts again.
+        // A call sent after the cut but within the round does not cut again;
+        // one a round later does.
         tokio::time::advance(Duration::from_millis(5)).await;
         p.throttled(Instant::now(), None);
+        assert!((p.rate() - 8.0).abs() < 1e-9, "{}", p.rate());
+        tokio::time::advance(ROUND).await;
+        p.throttled(Instant::now(), None);
         assert!((p.rate() - 6.4).abs() < 1e-9, "{}", p.rate());
-        assert_eq!(p.stats().throttles, 9);
+        assert_eq!(p.stats().throttles, 10);
     }
 
     #[tokio::test(start_paused = true)]
@@ -351,6 +432,26 @@ mod tests {
             p.succeeded();
         }
         assert_eq!(p.rate(), 20.0, "capped at twice the quota");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn in_calm_the_rate_doubles_in_a_second_until_a_throttle() {
+        // A third of a 30/s quota, alone now: no throttle for the calm spell.
+        let p = Pacer::new(QuotaClass::IotWrite, 30.0, 3);
+        tokio::time::advance(CALM).await;
+        // A second's successes at 10/s: +10/s, not the additive +3/s.
+        for _ in 0..10 {
+            p.succeeded();
+        }
+        assert!((p.rate() - 20.0).abs() < 1e-9, "{}", p.rate());
+        // A throttle cuts, and growth is additive again: about +3/s over
+        // the next second's (some 17) successes, not +16/s.
+        p.throttled(Instant::now(), None);
+        assert!((p.rate() - 16.0).abs() < 1e-9, "{}", p.rate());
+        for _ in 0..17 {
+            p.succeeded();
+        }
+        assert!((18.5..19.1).contains(&p.rate()), "{}", p.rate());
     }
 
     #[tokio::test(start_paused = true)]
