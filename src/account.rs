@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::decode::{Invalid, Origin};
 use crate::error::DeleteError;
@@ -225,11 +225,13 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
             Entry::Invalid(inv) => {
                 progress = true;
                 let reason = inv.error.reason();
-                let body = json!({
-                    "failure": {"code": "INVALID_REQUEST", "message": reason, "attempts": 0,
-                                "source": unit.source, "time": time},
-                    "rawBody": inv.raw,
-                });
+                let mut body = crate::raw_body::fields(&inv.raw);
+                body.insert(
+                    "failure".into(),
+                    json!({"code": "INVALID_REQUEST", "message": crate::raw_body::message(&reason), "attempts": 0,
+                           "source": unit.source, "time": time}),
+                );
+                let body = Value::Object(body);
                 acc.dead_letters.push(Outgoing {
                     body: body.to_string(),
                     delay_seconds: None,

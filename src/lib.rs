@@ -16,6 +16,7 @@ pub mod handler;
 pub mod plan;
 pub mod policy;
 pub mod queue;
+pub mod raw_body;
 pub mod request;
 pub mod retry;
 pub mod sdk;

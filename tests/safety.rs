@@ -1,0 +1,84 @@
+//! Issue 9's holes, each through the handler over SDK-level mocks: what
+//! hostile or unlucky input used to do, and must not do again.
+
+mod common;
+mod support;
+
+use std::time::Duration;
+
+use common::*;
+use lambda_runtime::LambdaEvent;
+use serde_json::json;
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// 600,000 control characters: a body that escapes to over 3 MB.
+fn huge() -> String {
+    "\u{1}".repeat(600_000)
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_oversized_poison_record_is_dead_lettered_cut_never_looped() {
+    let sqs = Sqs::default();
+    let h = handler(&[], &[], &sqs, config(true));
+    let body = format!("{{\"service\": \"codeartifact\", \"x\": \"{}", huge());
+    let (resp, s) = invoke(&h, sqs_event(&[("big", json!(body))], false), MINUTE).await;
+    assert!(failures(&resp).is_empty(), "poison must not loop");
+    assert_eq!(s.invalid_requests, 1);
+    let dlq = sqs.dead_letters();
+    assert_eq!(dlq.len(), 1);
+    let m = &dlq[0];
+    assert_eq!(m["failure"]["code"], "INVALID_REQUEST");
+    assert!(m["failure"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not JSON"));
+    assert_eq!(m["rawBodyBytes"], body.len());
+    assert_eq!(m["rawBodySha256"].as_str().unwrap().len(), 64);
+    assert!(body.starts_with(m["rawBodyPrefix"].as_str().unwrap()));
+    assert!(m.to_string().len() < 1_048_576);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_oversized_invalid_direct_invocation_gets_its_validation_error() {
+    let sqs = Sqs::default();
+    let h = handler(&[], &[], &sqs, config(true));
+    let payload = json!({"service": "iot", "package": "fw", "versions": ["1"], "x": huge()});
+    let out = h
+        .process(LambdaEvent::new(payload, context(MINUTE)))
+        .await
+        .expect("the invalid request is dead-lettered, not a QueueUnwritable error");
+    assert_eq!(out.summary.invalid_requests, 1);
+    let dlq = sqs.dead_letters();
+    assert_eq!(dlq.len(), 1);
+    assert!(dlq[0]["failure"]["message"].as_str().unwrap().contains('x'));
+    assert!(dlq[0].get("rawBody").is_none());
+    assert!(dlq[0]["rawBodySha256"].is_string());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_letter_fits_however_many_problems_its_reason_lists() {
+    let sqs = Sqs::default();
+    let h = handler(&[], &[], &sqs, config(true));
+    // A thousand versions of 255 characters, each with a `#` (refused) and
+    // control characters: every one is quoted in the reason, escaped twice
+    // over (1.5 MB, then 3 MB as JSON).
+    let versions: Vec<String> = (0..1000)
+        .map(|i| format!("{i:03}#{}", "\u{1}".repeat(251)))
+        .collect();
+    let mut body = ca_request(&[]);
+    body["versions"] = json!(versions);
+    let (resp, s) = invoke(&h, sqs_event(&[("many", body)], false), MINUTE).await;
+    assert!(failures(&resp).is_empty(), "poison must not loop");
+    assert_eq!(s.invalid_requests, 1);
+    let dlq = sqs.dead_letters();
+    assert_eq!(dlq.len(), 1);
+    let message = dlq[0]["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("versions[0]"), "{}", &message[..200]);
+    assert!(
+        message.ends_with("bytes in all)"),
+        "{}",
+        &message[message.len() - 100..]
+    );
+    assert!(dlq[0].to_string().len() < 1_048_576);
+}
