@@ -99,6 +99,17 @@ impl DeleteError {
         }
     }
 
+    /// Whether the call may have done its work although no success came
+    /// back: it ended on errors that can strike after the service acted (a
+    /// 5xx, a dropped connection, a timeout).
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            DeleteError::Api { class, .. } => *class == ErrorClass::Transient,
+            DeleteError::RetriesExhausted { last, .. } => last.outcome_unknown(),
+            _ => false,
+        }
+    }
+
     /// The service's `Retry-After`, if the last error carried one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -224,6 +224,22 @@ impl IotWorld {
                 }
                 out.build()
             });
+        let w = self.clone();
+        let get_version =
+            mock!(aws_sdk_iot::Client::get_package_version).then_compute_response(move |req| {
+                let (p, v) = (req.package_name().unwrap(), req.version_name().unwrap());
+                w.calls.lock().unwrap().push(format!("GetPackageVersion {v}"));
+                if w.versions(p).unwrap_or_default().iter().any(|x| x == v) {
+                    MockResponse::Output(
+                        aws_sdk_iot::operation::get_package_version::GetPackageVersionOutput::builder()
+                            .package_name(p)
+                            .version_name(v)
+                            .build(),
+                    )
+                } else {
+                    MockResponse::Http(not_found())
+                }
+            });
         vec![
             get,
             list,
@@ -231,6 +247,7 @@ impl IotWorld {
             delete_version,
             delete_package,
             list_packages,
+            get_version,
         ]
     }
 }
@@ -865,8 +882,10 @@ async fn retries_exhausted_after_max_attempts_are_dead_lettered() {
                 &[],
             )
         });
+    // Read again before it is dead-lettered, the version is still there.
+    let describe = ca_version_still_there();
     let sqs = Sqs::default();
-    let h = handler(&[&ca], &[], &sqs, config(true));
+    let h = handler(&[&ca, &describe], &[], &sqs, config(true));
     let mut req = ca_request(&["1"]);
     req["attempt"] = json!(8);
     let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
@@ -895,8 +914,9 @@ async fn without_a_work_queue_unfinished_sqs_records_are_redelivered() {
                 ))
             }
         });
+    let describe = ca_version_still_there();
     let sqs = Sqs::default();
-    let h = handler(&[&ca], &[], &sqs, config(false));
+    let h = handler(&[&ca, &describe], &[], &sqs, config(false));
     let mut second = ca_request(&["2"]);
     second["package"] = json!("api");
     let (resp, s) = invoke(

@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use aws_smithy_mocks::mock;
 use common::*;
 use lambda_runtime::LambdaEvent;
 use serde_json::json;
@@ -81,4 +82,71 @@ async fn a_dead_letter_fits_however_many_problems_its_reason_lists() {
         &message[message.len() - 100..]
     );
     assert!(dlq[0].to_string().len() < 1_048_576);
+}
+
+fn internal_error() -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    http_error(
+        500,
+        "InternalServerException",
+        json!({"message": "down"}),
+        &[],
+    )
+}
+
+fn not_found(resource_type: &str) -> aws_smithy_runtime_api::client::orchestrator::HttpResponse {
+    http_error(
+        404,
+        "ResourceNotFoundException",
+        json!({"message": "not found", "resourceId": "1", "resourceType": resource_type}),
+        &[],
+    )
+}
+
+/// Item 3: a delete that kept failing with 500s may have happened all the
+/// same (the answer was lost after the work). Read again, a version that is
+/// gone is deleted, not dead-lettered.
+#[tokio::test(start_paused = true)]
+async fn a_codeartifact_version_gone_after_lost_answers_counts_as_deleted() {
+    let delete = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
+        .then_http_response(internal_error);
+    let describe = mock!(aws_sdk_codeartifact::Client::describe_package_version)
+        .then_http_response(|| not_found("package-version"));
+    let sqs = Sqs::default();
+    let h = handler(&[&delete, &describe], &[], &sqs, config(true));
+    let mut req = ca_request(&["1"]);
+    req["attempt"] = json!(8);
+    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
+    assert!(failures(&resp).is_empty());
+    assert_eq!((s.deleted, s.dead_lettered), (1, 0));
+    assert!(sqs.dead_letters().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_iot_version_gone_after_lost_answers_counts_as_deleted() {
+    let get = mock!(aws_sdk_iot::Client::get_package).then_output(|| {
+        aws_sdk_iot::operation::get_package::GetPackageOutput::builder()
+            .package_name("fw")
+            .build()
+    });
+    let list = mock!(aws_sdk_iot::Client::list_package_versions).then_output(|| {
+        aws_sdk_iot::operation::list_package_versions::ListPackageVersionsOutput::builder()
+            .package_version_summaries(
+                aws_sdk_iot::types::PackageVersionSummary::builder()
+                    .package_name("fw")
+                    .version_name("1.0")
+                    .build(),
+            )
+            .build()
+    });
+    let delete =
+        mock!(aws_sdk_iot::Client::delete_package_version).then_http_response(internal_error);
+    let read = mock!(aws_sdk_iot::Client::get_package_version)
+        .then_http_response(|| not_found("package_version"));
+    let sqs = Sqs::default();
+    let h = handler(&[], &[&get, &list, &delete, &read], &sqs, config(true));
+    let req = json!({"service": "iot", "package": "fw", "versions": ["1.0"], "attempt": 8});
+    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
+    assert!(failures(&resp).is_empty());
+    assert_eq!((s.deleted, s.dead_lettered), (1, 0));
+    assert!(sqs.dead_letters().is_empty());
 }

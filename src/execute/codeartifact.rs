@@ -319,6 +319,34 @@ impl CodeArtifactAdapter {
 }
 
 impl PackageService for CodeArtifactAdapter {
+    /// DescribePackageVersion: not found, or status `Deleted`, is gone.
+    async fn gone(&self, target: &Target, version: &str, cx: &CallContext<'_>) -> (bool, u32) {
+        let Target::CodeArtifact { package: pkg, .. } = target else {
+            return (false, 0);
+        };
+        let (read, calls) = cx
+            .retrier
+            .run(QuotaClass::CodeArtifactRead, || async move {
+                match for_package!(self.client.describe_package_version(), pkg)
+                    .package_version(version)
+                    .send()
+                    .await
+                {
+                    Ok(out) => Ok(out
+                        .package_version()
+                        .is_some_and(|d| d.status() == Some(&PackageVersionStatus::Deleted))),
+                    Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(true),
+                    Err(e) => Err(ca_error!(
+                        e,
+                        DescribePackageVersionError,
+                        "DescribePackageVersion"
+                    )),
+                }
+            })
+            .await;
+        (read.unwrap_or(false), calls)
+    }
+
     /// The listing carries no timestamps, but it is sorted newest first, so
     /// "published before the cut-off" is false then true along it: a binary
     /// search finds the boundary with O(log n) DescribePackageVersion calls.

@@ -415,6 +415,38 @@ impl IotAdapter {
 }
 
 impl PackageService for IotAdapter {
+    /// GetPackageVersion: not found is gone.
+    async fn gone(&self, target: &Target, version: &str, cx: &CallContext<'_>) -> (bool, u32) {
+        let Target::Iot { package, .. } = target else {
+            return (false, 0);
+        };
+        let (read, calls) = cx
+            .retrier
+            .run(QuotaClass::IotRead, || async move {
+                match self
+                    .client
+                    .get_package_version()
+                    .package_name(package)
+                    .version_name(version)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(false),
+                    Err(e) if not_found(&e) => Ok(true),
+                    Err(e) => Err(api_error(Service::Iot, "GetPackageVersion", e, None)),
+                }
+            })
+            .await;
+        let gone = read.unwrap_or(false);
+        if gone {
+            // What this invocation read of the package follows the service.
+            if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
+                lock(state).versions.remove(version);
+            }
+        }
+        (gone, calls)
+    }
+
     async fn versions(
         &self,
         target: &Target,

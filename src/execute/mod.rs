@@ -13,6 +13,7 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::future::join_all;
 
 pub use codeartifact::CodeArtifactAdapter;
 pub use iot::{IotAdapter, IotReads};
@@ -107,6 +108,16 @@ pub trait PackageService {
         cx: &CallContext<'_>,
     ) -> impl Future<Output = (Result<Listing, DeleteError>, u32)> + Send;
 
+    /// Whether `version` of the target's package is gone, read afresh (not
+    /// from this invocation's listings): a delete whose answer was lost may
+    /// have happened. False when the read says it exists or fails.
+    fn gone(
+        &self,
+        target: &Target,
+        version: &str,
+        cx: &CallContext<'_>,
+    ) -> impl Future<Output = (bool, u32)> + Send;
+
     /// Lists every package of a scope.
     fn packages(
         &self,
@@ -157,11 +168,45 @@ impl Executor {
         }
     }
 
+    /// Deletes, then reads again every version whose outcome is unknown.
     async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
-        match request.target.service() {
+        let outcomes = match request.target.service() {
             Service::CodeArtifact => self.codeartifact.delete(request, cx).await,
             Service::Iot => self.iot.delete(request, cx).await,
+        };
+        join_all(
+            outcomes
+                .into_iter()
+                .map(|o| self.recheck(&request.target, o, cx)),
+        )
+        .await
+    }
+
+    /// A version whose delete ended on errors that can strike after the
+    /// service acted is read again before it is reported failed: gone means
+    /// deleted (the answer was lost, not the work).
+    async fn recheck(
+        &self,
+        target: &Target,
+        outcome: ItemOutcome,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let Item::Version(version) = &outcome.item else {
+            return outcome;
+        };
+        match &outcome.result {
+            Err(e) if e.outcome_unknown() => {}
+            _ => return outcome,
         }
+        let (gone, calls) = match target.service() {
+            Service::CodeArtifact => self.codeartifact.gone(target, version, cx).await,
+            Service::Iot => self.iot.gone(target, version, cx).await,
+        };
+        if !gone {
+            return outcome;
+        }
+        tracing::info!(package = %target.package_label(), %version, "the delete's answer was lost; the version is gone");
+        ItemOutcome::done(outcome.item, Done::Deleted, outcome.attempts + calls)
     }
 
     /// Lists a scope's packages.

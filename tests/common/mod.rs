@@ -201,3 +201,19 @@ pub fn read_event(name: &str) -> Value {
     let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("events are JSON")
 }
+
+/// DescribePackageVersion answering that the version is there, published:
+/// a delete whose answer was lost did not happen.
+pub fn ca_version_still_there() -> Rule {
+    use aws_sdk_codeartifact::operation::describe_package_version::DescribePackageVersionOutput;
+    use aws_sdk_codeartifact::types::{PackageVersionDescription, PackageVersionStatus};
+    mock!(aws_sdk_codeartifact::Client::describe_package_version).then_output(|| {
+        DescribePackageVersionOutput::builder()
+            .package_version(
+                PackageVersionDescription::builder()
+                    .status(PackageVersionStatus::Published)
+                    .build(),
+            )
+            .build()
+    })
+}
