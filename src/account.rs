@@ -349,9 +349,15 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
                     } else {
                         hand_on_delay(attempt, retry_after)
                     };
+                    // Only errors spend an attempt, not a lack of time.
+                    let next = if retryable.iter().any(|(_, e)| e.spends_attempt()) {
+                        attempt + 1
+                    } else {
+                        attempt
+                    };
                     let items: Vec<&ItemOutcome> = retryable.iter().map(|(o, _)| *o).collect();
                     for chunk in narrow(&items) {
-                        let raw = rr.request.to_raw(chunk.as_deref(), Some(attempt + 1));
+                        let raw = rr.request.to_raw(chunk.as_deref(), Some(next));
                         acc.hand_ons.push(Outgoing {
                             body: serde_json::to_string(&raw).expect("request serializes"),
                             delay_seconds: Some(delay as i32),
@@ -578,23 +584,21 @@ mod tests {
         assert_eq!((s.deleted, s.dead_lettered), (1, 3));
     }
 
-    #[test]
-    fn partial_progress_is_handed_on_with_a_raised_attempt() {
+    fn partial(error: Arc<DeleteError>) -> UnitAccount {
         let u = unit(
             Origin::Sqs {
                 fifo: false,
                 receive_count: 2,
             },
             request(&["1", "2"], 3),
-            vec![
-                Ok(Done::AlreadyAbsent),
-                Err(api(
-                    ErrorClass::ThrottledWithHint(std::time::Duration::from_secs(120)),
-                    "ThrottlingException",
-                )),
-            ],
+            vec![Ok(Done::AlreadyAbsent), Err(error)],
         );
-        let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+        account(&u, &WQ, SystemTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn partial_progress_is_handed_on_with_a_raised_attempt() {
+        let acc = partial(api(ErrorClass::Transient, "InternalServerException"));
         assert_eq!(acc.hand_ons.len(), 1);
         let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
         assert_eq!(body["versions"], json!(["2"]));
@@ -602,8 +606,32 @@ mod tests {
             body["attempt"], 5,
             "attempt 3, second receive → 4 done, next is 5"
         );
-        assert_eq!(acc.hand_ons[0].delay_seconds, Some(120));
         assert_eq!(summary(&acc).handed_on, 1);
+    }
+
+    /// Issue 9, item 3: waiting for the quota or running out of time is not
+    /// a failed attempt.
+    #[test]
+    fn a_throttle_or_a_lack_of_time_keeps_the_attempt_number() {
+        let throttled = api(
+            ErrorClass::ThrottledWithHint(std::time::Duration::from_secs(120)),
+            "ThrottlingException",
+        );
+        let out_of_time = Arc::new(DeleteError::OutOfTime {
+            last: Some(api(ErrorClass::Throttled, "ThrottlingException")),
+        });
+        for error in [throttled, out_of_time] {
+            let acc = partial(error);
+            let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+            assert_eq!(body["attempt"], 4, "attempt 3, second receive: still 4");
+        }
+        // Out of time with a 5xx as the last answer did spend one.
+        let unknown = Arc::new(DeleteError::OutOfTime {
+            last: Some(api(ErrorClass::Transient, "InternalServerException")),
+        });
+        let body: serde_json::Value =
+            serde_json::from_str(&partial(unknown).hand_ons[0].body).unwrap();
+        assert_eq!(body["attempt"], 5);
     }
 
     #[test]

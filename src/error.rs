@@ -110,6 +110,20 @@ impl DeleteError {
         }
     }
 
+    /// Whether this retryable failure used up an attempt. Errors did (5xx,
+    /// dropped connections); running out of time did not, nor did waiting
+    /// for the quota: a hand-on for lack of time keeps its attempt number.
+    pub fn spends_attempt(&self) -> bool {
+        match self {
+            DeleteError::OutOfTime { last } => last.as_ref().is_some_and(|l| l.outcome_unknown()),
+            DeleteError::Api { class, .. } => !matches!(
+                class,
+                ErrorClass::Throttled | ErrorClass::ThrottledWithHint(_)
+            ),
+            _ => true,
+        }
+    }
+
     /// The service's `Retry-After`, if the last error carried one.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
