@@ -205,10 +205,29 @@ fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage, event_policy: Option<&Ra
     }
 }
 
-/// A message body: a request, an array of requests, or an EventBridge
-/// envelope around one.
+/// A record Lambda writes to an asynchronous invocation's on-failure
+/// destination: the event it could not process is its `requestPayload`.
+fn is_destination_record(v: &Value) -> bool {
+    v.get("requestContext")
+        .is_some_and(|c| c.get("functionArn").is_some())
+        && v.get("responseContext").is_some()
+        && v.get("requestPayload").is_some()
+}
+
+/// A message body: a request, an array of requests, an EventBridge envelope
+/// around one, or Lambda's on-failure destination record around either (a
+/// failed scheduled or EventBridge invocation, redriven from the dead-letter
+/// queue).
 pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
     match serde_json::from_str::<Value>(body) {
+        Ok(v) if is_destination_record(&v) => {
+            let payload = &v["requestPayload"];
+            if is_envelope(payload) {
+                from_envelope(payload, event_policy)
+            } else {
+                from_value(payload)
+            }
+        }
         Ok(v) if is_envelope(&v) => from_envelope(&v, event_policy),
         Ok(v) => from_value(&v),
         Err(e) => vec![Decoded::Invalid(Invalid {
@@ -347,6 +366,31 @@ mod tests {
 
     fn valid_count(ds: &[Decoded]) -> usize {
         ds.iter().filter(|d| matches!(d, Decoded::Valid(_))).count()
+    }
+
+    /// Issue 9, item 5: what the template's on-failure destination writes
+    /// to the dead-letter queue can be redriven.
+    #[test]
+    fn a_lambda_destination_record_is_unwrapped_to_its_request_payload() {
+        let request = json!({"service": "iot", "package": "fw", "versions": ["1"]});
+        let envelope = json!({"id": "e-1", "detail-type": "packprune.delete", "source": "acme.release",
+                              "account": "111122223333", "detail": request});
+        for payload in [request.clone(), envelope] {
+            let record = json!({
+                "version": "1.0", "timestamp": "2026-11-21T08:00:00.000Z",
+                "requestContext": {"requestId": "r-1", "functionArn": "arn:aws:lambda:us-east-1:111122223333:function:packprune:$LATEST",
+                                   "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+                "requestPayload": payload,
+                "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+                "responsePayload": {"errorType": "QueueUnwritable", "errorMessage": "…"}
+            });
+            let decoded = from_body(&record.to_string(), None);
+            assert_eq!(decoded.len(), 1);
+            let Decoded::Valid(Job::One(r)) = &decoded[0] else {
+                panic!("{decoded:?}")
+            };
+            assert_eq!(r.target.package_label(), "fw");
+        }
     }
 
     #[test]
