@@ -407,7 +407,7 @@ mod policy_tests {
             prop::option::of(any::<bool>()),
         )
             .prop_filter("a policy keeps something", |(k, o, ..)| {
-                k.is_some() || o.is_some()
+                k.is_some_and(|n| n > 0) || o.is_some()
             })
             .prop_map(
                 |(keep_latest, older_than_days, matches, exclude, statuses, prerelease)| {

@@ -180,8 +180,16 @@ impl RawPolicy {
     /// Validates the policy for a service; problems are appended.
     pub fn validate(&self, service: Service, problems: &mut Vec<String>) -> Option<Policy> {
         let before = problems.len();
-        if self.keep_latest.is_none() && self.older_than_days.is_none() {
-            problems.push("`policy` must set `keepLatest` or `olderThanDays` (or both): a policy that keeps nothing is refused".into());
+        // `keepLatest: 0` keeps no candidate by count and `olderThanDays: 0`
+        // none by age: unset or zero, both, is a policy that keeps nothing.
+        let keeps_by_count = self.keep_latest.is_some_and(|n| n > 0);
+        let keeps_by_age = self.older_than_days.is_some_and(|d| d != 0.0);
+        if !keeps_by_count && !keeps_by_age {
+            problems.push(format!(
+                "`policy` must set `keepLatest` above 0 or `olderThanDays` above 0 (or both): a policy that keeps nothing is refused (got keepLatest {}, olderThanDays {})",
+                self.keep_latest.map_or("unset".to_owned(), |n| n.to_string()),
+                self.older_than_days.map_or("unset".to_owned(), |d| d.to_string()),
+            ));
         }
         if let Some(d) = self.older_than_days {
             if !(0.0..=36_500.0).contains(&d) || d.is_nan() {
@@ -307,6 +315,29 @@ mod tests {
             .validate(Service::CodeArtifact, &mut p)
             .is_none());
         assert!(p[0].contains("keepLatest"));
+        // Zero is no better than unset (issue 9, item 7).
+        for (keep, days) in [(Some(0), None), (None, Some(0.0)), (Some(0), Some(0.0))] {
+            let mut p = Vec::new();
+            let zero = RawPolicy {
+                keep_latest: keep,
+                older_than_days: days,
+                ..RawPolicy::default()
+            };
+            assert!(
+                zero.validate(Service::Iot, &mut p).is_none(),
+                "{keep:?} {days:?}"
+            );
+            assert!(p[0].contains("keeps nothing"), "{p:?}");
+        }
+        for (keep, days) in [(Some(0), Some(30.0)), (Some(3), Some(0.0))] {
+            let mut p = Vec::new();
+            let some = RawPolicy {
+                keep_latest: keep,
+                older_than_days: days,
+                ..RawPolicy::default()
+            };
+            assert!(some.validate(Service::Iot, &mut p).is_some(), "{p:?}");
+        }
         let mut p = Vec::new();
         let bad = RawPolicy {
             keep_latest: Some(1),

