@@ -11,7 +11,8 @@
 //! [`Decoded::Invalid`], keeping its raw text and the reason, so that it can
 //! be dead-lettered without touching its neighbours.
 
-use aws_lambda_events::sqs::SqsEvent;
+use aws_lambda_events::sqs::SqsMessage;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::request::{Job, RawRequest, ValidationError};
@@ -69,13 +70,15 @@ pub enum DecodeError {
     NotARequest(String),
     #[error("a CodeArtifact event whose detail.{0} is missing or not a non-empty string")]
     NativeEvent(&'static str),
+    #[error("the SQS record does not match SQS's record shape")]
+    Record(#[source] serde_json::Error),
 }
 
 impl DecodeError {
     /// The reason with its cause, for a dead-letter message.
     pub fn reason(&self) -> String {
         match self {
-            DecodeError::NotJson(e) => format!("{self}: {e}"),
+            DecodeError::NotJson(e) | DecodeError::Record(e) => format!("{self}: {e}"),
             DecodeError::Schema(e) => {
                 let path = e.path().to_string();
                 if path == "." {
@@ -141,14 +144,19 @@ pub fn decode(
     event_policy: Option<&RawRequest>,
 ) -> Result<Event, UnrecognisedEvent> {
     if is_sqs_event(&event) {
-        let received = describe(&event);
-        let sqs: SqsEvent = serde_json::from_value(event).map_err(|e| UnrecognisedEvent {
-            received: format!("{received} that is not an SQS event ({e})"),
-        })?;
+        let Some(Value::Array(records)) = event.get("Records") else {
+            unreachable!("is_sqs_event checked for an array of records");
+        };
+        // Record by record: one malformed record (an `eventSourceARN` that
+        // is a number, say) fails itself, never its whole batch.
         return Ok(Event::Sqs(
-            sqs.records
-                .into_iter()
-                .map(|r| sqs_unit(r, event_policy))
+            records
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match SqsMessage::deserialize(r) {
+                    Ok(m) => sqs_unit(m, event_policy),
+                    Err(e) => malformed_record(i, r, e),
+                })
                 .collect(),
         ));
     }
@@ -183,7 +191,29 @@ pub fn decode(
     }))
 }
 
-fn sqs_unit(record: aws_lambda_events::sqs::SqsMessage, event_policy: Option<&RawRequest>) -> Unit {
+/// A record that is not an SQS record: dead-lettered whole, with the
+/// reason. Its `messageId`, when that is a string, names it in the batch
+/// response.
+fn malformed_record(index: usize, record: &Value, error: serde_json::Error) -> Unit {
+    let source = record
+        .get("messageId")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("record {index}"), str::to_owned);
+    Unit {
+        source,
+        sender: None,
+        origin: Origin::Sqs {
+            fifo: false,
+            receive_count: 1,
+        },
+        requests: vec![Decoded::Invalid(Invalid {
+            raw: record.to_string(),
+            error: DecodeError::Record(error),
+        })],
+    }
+}
+
+fn sqs_unit(record: SqsMessage, event_policy: Option<&RawRequest>) -> Unit {
     let fifo = record
         .event_source_arn
         .as_deref()
@@ -391,6 +421,28 @@ mod tests {
             };
             assert_eq!(r.target.package_label(), "fw");
         }
+    }
+
+    /// Issue 9, item 7: a mistyped record fails itself, not the batch.
+    #[test]
+    fn a_record_with_a_mistyped_event_source_arn_fails_alone() {
+        let ev = json!({"Records": [
+            {"messageId": "a", "eventSource": "aws:sqs", "eventSourceARN": 5,
+             "body": "{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"1\"]}"},
+            {"messageId": "b", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work",
+             "body": "{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"2\"]}"}
+        ]});
+        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
+            panic!("not sqs")
+        };
+        assert_eq!(units.len(), 2);
+        assert_eq!(units[0].source, "a");
+        let Decoded::Invalid(inv) = &units[0].requests[0] else {
+            panic!("{:?}", units[0].requests)
+        };
+        assert!(inv.error.reason().contains("SQS record"), "{}", inv.error.reason());
+        assert!(inv.raw.contains("eventSourceARN"));
+        assert_eq!(valid_count(&units[1].requests), 1);
     }
 
     #[test]
