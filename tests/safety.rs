@@ -150,3 +150,19 @@ async fn an_iot_version_gone_after_lost_answers_counts_as_deleted() {
     assert_eq!((s.deleted, s.dead_lettered), (1, 0));
     assert!(sqs.dead_letters().is_empty());
 }
+
+/// Item 7: `"package"` twice is ambiguous; the last one no longer wins.
+#[tokio::test(start_paused = true)]
+async fn a_body_with_a_key_twice_is_refused_before_any_call() {
+    let sqs = Sqs::default();
+    // No service rules: any package API call would fail the test.
+    let h = handler(&[], &[], &sqs, config(true));
+    let body = r#"{"service":"iot","package":"fw-keep","versions":["1"],"package":"fw-other"}"#;
+    let (resp, s) = invoke(&h, sqs_event(&[("dup", json!(body))], false), MINUTE).await;
+    assert!(failures(&resp).is_empty());
+    assert_eq!(s.invalid_requests, 1);
+    let dlq = sqs.dead_letters();
+    let message = dlq[0]["failure"]["message"].as_str().unwrap();
+    assert!(message.contains("duplicate key `package`"), "{message}");
+    assert_eq!(dlq[0]["rawBody"], body);
+}

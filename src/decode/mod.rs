@@ -11,6 +11,8 @@
 //! [`Decoded::Invalid`], keeping its raw text and the reason, so that it can
 //! be dead-lettered without touching its neighbours.
 
+mod strict;
+
 use aws_lambda_events::sqs::SqsMessage;
 use serde::Deserialize;
 use serde_json::Value;
@@ -72,13 +74,17 @@ pub enum DecodeError {
     NativeEvent(&'static str),
     #[error("the SQS record does not match SQS's record shape")]
     Record(#[source] serde_json::Error),
+    #[error("the body names a key twice in one object")]
+    DuplicateKey(#[source] serde_json::Error),
 }
 
 impl DecodeError {
     /// The reason with its cause, for a dead-letter message.
     pub fn reason(&self) -> String {
         match self {
-            DecodeError::NotJson(e) | DecodeError::Record(e) => format!("{self}: {e}"),
+            DecodeError::NotJson(e) | DecodeError::Record(e) | DecodeError::DuplicateKey(e) => {
+                format!("{self}: {e}")
+            }
             DecodeError::Schema(e) => {
                 let path = e.path().to_string();
                 if path == "." {
@@ -249,6 +255,12 @@ fn is_destination_record(v: &Value) -> bool {
 /// failed scheduled or EventBridge invocation, redriven from the dead-letter
 /// queue).
 pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
+    if let Err(e) = strict::no_duplicate_keys(body) {
+        return vec![Decoded::Invalid(Invalid {
+            raw: body.to_owned(),
+            error: DecodeError::DuplicateKey(e),
+        })];
+    }
     match serde_json::from_str::<Value>(body) {
         Ok(v) if is_destination_record(&v) => {
             let payload = &v["requestPayload"];
@@ -440,7 +452,11 @@ mod tests {
         let Decoded::Invalid(inv) = &units[0].requests[0] else {
             panic!("{:?}", units[0].requests)
         };
-        assert!(inv.error.reason().contains("SQS record"), "{}", inv.error.reason());
+        assert!(
+            inv.error.reason().contains("SQS record"),
+            "{}",
+            inv.error.reason()
+        );
         assert!(inv.raw.contains("eventSourceARN"));
         assert_eq!(valid_count(&units[1].requests), 1);
     }
