@@ -164,7 +164,14 @@ fn main() {
     }
     let batch = sqs_batch(10, 100);
     let (t, runs) = measure(budget, || {
-        black_box(decode::decode(black_box(batch.clone()), "req", None).expect("decodes"));
+        black_box(
+            decode::decode(
+                black_box(batch.clone()),
+                "req",
+                &decode::EventRules::default(),
+            )
+            .expect("decodes"),
+        );
     });
     println!(
         "{:<48} {:>12?} {:>8}",

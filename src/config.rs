@@ -1,5 +1,6 @@
 //! Configuration: environment variables only, read once at cold start.
 
+use crate::decode::{Accept, EventRules};
 use std::time::Duration;
 
 use crate::request::RawRequest;
@@ -37,10 +38,12 @@ pub struct Config {
     pub deadline_margin: Duration,
     /// `DRY_RUN`: delete nothing, whatever the requests say; report plans.
     pub dry_run: bool,
-    /// `EVENT_POLICY`: the policy (with `dryRun`, `maxDeletions`,
-    /// `maxFraction`) applied to the package of each CodeArtifact publish
-    /// event.
-    pub event_policy: Option<RawRequest>,
+    /// What EventBridge events may ask for. `EVENT_POLICY`: the policy
+    /// (with `dryRun`, `maxDeletions`, `maxFraction`) applied to the package
+    /// of each CodeArtifact publish event. `EVENT_SOURCES` and
+    /// `EVENT_DETAIL_TYPES`: what a custom envelope must carry (`*` for any;
+    /// by default any source, detail-type `Package Cleanup Requested`).
+    pub events: EventRules,
     /// `RATE_LIMITS`: the account's quotas, calls per second per class, as
     /// `iot.write=25,codeartifact.write=100`; unnamed classes keep their
     /// defaults ([`QuotaClass::default_rate`]).
@@ -110,7 +113,12 @@ impl Config {
                     })
                 }
             },
-            event_policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
+            events: EventRules {
+                policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
+                sources: get("EVENT_SOURCES").map_or(Accept::Any, |v| Accept::parse(&v)),
+                detail_types: get("EVENT_DETAIL_TYPES")
+                    .map_or_else(|| EventRules::default().detail_types, |v| Accept::parse(&v)),
+            },
             rates: get("RATE_LIMITS")
                 .map(|v| rates(&v))
                 .transpose()?
@@ -290,7 +298,7 @@ mod tests {
             ("DRY_RUN", "TRUE"),
         ])
         .unwrap();
-        assert!(ok.dry_run && ok.event_policy.is_some());
+        assert!(ok.dry_run && ok.events.policy.is_some());
         let ok = cfg(&[
             dlq,
             ("RATE_LIMITS", " iot.write=25, codeartifact.list=400 "),

@@ -189,7 +189,7 @@ impl Handler {
             ),
             iot_reads: IotReads::default(),
         };
-        match decode::decode(payload, &ctx.request_id, self.config.event_policy.as_ref())? {
+        match decode::decode(payload, &ctx.request_id, &self.config.events)? {
             Event::Sqs(units) => Ok(self.handle_sqs(units, &inv).await),
             Event::Invocation(unit) => self.handle_invocation(unit, &inv).await,
         }

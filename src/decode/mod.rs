@@ -76,6 +76,14 @@ pub enum DecodeError {
     Record(#[source] serde_json::Error),
     #[error("the body names a key twice in one object")]
     DuplicateKey(#[source] serde_json::Error),
+    #[error(
+        "an EventBridge event with {field} {value:?} is not accepted (set {var} to accept it)"
+    )]
+    NotAccepted {
+        field: &'static str,
+        value: String,
+        var: &'static str,
+    },
 }
 
 impl DecodeError {
@@ -129,6 +137,71 @@ pub fn describe(v: &Value) -> String {
     }
 }
 
+/// The detail-type of CodeArtifact's own package events.
+pub const CODEARTIFACT_DETAIL_TYPE: &str = "CodeArtifact Package Version State Change";
+/// The detail-type custom envelopes carry unless `EVENT_DETAIL_TYPES` says
+/// otherwise.
+pub const DEFAULT_DETAIL_TYPE: &str = "Package Cleanup Requested";
+
+/// Which values of an EventBridge field are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accept {
+    Any,
+    OneOf(Vec<String>),
+}
+
+impl Accept {
+    /// `*` for any; else a comma-separated list.
+    pub fn parse(list: &str) -> Accept {
+        if list.trim() == "*" {
+            return Accept::Any;
+        }
+        Accept::OneOf(
+            list.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    }
+
+    fn admits(&self, value: Option<&str>) -> bool {
+        match self {
+            Accept::Any => true,
+            Accept::OneOf(list) => value.is_some_and(|v| list.iter().any(|x| x == v)),
+        }
+    }
+}
+
+/// What EventBridge events may ask for: `EVENT_POLICY` for CodeArtifact's
+/// own publish events, and the sources and detail-types a custom envelope
+/// must carry (`EVENT_SOURCES`, `EVENT_DETAIL_TYPES`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRules {
+    pub policy: Option<RawRequest>,
+    pub sources: Accept,
+    pub detail_types: Accept,
+}
+
+impl Default for EventRules {
+    /// Any source, the one documented detail-type, no event policy.
+    fn default() -> Self {
+        EventRules {
+            policy: None,
+            sources: Accept::Any,
+            detail_types: Accept::OneOf(vec![DEFAULT_DETAIL_TYPE.to_owned()]),
+        }
+    }
+}
+
+impl EventRules {
+    pub fn with_policy(policy: RawRequest) -> Self {
+        EventRules {
+            policy: Some(policy),
+            ..EventRules::default()
+        }
+    }
+}
+
 fn is_envelope(v: &Value) -> bool {
     v.get("detail-type").is_some() && v.get("source").is_some() && v.get("detail").is_some()
 }
@@ -142,12 +215,12 @@ fn is_sqs_event(v: &Value) -> bool {
         })
 }
 
-/// Decodes one invocation's payload. `event_policy` is the request template
-/// (`EVENT_POLICY`) applied to CodeArtifact's own publish events.
+/// Decodes one invocation's payload. `events` says what EventBridge events
+/// may ask for.
 pub fn decode(
     event: Value,
     request_id: &str,
-    event_policy: Option<&RawRequest>,
+    events: &EventRules,
 ) -> Result<Event, UnrecognisedEvent> {
     if is_sqs_event(&event) {
         let Some(Value::Array(records)) = event.get("Records") else {
@@ -160,7 +233,7 @@ pub fn decode(
                 .iter()
                 .enumerate()
                 .map(|(i, r)| match SqsMessage::deserialize(r) {
-                    Ok(m) => sqs_unit(m, event_policy),
+                    Ok(m) => sqs_unit(m, events),
                     Err(e) => malformed_record(i, r, e),
                 })
                 .collect(),
@@ -177,7 +250,7 @@ pub fn decode(
             source,
             sender: Some(format!("{} ({})", text("source"), text("account"))),
             origin: Origin::EventBridge,
-            requests: from_envelope(&event, event_policy),
+            requests: from_envelope(&event, events),
         }));
     }
     match &event {
@@ -219,7 +292,7 @@ fn malformed_record(index: usize, record: &Value, error: serde_json::Error) -> U
     }
 }
 
-fn sqs_unit(record: SqsMessage, event_policy: Option<&RawRequest>) -> Unit {
+fn sqs_unit(record: SqsMessage, events: &EventRules) -> Unit {
     let fifo = record
         .event_source_arn
         .as_deref()
@@ -237,7 +310,7 @@ fn sqs_unit(record: SqsMessage, event_policy: Option<&RawRequest>) -> Unit {
             fifo,
             receive_count,
         },
-        requests: from_body(&body, event_policy),
+        requests: from_body(&body, events),
     }
 }
 
@@ -254,7 +327,7 @@ fn is_destination_record(v: &Value) -> bool {
 /// around one, or Lambda's on-failure destination record around either (a
 /// failed scheduled or EventBridge invocation, redriven from the dead-letter
 /// queue).
-pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
+pub fn from_body(body: &str, events: &EventRules) -> Vec<Decoded> {
     if let Err(e) = strict::no_duplicate_keys(body) {
         return vec![Decoded::Invalid(Invalid {
             raw: body.to_owned(),
@@ -265,12 +338,12 @@ pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> 
         Ok(v) if is_destination_record(&v) => {
             let payload = &v["requestPayload"];
             if is_envelope(payload) {
-                from_envelope(payload, event_policy)
+                from_envelope(payload, events)
             } else {
                 from_value(payload)
             }
         }
-        Ok(v) if is_envelope(&v) => from_envelope(&v, event_policy),
+        Ok(v) if is_envelope(&v) => from_envelope(&v, events),
         Ok(v) => from_value(&v),
         Err(e) => vec![Decoded::Invalid(Invalid {
             raw: body.to_owned(),
@@ -279,9 +352,32 @@ pub fn from_body(body: &str, event_policy: Option<&RawRequest>) -> Vec<Decoded> 
     }
 }
 
-fn from_envelope(envelope: &Value, event_policy: Option<&RawRequest>) -> Vec<Decoded> {
-    if envelope.get("source") == Some(&Value::from("aws.codeartifact")) {
-        return vec![from_native(envelope, event_policy)];
+fn from_envelope(envelope: &Value, events: &EventRules) -> Vec<Decoded> {
+    let text = |k: &str| envelope.get(k).and_then(Value::as_str);
+    if text("source") == Some("aws.codeartifact") {
+        if text("detail-type") != Some(CODEARTIFACT_DETAIL_TYPE) {
+            return vec![Decoded::Ignored(format!(
+                "a CodeArtifact {:?} event: only {CODEARTIFACT_DETAIL_TYPE:?} triggers retention",
+                text("detail-type").unwrap_or("?")
+            ))];
+        }
+        return vec![from_native(envelope, events.policy.as_ref())];
+    }
+    let refused = |field, value: Option<&str>, var| {
+        vec![Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NotAccepted {
+                field,
+                value: value.unwrap_or("(none)").to_owned(),
+                var,
+            },
+        })]
+    };
+    if !events.sources.admits(text("source")) {
+        return refused("source", text("source"), "EVENT_SOURCES");
+    }
+    if !events.detail_types.admits(text("detail-type")) {
+        return refused("detail-type", text("detail-type"), "EVENT_DETAIL_TYPES");
     }
     from_value(&envelope["detail"])
 }
@@ -415,7 +511,7 @@ mod tests {
     #[test]
     fn a_lambda_destination_record_is_unwrapped_to_its_request_payload() {
         let request = json!({"service": "iot", "package": "fw", "versions": ["1"]});
-        let envelope = json!({"id": "e-1", "detail-type": "packprune.delete", "source": "acme.release",
+        let envelope = json!({"id": "e-1", "detail-type": DEFAULT_DETAIL_TYPE, "source": "acme.release",
                               "account": "111122223333", "detail": request});
         for payload in [request.clone(), envelope] {
             let record = json!({
@@ -426,13 +522,64 @@ mod tests {
                 "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
                 "responsePayload": {"errorType": "QueueUnwritable", "errorMessage": "…"}
             });
-            let decoded = from_body(&record.to_string(), None);
+            let decoded = from_body(&record.to_string(), &EventRules::default());
             assert_eq!(decoded.len(), 1);
             let Decoded::Valid(Job::One(r)) = &decoded[0] else {
                 panic!("{decoded:?}")
             };
             assert_eq!(r.target.package_label(), "fw");
         }
+    }
+
+    /// Issue 9, item 7: EventBridge events are checked against the expected
+    /// sources and detail-types.
+    #[test]
+    fn envelopes_must_carry_an_accepted_source_and_detail_type() {
+        let request = json!({"service": "iot", "package": "fw", "versions": ["1"]});
+        let envelope = |source: &str, detail_type: &str| json!({"id": "e", "source": source, "detail-type": detail_type, "detail": request});
+        let first = |ev: Value, rules: &EventRules| {
+            let Event::Invocation(u) = decode(ev, "r", rules).unwrap() else {
+                panic!("not an invocation")
+            };
+            u.requests.into_iter().next().unwrap()
+        };
+        let defaults = EventRules::default();
+        assert!(matches!(
+            first(envelope("acme.platform", DEFAULT_DETAIL_TYPE), &defaults),
+            Decoded::Valid(_)
+        ));
+        let Decoded::Invalid(inv) = first(envelope("acme.platform", "Order Placed"), &defaults)
+        else {
+            panic!("an unexpected detail-type is refused")
+        };
+        let reason = inv.error.reason();
+        assert!(
+            reason.contains("detail-type") && reason.contains("EVENT_DETAIL_TYPES"),
+            "{reason}"
+        );
+        let strict = EventRules {
+            sources: Accept::parse("acme.platform, acme.ci"),
+            detail_types: Accept::parse("*"),
+            ..EventRules::default()
+        };
+        assert!(matches!(
+            first(envelope("acme.ci", "Anything"), &strict),
+            Decoded::Valid(_)
+        ));
+        let Decoded::Invalid(inv) = first(envelope("evil.corp", "Anything"), &strict) else {
+            panic!("an unexpected source is refused")
+        };
+        assert!(inv.error.reason().contains("EVENT_SOURCES"));
+        // CodeArtifact's own events count only with their own detail-type.
+        let policy: RawRequest =
+            serde_json::from_value(json!({"policy": {"keepLatest": 3}})).unwrap();
+        let mut native = envelope("aws.codeartifact", "Something Else");
+        native["detail"] = json!({"domainName": "acme", "repositoryName": "r", "packageFormat": "npm",
+            "packageName": "web", "operationType": "Created", "packageVersionState": "Published"});
+        assert!(matches!(
+            first(native, &EventRules::with_policy(policy)),
+            Decoded::Ignored(_)
+        ));
     }
 
     /// Issue 9, item 7: a mistyped record fails itself, not the batch.
@@ -444,7 +591,7 @@ mod tests {
             {"messageId": "b", "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work",
              "body": "{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"2\"]}"}
         ]});
-        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
+        let Event::Sqs(units) = decode(ev, "req", &EventRules::default()).unwrap() else {
             panic!("not sqs")
         };
         assert_eq!(units.len(), 2);
@@ -469,7 +616,7 @@ mod tests {
             {"messageId": "b", "eventSource": "aws:sqs", "body": "not json"},
             {"messageId": "c", "eventSource": "aws:sqs", "body": "[{\"service\":\"iot\",\"package\":\"fw\",\"versions\":[\"2\"]}, {\"service\":\"nope\"}]"}
         ]});
-        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
+        let Event::Sqs(units) = decode(ev, "req", &EventRules::default()).unwrap() else {
             panic!("not sqs")
         };
         assert_eq!(units[1].sender, None);
@@ -491,9 +638,9 @@ mod tests {
 
     #[test]
     fn an_envelope_inside_a_record_is_unwrapped_and_fifo_is_seen() {
-        let body = json!({"version":"0","id":"e1","detail-type":"Prune","source":"acme.cleanup","detail":{"service":"iot","package":"fw","deletePackage":true}}).to_string();
+        let body = json!({"version":"0","id":"e1","detail-type":"Package Cleanup Requested","source":"acme.cleanup","detail":{"service":"iot","package":"fw","deletePackage":true}}).to_string();
         let ev = json!({"Records": [{"messageId": "m", "eventSource": "aws:sqs", "body": body, "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work.fifo"}]});
-        let Event::Sqs(units) = decode(ev, "req", None).unwrap() else {
+        let Event::Sqs(units) = decode(ev, "req", &EventRules::default()).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -508,8 +655,8 @@ mod tests {
 
     #[test]
     fn eventbridge_and_bare_requests_become_one_unit() {
-        let ev = json!({"version":"0","id":"evt-9","detail-type":"Prune","source":"acme","account":"111122223333","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"service":"iot","package":"fw","versions":["1"]}});
-        let Event::Invocation(u) = decode(ev, "req", None).unwrap() else {
+        let ev = json!({"version":"0","id":"evt-9","detail-type":"Package Cleanup Requested","source":"acme","account":"111122223333","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail":{"service":"iot","package":"fw","versions":["1"]}});
+        let Event::Invocation(u) = decode(ev, "req", &EventRules::default()).unwrap() else {
             panic!()
         };
         assert_eq!(
@@ -519,7 +666,7 @@ mod tests {
         let Event::Invocation(u) = decode(
             json!([{"service":"iot","package":"fw","versions":["1"]}]),
             "req-1",
-            None,
+            &EventRules::default(),
         )
         .unwrap() else {
             panic!()
@@ -530,19 +677,22 @@ mod tests {
 
     #[test]
     fn anything_else_is_a_clear_error() {
-        let err = decode(json!({"hello": "world"}), "r", None).unwrap_err();
+        let err = decode(json!({"hello": "world"}), "r", &EventRules::default()).unwrap_err();
         assert!(
             err.to_string()
                 .contains("received an object with keys [hello]"),
             "{err}"
         );
-        let err = decode(json!("text"), "r", None).unwrap_err();
+        let err = decode(json!("text"), "r", &EventRules::default()).unwrap_err();
         assert!(err.to_string().ends_with("received a string"));
     }
 
     #[test]
     fn schema_errors_name_the_path() {
-        let ds = from_body(r#"{"service":"iot","package":"fw","versions":"1.0"}"#, None);
+        let ds = from_body(
+            r#"{"service":"iot","package":"fw","versions":"1.0"}"#,
+            &EventRules::default(),
+        );
         let Decoded::Invalid(i) = &ds[0] else {
             panic!()
         };
@@ -580,7 +730,9 @@ mod tests {
         ] {
             let mut event = native("Created", "Published");
             event["detail"][field] = bad.clone();
-            let Event::Invocation(u) = decode(event, "r", Some(&policy)).unwrap() else {
+            let Event::Invocation(u) =
+                decode(event, "r", &EventRules::with_policy(policy.clone())).unwrap()
+            else {
                 panic!()
             };
             match &u.requests[..] {
@@ -595,7 +747,9 @@ mod tests {
         // A package without a namespace comes as `null`, and that is fine.
         let mut event = native("Created", "Published");
         event["detail"]["packageNamespace"] = Value::Null;
-        let Event::Invocation(u) = decode(event, "r", Some(&policy)).unwrap() else {
+        let Event::Invocation(u) =
+            decode(event, "r", &EventRules::with_policy(policy.clone())).unwrap()
+        else {
             panic!()
         };
         let [Decoded::Valid(Job::One(r))] = &u.requests[..] else {
@@ -608,9 +762,12 @@ mod tests {
     fn codeartifact_publishes_apply_the_event_policy_and_other_events_are_ignored() {
         let policy: RawRequest =
             serde_json::from_value(json!({"policy":{"keepLatest":5},"maxDeletions":20})).unwrap();
-        let Event::Invocation(u) =
-            decode(native("Created", "Published"), "r", Some(&policy)).unwrap()
-        else {
+        let Event::Invocation(u) = decode(
+            native("Created", "Published"),
+            "r",
+            &EventRules::with_policy(policy.clone()),
+        )
+        .unwrap() else {
             panic!()
         };
         let [Decoded::Valid(Job::One(r))] = &u.requests[..] else {
@@ -625,9 +782,16 @@ mod tests {
             ("Updated", "Archived", true),
             ("Created", "Published", false),
         ] {
-            let Event::Invocation(u) =
-                decode(native(op, state), "r", with.then_some(&policy)).unwrap()
-            else {
+            let Event::Invocation(u) = decode(
+                native(op, state),
+                "r",
+                &if with {
+                    EventRules::with_policy(policy.clone())
+                } else {
+                    EventRules::default()
+                },
+            )
+            .unwrap() else {
                 panic!()
             };
             assert!(

@@ -112,7 +112,7 @@ pub fn config(work_queue: bool) -> Config {
         max_concurrency: 4,
         deadline_margin: Duration::from_secs(2),
         dry_run: false,
-        event_policy: None,
+        events: packprune::decode::EventRules::default(),
         rates: packprune::retry::Rates::default(),
         shared_by: 1,
     }
