@@ -47,6 +47,27 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run's figures from the emulator after it: calls, throttles and
+    /// what is left (the call log kept under the run's name).
+    fn measured(w: &Workload, who: String, emulator: &Running, wall: f64) -> Run {
+        let (calls, throttles) = count_calls(emulator, &format!("{} {who}", w.name));
+        let (left_behind, unrequested_deleted) = verify(w, emulator);
+        Run {
+            workload: w.name,
+            who,
+            versions: w.versions(),
+            wall,
+            bound: w.bound_secs(),
+            calls,
+            throttles,
+            left_behind,
+            unrequested_deleted,
+            invocations: 0,
+            redelivered: 0,
+            peak_rss_kib: None,
+        }
+    }
+
     pub fn ratio(&self) -> f64 {
         self.bound / self.wall
     }
@@ -239,21 +260,11 @@ async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
         "packprune, {concurrent} invocation{} at once",
         if concurrent == 1 { "" } else { "s" }
     );
-    let (calls, throttles) = count_calls(&emulator, &format!("{} {who}", w.name));
-    let (left_behind, unrequested_deleted) = verify(w, &emulator);
     Ok(Run {
-        workload: w.name,
-        who,
-        versions: w.versions(),
-        wall,
-        bound: w.bound_secs(),
-        calls,
-        throttles,
-        left_behind,
-        unrequested_deleted,
         invocations: delivered.invocations,
         redelivered: delivered.redelivered + delivered.errors,
         peak_rss_kib: peak,
+        ..Run::measured(w, who, &emulator, wall)
     })
 }
 
@@ -262,23 +273,12 @@ async fn run_naive(w: &Workload) -> Result<Run> {
     let start = Instant::now();
     naive::delete_all(&emulator.url(), &w.victims).await?;
     let wall = start.elapsed().as_secs_f64();
-    let who = "naive: sequential, SDK standard retries".to_owned();
-    let (calls, throttles) = count_calls(&emulator, &format!("{} naive", w.name));
-    let (left_behind, unrequested_deleted) = verify(w, &emulator);
-    Ok(Run {
-        workload: w.name,
-        who,
-        versions: w.versions(),
+    Ok(Run::measured(
+        w,
+        "naive: sequential, SDK standard retries".to_owned(),
+        &emulator,
         wall,
-        bound: w.bound_secs(),
-        calls,
-        throttles,
-        left_behind,
-        unrequested_deleted,
-        invocations: 0,
-        redelivered: 0,
-        peak_rss_kib: None,
-    })
+    ))
 }
 
 /// Process start to the first Runtime API poll, `n` times.

@@ -12,8 +12,8 @@ use aws_sdk_codeartifact::operation::describe_package_version::DescribePackageVe
 use aws_sdk_codeartifact::operation::list_package_versions::ListPackageVersionsError;
 use aws_sdk_codeartifact::operation::list_packages::ListPackagesError;
 use aws_sdk_codeartifact::types::{
-    PackageFormat, PackageVersionErrorCode, PackageVersionSortType, PackageVersionStatus,
-    ResourceType,
+    PackageFormat, PackageVersionDescription, PackageVersionErrorCode, PackageVersionSortType,
+    PackageVersionStatus, ResourceType,
 };
 use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
@@ -286,15 +286,14 @@ impl CodeArtifactAdapter {
         (listed.map(|()| (!missing).then_some(out)), attempts)
     }
 
-    /// Whether a version was published before `cutoff` (DescribePackageVersion).
-    /// An unknown time, or a version gone meanwhile, counts as not old.
-    async fn published_before(
+    /// DescribePackageVersion: `None` when the version (or its package) is
+    /// not there.
+    async fn describe(
         &self,
         pkg: &CodeArtifactPackage,
         version: &str,
-        cutoff: f64,
         cx: &CallContext<'_>,
-    ) -> (Result<bool, DeleteError>, u32) {
+    ) -> (Result<Option<PackageVersionDescription>, DeleteError>, u32) {
         cx.retrier
             .run(QuotaClass::CodeArtifactRead, || async move {
                 match for_package!(self.client.describe_package_version(), pkg)
@@ -302,11 +301,8 @@ impl CodeArtifactAdapter {
                     .send()
                     .await
                 {
-                    Ok(out) => Ok(out
-                        .package_version()
-                        .and_then(|d| d.published_time())
-                        .is_some_and(|t| t.as_secs_f64() < cutoff)),
-                    Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(false),
+                    Ok(out) => Ok(out.package_version),
+                    Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(None),
                     Err(e) => Err(ca_error!(
                         e,
                         DescribePackageVersionError,
@@ -316,6 +312,23 @@ impl CodeArtifactAdapter {
             })
             .await
     }
+
+    /// Whether a version was published before `cutoff`. An unknown time, or
+    /// a version gone meanwhile, counts as not old.
+    async fn published_before(
+        &self,
+        pkg: &CodeArtifactPackage,
+        version: &str,
+        cutoff: f64,
+        cx: &CallContext<'_>,
+    ) -> (Result<bool, DeleteError>, u32) {
+        let (read, calls) = self.describe(pkg, version, cx).await;
+        let old = read.map(|d| {
+            d.and_then(|d| d.published_time)
+                .is_some_and(|t| t.as_secs_f64() < cutoff)
+        });
+        (old, calls)
+    }
 }
 
 impl PackageService for CodeArtifactAdapter {
@@ -324,27 +337,10 @@ impl PackageService for CodeArtifactAdapter {
         let Target::CodeArtifact { package: pkg, .. } = target else {
             return (false, 0);
         };
-        let (read, calls) = cx
-            .retrier
-            .run(QuotaClass::CodeArtifactRead, || async move {
-                match for_package!(self.client.describe_package_version(), pkg)
-                    .package_version(version)
-                    .send()
-                    .await
-                {
-                    Ok(out) => Ok(out
-                        .package_version()
-                        .is_some_and(|d| d.status() == Some(&PackageVersionStatus::Deleted))),
-                    Err(e) if package_not_found!(e, DescribePackageVersionError) => Ok(true),
-                    Err(e) => Err(ca_error!(
-                        e,
-                        DescribePackageVersionError,
-                        "DescribePackageVersion"
-                    )),
-                }
-            })
-            .await;
-        (read.unwrap_or(false), calls)
+        let (read, calls) = self.describe(pkg, version, cx).await;
+        let gone = read
+            .is_ok_and(|d| d.is_none_or(|d| d.status() == Some(&PackageVersionStatus::Deleted)));
+        (gone, calls)
     }
 
     /// The listing carries no timestamps, but it is sorted newest first, so
