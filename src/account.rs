@@ -201,7 +201,7 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         Origin::Sqs {
             fifo,
             receive_count,
-        } => (true, fifo, receive_count.max(1)),
+        } => (true, fifo, attempts_received(fifo, receive_count)),
         _ => (false, false, 1),
     };
     let mut progress = false;
@@ -390,6 +390,20 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         acc.redeliver_whole();
     }
     acc
+}
+
+/// How many of an SQS record's receives count as attempts. On a standard
+/// queue, every receive ran the record. On a FIFO queue, SQS also counts the
+/// receives in which the record was held back unstarted behind a failing
+/// record of its group, and nothing in the record tells those apart; so none
+/// count, and a FIFO record is retried until its queue's redrive policy
+/// (`maxReceiveCount`) moves it.
+fn attempts_received(fifo: bool, receive_count: u32) -> u32 {
+    if fifo {
+        1
+    } else {
+        receive_count.max(1)
+    }
 }
 
 fn line_for(
@@ -665,6 +679,23 @@ mod tests {
             .unwrap()
             .contains("InternalServerException"));
         assert_eq!(summary(&acc).dead_lettered, 1);
+    }
+
+    #[test]
+    fn a_fifo_receive_count_is_not_an_attempt_count() {
+        // Issue 9, item 4: this record may have waited unstarted behind a
+        // failing one for all eight receives.
+        let u = unit(
+            Origin::Sqs {
+                fifo: true,
+                receive_count: 8,
+            },
+            request(&["1"], 1),
+            vec![Err(api(ErrorClass::Throttled, "ThrottlingException"))],
+        );
+        let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+        assert!(acc.redeliver && acc.dead_letters.is_empty());
+        assert_eq!(summary(&acc).handed_on, 1);
     }
 
     #[test]
