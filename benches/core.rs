@@ -49,6 +49,7 @@ fn retention() -> Retention {
         .validate(Service::CodeArtifact, &mut problems)
         .expect("valid policy");
     Retention {
+        only: None,
         policy,
         raw,
         max_deletions: Some(5000),

@@ -1,6 +1,7 @@
 //! From a validated request to the items it names and the calls that will
 //! delete them. Pure: no I/O.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -35,7 +36,11 @@ impl fmt::Display for Item {
 pub fn items(request: &Request) -> Vec<Item> {
     match &request.action {
         Action::Versions(vs) => vs.iter().cloned().map(Item::Version).collect(),
-        Action::DeletePackage | Action::Retain(_) => vec![Item::Package],
+        Action::Retain(r) => match &r.only {
+            Some(vs) => vs.iter().cloned().map(Item::Version).collect(),
+            None => vec![Item::Package],
+        },
+        Action::DeletePackage => vec![Item::Package],
     }
 }
 
@@ -197,6 +202,32 @@ pub fn retention(
     )
 }
 
+/// A replay's plan: the whole package's plan cut down to the versions the
+/// replay names. Returns what to delete, what is kept (and by which rule),
+/// and the named versions the listing no longer shows.
+pub fn narrow(
+    listing: &[Listed],
+    delete: Vec<String>,
+    keep: Vec<KeptVersion>,
+    only: &[String],
+) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
+    let named: BTreeSet<&str> = only.iter().map(String::as_str).collect();
+    let listed: BTreeSet<&str> = listing.iter().map(|l| l.name.as_str()).collect();
+    (
+        delete
+            .into_iter()
+            .filter(|v| named.contains(v.as_str()))
+            .collect(),
+        keep.into_iter()
+            .filter(|k| named.contains(k.version.as_str()))
+            .collect(),
+        only.iter()
+            .filter(|v| !listed.contains(v.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
 /// Versions split into DeletePackageVersions calls.
 pub fn batches(versions: &[String]) -> std::slice::Chunks<'_, String> {
     versions.chunks(MAX_VERSIONS_PER_CALL)
@@ -236,6 +267,7 @@ mod policy_tests {
             raw,
             max_deletions: None,
             max_fraction_milli,
+            only: None,
         }
     }
 

@@ -67,6 +67,11 @@ pub struct Retention {
     pub max_deletions: Option<u32>,
     /// In thousandths, so that it compares exactly.
     pub max_fraction_milli: Option<u32>,
+    /// A replay of a run's unfinished versions (`versions` beside `policy`):
+    /// the whole package is listed and planned again, with every guard, and
+    /// only these versions may go. A version the policy no longer selects is
+    /// kept with the rule that keeps it now.
+    pub only: Option<Vec<String>>,
 }
 
 /// Validation refuses NaN, so equality is total.
@@ -78,6 +83,15 @@ impl Retention {
         raw.policy = Some(self.raw.clone());
         raw.max_deletions = self.max_deletions;
         raw.max_fraction = self.max_fraction_milli.map(|m| f64::from(m) / 1000.0);
+        raw.versions = self.only.clone();
+    }
+
+    /// The same run, narrowed to `versions`.
+    pub fn narrowed(&self, versions: &[String]) -> Retention {
+        Retention {
+            only: Some(versions.to_vec()),
+            ..self.clone()
+        }
     }
 }
 

@@ -266,11 +266,14 @@ impl Request {
             }
         }
         match (&self.action, versions) {
-            // Narrowed: the versions themselves, whatever selected them.
+            // A policy's versions travel with the policy, so that a replay
+            // checks again everything that made them deletable.
+            (Action::Retain(r), Some(vs)) => r.narrowed(vs).write_raw(&mut raw),
+            (Action::Retain(r), None) => r.write_raw(&mut raw),
+            // Narrowed: the versions themselves.
             (_, Some(vs)) => raw.versions = Some(vs.to_vec()),
             (Action::Versions(vs), None) => raw.versions = Some(vs.clone()),
             (Action::DeletePackage, None) => raw.delete_package = Some(true),
-            (Action::Retain(r), None) => r.write_raw(&mut raw),
         }
         raw.dry_run = self.dry_run.then_some(true);
         raw
@@ -598,16 +601,21 @@ impl RawRequest {
             "with `package` (give one or the other), nor without `policy`",
         );
         let action = match retention {
-            Some(r) => {
+            Some(mut r) => {
                 c.forbid(
                     "expectedStatus",
                     &self.expected_status,
                     "with `policy` (use `policy.statuses`)",
                 );
-                if self.versions.is_some() || self.delete_package.is_some() {
+                if self.delete_package.is_some() {
                     c.problems
-                        .push("give `policy`, `versions` or `deletePackage`, only one".into());
+                        .push("give `policy` or `deletePackage`, not both".into());
                 }
+                // `versions` beside `policy`: a replay narrowed to them.
+                r.only = self
+                    .versions
+                    .as_ref()
+                    .and_then(|vs| self.validate_versions(&mut c, service, vs));
                 Some(Action::Retain(Box::new(r)))
             }
             None if self.policy.is_some() => None,
@@ -663,6 +671,7 @@ impl RawRequest {
             raw: raw.clone(),
             max_deletions: self.max_deletions,
             max_fraction_milli,
+            only: None,
         })
     }
 
@@ -778,28 +787,36 @@ impl RawRequest {
                     .push("`versions` (a list) or `deletePackage: true` is required".into());
                 None
             }
-            (Some(versions), _) => {
-                if versions.is_empty() {
-                    c.problems
-                        .push("`versions` must name at least one version".into());
-                    return None;
-                }
-                let (min, max, pattern) = match service {
-                    Some(Service::Iot) => (1, 64, &*IOT_NAME),
-                    _ => (1, 255, &*CA_NAME),
-                };
-                let mut seen = BTreeSet::new();
-                let mut distinct = Vec::with_capacity(versions.len());
-                for (i, v) in versions.iter().enumerate() {
-                    if c.check(&format!("versions[{i}]"), v, min, max, pattern)
-                        && seen.insert(v.as_str())
-                    {
-                        distinct.push(v.clone());
-                    }
-                }
-                Some(Action::Versions(distinct))
+            (Some(versions), _) => self
+                .validate_versions(c, service, versions)
+                .map(Action::Versions),
+        }
+    }
+
+    /// A version list: not empty, every name valid, distinct in first-given order.
+    fn validate_versions(
+        &self,
+        c: &mut Checker,
+        service: Option<Service>,
+        versions: &[String],
+    ) -> Option<Vec<String>> {
+        if versions.is_empty() {
+            c.problems
+                .push("`versions` must name at least one version".into());
+            return None;
+        }
+        let (min, max, pattern) = match service {
+            Some(Service::Iot) => (1, 64, &*IOT_NAME),
+            _ => (1, 255, &*CA_NAME),
+        };
+        let mut seen = BTreeSet::new();
+        let mut distinct = Vec::with_capacity(versions.len());
+        for (i, v) in versions.iter().enumerate() {
+            if c.check(&format!("versions[{i}]"), v, min, max, pattern) && seen.insert(v.as_str()) {
+                distinct.push(v.clone());
             }
         }
+        Some(distinct)
     }
 
     fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {

@@ -5,7 +5,7 @@
 mod common;
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,13 +22,7 @@ use aws_sdk_codeartifact::types::{
     PackageVersionError, PackageVersionErrorCode, PackageVersionStatus,
     SuccessfulPackageVersionInfo,
 };
-use aws_sdk_iot::operation::delete_package::DeletePackageOutput as IotDeletePackageOutput;
 use aws_sdk_iot::operation::delete_package_version::DeletePackageVersionOutput;
-use aws_sdk_iot::operation::get_package::GetPackageOutput;
-use aws_sdk_iot::operation::list_package_versions::ListPackageVersionsOutput;
-use aws_sdk_iot::operation::list_packages::ListPackagesOutput;
-use aws_sdk_iot::operation::update_package::UpdatePackageOutput;
-use aws_sdk_iot::types::PackageVersionSummary;
 use aws_smithy_mocks::{mock, MockResponse, Rule};
 use common::*;
 use lambda_runtime::LambdaEvent;
@@ -58,202 +52,6 @@ fn ca_deletes_all(calls: Arc<Mutex<Vec<Vec<String>>>>) -> Rule {
         calls.lock().unwrap().push(req.versions().to_vec());
         deleted(req.versions())
     })
-}
-
-/// A tiny IoT catalog: package → (default version, versions), with the
-/// service's rules (no deleting the default; no deleting a package with
-/// versions).
-/// package → (default version, versions)
-type Catalog = BTreeMap<String, (Option<String>, BTreeSet<String>)>;
-
-#[derive(Clone, Default)]
-struct IotWorld {
-    packages: Arc<Mutex<Catalog>>,
-    calls: Arc<Mutex<Vec<String>>>,
-    tokens: Arc<Mutex<Vec<String>>>,
-}
-
-impl IotWorld {
-    fn with(packages: &[(&str, Option<&str>, &[&str])]) -> Self {
-        let w = IotWorld::default();
-        for (p, d, vs) in packages {
-            w.packages.lock().unwrap().insert(
-                p.to_string(),
-                (
-                    d.map(str::to_owned),
-                    vs.iter().map(|v| v.to_string()).collect(),
-                ),
-            );
-        }
-        w
-    }
-
-    fn versions(&self, p: &str) -> Option<Vec<String>> {
-        self.packages
-            .lock()
-            .unwrap()
-            .get(p)
-            .map(|(_, vs)| vs.iter().cloned().collect())
-    }
-
-    fn default_of(&self, p: &str) -> Option<String> {
-        self.packages
-            .lock()
-            .unwrap()
-            .get(p)
-            .and_then(|(d, _)| d.clone())
-    }
-
-    fn rules(&self) -> Vec<Rule> {
-        let not_found = || {
-            http_error(
-                404,
-                "ResourceNotFoundException",
-                json!({"message": "no such package"}),
-                &[],
-            )
-        };
-        let w = self.clone();
-        let get = mock!(aws_sdk_iot::Client::get_package).then_compute_response(move |req| {
-            w.calls.lock().unwrap().push("GetPackage".into());
-            let p = req.package_name().unwrap();
-            match w.packages.lock().unwrap().get(p) {
-                Some((d, _)) => MockResponse::Output(
-                    GetPackageOutput::builder()
-                        .package_name(p)
-                        .set_default_version_name(d.clone())
-                        .build(),
-                ),
-                None => MockResponse::Http(not_found()),
-            }
-        });
-        let w = self.clone();
-        let list =
-            mock!(aws_sdk_iot::Client::list_package_versions).then_compute_output(move |req| {
-                w.calls.lock().unwrap().push("ListPackageVersions".into());
-                let all = w.versions(req.package_name().unwrap()).unwrap_or_default();
-                let start: usize = req.next_token().map_or(0, |t| t.parse().unwrap());
-                let size = req.max_results().unwrap_or(25) as usize;
-                let mut out = ListPackageVersionsOutput::builder();
-                // Created 100 days apart, the last (by name) newest.
-                let n = all.len();
-                for (i, v) in all.iter().enumerate().skip(start).take(size) {
-                    let created = std::time::SystemTime::now()
-                        - Duration::from_secs(86_400 * 100 * (n - i) as u64);
-                    out = out.package_version_summaries(
-                        PackageVersionSummary::builder()
-                            .version_name(v)
-                            .creation_date(created.into())
-                            .build(),
-                    );
-                }
-                if start + size < all.len() {
-                    out = out.next_token((start + size).to_string());
-                }
-                out.build()
-            });
-        let w = self.clone();
-        let update = mock!(aws_sdk_iot::Client::update_package).then_compute_output(move |req| {
-            w.calls.lock().unwrap().push("UpdatePackage".into());
-            assert_eq!(req.unset_default_version(), Some(true));
-            w.tokens
-                .lock()
-                .unwrap()
-                .push(req.client_token().unwrap().to_owned());
-            w.packages
-                .lock()
-                .unwrap()
-                .get_mut(req.package_name().unwrap())
-                .unwrap()
-                .0 = None;
-            UpdatePackageOutput::builder().build()
-        });
-        let w = self.clone();
-        let delete_version = mock!(aws_sdk_iot::Client::delete_package_version)
-            .then_compute_response(move |req| {
-                let (p, v) = (req.package_name().unwrap(), req.version_name().unwrap());
-                w.calls
-                    .lock()
-                    .unwrap()
-                    .push(format!("DeletePackageVersion {v}"));
-                w.tokens
-                    .lock()
-                    .unwrap()
-                    .push(req.client_token().unwrap().to_owned());
-                let mut packages = w.packages.lock().unwrap();
-                let (d, vs) = packages.get_mut(p).unwrap();
-                if d.as_deref() == Some(v) {
-                    return MockResponse::Http(http_error(
-                        400,
-                        "ValidationException",
-                        json!({"message": "default version"}),
-                        &[],
-                    ));
-                }
-                vs.remove(v);
-                MockResponse::Output(DeletePackageVersionOutput::builder().build())
-            });
-        let w = self.clone();
-        let delete_package =
-            mock!(aws_sdk_iot::Client::delete_package).then_compute_response(move |req| {
-                w.calls.lock().unwrap().push("DeletePackage".into());
-                let mut packages = w.packages.lock().unwrap();
-                let p = req.package_name().unwrap();
-                if packages.get(p).is_some_and(|(_, vs)| !vs.is_empty()) {
-                    return MockResponse::Http(http_error(
-                        400,
-                        "ValidationException",
-                        json!({"message": "versions remain"}),
-                        &[],
-                    ));
-                }
-                packages.remove(p);
-                MockResponse::Output(IotDeletePackageOutput::builder().build())
-            });
-        let w = self.clone();
-        let list_packages =
-            mock!(aws_sdk_iot::Client::list_packages).then_compute_output(move |_| {
-                let mut out = ListPackagesOutput::builder();
-                for (name, (default, _)) in w.packages.lock().unwrap().iter() {
-                    out = out.package_summaries(
-                        aws_sdk_iot::types::PackageSummary::builder()
-                            .package_name(name)
-                            .set_default_version_name(default.clone())
-                            .build(),
-                    );
-                }
-                out.build()
-            });
-        let w = self.clone();
-        let get_version =
-            mock!(aws_sdk_iot::Client::get_package_version).then_compute_response(move |req| {
-                let (p, v) = (req.package_name().unwrap(), req.version_name().unwrap());
-                w.calls.lock().unwrap().push(format!("GetPackageVersion {v}"));
-                if w.versions(p).unwrap_or_default().iter().any(|x| x == v) {
-                    MockResponse::Output(
-                        aws_sdk_iot::operation::get_package_version::GetPackageVersionOutput::builder()
-                            .package_name(p)
-                            .version_name(v)
-                            .build(),
-                    )
-                } else {
-                    MockResponse::Http(not_found())
-                }
-            });
-        vec![
-            get,
-            list,
-            update,
-            delete_version,
-            delete_package,
-            list_packages,
-            get_version,
-        ]
-    }
-}
-
-fn refs(rules: &[Rule]) -> Vec<&Rule> {
-    rules.iter().collect()
 }
 
 #[tokio::test(start_paused = true)]

@@ -166,3 +166,76 @@ async fn a_body_with_a_key_twice_is_refused_before_any_call() {
     assert!(message.contains("duplicate key `package`"), "{message}");
     assert_eq!(dlq[0]["rawBody"], body);
 }
+
+/// Item 6: a policy run's unfinished versions are handed on with the
+/// policy, and the replay plans the package again. Here the package lost
+/// its other versions in between: deleting the handed-on one would empty
+/// it, so the replay keeps it (`lastVersion`).
+#[tokio::test(start_paused = true)]
+async fn a_replayed_policy_version_that_became_protected_is_kept() {
+    let world = IotWorld::with(&[("fw", None, &["v1", "v2", "v3", "v4"])]);
+    let throttled = mock!(aws_sdk_iot::Client::delete_package_version)
+        .match_requests(|r| r.version_name() == Some("v2"))
+        .then_http_response(|| {
+            http_error(
+                429,
+                "ThrottlingException",
+                json!({"message": "slow down"}),
+                &[],
+            )
+        });
+    let mut rules = vec![throttled];
+    rules.extend(world.rules());
+    let sqs = Sqs::default();
+    let h = handler(&[], &refs(&rules), &sqs, config(true));
+    let run = json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 1}});
+    let (_, s) = invoke(&h, sqs_event(&[("m1", run)], false), MINUTE).await;
+    assert_eq!((s.deleted, s.kept, s.handed_on), (2, 1, 1));
+    let hand_on = sqs.hand_ons().remove(0).body;
+    assert_eq!(hand_on["versions"], json!(["v2"]));
+    assert_eq!(
+        hand_on["policy"]["keepLatest"], 1,
+        "the guards travel: {hand_on}"
+    );
+
+    // Meanwhile someone deletes v4: v2 is now the package's last version.
+    world
+        .packages
+        .lock()
+        .unwrap()
+        .get_mut("fw")
+        .unwrap()
+        .1
+        .remove("v4");
+    world.calls.lock().unwrap().clear();
+    let rules = world.rules();
+    let sqs = Sqs::default();
+    let h = handler(&[], &refs(&rules), &sqs, config(true));
+    let (_, s) = invoke(&h, sqs_event(&[("m2", hand_on)], false), MINUTE).await;
+    assert_eq!((s.requested, s.kept, s.deleted), (1, 1, 0));
+    assert_eq!(world.versions("fw"), Some(vec!["v2".to_owned()]));
+    let calls = world.calls.lock().unwrap().clone();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("DeletePackageVersion")),
+        "{calls:?}"
+    );
+}
+
+/// Item 6, the same for the default version: a version that became the
+/// default in between is kept, not sent to a delete the service refuses.
+#[tokio::test(start_paused = true)]
+async fn a_replayed_policy_version_that_became_the_default_is_kept() {
+    let world = IotWorld::with(&[("fw", Some("v2"), &["v1", "v2", "v3"])]);
+    let rules = world.rules();
+    let sqs = Sqs::default();
+    let h = handler(&[], &refs(&rules), &sqs, config(true));
+    let replay = json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 1},
+                        "versions": ["v1", "v2", "v9"]});
+    let (_, s) = invoke(&h, sqs_event(&[("m1", replay)], false), MINUTE).await;
+    assert_eq!(
+        (s.requested, s.deleted, s.kept, s.already_absent),
+        (3, 1, 1, 1)
+    );
+    assert_eq!(world.versions("fw"), Some(vec!["v2".into(), "v3".into()]));
+    assert!(sqs.dead_letters().is_empty());
+}

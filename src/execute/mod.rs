@@ -246,10 +246,14 @@ impl Executor {
         let listing = match listing {
             Ok(l) => l,
             Err(e) => {
+                let e = Arc::new(e);
                 return Executed {
-                    outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
+                    outcomes: plan::items(request)
+                        .into_iter()
+                        .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
+                        .collect(),
                     plan: None,
-                }
+                };
             }
         };
         let (format, unset_default) = match &request.target {
@@ -267,12 +271,17 @@ impl Executor {
             unset_default,
             retention.max_deletions,
         );
-        let mut outcomes: Vec<ItemOutcome> = keep
-            .iter()
-            .map(|k: &KeptVersion| {
-                ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
-            })
+        let (delete, keep, absent) = match &retention.only {
+            Some(only) => plan::narrow(&listing.versions, delete, keep, only),
+            None => (delete, keep, Vec::new()),
+        };
+        let mut outcomes: Vec<ItemOutcome> = absent
+            .into_iter()
+            .map(|v| ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0))
             .collect();
+        outcomes.extend(keep.iter().map(|k: &KeptVersion| {
+            ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
+        }));
         if request.dry_run {
             outcomes.extend(delete.iter().map(|v| {
                 ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)

@@ -16,6 +16,9 @@ use packprune::account::Summary;
 use packprune::{Clients, Config, Handler};
 use serde_json::{json, Value};
 
+mod iot;
+pub use iot::*;
+
 pub const DLQ: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/packprune-dlq";
 pub const WORK: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/packprune-work";
 
