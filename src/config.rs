@@ -1,5 +1,6 @@
 //! Configuration: environment variables only, read once at cold start.
 
+use crate::allow::AllowList;
 use crate::decode::{Accept, EventRules};
 use std::time::Duration;
 
@@ -52,6 +53,9 @@ pub struct Config {
     /// quotas at once (the SQS event source's maximum concurrency). Each
     /// starts at its share and adapts from there.
     pub shared_by: u32,
+    /// `ALLOWED_TARGETS`: the packages requests may name
+    /// ([`AllowList`]); unset, whatever IAM allows.
+    pub allowed: Option<AllowList>,
 }
 
 impl Config {
@@ -124,6 +128,15 @@ impl Config {
                 .transpose()?
                 .unwrap_or_default(),
             shared_by: number(&get, "EVENT_SOURCE_MAX_CONCURRENCY", 1, 1, 1000)?,
+            allowed: get("ALLOWED_TARGETS")
+                .map(|v| {
+                    AllowList::parse(&v).map_err(|reason| ConfigError::Invalid {
+                        var: "ALLOWED_TARGETS",
+                        value: v.clone(),
+                        reason,
+                    })
+                })
+                .transpose()?,
         })
     }
 }
@@ -251,6 +264,7 @@ mod tests {
         assert_eq!(c.deadline_margin, Duration::from_secs(3));
         assert_eq!(c.rates, Rates::default());
         assert_eq!(c.shared_by, 1);
+        assert_eq!(c.allowed, None);
         let err = cfg(&[]).unwrap_err();
         assert!(err
             .to_string()
@@ -274,6 +288,8 @@ mod tests {
             ("RATE_LIMITS", "iot.write=0"),
             ("RATE_LIMITS", "iot.write=fast"),
             ("EVENT_SOURCE_MAX_CONCURRENCY", "0"),
+            ("ALLOWED_TARGETS", "s3:bucket/*"),
+            ("ALLOWED_TARGETS", "iot:"),
         ] {
             let err = cfg(&[dlq, (var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");

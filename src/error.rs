@@ -5,6 +5,9 @@
 use std::error::Error as StdError;
 use std::time::Duration;
 
+use aws_sdk_codeartifact::types::PackageVersionErrorCode;
+
+use crate::code::Code;
 use crate::request::Service;
 
 /// A boxed SDK error (`SdkError<OperationError, HttpResponse>`), kept whole.
@@ -54,7 +57,10 @@ pub enum DeleteError {
     /// The call succeeded but the service refused this version
     /// (a `failedVersions` entry of DeletePackageVersions).
     #[error("CodeArtifact refused the version with {code}: {message}")]
-    VersionRefused { code: String, message: String },
+    VersionRefused {
+        code: PackageVersionErrorCode,
+        message: String,
+    },
     /// The version is the IoT package's default and the request did not say
     /// `unsetDefaultVersion: true`.
     #[error("{version} is the default version of IoT package {package}; it is deleted only with \"unsetDefaultVersion\": true")]
@@ -76,14 +82,13 @@ pub enum DeleteError {
 
 impl DeleteError {
     /// The code a dead-letter message carries.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> Code {
         match self {
-            DeleteError::Api { code, .. } | DeleteError::VersionRefused { code, .. } => {
-                code.clone()
-            }
-            DeleteError::DefaultVersion { .. } => "DEFAULT_VERSION".into(),
+            DeleteError::Api { code, .. } => Code::Service(code.clone()),
+            DeleteError::VersionRefused { code, .. } => Code::Refused(code.clone()),
+            DeleteError::DefaultVersion { .. } => Code::DefaultVersion,
             DeleteError::OutOfTime { last: Some(last) } => last.code(),
-            DeleteError::OutOfTime { last: None } => "DEADLINE".into(),
+            DeleteError::OutOfTime { last: None } => Code::Deadline,
             DeleteError::RetriesExhausted { last, .. } => last.code(),
         }
     }
@@ -93,7 +98,7 @@ impl DeleteError {
     pub fn is_permanent(&self) -> bool {
         match self {
             DeleteError::Api { class, .. } => class.is_permanent(),
-            DeleteError::VersionRefused { code, .. } => code != "SKIPPED",
+            DeleteError::VersionRefused { code, .. } => *code != PackageVersionErrorCode::Skipped,
             DeleteError::DefaultVersion { .. } => true,
             DeleteError::OutOfTime { .. } | DeleteError::RetriesExhausted { .. } => false,
         }

@@ -13,7 +13,10 @@ use serde_json::Value;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::account::{self, Entry, RequestResult, Settings, Summary, UnitAccount, UnitResult};
+use crate::account::{
+    self, Disposition, Entry, RequestResult, Settings, Summary, UnitAccount, UnitResult,
+};
+use crate::code::Code;
 use crate::config::Config;
 use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
 use crate::execute::{
@@ -283,6 +286,9 @@ impl Handler {
                         if self.config.dry_run {
                             job.force_dry_run();
                         }
+                        if let Some(reason) = self.not_permitted(&job) {
+                            return vec![Entry::NotPermitted { job, reason }];
+                        }
                         match job {
                             Job::One(request) => vec![self.run_request(request, &cx).await],
                             Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
@@ -303,6 +309,22 @@ impl Handler {
         }
         .instrument(span)
         .await
+    }
+
+    /// Why `ALLOWED_TARGETS` refuses this job, if it does.
+    fn not_permitted(&self, job: &Job) -> Option<String> {
+        let allowed = self.config.allowed.as_ref()?;
+        let permitted = match job {
+            Job::One(r) => allowed.permits(&r.target),
+            Job::Many(s) => allowed.may_cover(&s.scope),
+        };
+        (!permitted).then(|| {
+            format!(
+                "{} {} is outside ALLOWED_TARGETS ({allowed})",
+                job.service(),
+                job.label()
+            )
+        })
     }
 
     async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
@@ -336,7 +358,18 @@ impl Handler {
             }
         };
         tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
-        let requests: Vec<Request> = packages.iter().map(|p| scope.for_package(p)).collect();
+        let (requests, outside): (Vec<Request>, Vec<Request>) = packages
+            .iter()
+            .map(|p| scope.for_package(p))
+            .partition(|r| {
+                self.config
+                    .allowed
+                    .as_ref()
+                    .is_none_or(|a| a.permits(&r.target))
+            });
+        if !outside.is_empty() {
+            tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
+        }
         if may_fan_out && self.config.work_queue_url.is_some() && requests.len() > 1 {
             return vec![Entry::FannedOut(requests)];
         }
@@ -417,13 +450,13 @@ fn audit(acc: &UnitAccount) {
             package = %l.package,
             version = %l.item,
             outcome = l.disposition.as_str(),
-            code = l.code.as_deref().unwrap_or(""),
+            code = %l.code.as_ref().map(ToString::to_string).unwrap_or_default(),
             attempts = l.attempts,
             "version outcome"
         );
     }
     for reason in &acc.invalid {
-        tracing::warn!(source = %acc.source, outcome = "deadLettered", code = "INVALID_REQUEST", reason = %reason, "invalid request");
+        tracing::warn!(source = %acc.source, outcome = Disposition::DeadLettered.as_str(), code = %Code::InvalidRequest, reason = %reason, "invalid request");
     }
 }
 

@@ -8,6 +8,8 @@
 //! [`handler`] wires them together; [`queue`] is the SQS edge.
 
 pub mod account;
+pub mod allow;
+pub mod code;
 pub mod config;
 pub mod decode;
 pub mod error;

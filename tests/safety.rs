@@ -239,3 +239,72 @@ async fn a_replayed_policy_version_that_became_the_default_is_kept() {
     assert_eq!(world.versions("fw"), Some(vec!["v2".into(), "v3".into()]));
     assert!(sqs.dead_letters().is_empty());
 }
+
+fn allowing(patterns: &str) -> packprune::Config {
+    let mut c = config(true);
+    c.allowed = Some(packprune::allow::AllowList::parse(patterns).unwrap());
+    c
+}
+
+/// ALLOWED_TARGETS: a request outside it is refused before any call, as a
+/// replayable dead letter with NOT_PERMITTED, and never redelivered.
+#[tokio::test(start_paused = true)]
+async fn a_request_outside_allowed_targets_is_dead_lettered_not_permitted() {
+    let sqs = Sqs::default();
+    // No service rules: any package API call would fail the request.
+    let h = handler(
+        &[],
+        &[],
+        &sqs,
+        allowing("codeartifact:acme/staging/*,iot:fw-*"),
+    );
+    let (resp, s) = invoke(
+        &h,
+        sqs_event(&[("m1", ca_request(&["1", "2"]))], false),
+        MINUTE,
+    )
+    .await;
+    assert!(failures(&resp).is_empty());
+    assert_eq!((s.requested, s.dead_lettered), (2, 2));
+    let dlq = sqs.dead_letters();
+    assert_eq!(dlq.len(), 1);
+    assert_eq!(dlq[0]["failure"]["code"], "NOT_PERMITTED");
+    assert_eq!(dlq[0]["versions"], json!(["1", "2"]));
+    let message = dlq[0]["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("acme/releases") && message.contains("ALLOWED_TARGETS"),
+        "{message}"
+    );
+
+    // A direct invocation, and a scope no pattern can cover.
+    let sqs = Sqs::default();
+    let h = handler(&[], &[], &sqs, allowing("iot:fw-*"));
+    let scope = json!({"service": "iot", "packagePrefix": "cam", "policy": {"keepLatest": 2}});
+    let out = h
+        .process(LambdaEvent::new(scope, context(MINUTE)))
+        .await
+        .unwrap();
+    assert_eq!(out.summary.dead_lettered, 1);
+    assert_eq!(sqs.dead_letters()[0]["failure"]["code"], "NOT_PERMITTED");
+}
+
+/// A scope that may hold permitted packages runs, on those packages only.
+#[tokio::test(start_paused = true)]
+async fn a_scope_runs_only_on_its_permitted_packages() {
+    let world = IotWorld::with(&[
+        ("fw-cam", None, &["1", "2", "3"]),
+        ("cam-fw", None, &["1", "2", "3"]),
+    ]);
+    let rules = world.rules();
+    let sqs = Sqs::default();
+    let h = handler(&[], &refs(&rules), &sqs, {
+        let mut c = allowing("iot:fw-*");
+        c.work_queue_url = None;
+        c
+    });
+    let scope = json!({"service": "iot", "policy": {"keepLatest": 1}});
+    let (_, s) = invoke(&h, sqs_event(&[("m1", scope)], false), MINUTE).await;
+    assert_eq!(s.deleted, 2);
+    assert_eq!(world.versions("fw-cam"), Some(vec!["3".to_owned()]));
+    assert_eq!(world.versions("cam-fw").unwrap().len(), 3);
+}

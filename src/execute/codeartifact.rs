@@ -201,7 +201,7 @@ impl CodeArtifactAdapter {
                     )),
                     Some(PackageVersionErrorCode::Skipped) => skipped.push((v, message)),
                     code => {
-                        let code = code.map_or("UNKNOWN", |c| c.as_str()).to_owned();
+                        let code = code.cloned().unwrap_or_else(|| "UNKNOWN".into());
                         outcomes.push(ItemOutcome::failed(
                             Item::Version(v),
                             Arc::new(DeleteError::VersionRefused { code, message }),
@@ -218,7 +218,7 @@ impl CodeArtifactAdapter {
                     ItemOutcome::failed(
                         Item::Version(v),
                         Arc::new(DeleteError::VersionRefused {
-                            code: "SKIPPED".into(),
+                            code: PackageVersionErrorCode::Skipped,
                             message,
                         }),
                         spent,

@@ -118,6 +118,7 @@ pub fn config(work_queue: bool) -> Config {
         events: packprune::decode::EventRules::default(),
         rates: packprune::retry::Rates::default(),
         shared_by: 1,
+        allowed: None,
     }
 }
 

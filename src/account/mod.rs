@@ -1,0 +1,412 @@
+//! Outcomes → dead letters, hand-ons, redelivery and the summary. Pure: the
+//! handler sends what this module decides.
+//!
+//! Every item ends in exactly one [`Disposition`]:
+//! - `Deleted` or `AlreadyAbsent`;
+//! - `DeadLettered`: a permanent failure, or retries exhausted; one message
+//!   per (request, code) on the dead-letter queue, itself a valid request;
+//! - `HandedOn`: unfinished, re-enqueued on the work queue with `attempt`
+//!   raised, or left to SQS to redeliver (the record is reported in
+//!   `batchItemFailures`).
+
+mod request;
+#[cfg(test)]
+mod tests;
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::code::Code;
+use crate::decode::{Invalid, Origin};
+use crate::execute::ItemOutcome;
+use crate::plan::{Item, PackagePlan};
+use crate::policy::KeepRule;
+use crate::request::{Job, Request, Service};
+
+/// Versions per dead-letter or hand-on message, so that a message of 255
+/// character versions stays far below SQS's 1 MiB.
+pub const MAX_VERSIONS_PER_MESSAGE: usize = 1000;
+/// SQS's largest `DelaySeconds`.
+pub const MAX_DELAY_SECONDS: u32 = 900;
+
+/// What became of one executed request.
+#[derive(Debug)]
+pub struct RequestResult {
+    pub request: Job,
+    pub outcomes: Vec<ItemOutcome>,
+    /// The plan of a policy request or a dry run.
+    pub plan: Option<PackagePlan>,
+}
+
+#[derive(Debug)]
+pub enum Entry {
+    Executed(Box<RequestResult>),
+    Invalid(Invalid),
+    /// A scope split into one policy request per package, for the work queue.
+    FannedOut(Vec<Request>),
+    /// An event that asks for nothing (a CodeArtifact event other than a
+    /// publish, or one with no EVENT_POLICY configured).
+    Ignored(String),
+    /// A request outside `ALLOWED_TARGETS`, refused before any call.
+    NotPermitted {
+        job: Job,
+        reason: String,
+    },
+}
+
+/// What became of one delivery.
+#[derive(Debug)]
+pub struct UnitResult {
+    pub source: String,
+    pub sender: Option<String>,
+    pub origin: Origin,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Disposition {
+    Deleted,
+    AlreadyAbsent,
+    Kept,
+    DeadLettered,
+    HandedOn,
+}
+
+impl Disposition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Deleted => "deleted",
+            Disposition::AlreadyAbsent => "alreadyAbsent",
+            Disposition::Kept => "kept",
+            Disposition::DeadLettered => "deadLettered",
+            Disposition::HandedOn => "handedOn",
+        }
+    }
+}
+
+/// One item's final line in the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub service: Service,
+    pub package: String,
+    pub item: Item,
+    pub disposition: Disposition,
+    pub code: Option<Reason>,
+    pub attempts: u32,
+}
+
+/// Why an item was kept, dead-lettered or handed on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Rule(KeepRule),
+    Code(Code),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Rule(r) => f.write_str(r.as_str()),
+            Reason::Code(c) => f.write_str(c.as_str()),
+        }
+    }
+}
+
+/// A message to send to a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub body: String,
+    pub delay_seconds: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub has_work_queue: bool,
+    pub max_attempts: u32,
+}
+
+/// What the handler must do for one delivery.
+#[derive(Debug, Default)]
+pub struct UnitAccount {
+    pub source: String,
+    /// Who sent the delivery, when known (see [`crate::decode::Unit::sender`]).
+    pub sender: Option<String>,
+    pub dead_letters: Vec<Outgoing>,
+    pub hand_ons: Vec<Outgoing>,
+    /// The SQS record must be reported in `batchItemFailures`.
+    pub redeliver: bool,
+    pub lines: Vec<Line>,
+    /// Reasons of the requests that did not decode.
+    pub invalid: Vec<String>,
+    /// Policy requests put on the work queue, one per package.
+    pub fanned_out: u64,
+    /// Why events were ignored.
+    pub ignored: Vec<String>,
+    /// Dry runs' plans.
+    pub plans: Vec<PackagePlan>,
+}
+
+impl UnitAccount {
+    /// A record left untouched (a FIFO batch stopped before it): every item
+    /// is handed on by redelivery.
+    pub fn unstarted(unit: &crate::decode::Unit) -> Self {
+        let mut acc = UnitAccount {
+            source: unit.source.clone(),
+            sender: unit.sender.clone(),
+            redeliver: true,
+            ..UnitAccount::default()
+        };
+        for d in &unit.requests {
+            if let crate::decode::Decoded::Valid(job) = d {
+                for item in items_of(job) {
+                    acc.lines.push(Line {
+                        service: job.service(),
+                        package: job.label(),
+                        item,
+                        disposition: Disposition::HandedOn,
+                        code: None,
+                        attempts: 0,
+                    });
+                }
+            }
+        }
+        acc
+    }
+
+    /// Sends nothing for this record and lets SQS redeliver it whole: every
+    /// item not finished is handed on by redelivery.
+    pub fn redeliver_whole(&mut self) {
+        self.redeliver = true;
+        self.dead_letters.clear();
+        self.hand_ons.clear();
+        self.fanned_out = 0;
+        for l in &mut self.lines {
+            if l.disposition == Disposition::DeadLettered {
+                l.disposition = Disposition::HandedOn;
+            }
+        }
+    }
+}
+
+/// Backoff before a handed-on request runs again: 5 s doubling per attempt,
+/// at most 900 s, and never shorter than the service's `Retry-After`.
+pub fn hand_on_delay(attempt: u32, retry_after_secs: u64) -> u32 {
+    let backoff = 5u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
+    backoff.max(retry_after_secs).min(MAX_DELAY_SECONDS as u64) as u32
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    time::OffsetDateTime::from(t)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// What the accounting needs to know of one delivery.
+struct Ctx<'a> {
+    settings: &'a Settings,
+    source: &'a str,
+    time: String,
+    sqs: bool,
+    fifo: bool,
+    /// Receives that count as attempts (see [`attempts_received`]).
+    receives: u32,
+}
+
+impl Ctx<'_> {
+    /// The `failure` member of a dead letter.
+    fn failure(&self, code: &Code, message: &str, attempts: u32) -> Value {
+        json!({"code": code, "message": message, "attempts": attempts,
+               "source": self.source, "time": self.time})
+    }
+}
+
+/// Whether anything of a delivery got anywhere, and whether some of it waits.
+#[derive(Default)]
+struct Progress {
+    moved: bool,
+    waiting: bool,
+}
+
+/// Decides the fate of every item of one delivery.
+pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitAccount {
+    let (sqs, fifo, receives) = match unit.origin {
+        Origin::Sqs {
+            fifo,
+            receive_count,
+        } => (true, fifo, attempts_received(fifo, receive_count)),
+        _ => (false, false, 1),
+    };
+    let cx = Ctx {
+        settings,
+        source: &unit.source,
+        time: rfc3339(now),
+        sqs,
+        fifo,
+        receives,
+    };
+    let mut acc = UnitAccount {
+        source: unit.source.clone(),
+        sender: unit.sender.clone(),
+        ..UnitAccount::default()
+    };
+    let mut progress = Progress::default();
+    for entry in &unit.entries {
+        progress.moved |= !matches!(entry, Entry::Executed(_));
+        match entry {
+            Entry::Ignored(why) => acc.ignored.push(why.clone()),
+            Entry::FannedOut(requests) => fan_out(&mut acc, requests),
+            Entry::Invalid(inv) => refuse_invalid(&mut acc, inv, &cx),
+            Entry::NotPermitted { job, reason } => refuse_not_permitted(&mut acc, job, reason, &cx),
+            Entry::Executed(rr) => request::account_request(&mut acc, &mut progress, rr, &cx),
+        }
+    }
+    // An SQS record where nothing got anywhere goes back to SQS whole rather
+    // than as a new message: SQS's receive count and redrive policy apply.
+    if cx.sqs && (acc.redeliver || (progress.waiting && !progress.moved)) {
+        acc.redeliver_whole();
+    }
+    acc
+}
+
+/// One policy request per package, for the work queue.
+fn fan_out(acc: &mut UnitAccount, requests: &[Request]) {
+    acc.fanned_out += requests.len() as u64;
+    acc.hand_ons.extend(requests.iter().map(|r| Outgoing {
+        body: serde_json::to_string(&r.to_raw(None, None)).expect("request serializes"),
+        delay_seconds: None,
+    }));
+}
+
+/// A request that did not decode: its raw text (cut to fit) and the reason.
+fn refuse_invalid(acc: &mut UnitAccount, inv: &Invalid, cx: &Ctx) {
+    let reason = inv.error.reason();
+    let mut body = crate::raw_body::fields(&inv.raw);
+    let message = crate::raw_body::message(&reason);
+    body.insert(
+        "failure".into(),
+        cx.failure(&Code::InvalidRequest, &message, 0),
+    );
+    acc.dead_letters.push(Outgoing {
+        body: Value::Object(body).to_string(),
+        delay_seconds: None,
+    });
+    acc.invalid.push(reason);
+}
+
+/// A request outside `ALLOWED_TARGETS`: every item is dead-lettered,
+/// untried, in one message that is the request itself.
+fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &str, cx: &Ctx) {
+    for item in items_of(job) {
+        acc.lines.push(Line {
+            service: job.service(),
+            package: job.label(),
+            item,
+            disposition: Disposition::DeadLettered,
+            code: Some(Reason::Code(Code::NotPermitted)),
+            attempts: 0,
+        });
+    }
+    let mut raw = job.to_raw(None, None);
+    raw.failure = Some(cx.failure(&Code::NotPermitted, reason, 0));
+    acc.dead_letters.push(Outgoing {
+        body: serde_json::to_string(&raw).expect("request serializes"),
+        delay_seconds: None,
+    });
+}
+
+/// The items a job names before it runs.
+fn items_of(job: &Job) -> Vec<Item> {
+    match job {
+        Job::One(r) => crate::plan::items(r),
+        Job::Many(_) => vec![Item::Package],
+    }
+}
+
+/// How many of an SQS record's receives count as attempts. On a standard
+/// queue, every receive ran the record. On a FIFO queue, SQS also counts the
+/// receives in which the record was held back unstarted behind a failing
+/// record of its group, and nothing in the record tells those apart; so none
+/// count, and a FIFO record is retried until its queue's redrive policy
+/// (`maxReceiveCount`) moves it.
+fn attempts_received(fifo: bool, receive_count: u32) -> u32 {
+    if fifo {
+        1
+    } else {
+        receive_count.max(1)
+    }
+}
+
+/// The `versions` of the messages carrying these items: `None` for the
+/// package item (the message stays `deletePackage: true`).
+fn narrow(items: &[&ItemOutcome]) -> Vec<Option<Vec<String>>> {
+    let versions: Vec<String> = items
+        .iter()
+        .filter_map(|o| match &o.item {
+            Item::Version(v) => Some(v.clone()),
+            Item::Package => None,
+        })
+        .collect();
+    let mut out: Vec<Option<Vec<String>>> = versions
+        .chunks(MAX_VERSIONS_PER_MESSAGE)
+        .map(|c| Some(c.to_vec()))
+        .collect();
+    if items.iter().any(|o| o.item == Item::Package) {
+        out.push(None);
+    }
+    out
+}
+
+/// Per-invocation counts. `requested` always equals the sum of the five
+/// outcomes.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub requested: u64,
+    pub deleted: u64,
+    pub already_absent: u64,
+    pub kept: u64,
+    pub dead_lettered: u64,
+    pub handed_on: u64,
+    pub invalid_requests: u64,
+    pub dead_letter_messages: u64,
+    pub hand_on_messages: u64,
+    pub records_redelivered: u64,
+    pub packages_fanned_out: u64,
+    pub ignored_events: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<String>,
+    /// Dry runs: per package, what would be deleted and what is kept by which rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<PackagePlan>,
+}
+
+impl Summary {
+    pub fn add(&mut self, acc: &UnitAccount) {
+        for l in &acc.lines {
+            self.requested += 1;
+            *match l.disposition {
+                Disposition::Deleted => &mut self.deleted,
+                Disposition::AlreadyAbsent => &mut self.already_absent,
+                Disposition::Kept => &mut self.kept,
+                Disposition::DeadLettered => &mut self.dead_lettered,
+                Disposition::HandedOn => &mut self.handed_on,
+            } += 1;
+        }
+        self.invalid_requests += acc.invalid.len() as u64;
+        self.invalid.extend(acc.invalid.iter().cloned());
+        self.dead_letter_messages += acc.dead_letters.len() as u64;
+        self.hand_on_messages += acc.hand_ons.len() as u64;
+        self.records_redelivered += u64::from(acc.redeliver);
+        self.packages_fanned_out += acc.fanned_out;
+        self.ignored_events += acc.ignored.len() as u64;
+        self.plans.extend(acc.plans.iter().cloned());
+    }
+
+    /// The accounting invariant: every requested item has exactly one fate.
+    pub fn balanced(&self) -> bool {
+        self.requested
+            == self.deleted + self.already_absent + self.kept + self.dead_lettered + self.handed_on
+    }
+}

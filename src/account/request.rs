@@ -1,0 +1,221 @@
+//! One executed request's outcomes, in steps: sort the outcomes; decide
+//! what becomes of the retryable ones; write the dead letters and hand-ons.
+
+use std::collections::BTreeMap;
+
+use super::{
+    hand_on_delay, narrow, Ctx, Disposition, Line, Outgoing, Progress, Reason, RequestResult,
+    UnitAccount,
+};
+use crate::code::Code;
+use crate::error::DeleteError;
+use crate::execute::{Done, ItemOutcome};
+use crate::request::Job;
+
+type Failed<'a> = (&'a ItemOutcome, &'a DeleteError);
+
+/// A request's outcomes, sorted.
+#[derive(Default)]
+struct Sorted<'a> {
+    done: Vec<(&'a ItemOutcome, &'a Done)>,
+    permanent: Vec<Failed<'a>>,
+    retryable: Vec<Failed<'a>>,
+}
+
+impl<'a> Sorted<'a> {
+    fn of(outcomes: &'a [ItemOutcome]) -> Self {
+        let mut s = Sorted::default();
+        for o in outcomes {
+            match &o.result {
+                Ok(done) => s.done.push((o, done)),
+                Err(e) if e.is_permanent() => s.permanent.push((o, e)),
+                Err(e) => s.retryable.push((o, e)),
+            }
+        }
+        s
+    }
+}
+
+/// What becomes of the items that may yet succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// `MAX_ATTEMPTS` reached: dead-lettered as `RETRIES_EXHAUSTED`.
+    Exhausted,
+    /// Nowhere to hand them on (a direct invocation and no work queue):
+    /// dead-lettered with their own code.
+    DeadLetter,
+    /// Re-enqueued on the work queue, `attempt` raised.
+    HandOn,
+    /// The SQS record goes back to its queue (no work queue, or FIFO).
+    Redeliver,
+}
+
+fn fate(attempt: u32, cx: &Ctx) -> Fate {
+    let has_work_queue = cx.settings.has_work_queue;
+    if attempt >= cx.settings.max_attempts {
+        Fate::Exhausted
+    } else if !cx.sqs && !has_work_queue {
+        Fate::DeadLetter
+    } else if has_work_queue && !cx.fifo {
+        Fate::HandOn
+    } else {
+        Fate::Redeliver
+    }
+}
+
+/// Items failed alike: one dead letter (per 1,000 versions) per code.
+struct Failure<'a> {
+    code: Code,
+    message: String,
+    attempts: u32,
+    items: Vec<&'a ItemOutcome>,
+}
+
+/// Groups failures by code; each group keeps its first error's message.
+fn group<'a>(
+    failed: &[Failed<'a>],
+    code: impl Fn(&DeleteError) -> Code,
+    message: impl Fn(&DeleteError) -> String,
+) -> Vec<Failure<'a>> {
+    let mut groups: BTreeMap<Code, Failure<'a>> = BTreeMap::new();
+    for (o, e) in failed {
+        let g = groups.entry(code(e)).or_insert_with(|| Failure {
+            code: code(e),
+            message: message(e),
+            attempts: 0,
+            items: Vec::new(),
+        });
+        g.attempts = g.attempts.max(o.attempts);
+        g.items.push(o);
+    }
+    groups.into_values().collect()
+}
+
+pub(super) fn account_request(
+    acc: &mut UnitAccount,
+    progress: &mut Progress,
+    rr: &RequestResult,
+    cx: &Ctx,
+) {
+    let attempt = rr.request.attempt().saturating_add(cx.receives - 1);
+    if let (Job::One(r), Some(plan)) = (&rr.request, &rr.plan) {
+        if r.dry_run {
+            acc.plans.push(plan.clone());
+        }
+    }
+    let sorted = Sorted::of(&rr.outcomes);
+    for (o, done) in &sorted.done {
+        let (disposition, reason) = match done {
+            Done::Deleted => (Disposition::Deleted, None),
+            Done::AlreadyAbsent => (Disposition::AlreadyAbsent, None),
+            Done::Kept(rule) => (Disposition::Kept, Some(Reason::Rule(*rule))),
+        };
+        acc.lines.push(line_for(rr, o, disposition, reason));
+    }
+    progress.moved |= !sorted.done.is_empty() || !sorted.permanent.is_empty();
+    let mut dead = group(&sorted.permanent, DeleteError::code, DeleteError::chain);
+    if !sorted.retryable.is_empty() {
+        let max = cx.settings.max_attempts;
+        let fate = fate(attempt, cx);
+        progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter);
+        progress.waiting |= matches!(fate, Fate::HandOn | Fate::Redeliver);
+        match fate {
+            Fate::Exhausted => dead.extend(group(
+                &sorted.retryable,
+                |_| Code::RetriesExhausted,
+                |e| {
+                    format!(
+                        "gave up after attempt {attempt} of {max}; last error: {}",
+                        e.chain()
+                    )
+                },
+            )),
+            Fate::DeadLetter => dead.extend(group(
+                &sorted.retryable,
+                DeleteError::code,
+                DeleteError::chain,
+            )),
+            Fate::HandOn | Fate::Redeliver => {
+                for (o, e) in &sorted.retryable {
+                    let reason = Some(Reason::Code(e.code()));
+                    acc.lines
+                        .push(line_for(rr, o, Disposition::HandedOn, reason));
+                }
+                if fate == Fate::HandOn {
+                    hand_on(acc, rr, &sorted.retryable, attempt);
+                } else {
+                    acc.redeliver = true;
+                }
+            }
+        }
+    }
+    for f in dead {
+        dead_letter(acc, rr, f, cx);
+    }
+}
+
+/// Re-enqueues the retryable items, after a backoff unless the deadline
+/// alone stopped them.
+fn hand_on(acc: &mut UnitAccount, rr: &RequestResult, retryable: &[Failed], attempt: u32) {
+    let retry_after = retryable
+        .iter()
+        .filter_map(|(_, e)| e.retry_after())
+        .max()
+        .map_or(0, |d| d.as_secs_f64().ceil() as u64);
+    let cut_short = retryable
+        .iter()
+        .all(|(_, e)| matches!(e, DeleteError::OutOfTime { last: None }));
+    let delay = if cut_short {
+        0
+    } else {
+        hand_on_delay(attempt, retry_after)
+    };
+    // Only errors spend an attempt, not a lack of time nor the quota.
+    let next = if retryable.iter().any(|(_, e)| e.spends_attempt()) {
+        attempt + 1
+    } else {
+        attempt
+    };
+    let items: Vec<&ItemOutcome> = retryable.iter().map(|(o, _)| *o).collect();
+    for chunk in narrow(&items) {
+        let raw = rr.request.to_raw(chunk.as_deref(), Some(next));
+        acc.hand_ons.push(Outgoing {
+            body: serde_json::to_string(&raw).expect("request serializes"),
+            delay_seconds: Some(delay as i32),
+        });
+    }
+}
+
+/// One line per item, and the messages: each the request narrowed to its
+/// items, with the failure.
+fn dead_letter(acc: &mut UnitAccount, rr: &RequestResult, f: Failure, cx: &Ctx) {
+    for o in &f.items {
+        let reason = Some(Reason::Code(f.code.clone()));
+        acc.lines
+            .push(line_for(rr, o, Disposition::DeadLettered, reason));
+    }
+    for chunk in narrow(&f.items) {
+        let mut raw = rr.request.to_raw(chunk.as_deref(), None);
+        raw.failure = Some(cx.failure(&f.code, &f.message, f.attempts));
+        acc.dead_letters.push(Outgoing {
+            body: serde_json::to_string(&raw).expect("request serializes"),
+            delay_seconds: None,
+        });
+    }
+}
+
+fn line_for(
+    rr: &RequestResult,
+    o: &ItemOutcome,
+    disposition: Disposition,
+    code: Option<Reason>,
+) -> Line {
+    Line {
+        service: rr.request.service(),
+        package: rr.request.label(),
+        item: o.item.clone(),
+        disposition,
+        code,
+        attempts: o.attempts,
+    }
+}

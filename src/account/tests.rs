@@ -1,0 +1,369 @@
+//! The accounting's unit tests and properties.
+
+use super::*;
+use crate::error::{DeleteError, ErrorClass};
+use crate::execute::Done;
+use crate::request::RawRequest;
+use std::sync::Arc;
+
+fn request(versions: &[&str], attempt: u32) -> Request {
+    let mut r: RawRequest = serde_json::from_value(json!({
+        "service": "codeartifact", "domain": "acme", "repository": "releases",
+        "format": "npm", "package": "web", "versions": versions}))
+    .unwrap();
+    r.attempt = Some(attempt);
+    r.validate().unwrap()
+}
+
+fn api(class: ErrorClass, code: &str) -> Arc<DeleteError> {
+    Arc::new(DeleteError::Api {
+        service: Service::CodeArtifact,
+        operation: "DeletePackageVersions",
+        code: code.into(),
+        class,
+        source: "cause".into(),
+    })
+}
+
+fn unit(
+    origin: Origin,
+    request: Request,
+    results: Vec<Result<Done, Arc<DeleteError>>>,
+) -> UnitResult {
+    let outcomes = crate::plan::items(&request)
+        .into_iter()
+        .zip(results)
+        .map(|(item, result)| ItemOutcome {
+            item,
+            result,
+            attempts: 1,
+        })
+        .collect();
+    UnitResult {
+        source: "m-1".into(),
+        sender: None,
+        origin,
+        entries: vec![Entry::Executed(Box::new(RequestResult {
+            request: Job::One(request),
+            outcomes,
+            plan: None,
+        }))],
+    }
+}
+
+const SQS: Origin = Origin::Sqs {
+    fifo: false,
+    receive_count: 1,
+};
+const WQ: Settings = Settings {
+    has_work_queue: true,
+    max_attempts: 8,
+};
+
+fn summary(acc: &UnitAccount) -> Summary {
+    let mut s = Summary::default();
+    s.add(acc);
+    assert!(s.balanced(), "{s:?}");
+    s
+}
+
+#[test]
+fn permanent_failures_group_by_code_into_replayable_requests() {
+    let u = unit(
+        SQS,
+        request(&["1", "2", "3", "4"], 1),
+        vec![
+            Ok(Done::Deleted),
+            Err(Arc::new(DeleteError::VersionRefused {
+                code: "MISMATCHED_STATUS".into(),
+                message: "m".into(),
+            })),
+            Err(Arc::new(DeleteError::VersionRefused {
+                code: "MISMATCHED_STATUS".into(),
+                message: "m".into(),
+            })),
+            Err(Arc::new(DeleteError::VersionRefused {
+                code: "NOT_ALLOWED".into(),
+                message: "n".into(),
+            })),
+        ],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert_eq!(acc.dead_letters.len(), 2);
+    assert!(acc.hand_ons.is_empty() && !acc.redeliver);
+    let first: serde_json::Value = serde_json::from_str(&acc.dead_letters[0].body).unwrap();
+    assert_eq!(first["versions"], json!(["2", "3"]));
+    assert_eq!(first["failure"]["code"], "MISMATCHED_STATUS");
+    assert_eq!(first["failure"]["source"], "m-1");
+    assert_eq!(first["failure"]["time"], "1970-01-01T00:00:00Z");
+    assert!(first.get("attempt").is_none());
+    let s = summary(&acc);
+    assert_eq!((s.deleted, s.dead_lettered), (1, 3));
+}
+
+fn partial(error: Arc<DeleteError>) -> UnitAccount {
+    let u = unit(
+        Origin::Sqs {
+            fifo: false,
+            receive_count: 2,
+        },
+        request(&["1", "2"], 3),
+        vec![Ok(Done::AlreadyAbsent), Err(error)],
+    );
+    account(&u, &WQ, SystemTime::UNIX_EPOCH)
+}
+
+#[test]
+fn partial_progress_is_handed_on_with_a_raised_attempt() {
+    let acc = partial(api(ErrorClass::Transient, "InternalServerException"));
+    assert_eq!(acc.hand_ons.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+    assert_eq!(body["versions"], json!(["2"]));
+    assert_eq!(
+        body["attempt"], 5,
+        "attempt 3, second receive → 4 done, next is 5"
+    );
+    assert_eq!(summary(&acc).handed_on, 1);
+}
+
+/// Issue 9, item 3: waiting for the quota or running out of time is not
+/// a failed attempt.
+#[test]
+fn a_throttle_or_a_lack_of_time_keeps_the_attempt_number() {
+    let throttled = api(
+        ErrorClass::ThrottledWithHint(std::time::Duration::from_secs(120)),
+        "ThrottlingException",
+    );
+    let out_of_time = Arc::new(DeleteError::OutOfTime {
+        last: Some(api(ErrorClass::Throttled, "ThrottlingException")),
+    });
+    for error in [throttled, out_of_time] {
+        let acc = partial(error);
+        let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+        assert_eq!(body["attempt"], 4, "attempt 3, second receive: still 4");
+    }
+    // Out of time with a 5xx as the last answer did spend one.
+    let unknown = Arc::new(DeleteError::OutOfTime {
+        last: Some(api(ErrorClass::Transient, "InternalServerException")),
+    });
+    let body: serde_json::Value = serde_json::from_str(&partial(unknown).hand_ons[0].body).unwrap();
+    assert_eq!(body["attempt"], 5);
+}
+
+#[test]
+fn no_progress_on_sqs_means_redelivery_not_a_new_message() {
+    let u = unit(
+        SQS,
+        request(&["1"], 1),
+        vec![Err(api(ErrorClass::Transient, "InternalServerException"))],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(acc.redeliver && acc.hand_ons.is_empty() && acc.dead_letters.is_empty());
+    assert_eq!(summary(&acc).handed_on, 1);
+}
+
+#[test]
+fn exhausted_attempts_are_dead_lettered() {
+    let u = unit(
+        Origin::Sqs {
+            fifo: false,
+            receive_count: 8,
+        },
+        request(&["1"], 1),
+        vec![Err(api(ErrorClass::Transient, "InternalServerException"))],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(!acc.redeliver);
+    let body: serde_json::Value = serde_json::from_str(&acc.dead_letters[0].body).unwrap();
+    assert_eq!(body["failure"]["code"], "RETRIES_EXHAUSTED");
+    assert!(body["failure"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("InternalServerException"));
+    assert_eq!(summary(&acc).dead_lettered, 1);
+}
+
+#[test]
+fn a_fifo_receive_count_is_not_an_attempt_count() {
+    // Issue 9, item 4: this record may have waited unstarted behind a
+    // failing one for all eight receives.
+    let u = unit(
+        Origin::Sqs {
+            fifo: true,
+            receive_count: 8,
+        },
+        request(&["1"], 1),
+        vec![Err(api(ErrorClass::Throttled, "ThrottlingException"))],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(acc.redeliver && acc.dead_letters.is_empty());
+    assert_eq!(summary(&acc).handed_on, 1);
+}
+
+#[test]
+fn direct_invocations_without_a_work_queue_dead_letter_with_the_last_code() {
+    let u = unit(
+        Origin::Direct,
+        request(&["1", "2"], 1),
+        vec![
+            Ok(Done::Deleted),
+            Err(api(ErrorClass::Throttled, "ThrottlingException")),
+        ],
+    );
+    let acc = account(
+        &u,
+        &Settings {
+            has_work_queue: false,
+            max_attempts: 8,
+        },
+        SystemTime::UNIX_EPOCH,
+    );
+    let body: serde_json::Value = serde_json::from_str(&acc.dead_letters[0].body).unwrap();
+    assert_eq!(body["failure"]["code"], "ThrottlingException");
+    assert_eq!(body["versions"], json!(["2"]));
+    let s = summary(&acc);
+    assert_eq!((s.deleted, s.dead_lettered), (1, 1));
+}
+
+#[test]
+fn fifo_records_are_redelivered_whole() {
+    let u = unit(
+        Origin::Sqs {
+            fifo: true,
+            receive_count: 1,
+        },
+        request(&["1", "2", "3"], 1),
+        vec![
+            Ok(Done::Deleted),
+            Err(Arc::new(DeleteError::VersionRefused {
+                code: "NOT_ALLOWED".into(),
+                message: "n".into(),
+            })),
+            Err(Arc::new(DeleteError::OutOfTime { last: None })),
+        ],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(acc.redeliver && acc.dead_letters.is_empty() && acc.hand_ons.is_empty());
+    let s = summary(&acc);
+    assert_eq!((s.deleted, s.handed_on), (1, 2));
+}
+
+#[test]
+fn delays_grow_and_respect_retry_after_and_the_sqs_limit() {
+    assert_eq!(hand_on_delay(1, 0), 5);
+    assert_eq!(hand_on_delay(3, 0), 20);
+    assert_eq!(hand_on_delay(2, 60), 60);
+    assert_eq!(hand_on_delay(30, 0), 900);
+    assert_eq!(hand_on_delay(1, 5000), 900);
+}
+
+mod properties {
+    use super::*;
+    use crate::error::ErrorClass;
+    use crate::request::RawRequest;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+
+    /// 0 deleted, 1 absent, 2 permanent (two codes), 3 throttled, 4 out of time.
+    fn outcome(kind: u8, code: u8) -> Result<Done, Arc<DeleteError>> {
+        match kind {
+            0 => Ok(Done::Deleted),
+            1 => Ok(Done::AlreadyAbsent),
+            2 => Err(Arc::new(DeleteError::VersionRefused {
+                code: if code % 2 == 0 {
+                    "NOT_ALLOWED"
+                } else {
+                    "MISMATCHED_STATUS"
+                }
+                .into(),
+                message: "refused".into(),
+            })),
+            3 => Err(Arc::new(DeleteError::Api {
+                service: Service::CodeArtifact,
+                operation: "DeletePackageVersions",
+                code: "ThrottlingException".into(),
+                class: ErrorClass::Throttled,
+                source: "slow".into(),
+            })),
+            _ => Err(Arc::new(DeleteError::OutOfTime { last: None })),
+        }
+    }
+
+    fn origin() -> impl Strategy<Value = Origin> {
+        prop_oneof![
+            (any::<bool>(), 1u32..12).prop_map(|(fifo, receive_count)| Origin::Sqs {
+                fifo,
+                receive_count
+            }),
+            Just(Origin::EventBridge),
+            Just(Origin::Direct),
+        ]
+    }
+
+    fn versions_in(bodies: &[Outgoing]) -> Vec<String> {
+        bodies
+            .iter()
+            .flat_map(|o| {
+                let v: serde_json::Value = serde_json::from_str(&o.body).unwrap();
+                v["versions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    proptest! {
+        #[test]
+        fn every_item_has_exactly_one_fate_and_messages_carry_exactly_the_unfinished(
+            kinds in prop::collection::vec((0u8..5, any::<u8>()), 1..60),
+            origin in origin(),
+            has_work_queue in any::<bool>(),
+            max_attempts in 1u32..10,
+            attempt in 1u32..10,
+        ) {
+            let versions: Vec<String> = (0..kinds.len()).map(|i| format!("1.0.{i}")).collect();
+            let mut raw: RawRequest = serde_json::from_value(serde_json::json!({
+                "service": "codeartifact", "domain": "acme", "repository": "releases",
+                "format": "npm", "package": "web", "versions": versions})).unwrap();
+            raw.attempt = Some(attempt);
+            let request = raw.validate().unwrap();
+            let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
+                .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1 })
+                .collect();
+            let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
+            let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);
+
+            let mut s = Summary::default();
+            s.add(&acc);
+            prop_assert!(s.balanced());
+            prop_assert_eq!(s.requested as usize, versions.len());
+            let lined: BTreeSet<String> = acc.lines.iter().map(|l| l.item.to_string()).collect();
+            prop_assert_eq!(lined.len(), versions.len(), "each item has one line");
+
+            let by = |d: Disposition| -> BTreeSet<String> {
+                acc.lines.iter().filter(|l| l.disposition == d).map(|l| l.item.to_string()).collect()
+            };
+            let dead: Vec<String> = versions_in(&acc.dead_letters);
+            let handed: Vec<String> = versions_in(&acc.hand_ons);
+            prop_assert_eq!(dead.iter().cloned().collect::<BTreeSet<_>>(), by(Disposition::DeadLettered));
+            prop_assert_eq!(dead.len(), by(Disposition::DeadLettered).len(), "no version dead-lettered twice");
+            if acc.redeliver {
+                prop_assert!(matches!(origin, Origin::Sqs { .. }), "only SQS records are redelivered");
+                prop_assert!(acc.dead_letters.is_empty() && acc.hand_ons.is_empty());
+            } else {
+                prop_assert_eq!(handed.iter().cloned().collect::<BTreeSet<_>>(), by(Disposition::HandedOn));
+            }
+            // Deleted and absent versions are never sent anywhere.
+            for v in dead.iter().chain(&handed) {
+                prop_assert!(!by(Disposition::Deleted).contains(v) && !by(Disposition::AlreadyAbsent).contains(v));
+            }
+            if matches!(origin, Origin::Sqs { fifo: true, .. }) {
+                prop_assert!(acc.hand_ons.is_empty(), "FIFO work is never re-enqueued");
+            }
+        }
+    }
+}
