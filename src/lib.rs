@@ -22,6 +22,7 @@ pub mod raw_body;
 pub mod request;
 pub mod retry;
 pub mod sdk;
+pub mod service;
 pub mod telemetry;
 
 pub use config::Config;

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::request::{Format, Service, VERSION_STATUSES};
+use crate::service::{Format, Service, VERSION_STATUSES};
 
 /// The `policy` object as it travels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -78,14 +78,6 @@ pub struct Retention {
 impl Eq for Retention {}
 
 impl Retention {
-    /// Writes the policy and its safety settings into a request.
-    pub fn write_raw(&self, raw: &mut crate::request::RawRequest) {
-        raw.policy = Some(self.raw.clone());
-        raw.max_deletions = self.max_deletions;
-        raw.max_fraction = self.max_fraction_milli.map(|m| f64::from(m) / 1000.0);
-        raw.versions = self.only.clone();
-    }
-
     /// The same run, narrowed to `versions`.
     pub fn narrowed(&self, versions: &[String]) -> Retention {
         Retention {

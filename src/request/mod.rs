@@ -1,0 +1,402 @@
+//! The deletion request: the public JSON contract and its typed form. Its
+//! validation against the service models' constraints is in [`validate`];
+//! nothing reaches AWS without passing [`RawRequest::validate`].
+
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::policy::{RawPolicy, Retention};
+pub use crate::service::{Format, Service, VERSION_STATUSES};
+
+/// The request as it travels: field names follow the AWS API member names.
+/// Unknown fields are rejected, so a typo such as `verisons` never turns into
+/// a different deletion than the one intended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RawRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_owner: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_package: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unset_default_version: Option<bool>,
+    /// With `policy` and no `package`: the packages whose names start so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package_prefix: Option<String>,
+    /// A retention policy in place of `versions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<RawPolicy>,
+    /// Delete nothing; report the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run: Option<bool>,
+    /// With `policy`: the most versions one run deletes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_deletions: Option<u32>,
+    /// With `policy`: skip a package whose plan would delete more than this
+    /// share of its versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_fraction: Option<f64>,
+    /// Hand-on counter: 1 for a fresh request, raised each time unfinished
+    /// work is re-enqueued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
+    /// Present on dead-letter messages. Accepted (and ignored) so that a
+    /// dead-letter message can be redriven as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Value>,
+}
+
+/// One CodeArtifact package, fully addressed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CodeArtifactPackage {
+    pub domain: String,
+    pub domain_owner: Option<String>,
+    pub repository: String,
+    pub format: Format,
+    pub namespace: Option<String>,
+    pub package: String,
+}
+
+impl fmt::Display for CodeArtifactPackage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/",
+            self.domain,
+            self.repository,
+            self.format.as_str()
+        )?;
+        if let Some(ns) = &self.namespace {
+            write!(f, "{ns}/")?;
+        }
+        f.write_str(&self.package)
+    }
+}
+
+/// What a request addresses, per service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    CodeArtifact {
+        package: CodeArtifactPackage,
+        expected_status: Option<String>,
+    },
+    Iot {
+        package: String,
+        unset_default_version: bool,
+    },
+}
+
+impl Target {
+    pub fn service(&self) -> Service {
+        match self {
+            Target::CodeArtifact { .. } => Service::CodeArtifact,
+            Target::Iot { .. } => Service::Iot,
+        }
+    }
+
+    /// The package as it appears in logs and summaries.
+    pub fn package_label(&self) -> String {
+        match self {
+            Target::CodeArtifact { package, .. } => package.to_string(),
+            Target::Iot { package, .. } => package.clone(),
+        }
+    }
+}
+
+/// What to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// These versions, distinct, in the order first given.
+    Versions(Vec<String>),
+    /// The whole package.
+    DeletePackage,
+    /// The versions a retention policy selects.
+    Retain(Box<Retention>),
+}
+
+/// A validated request: every field has passed the service model's checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub target: Target,
+    pub action: Action,
+    /// 1 for a fresh request; raised on each hand-on.
+    pub attempt: u32,
+    /// Delete nothing; report what would be deleted.
+    pub dry_run: bool,
+}
+
+impl Request {
+    /// The wire form of this request, narrowed to `versions` when given, with
+    /// `attempt` set (hand-on) or cleared (dead letter: a redrive starts over).
+    pub fn to_raw(&self, versions: Option<&[String]>, attempt: Option<u32>) -> RawRequest {
+        let mut raw = RawRequest {
+            service: Some(self.target.service().as_str().to_owned()),
+            attempt,
+            ..RawRequest::default()
+        };
+        match &self.target {
+            Target::CodeArtifact {
+                package,
+                expected_status,
+            } => {
+                raw.domain = Some(package.domain.clone());
+                raw.domain_owner = package.domain_owner.clone();
+                raw.repository = Some(package.repository.clone());
+                raw.format = Some(package.format.as_str().to_owned());
+                raw.namespace = package.namespace.clone();
+                raw.package = Some(package.package.clone());
+                raw.expected_status = expected_status.clone();
+            }
+            Target::Iot {
+                package,
+                unset_default_version,
+            } => {
+                raw.package = Some(package.clone());
+                raw.unset_default_version = unset_default_version.then_some(true);
+            }
+        }
+        match (&self.action, versions) {
+            // A policy's versions travel with the policy, so that a replay
+            // checks again everything that made them deletable.
+            (Action::Retain(r), Some(vs)) => raw.set_retention(&r.narrowed(vs)),
+            (Action::Retain(r), None) => raw.set_retention(r),
+            // Narrowed: the versions themselves.
+            (_, Some(vs)) => raw.versions = Some(vs.to_vec()),
+            (Action::Versions(vs), None) => raw.versions = Some(vs.clone()),
+            (Action::DeletePackage, None) => raw.delete_package = Some(true),
+        }
+        raw.dry_run = self.dry_run.then_some(true);
+        raw
+    }
+}
+
+/// The packages a scoped policy request covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    CodeArtifact {
+        domain: String,
+        domain_owner: Option<String>,
+        repository: String,
+        format: Option<Format>,
+        namespace: Option<String>,
+        prefix: Option<String>,
+    },
+    Iot {
+        prefix: Option<String>,
+    },
+}
+
+/// One package a scope listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageRef {
+    CodeArtifact {
+        format: Format,
+        namespace: Option<String>,
+        package: String,
+    },
+    Iot {
+        package: String,
+    },
+}
+
+/// A policy request for many packages: every package of a repository (or
+/// of the IoT catalog), or those whose names start with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRequest {
+    pub scope: Scope,
+    pub retention: Box<Retention>,
+    pub unset_default_version: bool,
+    pub dry_run: bool,
+    pub attempt: u32,
+}
+
+impl ScopeRequest {
+    pub fn service(&self) -> Service {
+        match self.scope {
+            Scope::CodeArtifact { .. } => Service::CodeArtifact,
+            Scope::Iot { .. } => Service::Iot,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                repository,
+                format,
+                namespace,
+                prefix,
+                ..
+            } => {
+                let mut l = format!("{domain}/{repository}/");
+                l.push_str(format.map_or("*", Format::as_str));
+                if let Some(ns) = namespace {
+                    l.push('/');
+                    l.push_str(ns);
+                }
+                l.push('/');
+                l.push_str(prefix.as_deref().unwrap_or(""));
+                l.push('*');
+                l
+            }
+            Scope::Iot { prefix } => format!("{}*", prefix.as_deref().unwrap_or("")),
+        }
+    }
+
+    pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
+        let mut raw = RawRequest {
+            service: Some(self.service().as_str().to_owned()),
+            attempt,
+            dry_run: self.dry_run.then_some(true),
+            ..RawRequest::default()
+        };
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                domain_owner,
+                repository,
+                format,
+                namespace,
+                prefix,
+            } => {
+                raw.domain = Some(domain.clone());
+                raw.domain_owner = domain_owner.clone();
+                raw.repository = Some(repository.clone());
+                raw.format = format.map(|f| f.as_str().to_owned());
+                raw.namespace = namespace.clone();
+                raw.package_prefix = prefix.clone();
+            }
+            Scope::Iot { prefix } => {
+                raw.package_prefix = prefix.clone();
+                raw.unset_default_version = self.unset_default_version.then_some(true);
+            }
+        }
+        raw.set_retention(&self.retention);
+        raw
+    }
+
+    /// The same policy for one package the scope holds.
+    pub fn for_package(&self, p: &PackageRef) -> Request {
+        let target = match (&self.scope, p) {
+            (
+                Scope::CodeArtifact {
+                    domain,
+                    domain_owner,
+                    repository,
+                    ..
+                },
+                PackageRef::CodeArtifact {
+                    format,
+                    namespace,
+                    package,
+                },
+            ) => Target::CodeArtifact {
+                package: CodeArtifactPackage {
+                    domain: domain.clone(),
+                    domain_owner: domain_owner.clone(),
+                    repository: repository.clone(),
+                    format: *format,
+                    namespace: namespace.clone(),
+                    package: package.clone(),
+                },
+                expected_status: None,
+            },
+            (_, PackageRef::Iot { package })
+            | (Scope::Iot { .. }, PackageRef::CodeArtifact { package, .. }) => Target::Iot {
+                package: package.clone(),
+                unset_default_version: self.unset_default_version,
+            },
+        };
+        Request {
+            target,
+            action: Action::Retain(self.retention.clone()),
+            attempt: self.attempt,
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+/// What a valid request asks for: one package, or a scope of many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Job {
+    One(Request),
+    Many(ScopeRequest),
+}
+
+impl Job {
+    pub fn service(&self) -> Service {
+        match self {
+            Job::One(r) => r.target.service(),
+            Job::Many(s) => s.service(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Job::One(r) => r.target.package_label(),
+            Job::Many(s) => s.label(),
+        }
+    }
+
+    pub fn attempt(&self) -> u32 {
+        match self {
+            Job::One(r) => r.attempt,
+            Job::Many(s) => s.attempt,
+        }
+    }
+
+    /// Makes it a dry run (the `DRY_RUN` override).
+    pub fn force_dry_run(&mut self) {
+        match self {
+            Job::One(r) => r.dry_run = true,
+            Job::Many(s) => s.dry_run = true,
+        }
+    }
+
+    /// See [`Request::to_raw`]; a scope is never narrowed.
+    pub fn to_raw(&self, versions: Option<&[String]>, attempt: Option<u32>) -> RawRequest {
+        match self {
+            Job::One(r) => r.to_raw(versions, attempt),
+            Job::Many(s) => s.to_raw(attempt),
+        }
+    }
+}
+
+/// Every reason a request was refused, each naming its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid request: {}", .problems.join("; "))]
+pub struct ValidationError {
+    pub problems: Vec<String>,
+}
+
+impl RawRequest {
+    /// Writes a policy and its run's settings (caps, a replay's versions).
+    pub fn set_retention(&mut self, r: &Retention) {
+        self.policy = Some(r.raw.clone());
+        self.max_deletions = r.max_deletions;
+        self.max_fraction = r.max_fraction_milli.map(|m| f64::from(m) / 1000.0);
+        self.versions = r.only.clone();
+    }
+}

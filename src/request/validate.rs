@@ -1,0 +1,389 @@
+//! A request's validation: every field against the service model's
+//! constraints, every problem reported, each naming its field.
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::*;
+
+static DOMAIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$").expect("regex"));
+static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{12}$").expect("regex"));
+static REPOSITORY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$").expect("regex"));
+static CA_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^#/\s]+$").expect("regex"));
+static IOT_NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_.\-]+$").expect("regex"));
+
+struct Checker {
+    problems: Vec<String>,
+}
+
+impl Checker {
+    fn check(&mut self, field: &str, value: &str, min: usize, max: usize, pattern: &Regex) -> bool {
+        let len = value.chars().count();
+        if len < min || len > max {
+            self.problems.push(format!(
+                "`{field}` must be {min} to {max} characters long, got {len}"
+            ));
+            false
+        } else if !pattern.is_match(value) {
+            self.problems.push(format!(
+                "`{field}` {value:?} does not match {}",
+                pattern.as_str()
+            ));
+            false
+        } else {
+            true
+        }
+    }
+
+    fn required<'a>(&mut self, field: &str, value: &'a Option<String>) -> Option<&'a str> {
+        if value.is_none() {
+            self.problems.push(format!("`{field}` is required"));
+        }
+        value.as_deref()
+    }
+
+    fn forbid<T>(&mut self, field: &str, value: &Option<T>, why: &str) {
+        if value.is_some() {
+            self.problems
+                .push(format!("`{field}` is not allowed {why}"));
+        }
+    }
+}
+
+impl RawRequest {
+    /// Like [`RawRequest::validate_job`], for a request that names one package.
+    pub fn validate(&self) -> Result<Request, ValidationError> {
+        match self.validate_job()? {
+            Job::One(r) => Ok(r),
+            Job::Many(_) => Err(ValidationError {
+                problems: vec![
+                    "`package` is required here (the request names many packages)".into(),
+                ],
+            }),
+        }
+    }
+
+    /// Checks every field against the service model and returns the typed
+    /// request, or every problem found.
+    pub fn validate_job(&self) -> Result<Job, ValidationError> {
+        let mut c = Checker {
+            problems: Vec::new(),
+        };
+        let service = match self.service.as_deref() {
+            Some("codeartifact") => Some(Service::CodeArtifact),
+            Some("iot") => Some(Service::Iot),
+            Some(other) => {
+                c.problems.push(format!(
+                    "`service` must be \"codeartifact\" or \"iot\", got {other:?}"
+                ));
+                None
+            }
+            None => {
+                c.problems
+                    .push("`service` is required (\"codeartifact\" or \"iot\")".into());
+                None
+            }
+        };
+        let attempt = match self.attempt {
+            Some(0) => {
+                c.problems.push("`attempt` counts from 1".into());
+                1
+            }
+            Some(n) => n,
+            None => 1,
+        };
+        let dry_run = self.dry_run.unwrap_or(false);
+        let retention = self.validate_retention(&mut c, service);
+        if self.policy.is_some() && self.package.is_none() {
+            if self.versions.is_some() || self.delete_package.is_some() {
+                c.problems
+                    .push("give `policy`, `versions` or `deletePackage`, only one".into());
+            }
+            let scope = match service {
+                Some(Service::CodeArtifact) => self.validate_codeartifact_scope(&mut c),
+                Some(Service::Iot) => self.validate_iot_scope(&mut c),
+                None => None,
+            };
+            return match (scope, retention) {
+                (Some(scope), Some(retention)) if c.problems.is_empty() => {
+                    Ok(Job::Many(ScopeRequest {
+                        scope,
+                        retention: Box::new(retention),
+                        unset_default_version: self.unset_default(),
+                        dry_run,
+                        attempt,
+                    }))
+                }
+                _ => Err(ValidationError {
+                    problems: c.problems,
+                }),
+            };
+        }
+        c.forbid(
+            "packagePrefix",
+            &self.package_prefix,
+            "with `package` (give one or the other), nor without `policy`",
+        );
+        let action = match retention {
+            Some(mut r) => {
+                c.forbid(
+                    "expectedStatus",
+                    &self.expected_status,
+                    "with `policy` (use `policy.statuses`)",
+                );
+                if self.delete_package.is_some() {
+                    c.problems
+                        .push("give `policy` or `deletePackage`, not both".into());
+                }
+                // `versions` beside `policy`: a replay narrowed to them.
+                r.only = self
+                    .versions
+                    .as_ref()
+                    .and_then(|vs| self.validate_versions(&mut c, service, vs));
+                Some(Action::Retain(Box::new(r)))
+            }
+            None if self.policy.is_some() => None,
+            None => {
+                c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
+                c.forbid("maxFraction", &self.max_fraction, "without `policy`");
+                self.validate_action(&mut c, service)
+            }
+        };
+        let target = match service {
+            Some(Service::CodeArtifact) => self.validate_codeartifact(&mut c),
+            Some(Service::Iot) => self.validate_iot(&mut c),
+            None => None,
+        };
+        match (target, action) {
+            (Some(target), Some(action)) if c.problems.is_empty() => Ok(Job::One(Request {
+                target,
+                action,
+                attempt,
+                dry_run,
+            })),
+            _ => Err(ValidationError {
+                problems: c.problems,
+            }),
+        }
+    }
+
+    /// `unsetDefaultVersion`, at the request's top level or in its policy.
+    fn unset_default(&self) -> bool {
+        self.unset_default_version.unwrap_or(false)
+            || self
+                .policy
+                .as_ref()
+                .and_then(|p| p.unset_default_version)
+                .unwrap_or(false)
+    }
+
+    fn validate_retention(&self, c: &mut Checker, service: Option<Service>) -> Option<Retention> {
+        let raw = self.policy.as_ref()?;
+        let policy = raw.validate(service?, &mut c.problems);
+        let max_fraction_milli = match self.max_fraction {
+            Some(f) if f > 0.0 && f <= 1.0 => Some((f * 1000.0).round() as u32),
+            Some(f) => {
+                c.problems.push(format!(
+                    "`maxFraction` must be above 0 and at most 1, got {f}"
+                ));
+                None
+            }
+            None => None,
+        };
+        Some(Retention {
+            policy: policy?,
+            raw: raw.clone(),
+            max_deletions: self.max_deletions,
+            max_fraction_milli,
+            only: None,
+        })
+    }
+
+    /// The members that address a CodeArtifact repository, and `format`
+    /// and `namespace` (required for one package, optional for a scope).
+    fn validate_repository<'a>(
+        &'a self,
+        c: &mut Checker,
+        format_required: bool,
+    ) -> (Option<&'a str>, Option<&'a str>, Option<Format>) {
+        let domain = c.required("domain", &self.domain);
+        let repository = c.required("repository", &self.repository);
+        let format = if format_required {
+            c.required("format", &self.format)
+        } else {
+            self.format.as_deref()
+        };
+        c.forbid(
+            "unsetDefaultVersion",
+            &self.unset_default_version,
+            "for codeartifact (it is an IoT setting)",
+        );
+        if let Some(d) = domain {
+            c.check("domain", d, 2, 50, &DOMAIN);
+        }
+        if let Some(o) = &self.domain_owner {
+            c.check("domainOwner", o, 12, 12, &ACCOUNT);
+        }
+        if let Some(r) = repository {
+            c.check("repository", r, 2, 100, &REPOSITORY);
+        }
+        if let Some(ns) = &self.namespace {
+            c.check("namespace", ns, 1, 255, &CA_NAME);
+        }
+        let format = format.and_then(|f| {
+            let parsed = Format::parse(f);
+            if parsed.is_none() {
+                c.problems.push(format!(
+                    "`format` must be one of {}, got {f:?}",
+                    Format::ALL.map(Format::as_str).join(", ")
+                ));
+            }
+            parsed
+        });
+        if let Some(f) = format {
+            if format_required && f.requires_namespace() && self.namespace.is_none() {
+                c.problems.push(format!(
+                    "`namespace` is required for {} packages",
+                    f.as_str()
+                ));
+            }
+            if !f.allows_namespace() && self.namespace.is_some() {
+                c.problems.push(format!(
+                    "`namespace` is not allowed for {} packages (they have none)",
+                    f.as_str()
+                ));
+            }
+        }
+        (domain, repository, format)
+    }
+
+    /// An IoT request names none of CodeArtifact's members.
+    fn forbid_codeartifact_members(&self, c: &mut Checker) {
+        let why = "for iot (it is a CodeArtifact field)";
+        c.forbid("domain", &self.domain, why);
+        c.forbid("domainOwner", &self.domain_owner, why);
+        c.forbid("repository", &self.repository, why);
+        c.forbid("format", &self.format, why);
+        c.forbid("namespace", &self.namespace, why);
+        c.forbid("expectedStatus", &self.expected_status, why);
+    }
+
+    fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
+        let (domain, repository, format) = self.validate_repository(c, false);
+        c.forbid(
+            "expectedStatus",
+            &self.expected_status,
+            "with `policy` (use `policy.statuses`)",
+        );
+        if let Some(p) = &self.package_prefix {
+            c.check("packagePrefix", p, 1, 255, &CA_NAME);
+        }
+        Some(Scope::CodeArtifact {
+            domain: domain?.to_owned(),
+            domain_owner: self.domain_owner.clone(),
+            repository: repository?.to_owned(),
+            format,
+            namespace: self.namespace.clone(),
+            prefix: self.package_prefix.clone(),
+        })
+    }
+
+    fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
+        self.forbid_codeartifact_members(c);
+        if let Some(p) = &self.package_prefix {
+            c.check("packagePrefix", p, 1, 128, &IOT_NAME);
+        }
+        Some(Scope::Iot {
+            prefix: self.package_prefix.clone(),
+        })
+    }
+
+    fn validate_action(&self, c: &mut Checker, service: Option<Service>) -> Option<Action> {
+        match (&self.versions, self.delete_package) {
+            (Some(_), Some(true)) => {
+                c.problems
+                    .push("give either `versions` or `deletePackage: true`, not both".into());
+                None
+            }
+            (None, Some(true)) => Some(Action::DeletePackage),
+            (None, _) => {
+                c.problems
+                    .push("`versions` (a list) or `deletePackage: true` is required".into());
+                None
+            }
+            (Some(versions), _) => self
+                .validate_versions(c, service, versions)
+                .map(Action::Versions),
+        }
+    }
+
+    /// A version list: not empty, every name valid, distinct in first-given order.
+    fn validate_versions(
+        &self,
+        c: &mut Checker,
+        service: Option<Service>,
+        versions: &[String],
+    ) -> Option<Vec<String>> {
+        if versions.is_empty() {
+            c.problems
+                .push("`versions` must name at least one version".into());
+            return None;
+        }
+        let (min, max, pattern) = match service {
+            Some(Service::Iot) => (1, 64, &*IOT_NAME),
+            _ => (1, 255, &*CA_NAME),
+        };
+        let mut seen = BTreeSet::new();
+        let mut distinct = Vec::with_capacity(versions.len());
+        for (i, v) in versions.iter().enumerate() {
+            if c.check(&format!("versions[{i}]"), v, min, max, pattern) && seen.insert(v.as_str()) {
+                distinct.push(v.clone());
+            }
+        }
+        Some(distinct)
+    }
+
+    fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
+        let (domain, repository, format) = self.validate_repository(c, true);
+        let package = c.required("package", &self.package);
+        if let Some(p) = package {
+            c.check("package", p, 1, 255, &CA_NAME);
+        }
+        if let Some(s) = &self.expected_status {
+            if !VERSION_STATUSES.contains(&s.as_str()) {
+                c.problems.push(format!(
+                    "`expectedStatus` must be one of {}, got {s:?}",
+                    VERSION_STATUSES.join(", ")
+                ));
+            }
+        }
+        Some(Target::CodeArtifact {
+            package: CodeArtifactPackage {
+                domain: domain?.to_owned(),
+                domain_owner: self.domain_owner.clone(),
+                repository: repository?.to_owned(),
+                format: format?,
+                namespace: self.namespace.clone(),
+                package: package?.to_owned(),
+            },
+            expected_status: self.expected_status.clone(),
+        })
+    }
+
+    fn validate_iot(&self, c: &mut Checker) -> Option<Target> {
+        let package = c.required("package", &self.package);
+        self.forbid_codeartifact_members(c);
+        if let Some(p) = package {
+            c.check("package", p, 1, 128, &IOT_NAME);
+        }
+        Some(Target::Iot {
+            package: package?.to_owned(),
+            unset_default_version: self.unset_default(),
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The services, and CodeArtifact's enums, as the service models name them.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// The services a request can address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    #[serde(rename = "codeartifact")]
+    CodeArtifact,
+    Iot,
+}
+
+impl Service {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::CodeArtifact => "codeartifact",
+            Service::Iot => "iot",
+        }
+    }
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// CodeArtifact's PackageFormat enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Npm,
+    Pypi,
+    Maven,
+    Nuget,
+    Generic,
+    Ruby,
+    Swift,
+    Cargo,
+}
+
+impl Format {
+    pub const ALL: [Format; 8] = [
+        Format::Npm,
+        Format::Pypi,
+        Format::Maven,
+        Format::Nuget,
+        Format::Generic,
+        Format::Ruby,
+        Format::Swift,
+        Format::Cargo,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Npm => "npm",
+            Format::Pypi => "pypi",
+            Format::Maven => "maven",
+            Format::Nuget => "nuget",
+            Format::Generic => "generic",
+            Format::Ruby => "ruby",
+            Format::Swift => "swift",
+            Format::Cargo => "cargo",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// maven, swift and generic packages always have a namespace.
+    pub fn requires_namespace(self) -> bool {
+        matches!(self, Format::Maven | Format::Swift | Format::Generic)
+    }
+
+    /// pypi, nuget, ruby and cargo packages never have one.
+    pub fn allows_namespace(self) -> bool {
+        matches!(
+            self,
+            Format::Npm | Format::Maven | Format::Swift | Format::Generic
+        )
+    }
+}
+
+/// CodeArtifact's PackageVersionStatus enum, as accepted by `expectedStatus`.
+pub const VERSION_STATUSES: [&str; 6] = [
+    "Published",
+    "Unfinished",
+    "Unlisted",
+    "Archived",
+    "Disposed",
+    "Deleted",
+];
