@@ -72,6 +72,10 @@ pub enum DecodeError {
     NotARequest(String),
     #[error("a CodeArtifact event whose detail.{0} is missing or not a non-empty string")]
     NativeEvent(&'static str),
+    #[error("a CodeArtifact event without a `detail` object")]
+    NoDetail,
+    #[error("an SNS notification, not a request: turn on raw message delivery for the queue's SNS subscription, so that the body is the request itself")]
+    SnsNotification,
     #[error("the SQS record does not match SQS's record shape")]
     Record(#[source] serde_json::Error),
     #[error("the body names a key twice in one object")]
@@ -202,8 +206,10 @@ impl EventRules {
     }
 }
 
+/// An EventBridge event: `detail-type` and `source`. A missing `detail` is
+/// refused as the event's defect, not taken for a request.
 fn is_envelope(v: &Value) -> bool {
-    v.get("detail-type").is_some() && v.get("source").is_some() && v.get("detail").is_some()
+    v.get("detail-type").is_some() && v.get("source").is_some()
 }
 
 fn is_sqs_event(v: &Value) -> bool {
@@ -387,6 +393,12 @@ fn from_envelope(envelope: &Value, events: &EventRules) -> Vec<Decoded> {
 /// own included, status changes, asset updates) asks for nothing.
 fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
     let d = &envelope["detail"];
+    if !d.is_object() {
+        return Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NoDetail,
+        });
+    }
     let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
     let (op, state) = (text("operationType"), text("packageVersionState"));
     let what = format!(
@@ -487,6 +499,10 @@ fn one(v: &Value) -> Decoded {
     };
     if !v.is_object() {
         return invalid(DecodeError::NotARequest(describe(v)));
+    }
+    if v.get("Type").and_then(Value::as_str) == Some("Notification") && v.get("TopicArn").is_some()
+    {
+        return invalid(DecodeError::SnsNotification);
     }
     match serde_path_to_error::deserialize::<_, RawRequest>(v) {
         Err(e) => invalid(DecodeError::Schema(e)),
