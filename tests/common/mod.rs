@@ -17,6 +17,7 @@ use packprune::{Clients, Config, Handler};
 use serde_json::{json, Value};
 
 mod iot;
+#[allow(unused_imports)] // not every test binary uses the IoT catalog
 pub use iot::*;
 
 pub const DLQ: &str = "https://sqs.us-east-1.amazonaws.com/111122223333/packprune-dlq";
