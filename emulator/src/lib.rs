@@ -148,9 +148,10 @@ impl Shared {
     }
 }
 
-/// The connection is dropped without a response (an injected fault).
+/// The connection is dropped without a response (an injected fault):
+/// `DROPPED` before the work, `DROPPED_AFTER_WORK` once it is done.
 #[derive(Debug)]
-struct Dropped;
+struct Dropped(&'static str);
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -199,7 +200,7 @@ async fn handle(
         .collect();
     let body = match req.into_body().collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return Err(Dropped),
+        Err(_) => return Err(Dropped("DROPPED")),
     };
     let req = Req {
         method,
@@ -224,11 +225,11 @@ async fn handle(
     let mut call = describe(service, op, &req);
     let result = serve_call(&shared, service, op, &req).await;
     match result {
-        Err(Dropped) => {
+        Err(dropped) => {
             call.status = 0;
-            call.error = Some("DROPPED".into());
+            call.error = Some(dropped.0.into());
             shared.log(call);
-            Err(Dropped)
+            Err(dropped)
         }
         Ok(Err(e)) => {
             call.status = e.status;
@@ -252,19 +253,26 @@ async fn serve_call(
     op: &str,
     req: &Req,
 ) -> Result<Result<Value, ApiError>, Dropped> {
+    let mut drop_after = false;
     if let Some((key, fault)) = shared.fault_for(service, op) {
-        if fault.latency_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(fault.latency_ms)).await;
-        }
-        let (drop, error) = {
+        let (jitter, drop, throttled, error) = {
             let mut rng = rand::rng();
+            drop_after = rng.random::<f64>() < fault.drop_after_rate;
             (
+                rng.random_range(0..=fault.latency_jitter_ms),
                 rng.random::<f64>() < fault.drop_rate,
+                rng.random::<f64>() < fault.throttle_rate,
                 rng.random::<f64>() < fault.error_rate,
             )
         };
+        if fault.latency_ms + jitter > 0 {
+            tokio::time::sleep(Duration::from_millis(fault.latency_ms + jitter)).await;
+        }
         if drop {
-            return Err(Dropped);
+            return Err(Dropped("DROPPED"));
+        }
+        if throttled {
+            return Ok(Err(ApiError::throttling(service, 1)));
         }
         if let Some(t) = &fault.throttle {
             if let Err(wait) = shared.take_token(t.bucket.as_deref().unwrap_or(&key), t) {
@@ -278,10 +286,14 @@ async fn serve_call(
             return Ok(Err(ApiError::internal()));
         }
     }
-    Ok(shared.edit(|state| match service {
+    let result = shared.edit(|state| match service {
         Service::CodeArtifact => codeartifact::handle(op, state, req),
         Service::Iot => iot::handle(op, state, req),
-    }))
+    });
+    if drop_after {
+        return Err(Dropped("DROPPED_AFTER_WORK"));
+    }
+    Ok(result)
 }
 
 /// What the call log records of a request.

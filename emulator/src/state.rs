@@ -190,9 +190,21 @@ pub struct Fault {
     /// Added latency per call.
     #[serde(default)]
     pub latency_ms: u64,
-    /// Fraction of calls whose connection is dropped without a response.
+    /// Up to this many milliseconds more, uniformly at random.
+    #[serde(default)]
+    pub latency_jitter_ms: u64,
+    /// Fraction of calls whose connection is dropped without a response,
+    /// before the work.
     #[serde(default)]
     pub drop_rate: f64,
+    /// Fraction of calls whose connection is dropped after the work is
+    /// done: the caller sees a failure, but the service acted.
+    #[serde(default)]
+    pub drop_after_rate: f64,
+    /// Fraction of calls throttled whatever the rate (CodeArtifact with a
+    /// `Retry-After` of 1 s, IoT without a hint), beside `throttle`.
+    #[serde(default)]
+    pub throttle_rate: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -242,6 +242,53 @@ impl IotAdapter {
         }
     }
 
+    /// GetPackageVersion: whether the version exists now.
+    async fn exists(
+        &self,
+        package: &str,
+        version: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<bool, DeleteError>, u32) {
+        cx.retrier
+            .run(QuotaClass::IotRead, || async move {
+                match self
+                    .client
+                    .get_package_version()
+                    .package_name(package)
+                    .version_name(version)
+                    .send()
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(e) if not_found(&e) => Ok(false),
+                    Err(e) => Err(api_error(Service::Iot, "GetPackageVersion", e, None)),
+                }
+            })
+            .await
+    }
+
+    /// A requested version the listing did not show. A listing is not proof
+    /// of absence (it pages while others delete and publish), so the version
+    /// is read: absent, or deleted like any other.
+    async fn unlisted(
+        &self,
+        package: &str,
+        version: &str,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let item = Item::Version(version.to_owned());
+        match self.exists(package, version, cx).await {
+            (Ok(false), n) => ItemOutcome::done(item, Done::AlreadyAbsent, n),
+            (Ok(true), n) => {
+                let mut o = self.delete_version(package, version, state, cx).await;
+                o.attempts += n;
+                o
+            }
+            (Err(e), n) => ItemOutcome::failed(item, Arc::new(e), n),
+        }
+    }
+
     async fn delete_versions(
         &self,
         package: &str,
@@ -278,14 +325,9 @@ impl IotAdapter {
         };
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
+        let mut unlisted = Vec::new();
         for (v, listed) in versions.iter().zip(listed) {
-            if !listed {
-                outcomes.push(ItemOutcome::done(
-                    Item::Version(v.clone()),
-                    Done::AlreadyAbsent,
-                    attempts,
-                ));
-            } else if default_version.as_deref() == Some(v.as_str()) {
+            if default_version.as_deref() == Some(v.as_str()) {
                 if !unset_default_version {
                     outcomes.push(ItemOutcome::failed(
                         Item::Version(v.clone()),
@@ -305,6 +347,8 @@ impl IotAdapter {
                         attempts + n,
                     )),
                 }
+            } else if !listed {
+                unlisted.push(v.as_str());
             } else {
                 to_delete.push(v.as_str());
             }
@@ -314,6 +358,14 @@ impl IotAdapter {
                 to_delete
                     .into_iter()
                     .map(|v| self.delete_version(package, v, &state, cx)),
+            )
+            .await,
+        );
+        outcomes.extend(
+            join_all(
+                unlisted
+                    .into_iter()
+                    .map(|v| self.unlisted(package, v, &state, cx)),
             )
             .await,
         );
@@ -420,24 +472,8 @@ impl PackageService for IotAdapter {
         let Target::Iot { package, .. } = target else {
             return (false, 0);
         };
-        let (read, calls) = cx
-            .retrier
-            .run(QuotaClass::IotRead, || async move {
-                match self
-                    .client
-                    .get_package_version()
-                    .package_name(package)
-                    .version_name(version)
-                    .send()
-                    .await
-                {
-                    Ok(_) => Ok(false),
-                    Err(e) if not_found(&e) => Ok(true),
-                    Err(e) => Err(api_error(Service::Iot, "GetPackageVersion", e, None)),
-                }
-            })
-            .await;
-        let gone = read.unwrap_or(false);
+        let (read, calls) = self.exists(package, version, cx).await;
+        let gone = matches!(read, Ok(false));
         if gone {
             // What this invocation read of the package follows the service.
             if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
