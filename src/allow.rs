@@ -61,7 +61,8 @@ impl AllowList {
 
     /// Whether a request for this package may run.
     pub fn permits(&self, target: &Target) -> bool {
-        let name = target_name(target);
+        // `domain/repository/format/[namespace/]package`, or the IoT name.
+        let name = target.package_label();
         self.of(target.service())
             .any(|p| matches(p.glob.as_bytes(), name.as_bytes(), false))
     }
@@ -83,22 +84,6 @@ impl fmt::Display for AllowList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let all: Vec<String> = self.patterns.iter().map(ToString::to_string).collect();
         f.write_str(&all.join(","))
-    }
-}
-
-/// The name a pattern is matched against.
-pub fn target_name(target: &Target) -> String {
-    match target {
-        Target::CodeArtifact { package: p, .. } => {
-            let mut name = format!("{}/{}/{}/", p.domain, p.repository, p.format.as_str());
-            if let Some(ns) = &p.namespace {
-                name.push_str(ns);
-                name.push('/');
-            }
-            name.push_str(&p.package);
-            name
-        }
-        Target::Iot { package, .. } => package.clone(),
     }
 }
 

@@ -160,16 +160,7 @@ impl UnitAccount {
         };
         for d in &unit.requests {
             if let crate::decode::Decoded::Valid(job) = d {
-                for item in items_of(job) {
-                    acc.lines.push(Line {
-                        service: job.service(),
-                        package: job.label(),
-                        item,
-                        disposition: Disposition::HandedOn,
-                        code: None,
-                        attempts: 0,
-                    });
-                }
+                acc.lines.extend(untried(job, Disposition::HandedOn, None));
             }
         }
         acc
@@ -298,16 +289,9 @@ fn refuse_invalid(acc: &mut UnitAccount, inv: &Invalid, cx: &Ctx) {
 /// A request outside `ALLOWED_TARGETS`: every item is dead-lettered,
 /// untried, in one message that is the request itself.
 fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &str, cx: &Ctx) {
-    for item in items_of(job) {
-        acc.lines.push(Line {
-            service: job.service(),
-            package: job.label(),
-            item,
-            disposition: Disposition::DeadLettered,
-            code: Some(Reason::Code(Code::NotPermitted)),
-            attempts: 0,
-        });
-    }
+    let code = Some(Reason::Code(Code::NotPermitted));
+    acc.lines
+        .extend(untried(job, Disposition::DeadLettered, code));
     let mut raw = job.to_raw(None, None);
     raw.failure = Some(cx.failure(&Code::NotPermitted, reason, 0));
     acc.dead_letters.push(Outgoing {
@@ -316,12 +300,23 @@ fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &str, cx: &Ctx
     });
 }
 
-/// The items a job names before it runs.
-fn items_of(job: &Job) -> Vec<Item> {
-    match job {
+/// One line per item a job names, none of them tried.
+fn untried(job: &Job, disposition: Disposition, code: Option<Reason>) -> Vec<Line> {
+    let items = match job {
         Job::One(r) => crate::plan::items(r),
         Job::Many(_) => vec![Item::Package],
-    }
+    };
+    items
+        .into_iter()
+        .map(|item| Line {
+            service: job.service(),
+            package: job.label(),
+            item,
+            disposition,
+            code: code.clone(),
+            attempts: 0,
+        })
+        .collect()
 }
 
 /// How many of an SQS record's receives count as attempts. On a standard
