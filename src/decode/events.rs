@@ -1,0 +1,194 @@
+//! EventBridge events: what a custom envelope must carry (`EVENT_SOURCES`,
+//! `EVENT_DETAIL_TYPES`), and CodeArtifact's own events, which ask for
+//! `EVENT_POLICY` on the package they name.
+
+use serde_json::Value;
+
+use super::{from_value, DecodeError, Decoded, Invalid};
+use crate::request::RawRequest;
+
+/// The detail-type of CodeArtifact's own package events.
+pub const CODEARTIFACT_DETAIL_TYPE: &str = "CodeArtifact Package Version State Change";
+/// The detail-type custom envelopes carry unless `EVENT_DETAIL_TYPES` says
+/// otherwise.
+pub const DEFAULT_DETAIL_TYPE: &str = "Package Cleanup Requested";
+
+/// Which values of an EventBridge field are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accept {
+    Any,
+    OneOf(Vec<String>),
+}
+
+impl Accept {
+    /// `*` for any; else a comma-separated list.
+    pub fn parse(list: &str) -> Accept {
+        if list.trim() == "*" {
+            return Accept::Any;
+        }
+        Accept::OneOf(
+            list.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        )
+    }
+
+    fn admits(&self, value: Option<&str>) -> bool {
+        match self {
+            Accept::Any => true,
+            Accept::OneOf(list) => value.is_some_and(|v| list.iter().any(|x| x == v)),
+        }
+    }
+}
+
+/// What EventBridge events may ask for: `EVENT_POLICY` for CodeArtifact's
+/// own publish events, and the sources and detail-types a custom envelope
+/// must carry (`EVENT_SOURCES`, `EVENT_DETAIL_TYPES`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRules {
+    pub policy: Option<RawRequest>,
+    pub sources: Accept,
+    pub detail_types: Accept,
+}
+
+impl Default for EventRules {
+    /// Any source, the one documented detail-type, no event policy.
+    fn default() -> Self {
+        EventRules {
+            policy: None,
+            sources: Accept::Any,
+            detail_types: Accept::OneOf(vec![DEFAULT_DETAIL_TYPE.to_owned()]),
+        }
+    }
+}
+
+impl EventRules {
+    pub fn with_policy(policy: RawRequest) -> Self {
+        EventRules {
+            policy: Some(policy),
+            ..EventRules::default()
+        }
+    }
+}
+
+pub(super) fn from_envelope(envelope: &Value, events: &EventRules) -> Vec<Decoded> {
+    let text = |k: &str| envelope.get(k).and_then(Value::as_str);
+    if text("source") == Some("aws.codeartifact") {
+        if text("detail-type") != Some(CODEARTIFACT_DETAIL_TYPE) {
+            return vec![Decoded::Ignored(format!(
+                "a CodeArtifact {:?} event: only {CODEARTIFACT_DETAIL_TYPE:?} triggers retention",
+                text("detail-type").unwrap_or("?")
+            ))];
+        }
+        return vec![from_native(envelope, events.policy.as_ref())];
+    }
+    let refused = |field, value: Option<&str>, var| {
+        vec![Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NotAccepted {
+                field,
+                value: value.unwrap_or("(none)").to_owned(),
+                var,
+            },
+        })]
+    };
+    if !events.sources.admits(text("source")) {
+        return refused("source", text("source"), "EVENT_SOURCES");
+    }
+    if !events.detail_types.admits(text("detail-type")) {
+        return refused("detail-type", text("detail-type"), "EVENT_DETAIL_TYPES");
+    }
+    from_value(&envelope["detail"])
+}
+
+/// CodeArtifact's "Package Version State Change": on a publish, the
+/// configured policy for that one package. Anything else (deletions, our
+/// own included, status changes, asset updates) asks for nothing.
+fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
+    let d = &envelope["detail"];
+    if !d.is_object() {
+        return Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NoDetail,
+        });
+    }
+    let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (op, state) = (text("operationType"), text("packageVersionState"));
+    let what = format!(
+        "CodeArtifact {} {} event for {}@{}",
+        op.as_deref().unwrap_or("?"),
+        state.as_deref().unwrap_or("?"),
+        text("packageName").as_deref().unwrap_or("?"),
+        text("packageVersion").as_deref().unwrap_or("?"),
+    );
+    let publish = matches!(op.as_deref(), Some("Created" | "Updated"))
+        && state.as_deref() == Some("Published");
+    if !publish {
+        return Decoded::Ignored(format!("{what}: only a publish triggers retention"));
+    }
+    let Some(template) = event_policy else {
+        return Decoded::Ignored(format!("{what}: no EVENT_POLICY is configured"));
+    };
+    let named = match NativeTarget::read(d) {
+        Ok(t) => t,
+        Err(field) => {
+            return Decoded::Invalid(Invalid {
+                raw: envelope.to_string(),
+                error: DecodeError::NativeEvent(field),
+            })
+        }
+    };
+    let mut raw = template.clone();
+    raw.service = Some("codeartifact".into());
+    raw.domain = Some(named.domain);
+    raw.domain_owner = named.domain_owner;
+    raw.repository = Some(named.repository);
+    raw.format = Some(named.format);
+    raw.namespace = named.namespace;
+    raw.package = Some(named.package);
+    match raw.validate_job() {
+        Ok(job) => Decoded::Valid(job),
+        Err(e) => Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::Invalid(e),
+        }),
+    }
+}
+
+/// The package a native CodeArtifact event names. Every field that names
+/// it must be a string: a missing or mistyped `packageName` (a number,
+/// `null`, an array) must never leave the request without a package, which
+/// would widen it into a scope over the whole repository.
+struct NativeTarget {
+    domain: String,
+    domain_owner: Option<String>,
+    repository: String,
+    format: String,
+    namespace: Option<String>,
+    package: String,
+}
+
+impl NativeTarget {
+    fn read(d: &Value) -> Result<NativeTarget, &'static str> {
+        let required = |k: &'static str| match d.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(k),
+        };
+        // Optional, but when present a string: `null` (no namespace) is how
+        // CodeArtifact sends a package without one.
+        let optional = |k: &'static str| match d.get(k) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+            Some(_) => Err(k),
+        };
+        Ok(NativeTarget {
+            domain: required("domainName")?,
+            domain_owner: optional("domainOwner")?,
+            repository: required("repositoryName")?,
+            format: required("packageFormat")?,
+            namespace: optional("packageNamespace")?,
+            package: required("packageName")?,
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! From a validated request to the items it names and the calls that will
+//! delete them. Pure: no I/O.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::policy::{is_prerelease, KeepRule, Policy, Retention};
+use crate::request::{Action, Format, Request};
+
+/// DeletePackageVersions takes at most 100 versions per call (the model's
+/// PackageVersionList limit).
+pub const MAX_VERSIONS_PER_CALL: usize = 100;
+
+/// The unit the accounting counts: one requested version, or the package
+/// itself for `deletePackage`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Item {
+    Version(String),
+    Package,
+}
+
+impl fmt::Display for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Item::Version(v) => f.write_str(v),
+            Item::Package => f.write_str("*"),
+        }
+    }
+}
+
+/// Every item a request names, each exactly once. A policy request names
+/// its items only once its package is listed; until then it is one item,
+/// the package's run.
+pub fn items(request: &Request) -> Vec<Item> {
+    match &request.action {
+        Action::Versions(vs) => vs.iter().cloned().map(Item::Version).collect(),
+        Action::Retain(r) => match &r.only {
+            Some(vs) => vs.iter().cloned().map(Item::Version).collect(),
+            None => vec![Item::Package],
+        },
+        Action::DeletePackage => vec![Item::Package],
+    }
+}
+
+/// One version as a listing shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub name: String,
+    pub status: String,
+    /// CodeArtifact's origin type (INTERNAL, EXTERNAL, UNKNOWN).
+    pub origin_type: Option<String>,
+    /// 0 for the most recently published; ties broken by name.
+    pub rank: usize,
+    /// Published more than `olderThanDays` ago; `None` when the policy has
+    /// no age rule or the time is unknown (then it is not old).
+    pub old: Option<bool>,
+}
+
+/// What a policy does to one package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackagePlan {
+    pub package: String,
+    /// The versions to delete, oldest first.
+    pub delete: Vec<String>,
+    /// Every other version, with the rule that kept it, newest first.
+    pub keep: Vec<KeptVersion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptVersion {
+    pub version: String,
+    pub rule: KeepRule,
+}
+
+/// The first filter a version fails, if any.
+fn filtered_out(v: &Listed, policy: &Policy, format: Option<Format>) -> Option<KeepRule> {
+    if policy
+        .statuses
+        .as_ref()
+        .is_some_and(|s| !s.contains(&v.status))
+    {
+        return Some(KeepRule::Status);
+    }
+    if let Some(types) = &policy.origin_types {
+        if !v.origin_type.as_ref().is_some_and(|o| types.contains(o)) {
+            return Some(KeepRule::OriginType);
+        }
+    }
+    if policy
+        .matches
+        .as_ref()
+        .is_some_and(|m| !m.0.is_match(&v.name))
+    {
+        return Some(KeepRule::Match);
+    }
+    if policy
+        .exclude
+        .as_ref()
+        .is_some_and(|x| x.0.is_match(&v.name))
+    {
+        return Some(KeepRule::Exclude);
+    }
+    if policy
+        .prerelease
+        .is_some_and(|want| is_prerelease(format, &v.name) != want)
+    {
+        return Some(KeepRule::Prerelease);
+    }
+    None
+}
+
+/// Applies a policy to one package's listing. Pure, and independent of the
+/// listing's order (versions are ranked by `rank`, then name).
+///
+/// 1. Candidates are the versions that pass every filter (`statuses`,
+///    `originTypes`, `match`, `exclude`, `prerelease`).
+/// 2. The `keepLatest` most recently published candidates are kept.
+/// 3. Of the rest, those not older than `olderThanDays` (when set) are kept.
+/// 4. The IoT default version is kept unless `unset_default_version`.
+/// 5. A package is never emptied: if every version would go, the newest stays.
+/// 6. If more than `maxFraction` of the package would go, nothing goes.
+/// 7. At most `max_deletions` go, oldest first; the rest are deferred.
+pub fn retention(
+    listing: &[Listed],
+    default_version: Option<&str>,
+    retention: &Retention,
+    format: Option<Format>,
+    unset_default_version: bool,
+    max_deletions: Option<u32>,
+) -> (Vec<String>, Vec<KeptVersion>) {
+    let policy = &retention.policy;
+    let mut versions: Vec<&Listed> = listing.iter().collect();
+    versions.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
+    versions.dedup_by(|a, b| a.name == b.name);
+    let total = versions.len();
+    let mut keep: Vec<(usize, KeptVersion)> = Vec::new();
+    let mut delete: Vec<(usize, &Listed)> = Vec::new();
+    let mut candidates = 0u32;
+    for (i, v) in versions.iter().enumerate() {
+        let kept = |rule| {
+            (
+                i,
+                KeptVersion {
+                    version: v.name.clone(),
+                    rule,
+                },
+            )
+        };
+        if let Some(rule) = filtered_out(v, policy, format) {
+            keep.push(kept(rule));
+            continue;
+        }
+        candidates += 1;
+        if candidates <= policy.keep_latest {
+            keep.push(kept(KeepRule::KeepLatest));
+        } else if policy.older_than_secs.is_some() && v.old != Some(true) {
+            keep.push(kept(KeepRule::NewerThan));
+        } else if default_version == Some(v.name.as_str()) && !unset_default_version {
+            keep.push(kept(KeepRule::DefaultVersion));
+        } else {
+            delete.push((i, v));
+        }
+    }
+    let keep_instead =
+        |taken: Vec<(usize, &Listed)>, rule: KeepRule, keep: &mut Vec<(usize, KeptVersion)>| {
+            keep.extend(taken.into_iter().map(|(i, v)| {
+                (
+                    i,
+                    KeptVersion {
+                        version: v.name.clone(),
+                        rule,
+                    },
+                )
+            }));
+        };
+    if total > 0 && delete.len() == total {
+        let newest = delete.remove(0);
+        keep_instead(vec![newest], KeepRule::LastVersion, &mut keep);
+    }
+    if let Some(milli) = retention.max_fraction_milli {
+        if delete.len() as u64 * 1000 > u64::from(milli) * total as u64 {
+            keep_instead(
+                std::mem::take(&mut delete),
+                KeepRule::MaxFraction,
+                &mut keep,
+            );
+        }
+    }
+    // Oldest first; over the cap, the newest of them wait for a later run.
+    delete.reverse();
+    if let Some(cap) = max_deletions {
+        let deferred = delete.split_off((cap as usize).min(delete.len()));
+        keep_instead(deferred, KeepRule::MaxDeletions, &mut keep);
+    }
+    keep.sort_by_key(|(i, _)| *i);
+    (
+        delete.into_iter().map(|(_, v)| v.name.clone()).collect(),
+        keep.into_iter().map(|(_, k)| k).collect(),
+    )
+}
+
+/// A replay's plan: the whole package's plan cut down to the versions the
+/// replay names. Returns what to delete, what is kept (and by which rule),
+/// and the named versions the listing no longer shows.
+pub fn narrow(
+    listing: &[Listed],
+    delete: Vec<String>,
+    keep: Vec<KeptVersion>,
+    only: &[String],
+) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
+    let named: BTreeSet<&str> = only.iter().map(String::as_str).collect();
+    let listed: BTreeSet<&str> = listing.iter().map(|l| l.name.as_str()).collect();
+    (
+        delete
+            .into_iter()
+            .filter(|v| named.contains(v.as_str()))
+            .collect(),
+        keep.into_iter()
+            .filter(|k| named.contains(k.version.as_str()))
+            .collect(),
+        only.iter()
+            .filter(|v| !listed.contains(v.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// Versions split into DeletePackageVersions calls.
+pub fn batches(versions: &[String]) -> std::slice::Chunks<'_, String> {
+    versions.chunks(MAX_VERSIONS_PER_CALL)
+}
+
+#[cfg(test)]
+mod tests;
