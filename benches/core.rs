@@ -15,7 +15,7 @@ use packprune::error::{DeleteError, ErrorClass};
 use packprune::execute::{Done, ItemOutcome};
 use packprune::plan::{self, Listed};
 use packprune::policy::{RawPolicy, Retention};
-use packprune::request::{Format, Job, RawRequest, Service};
+use packprune::request::{Format, Job, RawRequest, Service, Verb};
 use serde_json::json;
 
 fn listing(n: usize) -> Vec<Listed> {
@@ -31,6 +31,8 @@ fn listing(n: usize) -> Vec<Listed> {
             origin_type: Some("INTERNAL".into()),
             rank,
             old: Some(rank > n / 4),
+            revision: None,
+            display: rank == 0,
         })
         .collect()
 }
@@ -46,7 +48,7 @@ fn retention() -> Retention {
     };
     let mut problems = Vec::new();
     let policy = raw
-        .validate(Service::CodeArtifact, &mut problems)
+        .validate(Service::CodeArtifact, Verb::Delete, &mut problems)
         .expect("valid policy");
     Retention {
         only: None,
@@ -96,6 +98,7 @@ fn outcomes_unit(n: usize) -> UnitResult {
                 _ => Ok(Done::Deleted),
             },
             attempts: 1,
+            detail: None,
         })
         .collect();
     UnitResult {

@@ -17,6 +17,12 @@ pub enum Code {
     RetriesExhausted,
     /// An IoT default version, without `unsetDefaultVersion: true`.
     DefaultVersion,
+    /// An IoT version installed on things or named by an unfinished job,
+    /// with `protectInUse` on.
+    InUse,
+    /// Whether the IoT version is in use cannot be known (fleet indexing
+    /// does not index `$package`), with `protectInUse` on.
+    InUseUnknown,
     /// The invocation ran out of time before the item was tried.
     Deadline,
     /// CodeArtifact refused this version (a DeletePackageVersions
@@ -39,6 +45,8 @@ impl Code {
             Code::NotPermitted => "NOT_PERMITTED",
             Code::RetriesExhausted => "RETRIES_EXHAUSTED",
             Code::DefaultVersion => "DEFAULT_VERSION",
+            Code::InUse => "IN_USE",
+            Code::InUseUnknown => "IN_USE_UNKNOWN",
             Code::Deadline => "DEADLINE",
             Code::Refused(c) => c.as_str(),
             Code::Service(c) => c,

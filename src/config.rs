@@ -2,6 +2,7 @@
 
 use crate::allow::AllowList;
 use crate::decode::{Accept, EventRules};
+use crate::metrics::MetricsConfig;
 use std::time::Duration;
 
 use crate::request::RawRequest;
@@ -56,6 +57,9 @@ pub struct Config {
     /// `ALLOWED_TARGETS`: the packages requests may name
     /// ([`AllowList`]); unset, whatever IAM allows.
     pub allowed: Option<AllowList>,
+    /// `METRICS_NAMESPACE` and `AWS_LAMBDA_FUNCTION_NAME`: where the
+    /// embedded-metric-format lines put their metrics.
+    pub metrics: MetricsConfig,
 }
 
 impl Config {
@@ -137,12 +141,34 @@ impl Config {
                     })
                 })
                 .transpose()?,
+            metrics: metrics_config(&get)?,
         })
     }
 }
 
-/// `EVENT_POLICY` holds `policy` and, optionally, `dryRun`, `maxDeletions`
-/// and `maxFraction`; the event supplies the package.
+/// `METRICS_NAMESPACE` (1 to 255 characters, CloudWatch's limit) and the
+/// function's name, each defaulting to `packprune`.
+fn metrics_config(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsConfig, ConfigError> {
+    let mut m = MetricsConfig::default();
+    if let Some(ns) = get("METRICS_NAMESPACE") {
+        if ns.is_empty() || ns.chars().count() > 255 || ns.starts_with(':') {
+            return Err(ConfigError::Invalid {
+                var: "METRICS_NAMESPACE",
+                value: ns,
+                reason: "a CloudWatch namespace is 1 to 255 characters and does not start with ':'"
+                    .into(),
+            });
+        }
+        m.namespace = ns;
+    }
+    if let Some(f) = get("AWS_LAMBDA_FUNCTION_NAME").filter(|f| !f.is_empty()) {
+        m.function_name = f;
+    }
+    Ok(m)
+}
+
+/// `EVENT_POLICY` holds `policy` and, optionally, `action`, `dryRun`,
+/// `maxDeletions` and `maxFraction`; the event supplies the package.
 fn event_policy(value: &str) -> Result<RawRequest, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         var: "EVENT_POLICY",
@@ -156,10 +182,11 @@ fn event_policy(value: &str) -> Result<RawRequest, ConfigError> {
         dry_run: template.dry_run,
         max_deletions: template.max_deletions,
         max_fraction: template.max_fraction,
+        action: template.action.clone(),
         ..RawRequest::default()
     };
     if template != allowed || template.policy.is_none() {
-        return Err(invalid("give `policy` and, optionally, `dryRun`, `maxDeletions` and `maxFraction`; the event names the package".into()));
+        return Err(invalid("give `policy` and, optionally, `action`, `dryRun`, `maxDeletions` and `maxFraction`; the event names the package".into()));
     }
     let mut sample = template.clone();
     sample.service = Some("codeartifact".into());

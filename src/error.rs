@@ -54,8 +54,9 @@ pub enum DeleteError {
         #[source]
         source: BoxError,
     },
-    /// The call succeeded but the service refused this version
-    /// (a `failedVersions` entry of DeletePackageVersions).
+    /// The call succeeded but the service refused this version (a
+    /// `failedVersions` entry of DeletePackageVersions or
+    /// UpdatePackageVersionsStatus).
     #[error("CodeArtifact refused the version with {code}: {message}")]
     VersionRefused {
         code: PackageVersionErrorCode,
@@ -65,6 +66,21 @@ pub enum DeleteError {
     /// `unsetDefaultVersion: true`.
     #[error("{version} is the default version of IoT package {package}; it is deleted only with \"unsetDefaultVersion\": true")]
     DefaultVersion { package: String, version: String },
+    /// The IoT version is in use and `protectInUse` is on.
+    #[error("{version} of IoT package {package} is in use ({detail}); it is deleted only with \"protectInUse\": false")]
+    InUse {
+        package: String,
+        version: String,
+        detail: String,
+    },
+    /// Whether the IoT version is in use cannot be known, and
+    /// `protectInUse` is on: refused, failing closed.
+    #[error("cannot tell whether {version} of IoT package {package} is in use ({reason}); it is deleted only with \"protectInUse\": false")]
+    InUseUnknown {
+        package: String,
+        version: String,
+        reason: String,
+    },
     /// Retries stopped because the Lambda deadline is near.
     #[error("stopped before the Lambda deadline")]
     OutOfTime {
@@ -87,6 +103,8 @@ impl DeleteError {
             DeleteError::Api { code, .. } => Code::Service(code.clone()),
             DeleteError::VersionRefused { code, .. } => Code::Refused(code.clone()),
             DeleteError::DefaultVersion { .. } => Code::DefaultVersion,
+            DeleteError::InUse { .. } => Code::InUse,
+            DeleteError::InUseUnknown { .. } => Code::InUseUnknown,
             DeleteError::OutOfTime { last: Some(last) } => last.code(),
             DeleteError::OutOfTime { last: None } => Code::Deadline,
             DeleteError::RetriesExhausted { last, .. } => last.code(),
@@ -99,7 +117,9 @@ impl DeleteError {
         match self {
             DeleteError::Api { class, .. } => class.is_permanent(),
             DeleteError::VersionRefused { code, .. } => *code != PackageVersionErrorCode::Skipped,
-            DeleteError::DefaultVersion { .. } => true,
+            DeleteError::DefaultVersion { .. }
+            | DeleteError::InUse { .. }
+            | DeleteError::InUseUnknown { .. } => true,
             DeleteError::OutOfTime { .. } | DeleteError::RetriesExhausted { .. } => false,
         }
     }

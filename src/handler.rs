@@ -88,11 +88,13 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-/// An invocation's response and its accounting.
+/// An invocation's response, its accounting and its metrics.
 #[derive(Debug)]
 pub struct Processed {
     pub response: Value,
     pub summary: Summary,
+    /// Embedded-metric-format documents, one per service touched.
+    pub metrics: Vec<Value>,
 }
 
 /// The handler: clients, configuration and the pacers, built once. A warm
@@ -174,15 +176,21 @@ impl Handler {
     }
 
     /// Handles one invocation. SQS events get an `SqsBatchResponse`; every
-    /// other source gets the [`Summary`].
+    /// other source gets the [`Summary`]. The metrics go to stdout, one
+    /// line each, where CloudWatch Logs extracts them.
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
-        self.process(event).await.map(|p| p.response)
+        let processed = self.process(event).await?;
+        for doc in &processed.metrics {
+            println!("{doc}");
+        }
+        Ok(processed.response)
     }
 
     /// Like [`Handler::handle`], also returning the summary of an SQS batch
     /// (which Lambda's response format has no room for).
     pub async fn process(&self, event: LambdaEvent<Value>) -> Result<Processed, HandlerError> {
         let (payload, ctx) = event.into_parts();
+        let pacing = self.pacers.stats();
         let inv = Invocation {
             retrier: Retrier::new(
                 self.retry,
@@ -192,13 +200,32 @@ impl Handler {
             ),
             iot_reads: IotReads::default(),
         };
-        match decode::decode(payload, &ctx.request_id, &self.config.events)? {
-            Event::Sqs(units) => Ok(self.handle_sqs(units, &inv).await),
-            Event::Invocation(unit) => self.handle_invocation(unit, &inv).await,
-        }
+        let (processed, accounts) =
+            match decode::decode(payload, &ctx.request_id, &self.config.events)? {
+                Event::Sqs(units) => self.handle_sqs(units, &inv).await,
+                Event::Invocation(unit) => self.handle_invocation(unit, &inv).await?,
+            };
+        let now_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        let metrics = crate::metrics::documents(
+            &self.config.metrics,
+            &accounts,
+            (&pacing, &self.pacers.stats()),
+            now_ms,
+        );
+        Ok(Processed {
+            metrics,
+            ..processed
+        })
     }
 
-    async fn handle_sqs(&self, units: Vec<Unit>, inv: &Invocation) -> Processed {
+    async fn handle_sqs(
+        &self,
+        units: Vec<Unit>,
+        inv: &Invocation,
+    ) -> (Processed, Vec<UnitAccount>) {
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
@@ -240,18 +267,20 @@ impl Handler {
             summary.add(acc);
         }
         log_summary(&summary);
-        Processed {
+        let processed = Processed {
             response: serde_json::to_value(response).expect("batch response serializes"),
             summary,
-        }
+            metrics: Vec::new(),
+        };
+        (processed, accounts)
     }
 
     async fn handle_invocation(
         &self,
         unit: Unit,
         inv: &Invocation,
-    ) -> Result<Processed, HandlerError> {
-        let accounts = [self.run_unit(unit, inv).await];
+    ) -> Result<(Processed, Vec<UnitAccount>), HandlerError> {
+        let accounts = vec![self.run_unit(unit, inv).await];
         let failures = self.flush(&accounts).await;
         audit(&accounts[0]);
         let mut summary = Summary::default();
@@ -264,10 +293,12 @@ impl Handler {
                 first: first.clone(),
             });
         }
-        Ok(Processed {
+        let processed = Processed {
             response: serde_json::to_value(&summary).expect("summary serializes"),
             summary,
-        })
+            metrics: Vec::new(),
+        };
+        Ok((processed, accounts))
     }
 
     /// Executes every request of one delivery and accounts for it.
@@ -381,7 +412,7 @@ impl Handler {
             }
             let entry = self.run_request(request, cx).await;
             if let (Entry::Executed(rr), Some(n)) = (&entry, left.as_mut()) {
-                *n = n.saturating_sub(rr.plan.as_ref().map_or(0, |p| p.delete.len()) as u32);
+                *n = n.saturating_sub(rr.plan.as_ref().map_or(0, |p| p.selected.len()) as u32);
             }
             entries.push(entry);
         }
@@ -451,6 +482,7 @@ fn audit(acc: &UnitAccount) {
             version = %l.item,
             outcome = l.disposition.as_str(),
             code = %l.code.as_ref().map(ToString::to_string).unwrap_or_default(),
+            detail = l.detail.as_deref().unwrap_or(""),
             attempts = l.attempts,
             "version outcome"
         );
@@ -464,6 +496,9 @@ fn log_summary(s: &Summary) {
     tracing::info!(
         requested = s.requested,
         deleted = s.deleted,
+        archived = s.archived,
+        unlisted = s.unlisted,
+        deprecated = s.deprecated,
         already_absent = s.already_absent,
         kept = s.kept,
         dead_lettered = s.dead_lettered,

@@ -15,6 +15,7 @@ pub mod decode;
 pub mod error;
 pub mod execute;
 pub mod handler;
+pub mod metrics;
 pub mod plan;
 pub mod policy;
 pub mod queue;

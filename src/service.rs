@@ -93,3 +93,74 @@ pub const VERSION_STATUSES: [&str; 6] = [
     "Disposed",
     "Deleted",
 ];
+
+/// What a request does to the versions it selects: the `action` field.
+/// Only `delete` cannot be undone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verb {
+    /// DeletePackageVersions (CodeArtifact), DeletePackageVersion (IoT).
+    #[default]
+    Delete,
+    /// CodeArtifact UpdatePackageVersionsStatus to `Archived`: not
+    /// installable, restorable.
+    Archive,
+    /// CodeArtifact UpdatePackageVersionsStatus to `Unlisted`: installable,
+    /// hidden from listings.
+    Unlist,
+    /// IoT UpdatePackageVersion with `action: DEPRECATE`.
+    Deprecate,
+}
+
+impl Verb {
+    pub const ALL: [Verb; 4] = [Verb::Delete, Verb::Archive, Verb::Unlist, Verb::Deprecate];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Delete => "delete",
+            Verb::Archive => "archive",
+            Verb::Unlist => "unlist",
+            Verb::Deprecate => "deprecate",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Verb> {
+        Verb::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether the service offers this action.
+    pub fn offered_by(self, service: Service) -> bool {
+        match self {
+            Verb::Delete => true,
+            Verb::Archive | Verb::Unlist => service == Service::CodeArtifact,
+            Verb::Deprecate => service == Service::Iot,
+        }
+    }
+
+    /// The status a version has once the action is done (`None` for delete).
+    pub fn target_status(self) -> Option<&'static str> {
+        match self {
+            Verb::Delete => None,
+            Verb::Archive => Some("Archived"),
+            Verb::Unlist => Some("Unlisted"),
+            Verb::Deprecate => Some("DEPRECATED"),
+        }
+    }
+
+    /// The statuses a policy selects from when it names none: the versions
+    /// the action can still change. Delete selects from every status.
+    pub fn default_statuses(self) -> Option<&'static [&'static str]> {
+        match self {
+            Verb::Delete => None,
+            Verb::Archive => Some(&["Published", "Unlisted"]),
+            Verb::Unlist => Some(&["Published"]),
+            Verb::Deprecate => Some(&["PUBLISHED"]),
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

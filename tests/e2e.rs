@@ -409,7 +409,13 @@ async fn a_deadline_hands_on_the_remainder_and_draining_finishes_it() {
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "deadline").await.unwrap();
     let handler = in_process_handler(
-        queues.config(&[("MAX_CONCURRENCY", "2"), ("DEADLINE_MARGIN_MS", "500")]),
+        // Reads at a rate that leaves the deadline to the slow deletes: the
+        // in-use searches (one per version) come first.
+        queues.config(&[
+            ("MAX_CONCURRENCY", "2"),
+            ("DEADLINE_MARGIN_MS", "500"),
+            ("RATE_LIMITS", "iot.read=400"),
+        ]),
     )
     .await;
     let names: Vec<String> = (0..40).map(|i| format!("0.{i}")).collect();

@@ -303,6 +303,8 @@ fn listing(names: &[String]) -> Vec<Listed> {
             origin_type: None,
             rank,
             old: Some(rank % 2 == 0),
+            revision: None,
+            display: rank == 0,
         })
         .collect()
 }

@@ -143,7 +143,10 @@ async fn an_iot_version_gone_after_lost_answers_counts_as_deleted() {
     let read = mock!(aws_sdk_iot::Client::get_package_version)
         .then_http_response(|| not_found("package_version"));
     let sqs = Sqs::default();
-    let h = handler(&[], &[&get, &list, &delete, &read], &sqs, config(true));
+    let in_use = nothing_in_use();
+    let mut rules = vec![&get, &list, &delete, &read];
+    rules.extend(&in_use);
+    let h = handler(&[], &rules, &sqs, config(true));
     let req = json!({"service": "iot", "package": "fw", "versions": ["1.0"], "attempt": 8});
     let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
     assert!(failures(&resp).is_empty());

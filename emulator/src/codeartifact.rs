@@ -167,12 +167,19 @@ fn list_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError
     if let Some(ns) = &pkg.namespace {
         body["namespace"] = json!(ns);
     }
-    if let Some(latest) = pkg.versions.iter().max_by(|a, b| {
+    // The package's, whatever the page or filter: the seeded `latest`
+    // (npm's dist-tag) if it still exists, else the newest published.
+    let seeded = pkg
+        .default_display_version
+        .as_ref()
+        .filter(|d| pkg.versions.iter().any(|v| &v.version == *d));
+    let newest = pkg.versions.iter().max_by(|a, b| {
         a.published_time
             .partial_cmp(&b.published_time)
             .unwrap_or(std::cmp::Ordering::Equal)
-    }) {
-        body["defaultDisplayVersion"] = json!(latest.version);
+    });
+    if let Some(latest) = seeded.or(newest.map(|v| &v.version)) {
+        body["defaultDisplayVersion"] = json!(latest);
     }
     Ok(wire::with_token(body, next))
 }

@@ -1,6 +1,8 @@
 //! IoT 2015-05-28, software package catalog: ListPackages, GetPackage,
-//! ListPackageVersions, GetPackageVersion, UpdatePackage, DeletePackageVersion,
-//! DeletePackage, CreatePackage and CreatePackageVersion.
+//! ListPackageVersions, GetPackageVersion, UpdatePackage,
+//! UpdatePackageVersion, DeletePackageVersion, DeletePackage, CreatePackage
+//! and CreatePackageVersion; and, in [`crate::fleet`], what tells what is
+//! in use.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,9 @@ const S: Service = Service::Iot;
 /// The operation a request names, if any.
 pub fn route(method: &str, segments: &[String]) -> Option<&'static str> {
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
+    if let Some(op) = crate::fleet::route(method, &s) {
+        return Some(op);
+    }
     Some(match (method, s.as_slice()) {
         ("GET", ["packages"]) => "ListPackages",
         ("GET", ["packages", _]) => "GetPackage",
@@ -23,12 +28,16 @@ pub fn route(method: &str, segments: &[String]) -> Option<&'static str> {
         ("GET", ["packages", _, "versions"]) => "ListPackageVersions",
         ("GET", ["packages", _, "versions", _]) => "GetPackageVersion",
         ("PUT", ["packages", _, "versions", _]) => "CreatePackageVersion",
+        ("PATCH", ["packages", _, "versions", _]) => "UpdatePackageVersion",
         ("DELETE", ["packages", _, "versions", _]) => "DeletePackageVersion",
         _ => return None,
     })
 }
 
 pub fn handle(op: &str, state: &mut State, req: &Req) -> Result<Value, ApiError> {
+    if req.segments.first().map(String::as_str) != Some("packages") {
+        return crate::fleet::handle(op, state, req);
+    }
     if let Some(p) = req.segments.get(1) {
         check(S, &wire::IOT_PACKAGE, p)?;
     }
@@ -47,6 +56,7 @@ pub fn handle(op: &str, state: &mut State, req: &Req) -> Result<Value, ApiError>
         "ListPackageVersions" => list_package_versions(state, req, package),
         "GetPackageVersion" => get_package_version(state, package, version),
         "CreatePackageVersion" => create_package_version(state, req, package, version),
+        "UpdatePackageVersion" => update_package_version(state, req, package, version),
         "DeletePackageVersion" => delete_package_version(state, package, version),
         _ => Err(ApiError::new(
             404,
@@ -329,5 +339,58 @@ fn delete_package_version(
             p.last_modified_date = Some(now());
         }
     }
+    Ok(json!({}))
+}
+
+/// `action` moves a version: `PUBLISH` from DRAFT or DEPRECATED to
+/// PUBLISHED, `DEPRECATE` from PUBLISHED to DEPRECATED. Undocumented, and
+/// the emulator's guesses: deprecating a DRAFT is a ConflictException, and
+/// repeating an action on a version already there succeeds. packprune's
+/// deprecations select PUBLISHED versions and do not rely on either.
+fn update_package_version(
+    state: &mut State,
+    req: &Req,
+    package: &str,
+    version: &str,
+) -> Result<Value, ApiError> {
+    let body = req.json(S)?;
+    let action = one_of(
+        S,
+        "action",
+        body.get("action").and_then(Value::as_str),
+        &["PUBLISH", "DEPRECATE"],
+    )?;
+    let description = optional(
+        S,
+        &wire::IOT_DESCRIPTION,
+        body.get("description").and_then(Value::as_str),
+    )?;
+    let v = found(state, package)?
+        .versions
+        .get_mut(version)
+        .ok_or_else(|| {
+            ApiError::iot_not_found(format!(
+                "Package version {package}@{version} does not exist"
+            ))
+        })?;
+    match (action, v.status.as_str()) {
+        (Some("DEPRECATE"), "DRAFT") => {
+            return Err(ApiError::new(
+                409,
+                "ConflictException",
+                format!(
+                    "{package}@{version} is a DRAFT; only a PUBLISHED version can be deprecated"
+                ),
+            )
+            .member("resourceId", version))
+        }
+        (Some("DEPRECATE"), _) => v.status = "DEPRECATED".into(),
+        (Some(_), _) => v.status = "PUBLISHED".into(),
+        (None, _) => {}
+    }
+    if let Some(d) = description {
+        v.description = Some(d.to_owned());
+    }
+    v.last_modified_date = Some(now());
     Ok(json!({}))
 }

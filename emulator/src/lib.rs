@@ -3,11 +3,12 @@
 //! models define it (botocore's codeartifact 2018-09-22 and iot 2015-05-28).
 //!
 //! One HTTP server serves both services: CodeArtifact's paths start with
-//! `/v1/`, IoT's with `/packages`. Point `AWS_ENDPOINT_URL_CODEARTIFACT` and
+//! `/v1/`, IoT's with `/packages`, `/indexing`, `/indices` or `/jobs`. Point `AWS_ENDPOINT_URL_CODEARTIFACT` and
 //! `AWS_ENDPOINT_URL_IOT` at it. Admin endpoints live under `/_emulator/`:
 //! `GET|PUT state`, `GET|DELETE calls`, `GET|PUT faults`, `GET health`.
 
 pub mod codeartifact;
+pub mod fleet;
 pub mod iot;
 pub mod state;
 pub mod wire;
@@ -327,10 +328,11 @@ fn describe(service: Service, op: &str, req: &Req) -> Call {
                 }
             }
         }
-        Service::Iot => {
+        Service::Iot if req.segments.first().map(String::as_str) == Some("packages") => {
             call.package = req.segments.get(1).cloned();
             call.versions.extend(req.segments.get(3).cloned());
         }
+        Service::Iot => {}
     }
     call
 }

@@ -105,6 +105,10 @@ pub struct CaPackage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub package: String,
+    /// What ListPackageVersions reports as `defaultDisplayVersion` (npm's
+    /// `latest` dist-tag); by default the most recently published version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_display_version: Option<String>,
     #[serde(default)]
     pub versions: Vec<CaVersion>,
 }
@@ -142,6 +146,75 @@ pub struct CaVersion {
 pub struct IotState {
     #[serde(default)]
     pub packages: BTreeMap<String, IotPackage>,
+    /// Fleet indexing's configuration. The emulator starts with `$package`
+    /// indexed (a real account starts with indexing off): seed
+    /// `{"thingIndexingMode": "OFF"}` to test without it.
+    #[serde(default)]
+    pub indexing: Indexing,
+    /// Things, by name, with what their reserved named shadow `$package`
+    /// reports: package name → version.
+    #[serde(default)]
+    pub things: BTreeMap<String, BTreeMap<String, String>>,
+    /// Jobs, by id.
+    #[serde(default)]
+    pub jobs: BTreeMap<String, IotJob>,
+}
+
+fn registry_and_shadow() -> String {
+    "REGISTRY_AND_SHADOW".into()
+}
+fn on() -> String {
+    "ON".into()
+}
+fn package_shadow() -> Vec<String> {
+    vec!["$package".into()]
+}
+
+/// GetIndexingConfiguration's `thingIndexingConfiguration`, the members
+/// packprune reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Indexing {
+    #[serde(default = "registry_and_shadow")]
+    pub thing_indexing_mode: String,
+    #[serde(default = "on")]
+    pub named_shadow_indexing_mode: String,
+    #[serde(default = "package_shadow")]
+    pub named_shadow_names: Vec<String>,
+}
+
+impl Default for Indexing {
+    fn default() -> Self {
+        Indexing {
+            thing_indexing_mode: registry_and_shadow(),
+            named_shadow_indexing_mode: on(),
+            named_shadow_names: package_shadow(),
+        }
+    }
+}
+
+impl Indexing {
+    /// Whether searches see the `$package` shadow.
+    pub fn indexes_packages(&self) -> bool {
+        self.thing_indexing_mode != "OFF"
+            && self.named_shadow_indexing_mode == "ON"
+            && self.named_shadow_names.iter().any(|n| n == "$package")
+    }
+}
+
+fn in_progress() -> String {
+    "IN_PROGRESS".into()
+}
+
+/// A job: its status and the package versions it deploys (ARNs, as
+/// DescribeJob's `destinationPackageVersions`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IotJob {
+    #[serde(default = "in_progress")]
+    pub status: String,
+    #[serde(default)]
+    pub destination_package_versions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

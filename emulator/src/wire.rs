@@ -185,6 +185,8 @@ pattern!(CA_NAME, r"[^#/\s]+");
 pattern!(TOKEN, r"\S+");
 pattern!(IOT_NAME, r"[a-zA-Z0-9_.\-]+");
 pattern!(CLIENT_TOKEN, r"\S{36,64}");
+pattern!(IOT_INDEX, r"[a-zA-Z0-9:_-]+");
+pattern!(IOT_JOB, r"[a-zA-Z0-9_-]+");
 
 pub const DOMAIN: Field = Field {
     name: "domain",
@@ -257,6 +259,18 @@ pub const IOT_CLIENT_TOKEN: Field = Field {
     min: 36,
     max: 64,
     pattern: Some(&CLIENT_TOKEN),
+};
+pub const IOT_INDEX_NAME: Field = Field {
+    name: "indexName",
+    min: 1,
+    max: 128,
+    pattern: Some(&IOT_INDEX),
+};
+pub const IOT_JOB_ID: Field = Field {
+    name: "jobId",
+    min: 1,
+    max: 64,
+    pattern: Some(&IOT_JOB),
 };
 pub const IOT_DESCRIPTION: Field = Field {
     name: "description",

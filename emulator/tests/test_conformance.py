@@ -277,3 +277,81 @@ def test_seed_files_load(emulator):
             proc.terminate()
             proc.wait(5)
     assert port
+
+
+def in_use_seed():
+    seed = json.loads(json.dumps(SEED))
+    arn = "arn:aws:iot:us-east-1:111122223333:package/thermostat-fw/version/1.0.0"
+    seed["iot"]["things"] = {"t1": {"thermostat-fw": "1.1.0"}, "t2": {"thermostat-fw": "1.1.0"}, "t3": {"thermostat-fw": "1.0.0"}}
+    seed["iot"]["jobs"] = {"rollout-1": {"status": "IN_PROGRESS", "destinationPackageVersions": [arn]},
+                           "old-1": {"status": "COMPLETED", "destinationPackageVersions": [arn]}}
+    return seed
+
+
+def test_iot_fleet_index_finds_things_by_package_version(seeded):
+    admin(seeded, "PUT", "state", in_use_seed())
+    iot = client("iot", seeded)
+    config = iot.get_indexing_configuration()["thingIndexingConfiguration"]
+    assert config["thingIndexingMode"] == "REGISTRY_AND_SHADOW"
+    assert config["namedShadowIndexingMode"] == "ON" and "$package" in config["filter"]["namedShadowNames"]
+    query = 'shadow.name.$package.reported.thermostat-fw.version:"1.1.0"'
+    pages = [iot.search_index(indexName="AWS_Things", queryString=query, maxResults=1)]
+    while "nextToken" in pages[-1]:
+        pages.append(iot.search_index(indexName="AWS_Things", queryString=query, maxResults=1, nextToken=pages[-1]["nextToken"]))
+    assert [t["thingName"] for p in pages for t in p["things"]] == ["t1", "t2"]
+    assert json.loads(pages[0]["things"][0]["shadow"])["name"]["$package"]["reported"]["thermostat-fw"]["version"] == "1.1.0"
+    none = iot.search_index(queryString="shadow.name.$package.reported.thermostat-fw.version:9.9.9")
+    assert none["things"] == []
+    with pytest.raises(iot.exceptions.InvalidQueryException):
+        iot.search_index(queryString="attributes.colour:red")
+    with pytest.raises(iot.exceptions.InvalidRequestException):
+        iot.search_index(queryString=query, maxResults=101)
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.search_index(indexName="AWS_ThingGroups_x", queryString=query)
+
+
+def test_iot_search_without_package_indexing_finds_nothing(seeded):
+    seed = in_use_seed()
+    seed["iot"]["indexing"] = {"namedShadowNames": ["other"]}
+    admin(seeded, "PUT", "state", seed)
+    iot = client("iot", seeded)
+    assert iot.get_indexing_configuration()["thingIndexingConfiguration"]["filter"]["namedShadowNames"] == ["other"]
+    assert iot.search_index(queryString='shadow.name.$package.reported.thermostat-fw.version:"1.1.0"')["things"] == []
+
+
+def test_iot_jobs_list_by_status_and_name_package_versions(seeded):
+    admin(seeded, "PUT", "state", in_use_seed())
+    iot = client("iot", seeded)
+    running = iot.list_jobs(status="IN_PROGRESS")["jobs"]
+    assert [j["jobId"] for j in running] == ["rollout-1"]
+    assert [j["jobId"] for j in iot.list_jobs()["jobs"]] == ["old-1", "rollout-1"]
+    job = iot.describe_job(jobId="rollout-1")["job"]
+    assert job["destinationPackageVersions"] == ["arn:aws:iot:us-east-1:111122223333:package/thermostat-fw/version/1.0.0"]
+    assert job["jobArn"].endswith(":job/rollout-1")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_job(jobId="absent")
+    with pytest.raises(botocore.exceptions.ClientError):
+        iot.list_jobs(status="RUNNING")
+
+
+def test_iot_update_package_version_deprecates_and_republishes(seeded):
+    iot = client("iot", seeded)
+    token = "4a4f6c5e-0b7e-5d3c-9a61-0d2b7c1e9f01"
+    iot.update_package_version(packageName="thermostat-fw", versionName="1.0.0", action="DEPRECATE", clientToken=token)
+    assert iot.get_package_version(packageName="thermostat-fw", versionName="1.0.0")["status"] == "DEPRECATED"
+    iot.update_package_version(packageName="thermostat-fw", versionName="1.0.0", action="PUBLISH")
+    assert iot.get_package_version(packageName="thermostat-fw", versionName="1.0.0")["status"] == "PUBLISHED"
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_package_version(packageName="thermostat-fw", versionName="9.9.9", action="DEPRECATE")
+    with pytest.raises(iot.exceptions.ConflictException):
+        iot.update_package_version(packageName="thermostat-fw", versionName="2.0.0-beta", action="DEPRECATE")
+
+
+def test_codeartifact_default_display_version_is_the_seeded_latest(seeded):
+    seed = json.loads(json.dumps(SEED))
+    pkg = seed["codeartifact"]["domains"]["acme"]["repositories"]["releases"]["packages"][0]
+    pkg["defaultDisplayVersion"] = pkg["versions"][0]["version"]
+    admin(seeded, "PUT", "state", seed)
+    ca = client("codeartifact", seeded)
+    out = ca.list_package_versions(**scope(), status="Published", maxResults=1)
+    assert out["defaultDisplayVersion"] == pkg["versions"][0]["version"]

@@ -2,7 +2,8 @@
 //! handler sends what this module decides.
 //!
 //! Every item ends in exactly one [`Disposition`]:
-//! - `Deleted` or `AlreadyAbsent`;
+//! - `Deleted`, `Archived`, `Unlisted`, `Deprecated` or `AlreadyAbsent`;
+//! - `Kept`, by a rule that the line names;
 //! - `DeadLettered`: a permanent failure, or retries exhausted; one message
 //!   per (request, code) on the dead-letter queue, itself a valid request;
 //! - `HandedOn`: unfinished, re-enqueued on the work queue with `attempt`
@@ -69,6 +70,9 @@ pub struct UnitResult {
 #[serde(rename_all = "camelCase")]
 pub enum Disposition {
     Deleted,
+    Archived,
+    Unlisted,
+    Deprecated,
     AlreadyAbsent,
     Kept,
     DeadLettered,
@@ -79,6 +83,9 @@ impl Disposition {
     pub fn as_str(self) -> &'static str {
         match self {
             Disposition::Deleted => "deleted",
+            Disposition::Archived => "archived",
+            Disposition::Unlisted => "unlisted",
+            Disposition::Deprecated => "deprecated",
             Disposition::AlreadyAbsent => "alreadyAbsent",
             Disposition::Kept => "kept",
             Disposition::DeadLettered => "deadLettered",
@@ -96,6 +103,8 @@ pub struct Line {
     pub disposition: Disposition,
     pub code: Option<Reason>,
     pub attempts: u32,
+    /// Where a version kept as in use is used, or why that is unknown.
+    pub detail: Option<String>,
 }
 
 /// Why an item was kept, dead-lettered or handed on.
@@ -315,6 +324,7 @@ fn untried(job: &Job, disposition: Disposition, code: Option<Reason>) -> Vec<Lin
             disposition,
             code: code.clone(),
             attempts: 0,
+            detail: None,
         })
         .collect()
 }
@@ -353,13 +363,17 @@ fn narrow(items: &[&ItemOutcome]) -> Vec<Option<Vec<String>>> {
     out
 }
 
-/// Per-invocation counts. `requested` always equals the sum of the five
-/// outcomes.
+/// Per-invocation counts. `requested` always equals the sum of the
+/// outcomes (deleted, archived, unlisted, deprecated, already absent, kept,
+/// dead-lettered, handed on).
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
     pub requested: u64,
     pub deleted: u64,
+    pub archived: u64,
+    pub unlisted: u64,
+    pub deprecated: u64,
     pub already_absent: u64,
     pub kept: u64,
     pub dead_lettered: u64,
@@ -383,6 +397,9 @@ impl Summary {
             self.requested += 1;
             *match l.disposition {
                 Disposition::Deleted => &mut self.deleted,
+                Disposition::Archived => &mut self.archived,
+                Disposition::Unlisted => &mut self.unlisted,
+                Disposition::Deprecated => &mut self.deprecated,
                 Disposition::AlreadyAbsent => &mut self.already_absent,
                 Disposition::Kept => &mut self.kept,
                 Disposition::DeadLettered => &mut self.dead_lettered,
@@ -402,6 +419,13 @@ impl Summary {
     /// The accounting invariant: every requested item has exactly one fate.
     pub fn balanced(&self) -> bool {
         self.requested
-            == self.deleted + self.already_absent + self.kept + self.dead_lettered + self.handed_on
+            == self.deleted
+                + self.archived
+                + self.unlisted
+                + self.deprecated
+                + self.already_absent
+                + self.kept
+                + self.dead_lettered
+                + self.handed_on
     }
 }

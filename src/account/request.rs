@@ -107,6 +107,9 @@ pub(super) fn account_request(
     for (o, done) in &sorted.done {
         let (disposition, reason) = match done {
             Done::Deleted => (Disposition::Deleted, None),
+            Done::Archived => (Disposition::Archived, None),
+            Done::Unlisted => (Disposition::Unlisted, None),
+            Done::Deprecated => (Disposition::Deprecated, None),
             Done::AlreadyAbsent => (Disposition::AlreadyAbsent, None),
             Done::Kept(rule) => (Disposition::Kept, Some(Reason::Rule(*rule))),
         };
@@ -217,5 +220,6 @@ fn line_for(
         disposition,
         code,
         attempts: o.attempts,
+        detail: o.detail.clone(),
     }
 }

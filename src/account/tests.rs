@@ -37,6 +37,7 @@ fn unit(
             item,
             result,
             attempts: 1,
+            detail: None,
         })
         .collect();
     UnitResult {
@@ -332,7 +333,7 @@ mod properties {
             raw.attempt = Some(attempt);
             let request = raw.validate().unwrap();
             let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
-                .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1 })
+                .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1, detail: None })
                 .collect();
             let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
             let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);

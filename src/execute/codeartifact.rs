@@ -1,28 +1,30 @@
-//! CodeArtifact: DeletePackageVersions in calls of at most 100 versions, and
-//! DeletePackage.
+//! CodeArtifact: DeletePackageVersions and UpdatePackageVersionsStatus in
+//! calls of at most 100 versions, and DeletePackage.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_codeartifact::operation::delete_package::DeletePackageError;
-use aws_sdk_codeartifact::operation::delete_package_versions::{
-    DeletePackageVersionsError, DeletePackageVersionsOutput,
-};
+use aws_sdk_codeartifact::operation::delete_package_versions::DeletePackageVersionsError;
 use aws_sdk_codeartifact::operation::describe_package_version::DescribePackageVersionError;
 use aws_sdk_codeartifact::operation::list_package_versions::ListPackageVersionsError;
 use aws_sdk_codeartifact::operation::list_packages::ListPackagesError;
+use aws_sdk_codeartifact::operation::update_package_versions_status::UpdatePackageVersionsStatusError;
 use aws_sdk_codeartifact::types::{
-    PackageFormat, PackageVersionDescription, PackageVersionErrorCode, PackageVersionSortType,
-    PackageVersionStatus, ResourceType,
+    PackageFormat, PackageVersionDescription, PackageVersionError, PackageVersionErrorCode,
+    PackageVersionSortType, PackageVersionStatus, ResourceType,
 };
 use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
 
-use super::{api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService};
+use super::{
+    api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions,
+};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, Listed};
 use crate::request::{
-    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Service, Target,
+    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Service, Target, Verb,
 };
 use crate::retry::QuotaClass;
 
@@ -108,31 +110,71 @@ impl CodeArtifactAdapter {
         }
     }
 
-    async fn call_delete_versions(
+    /// One call of at most 100 versions: DeletePackageVersions, or
+    /// UpdatePackageVersionsStatus to the verb's status (with the planned
+    /// revisions). `None` when the package is gone.
+    async fn call_batch(
         &self,
         pkg: &CodeArtifactPackage,
+        verb: Verb,
         expected_status: Option<&str>,
         versions: &[String],
+        revisions: &Revisions,
         cx: &CallContext<'_>,
-    ) -> (
-        Result<Option<DeletePackageVersionsOutput>, DeleteError>,
-        u32,
-    ) {
+    ) -> (Result<Option<Answer>, DeleteError>, u32) {
+        let expected = expected_status.map(PackageVersionStatus::from);
         cx.retrier
-            .run(QuotaClass::CodeArtifactWrite, || async move {
-                match for_package!(self.client.delete_package_versions(), pkg)
-                    .set_versions(Some(versions.to_vec()))
-                    .set_expected_status(expected_status.map(PackageVersionStatus::from))
-                    .send()
-                    .await
-                {
-                    Ok(out) => Ok(Some(out)),
-                    Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
-                    Err(e) => Err(ca_error!(
-                        e,
-                        DeletePackageVersionsError,
-                        "DeletePackageVersions"
-                    )),
+            .run(QuotaClass::CodeArtifactWrite, || {
+                let expected = expected.clone();
+                async move {
+                    match verb.target_status() {
+                        None => match for_package!(self.client.delete_package_versions(), pkg)
+                            .set_versions(Some(versions.to_vec()))
+                            .set_expected_status(expected)
+                            .send()
+                            .await
+                        {
+                            Ok(out) => Ok(Some(Answer::of(
+                                out.successful_versions(),
+                                out.failed_versions(),
+                            ))),
+                            Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
+                            Err(e) => Err(ca_error!(
+                                e,
+                                DeletePackageVersionsError,
+                                "DeletePackageVersions"
+                            )),
+                        },
+                        Some(status) => {
+                            let guard: HashMap<String, String> = versions
+                                .iter()
+                                .filter_map(|v| Some((v.clone(), revisions.get(v)?.clone())))
+                                .collect();
+                            match for_package!(self.client.update_package_versions_status(), pkg)
+                                .set_versions(Some(versions.to_vec()))
+                                .set_version_revisions((!guard.is_empty()).then_some(guard))
+                                .set_expected_status(expected)
+                                .target_status(PackageVersionStatus::from(status))
+                                .send()
+                                .await
+                            {
+                                Ok(out) => Ok(Some(Answer::of(
+                                    out.successful_versions(),
+                                    out.failed_versions(),
+                                ))),
+                                Err(e)
+                                    if package_not_found!(e, UpdatePackageVersionsStatusError) =>
+                                {
+                                    Ok(None)
+                                }
+                                Err(e) => Err(ca_error!(
+                                    e,
+                                    UpdatePackageVersionsStatusError,
+                                    "UpdatePackageVersionsStatus"
+                                )),
+                            }
+                        }
+                    }
                 }
             })
             .await
@@ -141,22 +183,24 @@ impl CodeArtifactAdapter {
     /// One batch of at most 100 versions. Versions answered with `SKIPPED`
     /// (left alone because another version of the call failed) are sent
     /// again, a few rounds at most.
-    async fn delete_batch(
+    async fn batch(
         &self,
         pkg: &CodeArtifactPackage,
-        expected_status: Option<&str>,
+        request: (Verb, Option<&str>),
         batch: &[String],
+        revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
+        let (verb, expected_status) = request;
         let mut outcomes = Vec::with_capacity(batch.len());
         let mut pending: Vec<String> = batch.to_vec();
         let mut spent = 0u32;
         for round in 1..=SKIPPED_ROUNDS {
             let (result, attempts) = self
-                .call_delete_versions(pkg, expected_status, &pending, cx)
+                .call_batch(pkg, verb, expected_status, &pending, revisions, cx)
                 .await;
             spent += attempts;
-            let out =
+            let answer =
                 match result {
                     Err(e) => {
                         let e = Arc::new(e);
@@ -173,43 +217,9 @@ impl CodeArtifactAdapter {
                         }));
                         break;
                     }
-                    Ok(Some(out)) => out,
+                    Ok(Some(answer)) => answer,
                 };
-            let succeeded = out.successful_versions();
-            let failed = out.failed_versions();
-            let mut skipped = Vec::new();
-            for v in pending.drain(..) {
-                if succeeded.is_some_and(|s| s.contains_key(&v)) {
-                    outcomes.push(ItemOutcome::done(Item::Version(v), Done::Deleted, spent));
-                    continue;
-                }
-                let Some(err) = failed.and_then(|f| f.get(&v)) else {
-                    // In neither map: not accounted for by the service, so
-                    // treat it like SKIPPED and try again.
-                    skipped.push((
-                        v,
-                        "the response named neither success nor failure".to_owned(),
-                    ));
-                    continue;
-                };
-                let message = err.error_message().unwrap_or_default().to_owned();
-                match err.error_code() {
-                    Some(PackageVersionErrorCode::NotFound) => outcomes.push(ItemOutcome::done(
-                        Item::Version(v),
-                        Done::AlreadyAbsent,
-                        spent,
-                    )),
-                    Some(PackageVersionErrorCode::Skipped) => skipped.push((v, message)),
-                    code => {
-                        let code = code.cloned().unwrap_or_else(|| "UNKNOWN".into());
-                        outcomes.push(ItemOutcome::failed(
-                            Item::Version(v),
-                            Arc::new(DeleteError::VersionRefused { code, message }),
-                            spent,
-                        ));
-                    }
-                }
-            }
+            let skipped = answer.sort(verb, std::mem::take(&mut pending), spent, &mut outcomes);
             if skipped.is_empty() {
                 break;
             }
@@ -229,6 +239,78 @@ impl CodeArtifactAdapter {
             pending = skipped.into_iter().map(|(v, _)| v).collect();
         }
         outcomes
+    }
+}
+
+/// What DeletePackageVersions and UpdatePackageVersionsStatus answer alike:
+/// the versions that succeeded and those that failed, with their codes.
+struct Answer {
+    succeeded: HashSet<String>,
+    failed: HashMap<String, PackageVersionError>,
+}
+
+impl Answer {
+    fn of<T>(
+        succeeded: Option<&HashMap<String, T>>,
+        failed: Option<&HashMap<String, PackageVersionError>>,
+    ) -> Answer {
+        Answer {
+            succeeded: succeeded
+                .map(|m| m.keys().cloned().collect())
+                .unwrap_or_default(),
+            failed: failed.cloned().unwrap_or_default(),
+        }
+    }
+
+    /// Each version's outcome; returns those to send again (`SKIPPED`, or
+    /// in neither map), with the message.
+    fn sort(
+        &self,
+        verb: Verb,
+        pending: Vec<String>,
+        spent: u32,
+        outcomes: &mut Vec<ItemOutcome>,
+    ) -> Vec<(String, String)> {
+        let mut again = Vec::new();
+        for v in pending {
+            if self.succeeded.contains(&v) {
+                outcomes.push(ItemOutcome::done(
+                    Item::Version(v),
+                    Done::applied(verb),
+                    spent,
+                ));
+                continue;
+            }
+            let Some(err) = self.failed.get(&v) else {
+                // Not accounted for by the service: try again, like SKIPPED.
+                again.push((
+                    v,
+                    "the response named neither success nor failure".to_owned(),
+                ));
+                continue;
+            };
+            let message = err.error_message().unwrap_or_default().to_owned();
+            match err.error_code() {
+                Some(PackageVersionErrorCode::NotFound) => outcomes.push(ItemOutcome::done(
+                    Item::Version(v),
+                    Done::AlreadyAbsent,
+                    spent,
+                )),
+                Some(PackageVersionErrorCode::Skipped) => again.push((v, message)),
+                // NOT_ALLOWED, MISMATCHED_STATUS, MISMATCHED_REVISION (the
+                // version changed since it was planned), ALREADY_EXISTS, and
+                // codes this build does not know: refused, dead-lettered.
+                code => outcomes.push(ItemOutcome::failed(
+                    Item::Version(v),
+                    Arc::new(DeleteError::VersionRefused {
+                        code: code.cloned().unwrap_or_else(|| "UNKNOWN".into()),
+                        message,
+                    }),
+                    spent,
+                )),
+            }
+        }
+        again
     }
 }
 
@@ -267,6 +349,7 @@ impl CodeArtifactAdapter {
                     missing = true;
                     return None;
                 };
+                let display = page.default_display_version();
                 for v in page.versions() {
                     out.push(Listed {
                         name: v.version().to_owned(),
@@ -277,6 +360,8 @@ impl CodeArtifactAdapter {
                             .map(|t| t.as_str().to_owned()),
                         rank: out.len(),
                         old: None,
+                        revision: v.revision().map(str::to_owned),
+                        display: display == Some(v.version()),
                     });
                 }
                 page.next_token().map(str::to_owned)
@@ -332,15 +417,31 @@ impl CodeArtifactAdapter {
 }
 
 impl PackageService for CodeArtifactAdapter {
-    /// DescribePackageVersion: not found, or status `Deleted`, is gone.
-    async fn gone(&self, target: &Target, version: &str, cx: &CallContext<'_>) -> (bool, u32) {
+    /// DescribePackageVersion: not found, or status `Deleted`, is gone
+    /// (deleted, or absent for a status change); the verb's status is done.
+    async fn settled(
+        &self,
+        target: &Target,
+        version: &str,
+        verb: Verb,
+        cx: &CallContext<'_>,
+    ) -> (Option<Done>, u32) {
         let Target::CodeArtifact { package: pkg, .. } = target else {
-            return (false, 0);
+            return (None, 0);
         };
         let (read, calls) = self.describe(pkg, version, cx).await;
-        let gone = read
-            .is_ok_and(|d| d.is_none_or(|d| d.status() == Some(&PackageVersionStatus::Deleted)));
-        (gone, calls)
+        let status = match read {
+            Ok(Some(d)) => d.status().map(|s| s.as_str().to_owned()),
+            Ok(None) => Some(PackageVersionStatus::Deleted.as_str().to_owned()),
+            Err(_) => None,
+        };
+        let done = match status.as_deref() {
+            Some("Deleted") if verb == Verb::Delete => Some(Done::Deleted),
+            Some("Deleted") => Some(Done::AlreadyAbsent),
+            Some(s) if Some(s) == verb.target_status() => Some(Done::applied(verb)),
+            _ => None,
+        };
+        (done, calls)
     }
 
     /// The listing carries no timestamps, but it is sorted newest first, so
@@ -446,7 +547,12 @@ impl PackageService for CodeArtifactAdapter {
         (listed.map(|()| out), attempts)
     }
 
-    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+    async fn apply(
+        &self,
+        request: &Request,
+        revisions: &Revisions,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
         let Target::CodeArtifact {
             package,
             expected_status,
@@ -454,13 +560,13 @@ impl PackageService for CodeArtifactAdapter {
         else {
             return Vec::new();
         };
+        let how = (request.verb, expected_status.as_deref());
         match &request.action {
             Action::DeletePackage => vec![self.delete_package(package, cx).await],
             // The executor plans policies and sends the selected versions here.
             Action::Retain(_) => Vec::new(),
             Action::Versions(versions) => join_all(
-                plan::batches(versions)
-                    .map(|batch| self.delete_batch(package, expected_status.as_deref(), batch, cx)),
+                plan::batches(versions).map(|batch| self.batch(package, how, batch, revisions, cx)),
             )
             .await
             .into_iter()

@@ -1,6 +1,8 @@
 //! IoT software package catalog: DeletePackageVersion per version
 //! (concurrently, bounded by the retrier), UpdatePackage to clear the
-//! default version, DeletePackage once no version remains.
+//! default version, DeletePackage once no version remains, and
+//! UpdatePackageVersion to deprecate. What is in use is read in
+//! [`super::inuse`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -12,12 +14,14 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 
+use super::inuse::{Indexing, JobIndex};
 use super::{
     api_error, client_token, paginate, CallContext, Done, ItemOutcome, Listing, PackageService,
+    Revisions,
 };
 use crate::error::DeleteError;
 use crate::plan::{Item, Listed};
-use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
+use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
 use crate::retry::QuotaClass;
 
 /// IoT's ListPackageVersions page size limit.
@@ -27,13 +31,13 @@ fn lock(state: &Mutex<PackageState>) -> std::sync::MutexGuard<'_, PackageState> 
     state.lock().expect("package state lock")
 }
 
-fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+pub(super) fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
     e.code() == Some("ResourceNotFoundException")
 }
 
 #[derive(Clone, Debug)]
 pub struct IotAdapter {
-    client: Client,
+    pub(super) client: Client,
 }
 
 /// One version as ListPackageVersions shows it.
@@ -62,6 +66,10 @@ type Read = Option<Arc<Mutex<PackageState>>>;
 #[derive(Debug, Default)]
 pub struct IotReads {
     packages: Mutex<HashMap<String, Arc<OnceCell<Read>>>>,
+    /// Whether fleet indexing indexes `$package`.
+    pub(super) indexing: OnceCell<Indexing>,
+    /// The unfinished jobs' package versions.
+    pub(super) jobs: OnceCell<Arc<JobIndex>>,
 }
 
 impl IotReads {
@@ -242,13 +250,14 @@ impl IotAdapter {
         }
     }
 
-    /// GetPackageVersion: whether the version exists now.
-    async fn exists(
+    /// GetPackageVersion: the version's status now, `None` when it does
+    /// not exist.
+    async fn status(
         &self,
         package: &str,
         version: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<bool, DeleteError>, u32) {
+    ) -> (Result<Option<String>, DeleteError>, u32) {
         cx.retrier
             .run(QuotaClass::IotRead, || async move {
                 match self
@@ -259,12 +268,48 @@ impl IotAdapter {
                     .send()
                     .await
                 {
-                    Ok(_) => Ok(true),
-                    Err(e) if not_found(&e) => Ok(false),
+                    Ok(out) => Ok(Some(
+                        out.status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                    )),
+                    Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(api_error(Service::Iot, "GetPackageVersion", e, None)),
                 }
             })
             .await
+    }
+
+    /// UpdatePackageVersion with `action: DEPRECATE`, one version.
+    async fn deprecate(&self, package: &str, version: &str, cx: &CallContext<'_>) -> ItemOutcome {
+        let token = client_token(cx.source, "UpdatePackageVersion", package, version);
+        let (result, attempts) = cx
+            .retrier
+            .run(QuotaClass::IotWrite, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .update_package_version()
+                        .package_name(package)
+                        .version_name(version)
+                        .action(aws_sdk_iot::types::PackageVersionAction::Deprecate)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deprecated),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "UpdatePackageVersion", e, None)),
+                    }
+                }
+            })
+            .await;
+        let item = Item::Version(version.to_owned());
+        match result {
+            Ok(done) => ItemOutcome::done(item, done, attempts),
+            Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
+        }
     }
 
     /// A requested version the listing did not show. A listing is not proof
@@ -278,9 +323,9 @@ impl IotAdapter {
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
         let item = Item::Version(version.to_owned());
-        match self.exists(package, version, cx).await {
-            (Ok(false), n) => ItemOutcome::done(item, Done::AlreadyAbsent, n),
-            (Ok(true), n) => {
+        match self.status(package, version, cx).await {
+            (Ok(None), n) => ItemOutcome::done(item, Done::AlreadyAbsent, n),
+            (Ok(Some(_)), n) => {
                 let mut o = self.delete_version(package, version, state, cx).await;
                 o.attempts += n;
                 o
@@ -467,20 +512,36 @@ impl IotAdapter {
 }
 
 impl PackageService for IotAdapter {
-    /// GetPackageVersion: not found is gone.
-    async fn gone(&self, target: &Target, version: &str, cx: &CallContext<'_>) -> (bool, u32) {
+    /// GetPackageVersion: not found is gone (deleted, or absent for
+    /// another action); `DEPRECATED` is deprecated.
+    async fn settled(
+        &self,
+        target: &Target,
+        version: &str,
+        verb: Verb,
+        cx: &CallContext<'_>,
+    ) -> (Option<Done>, u32) {
         let Target::Iot { package, .. } = target else {
-            return (false, 0);
+            return (None, 0);
         };
-        let (read, calls) = self.exists(package, version, cx).await;
-        let gone = matches!(read, Ok(false));
-        if gone {
-            // What this invocation read of the package follows the service.
-            if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
-                lock(state).versions.remove(version);
+        let (read, calls) = self.status(package, version, cx).await;
+        let done = match read {
+            Ok(None) => {
+                // What this invocation read of the package follows the service.
+                if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
+                    lock(state).versions.remove(version);
+                }
+                Some(match verb {
+                    Verb::Delete => Done::Deleted,
+                    _ => Done::AlreadyAbsent,
+                })
             }
-        }
-        (gone, calls)
+            Ok(Some(status)) if Some(status.as_str()) == verb.target_status() => {
+                Some(Done::applied(verb))
+            }
+            _ => None,
+        };
+        (done, calls)
     }
 
     async fn versions(
@@ -515,6 +576,8 @@ impl PackageService for IotAdapter {
                 origin_type: None,
                 rank,
                 old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
+                revision: None,
+                display: false,
             })
             .collect();
         (
@@ -564,15 +627,24 @@ impl PackageService for IotAdapter {
         (listed.map(|()| out), attempts)
     }
 
-    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+    async fn apply(
+        &self,
+        request: &Request,
+        _revisions: &Revisions,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
         let Target::Iot {
             package,
             unset_default_version,
+            ..
         } = &request.target
         else {
             return Vec::new();
         };
         match &request.action {
+            Action::Versions(versions) if request.verb == Verb::Deprecate => {
+                join_all(versions.iter().map(|v| self.deprecate(package, v, cx))).await
+            }
             Action::Versions(versions) => {
                 self.delete_versions(package, versions, *unset_default_version, cx)
                     .await

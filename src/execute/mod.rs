@@ -1,36 +1,52 @@
 //! Executing validated requests: one adapter per service behind
 //! [`PackageService`], every call through the shared [`Retrier`].
+//! Policies are listed, planned and protected in [`retain`].
 
+mod calls;
 mod codeartifact;
+mod inuse;
 mod iot;
+mod retain;
 
-use std::collections::HashMap;
-use std::error::Error as StdError;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::join_all;
 
+pub use calls::client_token;
+pub(crate) use calls::{api_error, paginate};
 pub use codeartifact::CodeArtifactAdapter;
 pub use iot::{IotAdapter, IotReads};
 
 use crate::error::DeleteError;
-use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
-use crate::policy::{KeepRule, Retention};
-use crate::request::{Action, PackageRef, Request, Scope, Service, Target};
-use crate::retry::{classify, QuotaClass, Retrier};
+use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan, Usage};
+use crate::policy::KeepRule;
+use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
+use crate::retry::Retrier;
 
 /// How an item ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Done {
     Deleted,
     AlreadyAbsent,
-    /// Kept by a rule (a policy's, or a dry run's).
+    Archived,
+    Unlisted,
+    Deprecated,
+    /// Kept by a rule (a policy's, a protection's, or a dry run's).
     Kept(KeepRule),
+}
+
+impl Done {
+    /// What a successful action did.
+    pub fn applied(verb: Verb) -> Done {
+        match verb {
+            Verb::Delete => Done::Deleted,
+            Verb::Archive => Done::Archived,
+            Verb::Unlist => Done::Unlisted,
+            Verb::Deprecate => Done::Deprecated,
+        }
+    }
 }
 
 /// One package's versions, as a policy needs them.
@@ -45,7 +61,7 @@ pub struct Listing {
 #[derive(Debug)]
 pub struct Executed {
     pub outcomes: Vec<ItemOutcome>,
-    /// For policy requests and dry runs: what was (or would be) deleted and
+    /// For policy requests and dry runs: what was (or would be) changed and
     /// what was kept.
     pub plan: Option<PackagePlan>,
 }
@@ -57,6 +73,8 @@ pub struct ItemOutcome {
     pub result: Result<Done, Arc<DeleteError>>,
     /// Calls made for this item (including retries).
     pub attempts: u32,
+    /// Where a kept version is in use (or why that is unknown).
+    pub detail: Option<String>,
 }
 
 impl ItemOutcome {
@@ -65,6 +83,7 @@ impl ItemOutcome {
             item,
             result: Ok(done),
             attempts,
+            detail: None,
         }
     }
 
@@ -73,6 +92,15 @@ impl ItemOutcome {
             item,
             result: Err(error),
             attempts,
+            detail: None,
+        }
+    }
+
+    /// A version a plan kept.
+    pub fn kept(k: &KeptVersion) -> Self {
+        ItemOutcome {
+            detail: k.detail.clone(),
+            ..ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
         }
     }
 }
@@ -80,21 +108,28 @@ impl ItemOutcome {
 /// What every call of one invocation shares.
 pub struct CallContext<'a> {
     pub retrier: &'a Retrier,
-    /// What this invocation has read of IoT packages.
+    /// What this invocation has read of IoT packages, the fleet index's
+    /// configuration and the unfinished jobs.
     pub iot_reads: &'a IotReads,
     /// The delivery's id (SQS message id, EventBridge event id or Lambda
     /// request id): idempotency tokens derive from it.
     pub source: &'a str,
 }
 
-/// One service's calls: deleting what a request names, and the listings a
+/// CodeArtifact revisions by version: a status change of a planned version
+/// applies only if the version is still what was planned.
+pub type Revisions = BTreeMap<String, String>;
+
+/// One service's calls: acting on what a request names, and the listings a
 /// policy needs.
 pub trait PackageService {
-    /// Deletes explicit versions or a whole package. Returns one outcome per
-    /// item of [`plan::items`].
-    fn delete(
+    /// Applies the request's verb to its explicit versions, or deletes the
+    /// whole package. Returns one outcome per item of [`plan::items`]
+    /// (those it did not reach, it leaves out).
+    fn apply(
         &self,
         request: &Request,
+        revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> impl Future<Output = Vec<ItemOutcome>> + Send;
 
@@ -108,15 +143,16 @@ pub trait PackageService {
         cx: &CallContext<'_>,
     ) -> impl Future<Output = (Result<Listing, DeleteError>, u32)> + Send;
 
-    /// Whether `version` of the target's package is gone, read afresh (not
-    /// from this invocation's listings): a delete whose answer was lost may
-    /// have happened. False when the read says it exists or fails.
-    fn gone(
+    /// How `verb` ended for `version`, read afresh (not from this
+    /// invocation's listings): a call whose answer was lost may have acted.
+    /// `None` when the read shows it did not, or fails.
+    fn settled(
         &self,
         target: &Target,
         version: &str,
+        verb: Verb,
         cx: &CallContext<'_>,
-    ) -> impl Future<Output = (bool, u32)> + Send;
+    ) -> impl Future<Output = (Option<Done>, u32)> + Send;
 
     /// Lists every package of a scope.
     fn packages(
@@ -146,48 +182,155 @@ impl Executor {
         }
         match &request.action {
             Action::Retain(retention) => self.retain(request, retention, cx).await,
-            _ if request.dry_run => {
-                let items = plan::items(request);
-                let plan = PackagePlan {
-                    package: request.target.package_label(),
-                    delete: items.iter().map(Item::to_string).collect(),
-                    keep: Vec::new(),
-                };
-                Executed {
-                    outcomes: items
-                        .into_iter()
-                        .map(|i| ItemOutcome::done(i, Done::Kept(KeepRule::DryRun), 0))
-                        .collect(),
-                    plan: Some(plan),
-                }
-            }
-            _ => Executed {
-                outcomes: complete(request, self.delete(request, cx).await),
-                plan: None,
-            },
+            _ => self.explicit(request, cx).await,
         }
     }
 
-    /// Deletes, then reads again every version whose outcome is unknown.
-    async fn delete(&self, request: &Request, cx: &CallContext<'_>) -> Vec<ItemOutcome> {
+    /// Named versions (or the package): refused where in use, then acted
+    /// on, or, in a dry run, reported.
+    async fn explicit(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
+        let (refused, attempts) = match self.in_use_refusals(request, cx).await {
+            Ok(r) => r,
+            Err((e, attempts)) => {
+                let e = Arc::new(e);
+                let outcomes = plan::items(request)
+                    .into_iter()
+                    .map(|i| ItemOutcome::failed(i, e.clone(), attempts))
+                    .collect();
+                return Executed {
+                    outcomes,
+                    plan: None,
+                };
+            }
+        };
+        let mut outcomes: Vec<ItemOutcome> = Vec::new();
+        let mut keep = Vec::new();
+        let mut rest = Vec::new();
+        for item in plan::items(request) {
+            match (refused.get(&item), request.dry_run) {
+                (None, _) => rest.push(item),
+                // A dry run reports what the real run would refuse.
+                (Some(e), true) => {
+                    let k = kept_instead(&item, e);
+                    outcomes.push(ItemOutcome::kept(&k));
+                    keep.push(k);
+                }
+                (Some(e), false) => outcomes.push(ItemOutcome::failed(item, e.clone(), attempts)),
+            }
+        }
+        if request.dry_run {
+            let plan = PackagePlan {
+                package: request.target.package_label(),
+                verb: request.verb,
+                selected: rest.iter().map(Item::to_string).collect(),
+                keep,
+            };
+            outcomes.extend(
+                rest.into_iter()
+                    .map(|i| ItemOutcome::done(i, Done::Kept(KeepRule::DryRun), 0)),
+            );
+            return Executed {
+                outcomes: complete(request, outcomes),
+                plan: Some(plan),
+            };
+        }
+        if !rest.is_empty() {
+            let narrowed = match &request.action {
+                Action::Versions(_) => Request {
+                    action: Action::Versions(rest.iter().map(Item::to_string).collect()),
+                    ..request.clone()
+                },
+                _ => request.clone(),
+            };
+            outcomes.extend(self.apply(&narrowed, &Revisions::new(), cx).await);
+        }
+        Executed {
+            outcomes: complete(request, outcomes),
+            plan: None,
+        }
+    }
+
+    /// The items an IoT delete must not touch because they are (or may be)
+    /// in use, each with its error. A read that fails fails every item.
+    async fn in_use_refusals(
+        &self,
+        request: &Request,
+        cx: &CallContext<'_>,
+    ) -> Result<(HashMap<Item, Arc<DeleteError>>, u32), (DeleteError, u32)> {
+        let Target::Iot {
+            package,
+            protect_in_use: true,
+            ..
+        } = &request.target
+        else {
+            return Ok((HashMap::new(), 0));
+        };
+        if request.verb != Verb::Delete {
+            return Ok((HashMap::new(), 0));
+        }
+        let (versions, mut attempts) = match &request.action {
+            Action::Versions(vs) => (vs.clone(), 0),
+            _ => match self.iot.versions(&request.target, None, cx).await {
+                (Ok(l), n) => (l.versions.into_iter().map(|v| v.name).collect(), n),
+                (Err(e), n) => return Err((e, n)),
+            },
+        };
+        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        attempts += n;
+        let usage = usage.map_err(|e| (e, attempts))?;
+        let refusal = |version: &str, u: &Usage| match u {
+            Usage::Unused => None,
+            Usage::InUse(detail) => Some(DeleteError::InUse {
+                package: package.clone(),
+                version: version.to_owned(),
+                detail: detail.clone(),
+            }),
+            Usage::Unknown(reason) => Some(DeleteError::InUseUnknown {
+                package: package.clone(),
+                version: version.to_owned(),
+                reason: reason.clone(),
+            }),
+        };
+        let mut refused = HashMap::new();
+        for (v, u) in &usage {
+            if let Some(e) = refusal(v, u) {
+                let item = match request.action {
+                    Action::Versions(_) => Item::Version(v.clone()),
+                    _ => Item::Package,
+                };
+                refused.entry(item).or_insert_with(|| Arc::new(e));
+            }
+        }
+        Ok((refused, attempts))
+    }
+
+    /// Acts, then reads again every version whose outcome is unknown.
+    async fn apply(
+        &self,
+        request: &Request,
+        revisions: &Revisions,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
         let outcomes = match request.target.service() {
-            Service::CodeArtifact => self.codeartifact.delete(request, cx).await,
-            Service::Iot => self.iot.delete(request, cx).await,
+            Service::CodeArtifact => self.codeartifact.apply(request, revisions, cx).await,
+            Service::Iot => self.iot.apply(request, revisions, cx).await,
         };
         join_all(
             outcomes
                 .into_iter()
-                .map(|o| self.recheck(&request.target, o, cx)),
+                .map(|o| self.recheck(&request.target, request.verb, o, cx)),
         )
         .await
     }
 
-    /// A version whose delete ended on errors that can strike after the
-    /// service acted is read again before it is reported failed: gone means
-    /// deleted (the answer was lost, not the work).
+    /// A version whose call ended on errors that can strike after the
+    /// service acted is read again before it is reported failed: if the
+    /// read shows the action done, it was (the answer was lost, not the
+    /// work).
     async fn recheck(
         &self,
         target: &Target,
+        verb: Verb,
         outcome: ItemOutcome,
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
@@ -198,15 +341,15 @@ impl Executor {
             Err(e) if e.outcome_unknown() => {}
             _ => return outcome,
         }
-        let (gone, calls) = match target.service() {
-            Service::CodeArtifact => self.codeartifact.gone(target, version, cx).await,
-            Service::Iot => self.iot.gone(target, version, cx).await,
+        let (settled, calls) = match target.service() {
+            Service::CodeArtifact => self.codeartifact.settled(target, version, verb, cx).await,
+            Service::Iot => self.iot.settled(target, version, verb, cx).await,
         };
-        if !gone {
+        let Some(done) = settled else {
             return outcome;
-        }
-        tracing::info!(package = %target.package_label(), %version, "the delete's answer was lost; the version is gone");
-        ItemOutcome::done(outcome.item, Done::Deleted, outcome.attempts + calls)
+        };
+        tracing::info!(package = %target.package_label(), %version, action = %verb, "the call's answer was lost; the read shows it done");
+        ItemOutcome::done(outcome.item, done, outcome.attempts + calls)
     }
 
     /// Lists a scope's packages.
@@ -220,89 +363,19 @@ impl Executor {
             Scope::Iot { .. } => self.iot.packages(scope, cx).await,
         }
     }
+}
 
-    /// List, plan, then delete what the plan selects (unless a dry run).
-    async fn retain(
-        &self,
-        request: &Request,
-        retention: &Retention,
-        cx: &CallContext<'_>,
-    ) -> Executed {
-        let older_than = retention.policy.older_than_secs.map(|s| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs_f64()
-                - s as f64
-        });
-        let (listing, attempts) = match request.target.service() {
-            Service::CodeArtifact => {
-                self.codeartifact
-                    .versions(&request.target, older_than, cx)
-                    .await
-            }
-            Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
-        };
-        let listing = match listing {
-            Ok(l) => l,
-            Err(e) => {
-                let e = Arc::new(e);
-                return Executed {
-                    outcomes: plan::items(request)
-                        .into_iter()
-                        .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
-                        .collect(),
-                    plan: None,
-                };
-            }
-        };
-        let (format, unset_default) = match &request.target {
-            Target::CodeArtifact { package, .. } => (Some(package.format), false),
-            Target::Iot {
-                unset_default_version,
-                ..
-            } => (None, *unset_default_version),
-        };
-        let (delete, keep) = plan::retention(
-            &listing.versions,
-            listing.default_version.as_deref(),
-            retention,
-            format,
-            unset_default,
-            retention.max_deletions,
-        );
-        let (delete, keep, absent) = match &retention.only {
-            Some(only) => plan::narrow(&listing.versions, delete, keep, only),
-            None => (delete, keep, Vec::new()),
-        };
-        let mut outcomes: Vec<ItemOutcome> = absent
-            .into_iter()
-            .map(|v| ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0))
-            .collect();
-        outcomes.extend(keep.iter().map(|k: &KeptVersion| {
-            ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
-        }));
-        if request.dry_run {
-            outcomes.extend(delete.iter().map(|v| {
-                ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
-            }));
-        } else if !delete.is_empty() {
-            let explicit = Request {
-                target: request.target.clone(),
-                action: Action::Versions(delete.clone()),
-                attempt: request.attempt,
-                dry_run: false,
-            };
-            outcomes.extend(complete(&explicit, self.delete(&explicit, cx).await));
-        }
-        Executed {
-            outcomes,
-            plan: Some(PackagePlan {
-                package: request.target.package_label(),
-                delete,
-                keep,
-            }),
-        }
+/// What a dry run reports for an item the real run would refuse as in use.
+fn kept_instead(item: &Item, e: &DeleteError) -> KeptVersion {
+    let (rule, detail) = match e {
+        DeleteError::InUse { detail, .. } => (KeepRule::InUse, detail.clone()),
+        DeleteError::InUseUnknown { reason, .. } => (KeepRule::InUseUnknown, reason.clone()),
+        other => (KeepRule::InUse, other.to_string()),
+    };
+    KeptVersion {
+        version: item.to_string(),
+        rule,
+        detail: Some(detail),
     }
 }
 
@@ -320,85 +393,4 @@ fn complete(request: &Request, outcomes: Vec<ItemOutcome>) -> Vec<ItemOutcome> {
                 .unwrap_or_else(|| ItemOutcome::failed(item, out_of_time.clone(), 0))
         })
         .collect()
-}
-
-/// Pages through a listing. `call` fetches the page after a token (each
-/// page through the retrier); `take` consumes a page and returns the next
-/// token. Returns the attempts made.
-pub(crate) async fn paginate<P, F, Fut>(
-    cx: &CallContext<'_>,
-    class: QuotaClass,
-    mut call: F,
-    mut take: impl FnMut(P) -> Option<String>,
-) -> (Result<(), DeleteError>, u32)
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: Future<Output = Result<P, DeleteError>>,
-{
-    let mut token: Option<String> = None;
-    let mut attempts = 0;
-    loop {
-        let (page, n) = cx.retrier.run(class, || call(token.clone())).await;
-        attempts += n;
-        match page.map(&mut take) {
-            Err(e) => return (Err(e), attempts),
-            Ok(Some(next)) if !next.is_empty() => token = Some(next),
-            Ok(_) => return (Ok(()), attempts),
-        }
-    }
-}
-
-/// Wraps an SDK error, keeping it whole as the source.
-pub(crate) fn api_error<E>(
-    service: Service,
-    operation: &'static str,
-    err: SdkError<E, HttpResponse>,
-    hint: Option<Duration>,
-) -> DeleteError
-where
-    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-{
-    let (class, code) = classify(&err, hint);
-    DeleteError::Api {
-        service,
-        operation,
-        code,
-        class,
-        source: Box::new(err),
-    }
-}
-
-/// A deterministic idempotency token: the same delivery, operation and
-/// resource always give the same UUID (v5), so a retried call is recognised
-/// as the same call.
-pub fn client_token(source: &str, operation: &str, package: &str, version: &str) -> String {
-    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1c_2a8e_5b7d_4c3a_9e21_7d0b_4f6a_1c55);
-    uuid::Uuid::new_v5(
-        &NAMESPACE,
-        format!("{source}\u{1f}{operation}\u{1f}{package}\u{1f}{version}").as_bytes(),
-    )
-    .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_tokens_are_deterministic_and_fit_the_model() {
-        let a = client_token("msg-1", "DeletePackageVersion", "fw", "1.0");
-        assert_eq!(
-            a,
-            client_token("msg-1", "DeletePackageVersion", "fw", "1.0")
-        );
-        assert_ne!(
-            a,
-            client_token("msg-2", "DeletePackageVersion", "fw", "1.0")
-        );
-        assert_ne!(
-            a,
-            client_token("msg-1", "DeletePackageVersion", "fw", "1.1")
-        );
-        assert!((36..=64).contains(&a.len()));
-    }
 }

@@ -1,13 +1,14 @@
 //! From a validated request to the items it names and the calls that will
 //! delete them. Pure: no I/O.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 
-use crate::policy::{is_prerelease, KeepRule, Policy, Retention};
-use crate::request::{Action, Format, Request};
+use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
+use crate::request::{Action, Format, Request, Verb};
 
 /// DeletePackageVersions takes at most 100 versions per call (the model's
 /// PackageVersionList limit).
@@ -56,23 +57,90 @@ pub struct Listed {
     /// Published more than `olderThanDays` ago; `None` when the policy has
     /// no age rule or the time is unknown (then it is not old).
     pub old: Option<bool>,
+    /// CodeArtifact's revision, which guards a status change.
+    pub revision: Option<String>,
+    /// CodeArtifact's `defaultDisplayVersion` (npm's `latest`).
+    pub display: bool,
 }
 
-/// What a policy does to one package.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// What a policy does to one package. Written as
+/// `{"package", "action", "<action>": [versions], "keep": [...]}`, so that
+/// a plan says `"archive": [...]` where it archives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackagePlan {
     pub package: String,
-    /// The versions to delete, oldest first.
-    pub delete: Vec<String>,
+    pub verb: Verb,
+    /// The versions the action applies to, oldest first.
+    pub selected: Vec<String>,
     /// Every other version, with the rule that kept it, newest first.
     pub keep: Vec<KeptVersion>,
+}
+
+impl Serialize for PackagePlan {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("package", &self.package)?;
+        m.serialize_entry("action", &self.verb)?;
+        m.serialize_entry(self.verb.as_str(), &self.selected)?;
+        m.serialize_entry("keep", &self.keep)?;
+        m.end()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeptVersion {
     pub version: String,
     pub rule: KeepRule,
+    /// Where a version in use is used, or why that is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl KeptVersion {
+    pub fn new(version: String, rule: KeepRule) -> Self {
+        KeptVersion {
+            version,
+            rule,
+            detail: None,
+        }
+    }
+}
+
+/// Whether a version is in use (IoT), as the reads found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Usage {
+    Unused,
+    /// Installed on things, or named by unfinished jobs: the detail says
+    /// where.
+    InUse(String),
+    /// Cannot be known; the detail says why.
+    Unknown(String),
+}
+
+/// Moves the selected versions that are in use (or may be) to the kept
+/// ones, with the rule and where they are used. Pure.
+pub fn protect(
+    selected: Vec<String>,
+    keep: &mut Vec<KeptVersion>,
+    usage: &BTreeMap<String, Usage>,
+) -> Vec<String> {
+    let mut out = Vec::with_capacity(selected.len());
+    for v in selected {
+        let (rule, detail) = match usage.get(&v) {
+            None | Some(Usage::Unused) => {
+                out.push(v);
+                continue;
+            }
+            Some(Usage::InUse(d)) => (KeepRule::InUse, d.clone()),
+            Some(Usage::Unknown(d)) => (KeepRule::InUseUnknown, d.clone()),
+        };
+        keep.push(KeptVersion {
+            version: v,
+            rule,
+            detail: Some(detail),
+        });
+    }
+    out
 }
 
 /// The first filter a version fails, if any.
@@ -117,9 +185,11 @@ fn filtered_out(v: &Listed, policy: &Policy, format: Option<Format>) -> Option<K
 ///
 /// 1. Candidates are the versions that pass every filter (`statuses`,
 ///    `originTypes`, `match`, `exclude`, `prerelease`).
-/// 2. The `keepLatest` most recently published candidates are kept.
+/// 2. The `keepLatest` most recently published candidates are kept (of
+///    each release line, with `keepLatestPer`).
 /// 3. Of the rest, those not older than `olderThanDays` (when set) are kept.
-/// 4. The IoT default version is kept unless `unset_default_version`.
+/// 4. The IoT default version is kept unless `unset_default_version`;
+///    CodeArtifact's `defaultDisplayVersion` unless the policy allows it.
 /// 5. A package is never emptied: if every version would go, the newest stays.
 /// 6. If more than `maxFraction` of the package would go, nothing goes.
 /// 7. At most `max_deletions` go, oldest first; the rest are deferred.
@@ -138,43 +208,46 @@ pub fn retention(
     let total = versions.len();
     let mut keep: Vec<(usize, KeptVersion)> = Vec::new();
     let mut delete: Vec<(usize, &Listed)> = Vec::new();
-    let mut candidates = 0u32;
+    // Candidates seen so far, per release line (one line without
+    // `keepLatestPer`; a version with no readable line is a line of its own).
+    let mut seen: HashMap<String, u32> = HashMap::new();
     for (i, v) in versions.iter().enumerate() {
-        let kept = |rule| {
-            (
-                i,
-                KeptVersion {
-                    version: v.name.clone(),
-                    rule,
-                },
-            )
-        };
+        let kept = |rule| (i, KeptVersion::new(v.name.clone(), rule));
         if let Some(rule) = filtered_out(v, policy, format) {
             keep.push(kept(rule));
             continue;
         }
-        candidates += 1;
-        if candidates <= policy.keep_latest {
+        let line = match &policy.per {
+            None => Some(String::new()),
+            Some(per) => release_line(per, format, &v.name),
+        };
+        let rank = match line {
+            Some(line) => {
+                let n = seen.entry(line).or_default();
+                *n += 1;
+                *n
+            }
+            None => 1,
+        };
+        if rank <= policy.keep_latest {
             keep.push(kept(KeepRule::KeepLatest));
         } else if policy.older_than_secs.is_some() && v.old != Some(true) {
             keep.push(kept(KeepRule::NewerThan));
         } else if default_version == Some(v.name.as_str()) && !unset_default_version {
             keep.push(kept(KeepRule::DefaultVersion));
+        } else if v.display && policy.protect_display_version {
+            keep.push(kept(KeepRule::DefaultDisplayVersion));
         } else {
             delete.push((i, v));
         }
     }
     let keep_instead =
         |taken: Vec<(usize, &Listed)>, rule: KeepRule, keep: &mut Vec<(usize, KeptVersion)>| {
-            keep.extend(taken.into_iter().map(|(i, v)| {
-                (
-                    i,
-                    KeptVersion {
-                        version: v.name.clone(),
-                        rule,
-                    },
-                )
-            }));
+            keep.extend(
+                taken
+                    .into_iter()
+                    .map(|(i, v)| (i, KeptVersion::new(v.name.clone(), rule))),
+            );
         };
     if total > 0 && delete.len() == total {
         let newest = delete.remove(0);
@@ -228,7 +301,7 @@ pub fn narrow(
     )
 }
 
-/// Versions split into DeletePackageVersions calls.
+/// Versions split into DeletePackageVersions (or UpdatePackageVersionsStatus) calls.
 pub fn batches(versions: &[String]) -> std::slice::Chunks<'_, String> {
     versions.chunks(MAX_VERSIONS_PER_CALL)
 }

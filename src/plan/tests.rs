@@ -27,7 +27,11 @@ mod policy {
     fn spec(raw: RawPolicy, max_fraction_milli: Option<u32>) -> Retention {
         let mut problems = Vec::new();
         let policy = raw
-            .validate(Service::CodeArtifact, &mut problems)
+            .validate(
+                Service::CodeArtifact,
+                crate::service::Verb::Delete,
+                &mut problems,
+            )
             .unwrap_or_else(|| panic!("{problems:?}"));
         Retention {
             policy,
@@ -48,6 +52,8 @@ mod policy {
                 origin_type: Some("INTERNAL".into()),
                 rank,
                 old: Some(rank >= old_from),
+                revision: None,
+                display: false,
             })
             .collect()
     }
@@ -189,6 +195,8 @@ mod policy {
                         ),
                         rank,
                         old: Some(rank >= old_from),
+                        revision: None,
+                        display: false,
                     })
                     .collect();
                 (v, old_from)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::policy::{RawPolicy, Retention};
-pub use crate::service::{Format, Service, VERSION_STATUSES};
+pub use crate::service::{Format, Service, Verb, VERSION_STATUSES};
 
 /// The request as it travels: field names follow the AWS API member names.
 /// Unknown fields are rejected, so a typo such as `verisons` never turns into
@@ -51,6 +51,13 @@ pub struct RawRequest {
     /// Delete nothing; report the plan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run: Option<bool>,
+    /// `delete` (the default), `archive` or `unlist` (CodeArtifact),
+    /// `deprecate` (IoT).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// IoT: refuse to delete versions in use (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protect_in_use: Option<bool>,
     /// With `policy`: the most versions one run deletes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_deletions: Option<u32>,
@@ -105,6 +112,9 @@ pub enum Target {
     Iot {
         package: String,
         unset_default_version: bool,
+        /// Versions installed on things or named by unfinished jobs are
+        /// not deleted (`protectInUse`, default true).
+        protect_in_use: bool,
     },
 }
 
@@ -141,6 +151,8 @@ pub enum Action {
 pub struct Request {
     pub target: Target,
     pub action: Action,
+    /// What is done to the versions: delete, archive, unlist, deprecate.
+    pub verb: Verb,
     /// 1 for a fresh request; raised on each hand-on.
     pub attempt: u32,
     /// Delete nothing; report what would be deleted.
@@ -172,11 +184,14 @@ impl Request {
             Target::Iot {
                 package,
                 unset_default_version,
+                protect_in_use,
             } => {
                 raw.package = Some(package.clone());
                 raw.unset_default_version = unset_default_version.then_some(true);
+                raw.protect_in_use = (!protect_in_use).then_some(false);
             }
         }
+        raw.action = (self.verb != Verb::Delete).then(|| self.verb.as_str().to_owned());
         match (&self.action, versions) {
             // A policy's versions travel with the policy, so that a replay
             // checks again everything that made them deletable.
@@ -227,7 +242,9 @@ pub enum PackageRef {
 pub struct ScopeRequest {
     pub scope: Scope,
     pub retention: Box<Retention>,
+    pub verb: Verb,
     pub unset_default_version: bool,
+    pub protect_in_use: bool,
     pub dry_run: bool,
     pub attempt: u32,
 }
@@ -291,8 +308,10 @@ impl ScopeRequest {
             Scope::Iot { prefix } => {
                 raw.package_prefix = prefix.clone();
                 raw.unset_default_version = self.unset_default_version.then_some(true);
+                raw.protect_in_use = (!self.protect_in_use).then_some(false);
             }
         }
+        raw.action = (self.verb != Verb::Delete).then(|| self.verb.as_str().to_owned());
         raw.set_retention(&self.retention);
         raw
     }
@@ -327,11 +346,13 @@ impl ScopeRequest {
             | (Scope::Iot { .. }, PackageRef::CodeArtifact { package, .. }) => Target::Iot {
                 package: package.clone(),
                 unset_default_version: self.unset_default_version,
+                protect_in_use: self.protect_in_use,
             },
         };
         Request {
             target,
             action: Action::Retain(self.retention.clone()),
+            verb: self.verb,
             attempt: self.attempt,
             dry_run: self.dry_run,
         }

@@ -32,7 +32,8 @@ fn iot_example_is_valid_and_duplicates_collapse() {
         r.target,
         Target::Iot {
             package: "thermostat-fw".into(),
-            unset_default_version: true
+            unset_default_version: true,
+            protect_in_use: true,
         }
     );
 }

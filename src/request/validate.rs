@@ -98,7 +98,9 @@ impl RawRequest {
             None => 1,
         };
         let dry_run = self.dry_run.unwrap_or(false);
-        let retention = self.validate_retention(&mut c, service);
+        let verb = self.validate_verb(&mut c, service);
+        let protect_in_use = self.protect_in_use(&mut c, service);
+        let retention = self.validate_retention(&mut c, service, verb);
         if self.policy.is_some() && self.package.is_none() {
             if self.versions.is_some() || self.delete_package.is_some() {
                 c.problems
@@ -114,7 +116,9 @@ impl RawRequest {
                     Ok(Job::Many(ScopeRequest {
                         scope,
                         retention: Box::new(retention),
+                        verb,
                         unset_default_version: self.unset_default(),
+                        protect_in_use,
                         dry_run,
                         attempt,
                     }))
@@ -154,15 +158,21 @@ impl RawRequest {
                 self.validate_action(&mut c, service)
             }
         };
+        if action == Some(Action::DeletePackage) && verb != Verb::Delete {
+            c.problems.push(format!(
+                "`deletePackage` deletes; it cannot be combined with `action: {verb}`"
+            ));
+        }
         let target = match service {
             Some(Service::CodeArtifact) => self.validate_codeartifact(&mut c),
-            Some(Service::Iot) => self.validate_iot(&mut c),
+            Some(Service::Iot) => self.validate_iot(&mut c, protect_in_use),
             None => None,
         };
         match (target, action) {
             (Some(target), Some(action)) if c.problems.is_empty() => Ok(Job::One(Request {
                 target,
                 action,
+                verb,
                 attempt,
                 dry_run,
             })),
@@ -182,9 +192,72 @@ impl RawRequest {
                 .unwrap_or(false)
     }
 
-    fn validate_retention(&self, c: &mut Checker, service: Option<Service>) -> Option<Retention> {
+    /// A setting given at the top level, in `policy`, or both (then alike).
+    fn either<T: PartialEq + Clone + std::fmt::Debug>(
+        c: &mut Checker,
+        field: &str,
+        top: &Option<T>,
+        inner: Option<&Option<T>>,
+    ) -> Option<T> {
+        match (top, inner.and_then(Option::as_ref)) {
+            (Some(a), Some(b)) if a != b => {
+                c.problems.push(format!(
+                    "`{field}` is {a:?} but `policy.{field}` is {b:?}; give it once"
+                ));
+                None
+            }
+            (Some(a), _) => Some(a.clone()),
+            (None, b) => b.cloned(),
+        }
+    }
+
+    /// `action`, at the top level or in `policy`; `delete` when unset.
+    fn validate_verb(&self, c: &mut Checker, service: Option<Service>) -> Verb {
+        let inner = self.policy.as_ref().map(|p| &p.action);
+        let Some(text) = Self::either(c, "action", &self.action, inner) else {
+            return Verb::Delete;
+        };
+        let Some(verb) = Verb::parse(&text) else {
+            c.problems.push(format!(
+                "`action` must be one of {}, got {text:?}",
+                Verb::ALL.map(Verb::as_str).join(", ")
+            ));
+            return Verb::Delete;
+        };
+        if let Some(s) = service.filter(|s| !verb.offered_by(*s)) {
+            let offered: Vec<&str> = Verb::ALL
+                .into_iter()
+                .filter(|v| v.offered_by(s))
+                .map(Verb::as_str)
+                .collect();
+            c.problems.push(format!(
+                "`action: {verb}` is not offered by {s}; {s} offers {}",
+                offered.join(", ")
+            ));
+        }
+        verb
+    }
+
+    /// `protectInUse`, at the top level or in `policy`: IoT only, default on.
+    fn protect_in_use(&self, c: &mut Checker, service: Option<Service>) -> bool {
+        let inner = self.policy.as_ref().map(|p| &p.protect_in_use);
+        let given = Self::either(c, "protectInUse", &self.protect_in_use, inner);
+        if service == Some(Service::CodeArtifact) && self.protect_in_use.is_some() {
+            c.problems.push(
+                "`protectInUse` is an IoT setting (CodeArtifact has no record of installs)".into(),
+            );
+        }
+        given.unwrap_or(true)
+    }
+
+    fn validate_retention(
+        &self,
+        c: &mut Checker,
+        service: Option<Service>,
+        verb: Verb,
+    ) -> Option<Retention> {
         let raw = self.policy.as_ref()?;
-        let policy = raw.validate(service?, &mut c.problems);
+        let policy = raw.validate(service?, verb, &mut c.problems);
         let max_fraction_milli = match self.max_fraction {
             Some(f) if f > 0.0 && f <= 1.0 => Some((f * 1000.0).round() as u32),
             Some(f) => {
@@ -375,7 +448,7 @@ impl RawRequest {
         })
     }
 
-    fn validate_iot(&self, c: &mut Checker) -> Option<Target> {
+    fn validate_iot(&self, c: &mut Checker, protect_in_use: bool) -> Option<Target> {
         let package = c.required("package", &self.package);
         self.forbid_codeartifact_members(c);
         if let Some(p) = package {
@@ -384,6 +457,7 @@ impl RawRequest {
         Some(Target::Iot {
             package: package?.to_owned(),
             unset_default_version: self.unset_default(),
+            protect_in_use,
         })
     }
 }

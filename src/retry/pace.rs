@@ -101,6 +101,11 @@ impl QuotaClass {
         }
     }
 
+    /// The class of the service's deletes and status changes.
+    pub fn is_write(self) -> bool {
+        matches!(self, QuotaClass::CodeArtifactWrite | QuotaClass::IotWrite)
+    }
+
     /// The name used in `RATE_LIMITS` and in metrics.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -27,6 +27,12 @@ pub struct IotWorld {
     pub packages: Arc<Mutex<Catalog>>,
     pub calls: Arc<Mutex<Vec<String>>>,
     pub tokens: Arc<Mutex<Vec<String>>>,
+    /// Things reporting each (package, version) in `$package`.
+    pub installed: Arc<Mutex<BTreeMap<(String, String), usize>>>,
+    /// Unfinished jobs: id → package-version ARNs.
+    pub jobs: Arc<Mutex<BTreeMap<String, Vec<String>>>>,
+    /// Fleet indexing does not index `$package`.
+    pub unindexed: Arc<Mutex<bool>>,
 }
 
 impl IotWorld {
@@ -196,7 +202,7 @@ impl IotWorld {
                     MockResponse::Http(not_found())
                 }
             });
-        vec![
+        let mut rules = vec![
             get,
             list,
             update,
@@ -204,8 +210,92 @@ impl IotWorld {
             delete_package,
             list_packages,
             get_version,
-        ]
+        ];
+        rules.extend(self.in_use_rules());
+        rules
     }
+
+    /// GetIndexingConfiguration, SearchIndex, ListJobs and DescribeJob.
+    pub fn in_use_rules(&self) -> Vec<Rule> {
+        use aws_sdk_iot::types::{
+            IndexingFilter, JobStatus, JobSummary, NamedShadowIndexingMode, ThingDocument,
+            ThingIndexingConfiguration, ThingIndexingMode,
+        };
+        let w = self.clone();
+        let indexing = mock!(aws_sdk_iot::Client::get_indexing_configuration).then_compute_output(
+            move |_| {
+                w.calls.lock().unwrap().push("GetIndexingConfiguration".into());
+                let names = if *w.unindexed.lock().unwrap() { "other" } else { "$package" };
+                aws_sdk_iot::operation::get_indexing_configuration::GetIndexingConfigurationOutput::builder()
+                    .thing_indexing_configuration(
+                        ThingIndexingConfiguration::builder()
+                            .thing_indexing_mode(ThingIndexingMode::RegistryAndShadow)
+                            .named_shadow_indexing_mode(NamedShadowIndexingMode::On)
+                            .filter(IndexingFilter::builder().named_shadow_names(names).build())
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            },
+        );
+        let w = self.clone();
+        let search = mock!(aws_sdk_iot::Client::search_index).then_compute_output(move |req| {
+            let q = req.query_string().unwrap();
+            w.calls.lock().unwrap().push(format!("SearchIndex {q}"));
+            let rest = q.strip_prefix("shadow.name.$package.reported.").unwrap();
+            let (package, version) = rest.split_once(".version:").unwrap();
+            let version = version.trim_matches('"');
+            let n = w
+                .installed
+                .lock()
+                .unwrap()
+                .get(&(package.to_owned(), version.to_owned()))
+                .copied()
+                .unwrap_or(0);
+            let mut out = aws_sdk_iot::operation::search_index::SearchIndexOutput::builder();
+            for i in 0..n {
+                out = out.things(
+                    ThingDocument::builder()
+                        .thing_name(format!("thing-{i}"))
+                        .build(),
+                );
+            }
+            out.build()
+        });
+        let w = self.clone();
+        let list_jobs = mock!(aws_sdk_iot::Client::list_jobs).then_compute_output(move |req| {
+            w.calls.lock().unwrap().push("ListJobs".into());
+            let mut out = aws_sdk_iot::operation::list_jobs::ListJobsOutput::builder();
+            if req.status() == Some(&JobStatus::InProgress) {
+                for id in w.jobs.lock().unwrap().keys() {
+                    out = out.jobs(JobSummary::builder().job_id(id).build());
+                }
+            }
+            out.build()
+        });
+        let w = self.clone();
+        let describe_job =
+            mock!(aws_sdk_iot::Client::describe_job).then_compute_output(move |req| {
+                let id = req.job_id().unwrap();
+                w.calls.lock().unwrap().push(format!("DescribeJob {id}"));
+                let arns = w.jobs.lock().unwrap().get(id).cloned().unwrap_or_default();
+                aws_sdk_iot::operation::describe_job::DescribeJobOutput::builder()
+                    .job(
+                        aws_sdk_iot::types::Job::builder()
+                            .job_id(id)
+                            .set_destination_package_versions(Some(arns))
+                            .build(),
+                    )
+                    .build()
+            });
+        vec![indexing, search, list_jobs, describe_job]
+    }
+}
+
+/// The in-use reads of an account where nothing is installed and no job
+/// runs, for tests that mock the other IoT calls themselves.
+pub fn nothing_in_use() -> Vec<Rule> {
+    IotWorld::default().in_use_rules()
 }
 
 pub fn refs(rules: &[Rule]) -> Vec<&Rule> {

@@ -120,6 +120,7 @@ pub fn config(work_queue: bool) -> Config {
         rates: packprune::retry::Rates::default(),
         shared_by: 1,
         allowed: None,
+        metrics: packprune::metrics::MetricsConfig::default(),
     }
 }
 

@@ -8,7 +8,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use crate::service::{Format, Service, VERSION_STATUSES};
+mod lines;
+
+pub use lines::{release_line, LinePer};
+
+use crate::service::{Format, Service, Verb, VERSION_STATUSES};
 
 /// The `policy` object as it travels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,6 +34,22 @@ pub struct RawPolicy {
     pub origin_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unset_default_version: Option<bool>,
+    /// `major`, `minor`, or a regex whose first group names the release
+    /// line: `keepLatest` then keeps that many of every line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep_latest_per: Option<String>,
+    /// IoT: keep versions installed on things or named by unfinished jobs
+    /// (default true). Also accepted at the request's top level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protect_in_use: Option<bool>,
+    /// CodeArtifact: keep the package's `defaultDisplayVersion` (npm's
+    /// `latest`) (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protect_default_display_version: Option<bool>,
+    /// What to do to the selected versions; also accepted at the request's
+    /// top level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
 }
 
 /// A regex that compares by its text.
@@ -57,6 +77,10 @@ pub struct Policy {
     pub statuses: Option<Vec<String>>,
     pub prerelease: Option<bool>,
     pub origin_types: Option<Vec<String>>,
+    /// `keepLatestPer`: `keep_latest` applies within each release line.
+    pub per: Option<LinePer>,
+    /// Keep CodeArtifact's `defaultDisplayVersion`.
+    pub protect_display_version: bool,
 }
 
 /// A policy with the run's safety settings.
@@ -110,6 +134,17 @@ pub enum KeepRule {
     DefaultVersion,
     /// The last version of the package: a policy never empties a package.
     LastVersion,
+    /// IoT: installed on things (fleet indexing's `$package` shadow) or
+    /// named by a job that is not finished.
+    #[serde(rename = "IN_USE")]
+    InUse,
+    /// IoT: whether it is in use cannot be known (fleet indexing does not
+    /// index `$package`), and `protectInUse` is on: kept, failing closed.
+    #[serde(rename = "IN_USE_UNKNOWN")]
+    InUseUnknown,
+    /// CodeArtifact: the package's `defaultDisplayVersion` (npm's `latest`).
+    #[serde(rename = "DEFAULT_DISPLAY_VERSION")]
+    DefaultDisplayVersion,
     /// Over `maxDeletions`: deferred to a later run.
     MaxDeletions,
     /// The package's plan would delete more than `maxFraction` of it.
@@ -130,6 +165,9 @@ impl KeepRule {
             KeepRule::NewerThan => "olderThanDays",
             KeepRule::DefaultVersion => "defaultVersion",
             KeepRule::LastVersion => "lastVersion",
+            KeepRule::InUse => "IN_USE",
+            KeepRule::InUseUnknown => "IN_USE_UNKNOWN",
+            KeepRule::DefaultDisplayVersion => "DEFAULT_DISPLAY_VERSION",
             KeepRule::MaxDeletions => "maxDeletions",
             KeepRule::MaxFraction => "maxFraction",
             KeepRule::DryRun => "dryRun",
@@ -146,6 +184,9 @@ fn rule_names_are_the_same_in_json_and_logs() {
         KeepRule::KeepLatest,
         KeepRule::OriginType,
         KeepRule::DryRun,
+        KeepRule::InUse,
+        KeepRule::InUseUnknown,
+        KeepRule::DefaultDisplayVersion,
     ] {
         assert_eq!(
             serde_json::to_value(r).unwrap(),
@@ -183,8 +224,14 @@ fn pattern(field: &str, text: &Option<String>, problems: &mut Vec<String>) -> Op
 }
 
 impl RawPolicy {
-    /// Validates the policy for a service; problems are appended.
-    pub fn validate(&self, service: Service, problems: &mut Vec<String>) -> Option<Policy> {
+    /// Validates the policy for a service and the request's action;
+    /// problems are appended.
+    pub fn validate(
+        &self,
+        service: Service,
+        verb: Verb,
+        problems: &mut Vec<String>,
+    ) -> Option<Policy> {
         let before = problems.len();
         // `keepLatest: 0` keeps no candidate by count and `olderThanDays: 0`
         // none by age: unset or zero, both, is a policy that keeps nothing.
@@ -240,14 +287,38 @@ impl RawPolicy {
         if service == Service::CodeArtifact && self.unset_default_version.is_some() {
             problems.push("`policy.unsetDefaultVersion` is an IoT setting".into());
         }
+        if service == Service::CodeArtifact && self.protect_in_use.is_some() {
+            problems.push("`policy.protectInUse` is an IoT setting".into());
+        }
+        if service == Service::Iot && self.protect_default_display_version.is_some() {
+            problems.push("`policy.protectDefaultDisplayVersion` is a CodeArtifact setting".into());
+        }
+        let per = self.keep_latest_per.as_ref().and_then(|text| {
+            if !keeps_by_count {
+                problems.push("`policy.keepLatestPer` needs `keepLatest` above 0: it keeps that many of every release line".into());
+            }
+            LinePer::parse(text, || pattern("keepLatestPer", &self.keep_latest_per, problems))
+                .map_err(|e| {
+                    if !e.is_empty() {
+                        problems.push(e)
+                    }
+                })
+                .ok()
+        });
+        let statuses = self.statuses.clone().or_else(|| {
+            verb.default_statuses()
+                .map(|s| s.iter().map(|s| (*s).to_owned()).collect())
+        });
         (problems.len() == before).then(|| Policy {
             keep_latest: self.keep_latest.unwrap_or(0),
             older_than_secs: self.older_than_days.map(|d| (d * 86_400.0).round() as u64),
             matches,
             exclude,
-            statuses: self.statuses.clone(),
+            statuses,
             prerelease: self.prerelease,
             origin_types: self.origin_types.clone(),
+            per,
+            protect_display_version: self.protect_default_display_version != Some(false),
         })
     }
 }
@@ -281,81 +352,4 @@ pub fn is_prerelease(format: Option<Format>, version: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prereleases_follow_each_format() {
-        let cases: &[(Option<Format>, &str, bool)] = &[
-            (Some(Format::Npm), "1.2.0-rc.1", true),
-            (Some(Format::Npm), "1.2.0", false),
-            (Some(Format::Npm), "1.2.0+build.5", false),
-            (Some(Format::Cargo), "0.3.0-alpha.2", true),
-            (Some(Format::Nuget), "6.0.0-preview.7", true),
-            (Some(Format::Pypi), "1.0a1", true),
-            (Some(Format::Pypi), "2.1.0rc2", true),
-            (Some(Format::Pypi), "1.0.dev3", true),
-            (Some(Format::Pypi), "0.4.0rc1", true),
-            (Some(Format::Pypi), "1.0.post1", false),
-            (Some(Format::Pypi), "1.0", false),
-            (Some(Format::Maven), "2.4.0-SNAPSHOT", true),
-            (Some(Format::Maven), "1.0-alpha-1", true),
-            (Some(Format::Maven), "2.0.0-M1", true),
-            (Some(Format::Maven), "1.0-RC2", true),
-            (Some(Format::Maven), "1.0.0", false),
-            (Some(Format::Maven), "1.0.Final", false),
-            (Some(Format::Ruby), "1.0.0.pre", true),
-            (Some(Format::Ruby), "1.0.0", false),
-            (None, "1.3.0-rc1", true),
-            (None, "1.3.0", false),
-        ];
-        for (f, v, pre) in cases {
-            assert_eq!(is_prerelease(*f, v), *pre, "{f:?} {v}");
-        }
-    }
-
-    #[test]
-    fn a_policy_that_keeps_nothing_is_refused() {
-        let mut p = Vec::new();
-        assert!(RawPolicy::default()
-            .validate(Service::CodeArtifact, &mut p)
-            .is_none());
-        assert!(p[0].contains("keepLatest"));
-        // Zero is no better than unset (issue 9, item 7).
-        for (keep, days) in [(Some(0), None), (None, Some(0.0)), (Some(0), Some(0.0))] {
-            let mut p = Vec::new();
-            let zero = RawPolicy {
-                keep_latest: keep,
-                older_than_days: days,
-                ..RawPolicy::default()
-            };
-            assert!(
-                zero.validate(Service::Iot, &mut p).is_none(),
-                "{keep:?} {days:?}"
-            );
-            assert!(p[0].contains("keeps nothing"), "{p:?}");
-        }
-        for (keep, days) in [(Some(0), Some(30.0)), (Some(3), Some(0.0))] {
-            let mut p = Vec::new();
-            let some = RawPolicy {
-                keep_latest: keep,
-                older_than_days: days,
-                ..RawPolicy::default()
-            };
-            assert!(some.validate(Service::Iot, &mut p).is_some(), "{p:?}");
-        }
-        let mut p = Vec::new();
-        let bad = RawPolicy {
-            keep_latest: Some(1),
-            matches: Some("(".into()),
-            statuses: Some(vec!["PUBLISHED".into()]),
-            origin_types: Some(vec!["INTERNAL".into()]),
-            ..RawPolicy::default()
-        };
-        assert!(bad.validate(Service::Iot, &mut p).is_none());
-        assert_eq!(p.len(), 2, "{p:?}");
-        let mut p = Vec::new();
-        assert!(bad.validate(Service::CodeArtifact, &mut p).is_none());
-        assert_eq!(p.len(), 2, "{p:?}");
-    }
-}
+mod tests;

@@ -1,0 +1,380 @@
+//! Whether IoT package versions are in use: installed on things, as fleet
+//! indexing reports the reserved named shadow `$package`, or named by a job
+//! that is not finished. Read-only calls, all through the retrier.
+//!
+//! - GetIndexingConfiguration, once per invocation: without `$package`
+//!   indexed, a search silently finds nothing, so an empty answer proves
+//!   nothing and the usage is unknown (the caller fails closed).
+//! - ListJobs (`IN_PROGRESS`, then `SCHEDULED`) and DescribeJob for each,
+//!   once per invocation: the jobs' `destinationPackageVersions`.
+//! - SearchIndex on `AWS_Things`, one per version asked about:
+//!   `shadow.name.$package.reported.<package>.version:"<version>"`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use aws_sdk_iot::types::{JobStatus, NamedShadowIndexingMode, ThingIndexingMode};
+use futures::future::join_all;
+
+use super::{api_error, paginate, CallContext, IotAdapter};
+use crate::error::DeleteError;
+use crate::plan::Usage;
+use crate::request::Service;
+use crate::retry::QuotaClass;
+
+/// The fleet index holding things.
+const THINGS_INDEX: &str = "AWS_Things";
+/// The reserved named shadow the software package catalog reports in.
+const PACKAGE_SHADOW: &str = "$package";
+/// Things read per search: enough to say "in use"; more pages would only
+/// sharpen the count.
+const SEARCH_PAGE: i32 = 100;
+/// ListJobs' largest page.
+const JOBS_PAGE: i32 = 250;
+
+/// Whether fleet indexing indexes `$package`; if not, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Indexing {
+    Package,
+    Missing(String),
+}
+
+/// Unfinished jobs by the (package, version) they deploy.
+pub type JobIndex = BTreeMap<(String, String), BTreeSet<String>>;
+
+/// The (package, version) a package-version ARN names:
+/// `arn:aws:iot:<region>:<account>:package/<name>/version/<version>`.
+pub fn package_version_of(arn: &str) -> Option<(String, String)> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let rest = resource.strip_prefix("package/")?;
+    let (name, version) = rest.split_once("/version/")?;
+    (!name.is_empty() && !version.is_empty() && !version.contains('/'))
+        .then(|| (name.to_owned(), version.to_owned()))
+}
+
+/// The fleet-indexing query for things that report `version` of `package`,
+/// or why none can be written: a field path is split at dots, so a package
+/// name holding one cannot be addressed.
+pub fn installed_query(package: &str, version: &str) -> Result<String, String> {
+    if package.contains('.') {
+        return Err(format!(
+            "the package name {package:?} holds a dot, which a fleet-indexing field path cannot hold"
+        ));
+    }
+    // IoT version names are [a-zA-Z0-9_.-]+: quoting keeps a `-` from
+    // reading as an exclusion.
+    Ok(format!(
+        "shadow.name.{PACKAGE_SHADOW}.reported.{package}.version:\"{version}\""
+    ))
+}
+
+/// Combines what the reads found about one version.
+pub fn usage_of(things: Result<(usize, bool), String>, jobs: Option<&BTreeSet<String>>) -> Usage {
+    let mut places = Vec::new();
+    match &things {
+        Ok((0, _)) | Err(_) => {}
+        Ok((n, more)) => places.push(format!(
+            "installed on {}{n} thing{}",
+            if *more { "at least " } else { "" },
+            if *n == 1 && !more { "" } else { "s" }
+        )),
+    }
+    if let Some(jobs) = jobs.filter(|j| !j.is_empty()) {
+        let ids: Vec<&str> = jobs.iter().map(String::as_str).collect();
+        places.push(format!("named by unfinished job {}", ids.join(", ")));
+    }
+    match things {
+        _ if !places.is_empty() => Usage::InUse(places.join("; ")),
+        Err(why) => Usage::Unknown(why),
+        Ok(_) => Usage::Unused,
+    }
+}
+
+impl IotAdapter {
+    /// The usage of each of `versions` of `package`. A failed read fails
+    /// the whole answer: a protection that could not look is no protection.
+    pub async fn usage(
+        &self,
+        package: &str,
+        versions: &[String],
+        cx: &CallContext<'_>,
+    ) -> (Result<BTreeMap<String, Usage>, DeleteError>, u32) {
+        let ((indexing, n1), (jobs, n2)) = tokio::join!(self.indexing(cx), self.jobs(cx));
+        let mut calls = n1 + n2;
+        let (indexing, jobs) = match (indexing, jobs) {
+            (Ok(i), Ok(j)) => (i, j),
+            (Err(e), _) | (_, Err(e)) => return (Err(e), calls),
+        };
+        let searched = join_all(versions.iter().map(|v| async {
+            match (&indexing, installed_query(package, v)) {
+                (Indexing::Missing(why), _) => (Ok(Err(why.clone())), 0),
+                (_, Err(why)) => (Ok(Err(why)), 0),
+                (Indexing::Package, Ok(q)) => {
+                    let (found, n) = self.search(&q, cx).await;
+                    (found.map(Ok), n)
+                }
+            }
+        }))
+        .await;
+        let mut out = BTreeMap::new();
+        for (v, (found, n)) in versions.iter().zip(searched) {
+            calls += n;
+            let things = match found {
+                Ok(t) => t,
+                Err(e) => return (Err(e), calls),
+            };
+            let jobs = jobs.get(&(package.to_owned(), v.clone()));
+            out.insert(v.clone(), usage_of(things, jobs));
+        }
+        (Ok(out), calls)
+    }
+
+    /// Whether `$package` is indexed, read once per invocation.
+    async fn indexing(&self, cx: &CallContext<'_>) -> (Result<Indexing, DeleteError>, u32) {
+        let mut calls = 0;
+        let read = cx
+            .iot_reads
+            .indexing
+            .get_or_try_init(|| async {
+                let (r, n) = cx
+                    .retrier
+                    .run(QuotaClass::IotRead, || async {
+                        self.client
+                            .get_indexing_configuration()
+                            .send()
+                            .await
+                            .map_err(|e| {
+                                api_error(Service::Iot, "GetIndexingConfiguration", e, None)
+                            })
+                    })
+                    .await;
+                calls = n;
+                r.map(|out| indexing_of(out.thing_indexing_configuration()))
+            })
+            .await;
+        (read.cloned(), calls)
+    }
+
+    /// Every unfinished job's package versions, read once per invocation.
+    async fn jobs(&self, cx: &CallContext<'_>) -> (Result<Arc<JobIndex>, DeleteError>, u32) {
+        let mut calls = 0;
+        let read = cx
+            .iot_reads
+            .jobs
+            .get_or_try_init(|| async {
+                let mut ids = Vec::new();
+                for status in [JobStatus::InProgress, JobStatus::Scheduled] {
+                    let (listed, n) = self.list_jobs(status, &mut ids, cx).await;
+                    calls += n;
+                    listed?;
+                }
+                let described = join_all(ids.iter().map(|id| self.describe_job(id, cx))).await;
+                let mut index = JobIndex::new();
+                for (id, (arns, n)) in ids.iter().zip(described) {
+                    calls += n;
+                    for pv in arns?.iter().filter_map(|a| package_version_of(a)) {
+                        index.entry(pv).or_default().insert(id.clone());
+                    }
+                }
+                Ok::<_, DeleteError>(Arc::new(index))
+            })
+            .await;
+        (read.cloned(), calls)
+    }
+
+    async fn list_jobs(
+        &self,
+        status: JobStatus,
+        ids: &mut Vec<String>,
+        cx: &CallContext<'_>,
+    ) -> (Result<(), DeleteError>, u32) {
+        paginate(
+            cx,
+            QuotaClass::IotRead,
+            |token| {
+                let status = status.clone();
+                async move {
+                    self.client
+                        .list_jobs()
+                        .status(status)
+                        .max_results(JOBS_PAGE)
+                        .set_next_token(token)
+                        .send()
+                        .await
+                        .map_err(|e| api_error(Service::Iot, "ListJobs", e, None))
+                }
+            },
+            |page| {
+                ids.extend(
+                    page.jobs()
+                        .iter()
+                        .filter_map(|j| j.job_id().map(str::to_owned)),
+                );
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await
+    }
+
+    /// A job's `destinationPackageVersions`; a job deleted meanwhile names none.
+    async fn describe_job(
+        &self,
+        id: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<String>, DeleteError>, u32) {
+        cx.retrier
+            .run(QuotaClass::IotRead, || async move {
+                match self.client.describe_job().job_id(id).send().await {
+                    Ok(out) => Ok(out
+                        .job()
+                        .map(|j| j.destination_package_versions().to_vec())
+                        .unwrap_or_default()),
+                    Err(e) if super::iot::not_found(&e) => Ok(Vec::new()),
+                    Err(e) => Err(api_error(Service::Iot, "DescribeJob", e, None)),
+                }
+            })
+            .await
+    }
+
+    /// One page of things matching `query`: how many, and whether more.
+    async fn search(
+        &self,
+        query: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<(usize, bool), DeleteError>, u32) {
+        cx.retrier
+            .run(QuotaClass::IotRead, || async move {
+                self.client
+                    .search_index()
+                    .index_name(THINGS_INDEX)
+                    .query_string(query)
+                    .max_results(SEARCH_PAGE)
+                    .send()
+                    .await
+                    .map(|out| {
+                        (
+                            out.things().len(),
+                            out.next_token().is_some_and(|t| !t.is_empty()),
+                        )
+                    })
+                    .map_err(|e| api_error(Service::Iot, "SearchIndex", e, None))
+            })
+            .await
+    }
+}
+
+/// What GetIndexingConfiguration says of `$package`.
+fn indexing_of(config: Option<&aws_sdk_iot::types::ThingIndexingConfiguration>) -> Indexing {
+    let Some(c) = config else {
+        return Indexing::Missing("fleet indexing reports no thing indexing configuration".into());
+    };
+    if *c.thing_indexing_mode() == ThingIndexingMode::Off {
+        return Indexing::Missing("fleet indexing is off (thingIndexingMode OFF)".into());
+    }
+    if c.named_shadow_indexing_mode() != Some(&NamedShadowIndexingMode::On) {
+        return Indexing::Missing(
+            "fleet indexing does not index named shadows (namedShadowIndexingMode is not ON)"
+                .into(),
+        );
+    }
+    let names = c
+        .filter()
+        .map(|f| f.named_shadow_names())
+        .unwrap_or_default();
+    if !names.iter().any(|n| n == PACKAGE_SHADOW) {
+        return Indexing::Missing(
+            "fleet indexing does not index the named shadow $package (filter.namedShadowNames)"
+                .into(),
+        );
+    }
+    Indexing::Package
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_version_arns_are_read() {
+        assert_eq!(
+            package_version_of("arn:aws:iot:us-east-1:111122223333:package/fw/version/1.2.0"),
+            Some(("fw".into(), "1.2.0".into()))
+        );
+        assert_eq!(
+            package_version_of("arn:aws:iot:us-east-1:1:package/fw"),
+            None
+        );
+        assert_eq!(package_version_of("arn:aws:iot:us-east-1:1:thing/fw"), None);
+        assert_eq!(package_version_of("nonsense"), None);
+    }
+
+    #[test]
+    fn queries_quote_the_version_and_refuse_dotted_packages() {
+        assert_eq!(
+            installed_query("fw", "1.0-rc1").unwrap(),
+            "shadow.name.$package.reported.fw.version:\"1.0-rc1\""
+        );
+        assert!(installed_query("my.fw", "1").unwrap_err().contains("dot"));
+    }
+
+    #[test]
+    fn usage_says_where_and_fails_closed() {
+        let jobs: BTreeSet<String> = ["rollout-7".to_owned()].into();
+        assert_eq!(usage_of(Ok((0, false)), None), Usage::Unused);
+        assert_eq!(
+            usage_of(Ok((3, false)), None),
+            Usage::InUse("installed on 3 things".into())
+        );
+        assert_eq!(
+            usage_of(Ok((100, true)), Some(&jobs)),
+            Usage::InUse(
+                "installed on at least 100 things; named by unfinished job rollout-7".into()
+            )
+        );
+        // A job proves use even when the index cannot be read.
+        assert!(matches!(
+            usage_of(Err("off".into()), Some(&jobs)),
+            Usage::InUse(_)
+        ));
+        assert_eq!(
+            usage_of(Err("off".into()), None),
+            Usage::Unknown("off".into())
+        );
+    }
+
+    #[test]
+    fn only_an_indexed_package_shadow_counts() {
+        use aws_sdk_iot::types::{IndexingFilter, ThingIndexingConfiguration};
+        let config =
+            |mode: ThingIndexingMode, named: Option<NamedShadowIndexingMode>, names: &[&str]| {
+                let mut f = IndexingFilter::builder();
+                for n in names {
+                    f = f.named_shadow_names(*n);
+                }
+                ThingIndexingConfiguration::builder()
+                    .thing_indexing_mode(mode)
+                    .set_named_shadow_indexing_mode(named)
+                    .filter(f.build())
+                    .build()
+                    .unwrap()
+            };
+        let on = Some(NamedShadowIndexingMode::On);
+        let ok = config(
+            ThingIndexingMode::RegistryAndShadow,
+            on.clone(),
+            &["$package"],
+        );
+        assert_eq!(indexing_of(Some(&ok)), Indexing::Package);
+        for c in [
+            config(ThingIndexingMode::Off, on.clone(), &["$package"]),
+            config(ThingIndexingMode::Registry, None, &["$package"]),
+            config(ThingIndexingMode::Registry, on, &["other"]),
+        ] {
+            assert!(
+                matches!(indexing_of(Some(&c)), Indexing::Missing(_)),
+                "{c:?}"
+            );
+        }
+        assert!(matches!(indexing_of(None), Indexing::Missing(_)));
+    }
+}

@@ -1,0 +1,152 @@
+//! A policy request: list, plan, protect, then act on what the plan
+//! selects (or, in a dry run, report it). A dry run makes the same reads as
+//! a real run, so its plan is the one the real run would carry out.
+
+use std::sync::Arc;
+
+use super::{
+    CallContext, Done, Executed, Executor, ItemOutcome, Listing, PackageService, Revisions,
+};
+use crate::error::DeleteError;
+use crate::plan::{self, Item, KeptVersion, PackagePlan};
+use crate::policy::{KeepRule, Retention};
+use crate::request::{Action, Request, Service, Target, Verb};
+
+impl Executor {
+    /// List, plan, protect, then act on what the plan selects (unless a
+    /// dry run).
+    pub(super) async fn retain(
+        &self,
+        request: &Request,
+        retention: &Retention,
+        cx: &CallContext<'_>,
+    ) -> Executed {
+        let failed = |e: DeleteError, attempts| {
+            let e = Arc::new(e);
+            Executed {
+                outcomes: plan::items(request)
+                    .into_iter()
+                    .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
+                    .collect(),
+                plan: None,
+            }
+        };
+        let (listing, attempts) = self.listing(request, retention, cx).await;
+        let listing = match listing {
+            Ok(l) => l,
+            Err(e) => return failed(e, attempts),
+        };
+        let (format, unset_default) = match &request.target {
+            Target::CodeArtifact { package, .. } => (Some(package.format), false),
+            Target::Iot {
+                unset_default_version,
+                ..
+            } => (None, *unset_default_version),
+        };
+        let (selected, keep) = plan::retention(
+            &listing.versions,
+            listing.default_version.as_deref(),
+            retention,
+            format,
+            unset_default,
+            retention.max_deletions,
+        );
+        let (selected, mut keep, absent) = match &retention.only {
+            Some(only) => plan::narrow(&listing.versions, selected, keep, only),
+            None => (selected, keep, Vec::new()),
+        };
+        let selected = match self.protect(request, selected, &mut keep, cx).await {
+            (Ok(s), _) => s,
+            (Err(e), n) => return failed(e, attempts + n),
+        };
+        let mut outcomes: Vec<ItemOutcome> = absent
+            .into_iter()
+            .map(|v| ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0))
+            .collect();
+        outcomes.extend(keep.iter().map(ItemOutcome::kept));
+        if request.dry_run {
+            outcomes.extend(selected.iter().map(|v| {
+                ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
+            }));
+        } else if !selected.is_empty() {
+            let explicit = Request {
+                action: Action::Versions(selected.clone()),
+                dry_run: false,
+                ..request.clone()
+            };
+            // A status change applies only to the revision that was planned.
+            let revisions: Revisions = listing
+                .versions
+                .iter()
+                .filter(|l| request.verb != Verb::Delete && selected.contains(&l.name))
+                .filter_map(|l| Some((l.name.clone(), l.revision.clone()?)))
+                .collect();
+            outcomes.extend(super::complete(
+                &explicit,
+                self.apply(&explicit, &revisions, cx).await,
+            ));
+        }
+        Executed {
+            outcomes,
+            plan: Some(PackagePlan {
+                package: request.target.package_label(),
+                verb: request.verb,
+                selected,
+                keep,
+            }),
+        }
+    }
+
+    /// The package's listing, with ages against `olderThanDays`.
+    async fn listing(
+        &self,
+        request: &Request,
+        retention: &Retention,
+        cx: &CallContext<'_>,
+    ) -> (Result<Listing, DeleteError>, u32) {
+        let older_than = retention.policy.older_than_secs.map(|s| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs_f64()
+                - s as f64
+        });
+        match request.target.service() {
+            Service::CodeArtifact => {
+                self.codeartifact
+                    .versions(&request.target, older_than, cx)
+                    .await
+            }
+            Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
+        }
+    }
+
+    /// IoT deletes with `protectInUse`: the selected versions in use (or
+    /// that may be) are kept instead, saying where. Only the selected
+    /// versions are looked up, so a plan costs one search per version it
+    /// would delete.
+    async fn protect(
+        &self,
+        request: &Request,
+        selected: Vec<String>,
+        keep: &mut Vec<KeptVersion>,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<String>, DeleteError>, u32) {
+        let Target::Iot {
+            package,
+            protect_in_use: true,
+            ..
+        } = &request.target
+        else {
+            return (Ok(selected), 0);
+        };
+        if request.verb != Verb::Delete || selected.is_empty() {
+            return (Ok(selected), 0);
+        }
+        let (usage, calls) = self.iot.usage(package, &selected, cx).await;
+        (
+            usage.map(|usage| plan::protect(selected, keep, &usage)),
+            calls,
+        )
+    }
+}

@@ -1,0 +1,322 @@
+//! CloudWatch embedded metric format (EMF): one JSON line per invocation
+//! and service, written to stdout, from which CloudWatch Logs extracts the
+//! metrics. Namespace `METRICS_NAMESPACE` (default `packprune`);
+//! dimensions `FunctionName` and `Service`.
+//!
+//! A few lines of serde_json rather than a crate: the EMF crates on
+//! crates.io record through a global `metrics` recorder or their own
+//! entry types, and one document per service is all this needs.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use crate::account::{Disposition, Reason, UnitAccount};
+use crate::code::Code;
+use crate::retry::pace::PaceStats;
+use crate::service::Service;
+
+/// Where the metrics go, read once at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// `METRICS_NAMESPACE`, default `packprune`.
+    pub namespace: String,
+    /// `AWS_LAMBDA_FUNCTION_NAME` (Lambda sets it), default `packprune`.
+    pub function_name: String,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            namespace: "packprune".into(),
+            function_name: "packprune".into(),
+        }
+    }
+}
+
+/// The counts that are always written, zero or not (alarms see zeros, not
+/// missing data), in the order of the README's table.
+pub const COUNTS: [&str; 9] = [
+    "Requested",
+    "Deleted",
+    "Archived",
+    "Unlisted",
+    "Deprecated",
+    "AlreadyAbsent",
+    "Kept",
+    "DeadLettered",
+    "HandedOn",
+];
+
+/// The metric a disposition counts toward.
+fn count_name(d: Disposition) -> &'static str {
+    match d {
+        Disposition::Deleted => "Deleted",
+        Disposition::Archived => "Archived",
+        Disposition::Unlisted => "Unlisted",
+        Disposition::Deprecated => "Deprecated",
+        Disposition::AlreadyAbsent => "AlreadyAbsent",
+        Disposition::Kept => "Kept",
+        Disposition::DeadLettered => "DeadLettered",
+        Disposition::HandedOn => "HandedOn",
+    }
+}
+
+/// One service's figures for one invocation.
+#[derive(Debug, Default)]
+struct Figures {
+    counts: BTreeMap<String, f64>,
+    calls: u64,
+    throttles: u64,
+    rate: Option<f64>,
+}
+
+/// The pacers' calls and throttles of this invocation (`after` less
+/// `before`), and their rates now.
+fn add_pacing(by: &mut BTreeMap<Service, Figures>, before: &[PaceStats], after: &[PaceStats]) {
+    for a in after {
+        let b = before.iter().find(|b| b.class == a.class);
+        let calls = a.calls - b.map_or(0, |b| b.calls);
+        let throttles = a.throttles - b.map_or(0, |b| b.throttles);
+        let f = by.entry(a.class.service()).or_default();
+        f.calls += calls;
+        f.throttles += throttles;
+        if a.class.is_write() {
+            f.rate = Some(a.rate);
+        }
+    }
+}
+
+/// One EMF document per service this invocation touched.
+pub fn documents(
+    config: &MetricsConfig,
+    accounts: &[UnitAccount],
+    pacing: (&[PaceStats], &[PaceStats]),
+    timestamp_ms: u64,
+) -> Vec<Value> {
+    let mut by: BTreeMap<Service, Figures> = BTreeMap::new();
+    for l in accounts.iter().flat_map(|a| &a.lines) {
+        let f = by.entry(l.service).or_default();
+        let mut bump = |name: String| *f.counts.entry(name).or_default() += 1.0;
+        bump("Requested".into());
+        bump(count_name(l.disposition).into());
+        match (l.disposition, &l.code) {
+            (Disposition::Kept, Some(r)) => bump(format!("Kept.{r}")),
+            (Disposition::DeadLettered, Some(r)) => bump(format!("DeadLettered.{r}")),
+            _ => {}
+        }
+        // Handed on (or dead-lettered) still throttled when time ran out:
+        // the deadline went on waiting for the quota.
+        if matches!(
+            l.disposition,
+            Disposition::HandedOn | Disposition::DeadLettered
+        ) && matches!(&l.code, Some(Reason::Code(Code::Service(c))) if c == "ThrottlingException")
+        {
+            bump("ThrottledAtDeadline".into());
+        }
+    }
+    add_pacing(&mut by, pacing.0, pacing.1);
+    by.into_iter()
+        .filter(|(_, f)| !f.counts.is_empty() || f.calls > 0)
+        .map(|(service, f)| document(config, service, f, timestamp_ms))
+        .collect()
+}
+
+fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: u64) -> Value {
+    let mut root = Map::new();
+    let mut metrics = Vec::new();
+    let mut put = |root: &mut Map<String, Value>, name: &str, value: f64, unit: &str| {
+        root.insert(name.to_owned(), json!(value));
+        metrics.push(json!({"Name": name, "Unit": unit}));
+    };
+    for name in COUNTS.into_iter().chain(["ThrottledAtDeadline"]) {
+        put(
+            &mut root,
+            name,
+            f.counts.get(name).copied().unwrap_or(0.0),
+            "Count",
+        );
+    }
+    for (name, n) in f.counts.iter().filter(|(k, _)| k.contains('.')) {
+        put(&mut root, name, *n, "Count");
+    }
+    put(&mut root, "Calls", f.calls as f64, "Count");
+    put(&mut root, "Throttles", f.throttles as f64, "Count");
+    if let Some(rate) = f.rate {
+        put(
+            &mut root,
+            "WriteRate",
+            (rate * 100.0).round() / 100.0,
+            "Count/Second",
+        );
+    }
+    root.insert("Service".into(), json!(service.as_str()));
+    root.insert("FunctionName".into(), json!(config.function_name));
+    root.insert(
+        "_aws".into(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": config.namespace,
+                "Dimensions": [["FunctionName", "Service"]],
+                "Metrics": metrics,
+            }],
+        }),
+    );
+    Value::Object(root)
+}
+
+/// The units the EMF specification allows.
+const UNITS: [&str; 27] = [
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// Checks a document against the EMF specification's rules: `_aws` with
+/// a numeric `Timestamp` and `CloudWatchMetrics`; each directive with a
+/// `Namespace` (1–1024 characters), `Dimensions` (sets of at most 30 names,
+/// each a string member of the root) and `Metrics` (at most 100, each with
+/// a `Name` of 1–1024 characters naming a numeric member of the root, an
+/// optional `Unit` from the list, an optional `StorageResolution` of 1 or
+/// 60); no member the specification does not define.
+pub fn check(doc: &Value) -> Result<(), String> {
+    let root = doc.as_object().ok_or("the document is not an object")?;
+    let aws = root
+        .get("_aws")
+        .and_then(Value::as_object)
+        .ok_or("no `_aws` object")?;
+    only(aws, &["Timestamp", "CloudWatchMetrics"], "_aws")?;
+    if !aws.get("Timestamp").is_some_and(|t| t.as_u64().is_some()) {
+        return Err("`_aws.Timestamp` is not a whole number of milliseconds".into());
+    }
+    let directives = aws
+        .get("CloudWatchMetrics")
+        .and_then(Value::as_array)
+        .ok_or("`_aws.CloudWatchMetrics` is not an array")?;
+    for d in directives {
+        let d = d.as_object().ok_or("a MetricDirective is not an object")?;
+        only(
+            d,
+            &["Namespace", "Dimensions", "Metrics"],
+            "MetricDirective",
+        )?;
+        let ns = d
+            .get("Namespace")
+            .and_then(Value::as_str)
+            .ok_or("no `Namespace`")?;
+        length("Namespace", ns)?;
+        let sets = d
+            .get("Dimensions")
+            .and_then(Value::as_array)
+            .ok_or("no `Dimensions`")?;
+        for set in sets {
+            let set = set.as_array().ok_or("a DimensionSet is not an array")?;
+            if set.len() > 30 {
+                return Err("a DimensionSet has more than 30 dimensions".into());
+            }
+            for name in set {
+                let name = name.as_str().ok_or("a dimension name is not a string")?;
+                let value = root.get(name).and_then(Value::as_str);
+                if !value.is_some_and(|v| !v.is_empty() && v.chars().count() <= 1024) {
+                    return Err(format!(
+                        "dimension {name:?} has no string member of 1–1024 characters"
+                    ));
+                }
+            }
+        }
+        let metrics = d
+            .get("Metrics")
+            .and_then(Value::as_array)
+            .ok_or("no `Metrics`")?;
+        if metrics.len() > 100 {
+            return Err("a MetricDirective has more than 100 metrics".into());
+        }
+        for m in metrics {
+            metric(root, m)?;
+        }
+    }
+    Ok(())
+}
+
+fn metric(root: &Map<String, Value>, m: &Value) -> Result<(), String> {
+    let m = m.as_object().ok_or("a MetricDefinition is not an object")?;
+    only(
+        m,
+        &["Name", "Unit", "StorageResolution"],
+        "MetricDefinition",
+    )?;
+    let name = m
+        .get("Name")
+        .and_then(Value::as_str)
+        .ok_or("a metric has no `Name`")?;
+    length("Name", name)?;
+    if let Some(u) = m.get("Unit") {
+        if !u.as_str().is_some_and(|u| UNITS.contains(&u)) {
+            return Err(format!(
+                "metric {name:?} has unit {u}, not one the specification lists"
+            ));
+        }
+    }
+    if let Some(r) = m.get("StorageResolution") {
+        if !matches!(r.as_u64(), Some(1 | 60)) {
+            return Err(format!(
+                "metric {name:?} has StorageResolution {r}, not 1 or 60"
+            ));
+        }
+    }
+    let numeric = match root.get(name) {
+        Some(Value::Number(_)) => true,
+        Some(Value::Array(a)) => a.len() <= 100 && a.iter().all(Value::is_number),
+        _ => false,
+    };
+    if !numeric {
+        return Err(format!("metric {name:?} has no numeric member at the root"));
+    }
+    Ok(())
+}
+
+fn only(o: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(), String> {
+    match o.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(k) => Err(format!(
+            "{what} has a member the specification does not define: {k:?}"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn length(what: &str, s: &str) -> Result<(), String> {
+    match s.chars().count() {
+        1..=1024 => Ok(()),
+        n => Err(format!(
+            "`{what}` is {n} characters long; 1 to 1024 are allowed"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+use super::*;
+use crate::account::Line;
+use crate::plan::Item;
+use crate::policy::KeepRule;
+use crate::retry::QuotaClass;
+
+fn line(service: Service, disposition: Disposition, code: Option<Reason>) -> Line {
+    Line {
+        service,
+        package: "p".into(),
+        item: Item::Version("1".into()),
+        disposition,
+        code,
+        attempts: 1,
+        detail: None,
+    }
+}
+
+fn stats(class: QuotaClass, calls: u64, throttles: u64, rate: f64) -> PaceStats {
+    PaceStats {
+        class,
+        rate,
+        calls,
+        throttles,
+    }
+}
+
+#[test]
+fn one_valid_document_per_service_with_every_count() {
+    let throttled = Some(Reason::Code(Code::Service("ThrottlingException".into())));
+    let acc = UnitAccount {
+        lines: vec![
+            line(Service::Iot, Disposition::Deleted, None),
+            line(
+                Service::Iot,
+                Disposition::Kept,
+                Some(Reason::Rule(KeepRule::InUse)),
+            ),
+            line(Service::Iot, Disposition::HandedOn, throttled),
+            line(Service::CodeArtifact, Disposition::Archived, None),
+            line(
+                Service::CodeArtifact,
+                Disposition::DeadLettered,
+                Some(Reason::Code(Code::InUse)),
+            ),
+        ],
+        ..UnitAccount::default()
+    };
+    let before = [stats(QuotaClass::IotWrite, 10, 1, 5.0)];
+    let after = [
+        stats(QuotaClass::IotWrite, 14, 3, 4.0),
+        stats(QuotaClass::IotRead, 2, 0, 10.0),
+        stats(QuotaClass::CodeArtifactWrite, 1, 0, 100.0),
+    ];
+    let docs = documents(
+        &MetricsConfig::default(),
+        &[acc],
+        (&before, &after),
+        1_700_000_000_000,
+    );
+    assert_eq!(docs.len(), 2);
+    for d in &docs {
+        check(d).unwrap_or_else(|e| panic!("{e}: {d}"));
+    }
+    let ca = &docs[0];
+    assert_eq!(ca["Service"], "codeartifact");
+    assert_eq!(ca["Archived"], 1.0);
+    assert_eq!(ca["DeadLettered.IN_USE"], 1.0);
+    assert_eq!(ca["WriteRate"], 100.0);
+    let iot = &docs[1];
+    assert_eq!(iot["Requested"], 3.0);
+    assert_eq!(iot["Kept.IN_USE"], 1.0);
+    assert_eq!(iot["ThrottledAtDeadline"], 1.0);
+    assert_eq!(
+        iot["Calls"], 6.0,
+        "the invocation's calls, not the pacer's total"
+    );
+    assert_eq!(iot["Throttles"], 2.0);
+    assert_eq!(iot["WriteRate"], 4.0);
+    assert_eq!(iot["Archived"], 0.0, "counts are written even when zero");
+}
+
+#[test]
+fn a_service_not_touched_writes_nothing() {
+    let idle = [stats(QuotaClass::IotWrite, 3, 0, 5.0)];
+    assert!(documents(&MetricsConfig::default(), &[], (&idle, &idle), 1).is_empty());
+}
+
+#[test]
+fn the_checker_refuses_what_the_specification_forbids() {
+    let good = json!({"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "n",
+        "Dimensions": [["Service"]], "Metrics": [{"Name": "Deleted", "Unit": "Count"}]}]},
+        "Service": "iot", "Deleted": 1});
+    check(&good).unwrap();
+    let broken = |edit: &dyn Fn(&mut Value)| {
+        let mut d = good.clone();
+        edit(&mut d);
+        d
+    };
+    let cases: Vec<Value> = vec![
+        broken(&|d| d["_aws"]["Timestamp"] = json!("now")),
+        broken(&|d| d["_aws"]["Extra"] = json!(1)),
+        broken(&|d| d["_aws"]["CloudWatchMetrics"][0]["Namespace"] = json!("")),
+        broken(&|d| d["Service"] = json!(3)),
+        broken(&|d| d["Deleted"] = json!("one")),
+        broken(&|d| d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"] = json!("Versions")),
+        broken(&|d| {
+            d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["StorageResolution"] = json!(5)
+        }),
+        broken(&|d| {
+            d.as_object_mut().unwrap().remove("_aws");
+        }),
+    ];
+    for c in cases {
+        assert!(check(&c).is_err(), "accepted {c}");
+    }
+}
