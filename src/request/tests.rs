@@ -124,3 +124,89 @@ fn to_raw_round_trips_and_narrows() {
     assert_eq!(narrowed.attempt, Some(3));
     assert_eq!(narrowed.validate().unwrap().attempt, 3);
 }
+
+#[test]
+fn actions_and_in_use_protection_are_checked_per_service_and_travel() {
+    let ok = |v: Value| raw(v).validate_job().unwrap_or_else(|e| panic!("{e}"));
+    let bad = |v: Value| raw(v).validate_job().unwrap_err().to_string();
+    let ca = serde_json::json!({"service":"codeartifact","domain":"acme","repository":"rr","format":"npm","package":"p"});
+    let with = |base: &Value, extra: Value| {
+        let mut b = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let archive = ok(with(
+        &ca,
+        serde_json::json!({"action":"archive","policy":{"keepLatest":3}}),
+    ));
+    let Job::One(r) = &archive else { panic!() };
+    assert_eq!(r.verb, Verb::Archive);
+    // The round trip keeps the action (a hand-on archives, never deletes).
+    assert_eq!(
+        archive.to_raw(None, None).action.as_deref(),
+        Some("archive")
+    );
+    assert_eq!(
+        ok(serde_json::to_value(archive.to_raw(None, None)).unwrap()),
+        archive
+    );
+    // In the policy, or at the top level alike.
+    let Job::One(inner) = ok(with(
+        &ca,
+        serde_json::json!({"policy":{"keepLatest":3,"action":"archive"}}),
+    )) else {
+        panic!()
+    };
+    assert_eq!(inner.verb, Verb::Archive);
+    assert!(bad(with(
+        &ca,
+        serde_json::json!({"action":"delete","policy":{"keepLatest":3,"action":"archive"}})
+    ))
+    .contains("give it once"));
+    assert!(bad(with(
+        &ca,
+        serde_json::json!({"action":"deprecate","versions":["1"]})
+    ))
+    .contains("not offered by codeartifact"));
+    assert!(bad(with(
+        &ca,
+        serde_json::json!({"action":"archive","deletePackage":true})
+    ))
+    .contains("deletePackage"));
+    assert!(bad(with(
+        &ca,
+        serde_json::json!({"action":"shred","versions":["1"]})
+    ))
+    .contains("delete, archive, unlist, deprecate"));
+    assert!(bad(with(
+        &ca,
+        serde_json::json!({"protectInUse":false,"versions":["1"]})
+    ))
+    .contains("IoT setting"));
+
+    let iot = serde_json::json!({"service":"iot","package":"fw","versions":["1"]});
+    let Job::One(r) = ok(iot.clone()) else {
+        panic!()
+    };
+    assert!(
+        matches!(
+            r.target,
+            Target::Iot {
+                protect_in_use: true,
+                ..
+            }
+        ),
+        "on by default"
+    );
+    let off = ok(with(&iot, serde_json::json!({"protectInUse":false})));
+    assert_eq!(off.to_raw(None, None).protect_in_use, Some(false));
+    assert!(bad(with(&iot, serde_json::json!({"action":"archive"}))).contains("not offered by iot"));
+    let Job::One(r) = ok(with(&iot, serde_json::json!({"action":"deprecate"}))) else {
+        panic!()
+    };
+    assert_eq!(r.verb, Verb::Deprecate);
+    assert!(bad(serde_json::json!({"service":"iot","package":"fw","policy":{"keepLatest":1,"keepLatestPer":"^\\d+"}})).contains("capture group"));
+    assert!(bad(serde_json::json!({"service":"iot","package":"fw","policy":{"olderThanDays":3,"keepLatestPer":"major"}})).contains("needs `keepLatest`"));
+}
