@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use packprune_emulator::State;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::*;
 
 /// package label → versions, for everything in the emulator.
@@ -104,14 +104,15 @@ async fn run(tools: Tools) -> Result<()> {
             for k in plan["keep"].as_array().into_iter().flatten() {
                 *rules.entry(k["rule"].as_str().unwrap_or("?")).or_default() += 1;
             }
-            let delete: Vec<String> = plan["delete"]
+            let action = plan["action"].as_str().unwrap_or("delete");
+            let delete: Vec<String> = plan[action]
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_owned))
                 .collect();
             println!(
-                "       dry run {}: would delete {} ({}); keeps {:?}",
+                "       dry run {}: would {action} {} ({}); keeps {:?}",
                 plan["package"].as_str().unwrap_or("?"),
                 delete.len(),
                 short(&delete),
@@ -119,6 +120,26 @@ async fn run(tools: Tools) -> Result<()> {
             );
         }
     }
+
+    println!("── archive first (reversible), then delete what devices do not run");
+    let staged = [
+        (
+            "archive web's versions older than 30 days, keeping the newest 10",
+            json!({"service": "codeartifact", "domain": "acme", "repository": "releases", "format": "npm",
+                   "namespace": "acme", "package": "web", "action": "archive",
+                   "policy": {"keepLatest": 10, "olderThanDays": 30}}),
+        ),
+        (
+            "retention on gateway-fw: keep 3 (things run 2.2.0 and 3.1.0; job rollout-42 deploys 2.3.0)",
+            json!({"service": "iot", "package": "gateway-fw", "policy": {"keepLatest": 3}}),
+        ),
+    ];
+    for (what, payload) in staged {
+        let response = watch.invoke(&payload).with_context(|| what.to_owned())?;
+        println!("   {what}\n       → {}", describe(&response));
+    }
+    print_protected(&watch);
+    print_metrics(&watch);
 
     let after = inventory(&stack.emulator.shared.state());
     println!("\n── deleted");
@@ -192,6 +213,87 @@ async fn run(tools: Tools) -> Result<()> {
     Ok(())
 }
 
+/// The function's JSON log lines that match `keep`.
+fn log_lines(watch: &LambdaWatch, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+    watch
+        .log_text()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| keep(v))
+        .collect()
+}
+
+/// Versions kept because devices run them, jobs deploy them, or `latest`
+/// points at them, from the audit lines.
+fn print_protected(watch: &LambdaWatch) {
+    println!("\n── protected (from the audit lines)");
+    let protected = [
+        "IN_USE",
+        "IN_USE_UNKNOWN",
+        "DEFAULT_DISPLAY_VERSION",
+        "DEFAULT_VERSION",
+    ];
+    let lines = log_lines(watch, |v| {
+        v["message"] == "version outcome" && protected.contains(&v["code"].as_str().unwrap_or(""))
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    for l in lines {
+        let key = format!("{} {} {}", l["package"], l["version"], l["code"]);
+        if seen.insert(key) {
+            println!(
+                "   {:<28} {:<10} {:<12} {:<24} {}",
+                l["package"].as_str().unwrap_or("?"),
+                l["version"].as_str().unwrap_or("?"),
+                l["outcome"].as_str().unwrap_or("?"),
+                l["code"].as_str().unwrap_or("?"),
+                l["detail"].as_str().unwrap_or("")
+            );
+        }
+    }
+}
+
+/// The embedded-metric-format lines the function wrote, checked against
+/// the EMF specification, and their totals per service.
+fn print_metrics(watch: &LambdaWatch) {
+    let docs = log_lines(watch, |v| v.get("_aws").is_some());
+    let valid = docs
+        .iter()
+        .filter(|d| packprune::metrics::check(d).is_ok())
+        .count();
+    println!(
+        "\n── metrics: {} EMF line(s), {valid} valid (namespace packprune, dimensions FunctionName, Service)",
+        docs.len()
+    );
+    let mut totals: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for d in &docs {
+        let service = d["Service"].as_str().unwrap_or("?").to_owned();
+        for name in [
+            "Deleted",
+            "Archived",
+            "Kept",
+            "Kept.IN_USE",
+            "Kept.DEFAULT_DISPLAY_VERSION",
+            "DeadLettered",
+            "HandedOn",
+            "Calls",
+            "Throttles",
+        ] {
+            *totals
+                .entry((service.clone(), name.to_owned()))
+                .or_default() += d[name].as_f64().unwrap_or(0.0);
+        }
+    }
+    let mut last = String::new();
+    for ((service, name), n) in totals {
+        if service != last {
+            print!("\n   {service:<13}");
+            last = service;
+        }
+        print!(" {name} {n}");
+    }
+    println!();
+}
+
 /// An invocation's result in one line.
 fn describe(response: &Value) -> String {
     if let Some(f) = response.get("batchItemFailures") {
@@ -199,8 +301,8 @@ fn describe(response: &Value) -> String {
     }
     let n = |k: &str| response[k].as_u64().unwrap_or(0);
     format!(
-        "requested {}, deleted {}, already absent {}, kept {}, dead-lettered {}, handed on {}, fanned out {}, ignored {}",
-        n("requested"), n("deleted"), n("alreadyAbsent"), n("kept"), n("deadLettered"), n("handedOn"), n("packagesFannedOut"), n("ignoredEvents")
+        "requested {}, deleted {}, archived {}, already absent {}, kept {}, dead-lettered {}, handed on {}, fanned out {}, ignored {}",
+        n("requested"), n("deleted"), n("archived"), n("alreadyAbsent"), n("kept"), n("deadLettered"), n("handedOn"), n("packagesFannedOut"), n("ignoredEvents")
     )
 }
 

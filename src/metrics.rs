@@ -211,7 +211,7 @@ pub fn check(doc: &Value) -> Result<(), String> {
         .and_then(Value::as_object)
         .ok_or("no `_aws` object")?;
     only(aws, &["Timestamp", "CloudWatchMetrics"], "_aws")?;
-    if !aws.get("Timestamp").is_some_and(|t| t.as_u64().is_some()) {
+    if aws.get("Timestamp").is_none_or(|t| t.as_u64().is_none()) {
         return Err("`_aws.Timestamp` is not a whole number of milliseconds".into());
     }
     let directives = aws
