@@ -1,0 +1,176 @@
+//! The planner's protections (issue 10): release lines (`keepLatestPer`),
+//! `latest`, the default display version, what an action can still
+//! change, and versions in use.
+
+use super::*;
+use crate::policy::RawPolicy;
+use crate::request::Service;
+use crate::service::Verb;
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn retention_of(raw: RawPolicy, verb: Verb) -> Retention {
+    let mut problems = Vec::new();
+    let policy = raw
+        .validate(Service::CodeArtifact, verb, &mut problems)
+        .unwrap_or_else(|| panic!("{problems:?}"));
+    Retention {
+        policy,
+        raw,
+        max_deletions: None,
+        max_fraction_milli: None,
+        only: None,
+    }
+}
+
+/// Versions newest first, all old, none the display version.
+fn listing(names: &[String]) -> Vec<Listed> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(rank, n)| Listed {
+            name: n.clone(),
+            status: "Published".into(),
+            origin_type: None,
+            rank,
+            old: Some(true),
+            revision: None,
+            display: false,
+        })
+        .collect()
+}
+
+#[test]
+fn keep_latest_per_minor_keeps_the_newest_of_every_line() {
+    let names: Vec<String> = [
+        "2.1.1", "2.1.0", "2.0.3", "1.4.2", "1.4.1", "1.4.0", "1.3.0", "latest",
+    ]
+    .map(String::from)
+    .into();
+    let raw = RawPolicy {
+        keep_latest: Some(2),
+        keep_latest_per: Some("minor".into()),
+        ..RawPolicy::default()
+    };
+    let r = retention_of(raw, Verb::Delete);
+    let (delete, keep) = retention(&listing(&names), None, &r, Some(Format::Npm), false, None);
+    assert_eq!(delete, vec!["1.4.0"], "only the third of line 1.4 goes");
+    // "latest" has no line: a line of its own, kept.
+    assert!(keep
+        .iter()
+        .any(|k| k.version == "latest" && k.rule == KeepRule::KeepLatest));
+}
+
+#[test]
+fn the_display_version_is_kept_unless_the_policy_allows_it() {
+    let names: Vec<String> = ["3", "2", "1"].map(String::from).into();
+    let mut l = listing(&names);
+    l[2].display = true;
+    let keep_one = |protect: Option<bool>| {
+        let raw = RawPolicy {
+            keep_latest: Some(1),
+            protect_default_display_version: protect,
+            ..RawPolicy::default()
+        };
+        retention(
+            &l,
+            None,
+            &retention_of(raw, Verb::Delete),
+            None,
+            false,
+            None,
+        )
+    };
+    let (delete, keep) = keep_one(None);
+    assert_eq!(delete, vec!["2"]);
+    assert!(keep.contains(&KeptVersion::new(
+        "1".into(),
+        KeepRule::DefaultDisplayVersion
+    )));
+    assert_eq!(keep_one(Some(false)).0, vec!["1", "2"]);
+}
+
+#[test]
+fn an_action_selects_only_what_it_can_still_change() {
+    let mut l = listing(&["3".into(), "2".into(), "1".into()]);
+    l[2].status = "Archived".into();
+    let raw = RawPolicy {
+        keep_latest: Some(1),
+        ..RawPolicy::default()
+    };
+    let (archive, keep) = retention(
+        &l,
+        None,
+        &retention_of(raw, Verb::Archive),
+        None,
+        false,
+        None,
+    );
+    assert_eq!(archive, vec!["2"]);
+    assert!(keep.contains(&KeptVersion::new("1".into(), KeepRule::Status)));
+}
+
+#[test]
+fn versions_in_use_move_to_kept_with_where() {
+    let usage = BTreeMap::from([
+        ("1".to_owned(), Usage::InUse("installed on 2 things".into())),
+        (
+            "2".to_owned(),
+            Usage::Unknown("fleet indexing is off".into()),
+        ),
+        ("3".to_owned(), Usage::Unused),
+    ]);
+    let mut keep = Vec::new();
+    let left = protect(
+        vec!["1".into(), "2".into(), "3".into(), "4".into()],
+        &mut keep,
+        &usage,
+    );
+    assert_eq!(left, vec!["3", "4"]);
+    assert_eq!(keep[0].rule, KeepRule::InUse);
+    assert_eq!(keep[0].detail.as_deref(), Some("installed on 2 things"));
+    assert_eq!(keep[1].rule, KeepRule::InUseUnknown);
+}
+
+fn arb_versions() -> impl Strategy<Value = Vec<String>> {
+    prop::collection::btree_set((0u32..4, 0u32..4, 0u32..6), 1..40).prop_map(|set| {
+        // Newest first: the highest version first.
+        let mut v: Vec<String> = set
+            .into_iter()
+            .map(|(a, b, c)| format!("{a}.{b}.{c}"))
+            .collect();
+        v.reverse();
+        v
+    })
+}
+
+proptest! {
+    /// No release line is emptied by `keepLatestPer`, and it never
+    /// deletes more than `keepLatest` alone would (nor anything that
+    /// `keepLatest` alone would keep).
+    #[test]
+    fn keep_latest_per_never_empties_a_line_nor_deletes_more(
+        names in arb_versions(),
+        keep in 1u32..4,
+        per in prop::sample::select(vec!["major", "minor", r"^(\d+)\."]),
+        old_from in 0usize..10,
+    ) {
+        let mut l = listing(&names);
+        for v in &mut l { v.old = Some(v.rank >= old_from); }
+        let alone = retention_of(RawPolicy { keep_latest: Some(keep), ..RawPolicy::default() }, Verb::Delete);
+        let lined = retention_of(RawPolicy { keep_latest: Some(keep), keep_latest_per: Some(per.into()), ..RawPolicy::default() }, Verb::Delete);
+        let (d_alone, _) = retention(&l, None, &alone, Some(Format::Npm), false, None);
+        let (d_lined, _) = retention(&l, None, &lined, Some(Format::Npm), false, None);
+        prop_assert!(d_lined.len() <= d_alone.len());
+        let alone_set: BTreeSet<&String> = d_alone.iter().collect();
+        prop_assert!(d_lined.iter().all(|v| alone_set.contains(v)));
+        let line_of = |v: &str| crate::policy::release_line(lined.policy.per.as_ref().unwrap(), Some(Format::Npm), v);
+        let deleted: BTreeSet<&String> = d_lined.iter().collect();
+        let lines: BTreeSet<Option<String>> = names.iter().map(|v| line_of(v)).collect();
+        for line in lines {
+            let members: Vec<&String> = names.iter().filter(|v| line_of(v) == line).collect();
+            let kept = members.iter().filter(|v| !deleted.contains(*v)).count();
+            prop_assert!(kept >= (keep as usize).min(members.len()), "line {:?} keeps {} of {}", line, kept, members.len());
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The quota classes: the groups of operations a service rate-limits
+//! together, their names (as in `RATE_LIMITS` and the metrics) and default
+//! quotas, and the configured [`Rates`] of every class.
+
+use crate::request::Service;
+
+/// A quota the service enforces on a group of operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum QuotaClass {
+    /// DeletePackageVersions, DeletePackage, UpdatePackageVersionsStatus:
+    /// CodeArtifact's "write requests per second, one account".
+    CodeArtifactWrite,
+    /// ListPackageVersions, ListPackages.
+    CodeArtifactList,
+    /// DescribePackageVersion: "read requests per second, one account".
+    CodeArtifactRead,
+    /// DeletePackageVersion, DeletePackage, UpdatePackage.
+    IotWrite,
+    /// GetPackage, ListPackageVersions, ListPackages.
+    IotRead,
+}
+
+impl QuotaClass {
+    pub const ALL: [QuotaClass; 5] = [
+        QuotaClass::CodeArtifactWrite,
+        QuotaClass::CodeArtifactList,
+        QuotaClass::CodeArtifactRead,
+        QuotaClass::IotWrite,
+        QuotaClass::IotRead,
+    ];
+
+    pub fn service(self) -> Service {
+        match self {
+            QuotaClass::CodeArtifactWrite
+            | QuotaClass::CodeArtifactList
+            | QuotaClass::CodeArtifactRead => Service::CodeArtifact,
+            QuotaClass::IotWrite | QuotaClass::IotRead => Service::Iot,
+        }
+    }
+
+    /// The class of the service's deletes and status changes.
+    pub fn is_write(self) -> bool {
+        matches!(self, QuotaClass::CodeArtifactWrite | QuotaClass::IotWrite)
+    }
+
+    /// The name used in `RATE_LIMITS` and in metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuotaClass::CodeArtifactWrite => "codeartifact.write",
+            QuotaClass::CodeArtifactList => "codeartifact.list",
+            QuotaClass::CodeArtifactRead => "codeartifact.read",
+            QuotaClass::IotWrite => "iot.write",
+            QuotaClass::IotRead => "iot.read",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<QuotaClass> {
+        QuotaClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The default quota, calls per second per account. CodeArtifact's are
+    /// the published defaults (100 writes, 200 list calls, 800 reads). IoT
+    /// publishes no rate for the software package catalog's APIs; 10 a
+    /// second is a safe guess, to be raised in `RATE_LIMITS` where the
+    /// account's Service Quotas say more.
+    pub fn default_rate(self) -> f64 {
+        match self {
+            QuotaClass::CodeArtifactWrite => 100.0,
+            QuotaClass::CodeArtifactList => 200.0,
+            QuotaClass::CodeArtifactRead => 800.0,
+            QuotaClass::IotWrite | QuotaClass::IotRead => 10.0,
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl std::fmt::Display for QuotaClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The quotas (calls per second, per account) of every class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rates([f64; 5]);
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates(QuotaClass::ALL.map(QuotaClass::default_rate))
+    }
+}
+
+impl Rates {
+    pub fn get(&self, class: QuotaClass) -> f64 {
+        self.0[class.index()]
+    }
+
+    pub fn set(&mut self, class: QuotaClass, rate: f64) {
+        self.0[class.index()] = rate;
+    }
+}
