@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::names;
 use crate::state::{revision, CaPackage, CaVersion, Repository, State};
 use crate::wire::{self, check, int_in, one_of, optional, required, ApiError, Req, Service};
 
@@ -44,8 +45,10 @@ struct Scope<'a> {
     owner: Option<&'a str>,
     repository: &'a str,
     format: Option<&'a str>,
-    namespace: Option<&'a str>,
-    package: Option<&'a str>,
+    /// `namespace` and `package` as CodeArtifact reads them (`names`): what
+    /// the request wrote, normalised where the format's page says so.
+    namespace: Option<String>,
+    package: Option<String>,
 }
 
 fn scope(req: &Req, package_required: bool) -> Result<Scope<'_>, ApiError> {
@@ -53,12 +56,16 @@ fn scope(req: &Req, package_required: bool) -> Result<Scope<'_>, ApiError> {
     let owner = optional(S, &wire::DOMAIN_OWNER, req.q("domain-owner"))?;
     let repository = required(S, &wire::REPOSITORY, req.q("repository"))?;
     let format = one_of(S, "format", req.q("format"), &wire::FORMATS)?;
-    let namespace = optional(S, &wire::NAMESPACE, req.q("namespace"))?;
+    // Undocumented: ListPackages matches `namespace` as a prefix; a Swift
+    // one is lowercased like a whole namespace, and without a format none is.
+    let namespace = optional(S, &wire::NAMESPACE, req.q("namespace"))?
+        .map(|ns| format.map_or_else(|| ns.to_owned(), |f| names::namespace(f, ns)));
     let package = if package_required {
-        if format.is_none() {
+        let Some(format) = format else {
             return Err(ApiError::validation(S, "1 validation error detected: Value null at 'format' failed to satisfy constraint: Member must not be null".into()));
-        }
-        Some(required(S, &wire::PACKAGE, req.q("package"))?)
+        };
+        let given = required(S, &wire::PACKAGE, req.q("package"))?;
+        Some(names::name_input(format, given))
     } else {
         None
     };
@@ -88,11 +95,12 @@ fn repository<'s>(state: &'s mut State, sc: &Scope<'_>) -> Result<&'s mut Reposi
 fn package_index(repo: &Repository, sc: &Scope<'_>) -> Result<usize, ApiError> {
     let (format, package) = (
         sc.format.unwrap_or_default(),
-        sc.package.unwrap_or_default(),
+        sc.package.as_deref().unwrap_or_default(),
     );
+    // Undocumented: the error's `resourceId` is the name as read (normalised).
     repo.packages
         .iter()
-        .position(|p| p.is(format, sc.namespace, package))
+        .position(|p| p.is(format, sc.namespace.as_deref(), package))
         .ok_or_else(|| ApiError::ca_not_found("package", package))
 }
 
@@ -111,7 +119,8 @@ fn origin(repository: &str, v: &CaVersion) -> Value {
 
 fn list_packages(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, false)?;
-    let prefix = optional(S, &wire::PACKAGE_PREFIX, req.q("package-prefix"))?;
+    let prefix = optional(S, &wire::PACKAGE_PREFIX, req.q("package-prefix"))?
+        .map(|pre| names::prefix_input(sc.format, pre));
     let size = int_in(S, "maxResults", req.q("max-results"), 1, 1000)?.unwrap_or(50) as usize;
     let token = optional(S, &wire::NEXT_TOKEN, req.q("next-token"))?;
     one_of(S, "publish", req.q("publish"), &["ALLOW", "BLOCK"])?;
@@ -125,9 +134,14 @@ fn list_packages(state: &mut State, req: &Req) -> Result<Value, ApiError> {
         // `namespace` is a prefix match, despite its name.
         .filter(|p| {
             sc.namespace
+                .as_deref()
                 .is_none_or(|ns| p.namespace.as_deref().is_some_and(|n| n.starts_with(ns)))
         })
-        .filter(|p| prefix.is_none_or(|pre| p.package.starts_with(pre)))
+        .filter(|p| {
+            prefix
+                .as_deref()
+                .is_none_or(|pre| p.package.starts_with(pre))
+        })
         .map(summary)
         .collect();
     let (items, next) = wire::page(&matching, offset, size);
@@ -186,16 +200,21 @@ fn list_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError
 
 fn describe_package_version(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, true)?;
-    let version = required(S, &wire::PACKAGE_VERSION, req.q("version"))?;
+    let given = required(S, &wire::PACKAGE_VERSION, req.q("version"))?;
+    let version = names::version(sc.format.unwrap_or_default(), given);
     let repo = repository(state, &sc)?;
     let pkg = &repo.packages[package_index(repo, &sc)?];
     let v = pkg
         .versions
         .iter()
         .find(|v| v.version == version)
-        .ok_or_else(|| ApiError::ca_not_found("package-version", version))?;
+        .ok_or_else(|| ApiError::ca_not_found("package-version", &version))?;
+    // `displayName`: the name as published (the NuGet page); `packageName`:
+    // as stored. Undocumented: Python's and Swift's display names as
+    // published too.
+    let display = pkg.display_name.as_deref().unwrap_or(&pkg.package);
     let mut d = json!({
-        "format": pkg.format, "packageName": pkg.package, "displayName": pkg.package,
+        "format": pkg.format, "packageName": pkg.package, "displayName": display,
         "version": v.version, "publishedTime": v.published_time, "licenses": [],
         "revision": v.revision, "status": v.status, "origin": origin(sc.repository, v)});
     if let Some(ns) = &pkg.namespace {
@@ -204,8 +223,9 @@ fn describe_package_version(state: &mut State, req: &Req) -> Result<Value, ApiEr
     Ok(json!({ "packageVersion": d }))
 }
 
-/// The `versions` body member: a list of at most 100 valid versions.
-fn versions_member(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
+/// The `versions` body member, a list of at most 100 valid versions, as
+/// CodeArtifact reads them: normalised (`names::version`), each once.
+fn versions_member(format: &str, body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
     let Some(list) = body.get("versions") else {
         return Err(ApiError::validation(S, "1 validation error detected: Value null at 'versions' failed to satisfy constraint: Member must not be null".into()));
     };
@@ -221,14 +241,18 @@ fn versions_member(body: &Map<String, Value>) -> Result<Vec<String>, ApiError> {
             format!("1 validation error detected: Value at 'versions' failed to satisfy constraint: Member must have length less than or equal to 100 (got {})", list.len()),
         ));
     }
-    list.iter()
+    let mut versions = list
+        .iter()
         .map(|v| {
             let s = v.as_str().ok_or_else(|| {
                 ApiError::validation(S, "Value at 'versions' must hold strings".into())
             })?;
-            check(S, &wire::PACKAGE_VERSION, s).map(|()| s.to_owned())
+            check(S, &wire::PACKAGE_VERSION, s).map(|()| names::version(format, s))
         })
-        .collect()
+        .collect::<Result<Vec<String>, ApiError>>()?;
+    // Two spellings of one version are one: the answer names it once.
+    names::dedup_by_key(&mut versions, String::clone);
+    Ok(versions)
 }
 
 fn version_error(code: &str, message: String) -> Value {
@@ -287,7 +311,7 @@ fn per_version(
 fn delete_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, true)?;
     let body = req.json(S)?;
-    let versions = versions_member(&body)?;
+    let versions = versions_member(sc.format.unwrap_or_default(), &body)?;
     let expected = expected_status(&body)?;
     let repo = repository(state, &sc)?;
     let idx = package_index(repo, &sc)?;
@@ -319,7 +343,8 @@ fn delete_package(state: &mut State, req: &Req) -> Result<Value, ApiError> {
 fn update_status(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, true)?;
     let body = req.json(S)?;
-    let versions = versions_member(&body)?;
+    let format = sc.format.unwrap_or_default();
+    let versions = versions_member(format, &body)?;
     let expected = expected_status(&body)?;
     let target = one_of(S, "targetStatus", body.get("targetStatus").and_then(Value::as_str), &wire::CA_STATUSES)?
         .ok_or_else(|| ApiError::validation(S, "1 validation error detected: Value null at 'targetStatus' failed to satisfy constraint: Member must not be null".into()))?;
@@ -329,11 +354,19 @@ fn update_status(state: &mut State, req: &Req) -> Result<Value, ApiError> {
             format!("targetStatus {target} is not allowed; use Archived, Published or Unlisted"),
         ));
     }
-    let revisions = body
+    // Keys normalised as `versions` are. Undocumented: of two keys that
+    // normalise to one version, the first met counts.
+    let mut revisions = Map::new();
+    for (k, v) in body
         .get("versionRevisions")
         .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
+        .into_iter()
+        .flatten()
+    {
+        revisions
+            .entry(names::version(format, k))
+            .or_insert_with(|| v.clone());
+    }
     let repo = repository(state, &sc)?;
     let idx = package_index(repo, &sc)?;
     Ok(per_version(

@@ -10,6 +10,7 @@
 pub mod codeartifact;
 pub mod fleet;
 pub mod iot;
+pub mod names;
 pub mod state;
 pub mod wire;
 

@@ -105,6 +105,10 @@ pub struct CaPackage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub package: String,
+    /// DescribePackageVersion's `displayName`: the name as first published
+    /// (seeded); `package` holds the normalised name (`names`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
     /// What ListPackageVersions reports as `defaultDisplayVersion` (npm's
     /// `latest` dist-tag); by default the most recently published version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -322,9 +326,14 @@ impl State {
                             v.published_time = Some(now - days * DAY);
                         }
                         v.published_days_ago = None;
-                        if v.revision.is_none() {
-                            v.revision = Some(revision(&pkg.package, &v.version));
-                        }
+                    }
+                }
+                // Stored as CodeArtifact stores them, before the revisions.
+                crate::names::normalize_packages(&mut repo.packages);
+                for pkg in &mut repo.packages {
+                    for v in &mut pkg.versions {
+                        v.revision
+                            .get_or_insert_with(|| revision(&pkg.package, &v.version));
                     }
                 }
             }

@@ -355,3 +355,73 @@ def test_codeartifact_default_display_version_is_the_seeded_latest(seeded):
     ca = client("codeartifact", seeded)
     out = ca.list_package_versions(**scope(), status="Published", maxResults=1)
     assert out["defaultDisplayVersion"] == pkg["versions"][0]["version"]
+
+
+# Names as published; the emulator stores and answers them normalised, as the
+# CodeArtifact user guide's normalisation pages describe. A seed of its own:
+# the shared SEED's listings are counted by the tests above.
+NORMALISATION_SEED = {
+    "codeartifact": {"domains": {"acme": {"repositories": {"releases": {"packages": [
+        {"format": "nuget", "package": "Acme.Logging", "versions": [
+            {"version": "1.0.7+r3456"}, {"version": "2.01.0"}, {"version": "1.0.0.0"}]},
+        {"format": "pypi", "package": "Pigeon_CLI", "versions": [{"version": "1.0.0.0"}]},
+        {"format": "swift", "namespace": "MyScope", "package": "MyPackage", "versions": [{"version": "1.0.0"}]},
+    ]}}}}},
+}
+
+
+@pytest.fixture()
+def normalisation(seeded):
+    admin(seeded, "PUT", "state", NORMALISATION_SEED)
+    return seeded
+
+
+def nuget(**extra):
+    return dict(domain="acme", repository="releases", format="nuget", package="Acme.Logging", **extra)
+
+
+def test_codeartifact_lists_and_describes_normalised_names(normalisation):
+    ca = client("codeartifact", normalisation)
+    listed = [(p["format"], p.get("namespace"), p["package"])
+              for p in ca.list_packages(domain="acme", repository="releases")["packages"]]
+    assert listed == [("nuget", None, "acme.logging"), ("pypi", None, "pigeon-cli"), ("swift", "myscope", "mypackage")]
+    prefixed = ca.list_packages(domain="acme", repository="releases", format="nuget", packagePrefix="Acme.")["packages"]
+    assert [p["package"] for p in prefixed] == ["acme.logging"]
+    scoped = ca.list_packages(domain="acme", repository="releases", format="swift", namespace="MyS")["packages"]
+    assert [p["package"] for p in scoped] == ["mypackage"]
+
+    out = ca.list_package_versions(**nuget())
+    assert out["package"] == "acme.logging"
+    assert sorted(v["version"] for v in out["versions"]) == ["1.0.0", "1.0.7", "2.1.0"]
+    swift = ca.list_package_versions(domain="acme", repository="releases", format="swift", namespace="MyScope", package="MyPackage")
+    assert (swift["namespace"], swift["package"], [v["version"] for v in swift["versions"]]) == ("myscope", "mypackage", ["1.0.0"])
+
+    d = ca.describe_package_version(**nuget(packageVersion="2.01.0"))["packageVersion"]
+    assert (d["packageName"], d["displayName"], d["version"]) == ("acme.logging", "Acme.Logging", "2.1.0")
+    d = ca.describe_package_version(domain="acme", repository="releases", format="swift", namespace="MyScope",
+                                    package="MyPackage", packageVersion="1.0.0")["packageVersion"]
+    assert (d["namespace"], d["packageName"], d["displayName"]) == ("myscope", "mypackage", "MyPackage")
+
+    # Python: stored as `pigeon-cli`, versions as written; requests must use
+    # the normalised name (the Python page), so `pigeon.cli` finds nothing.
+    pypi = dict(domain="acme", repository="releases", format="pypi")
+    d = ca.describe_package_version(**pypi, package="pigeon-cli", packageVersion="1.0.0.0")["packageVersion"]
+    assert (d["packageName"], d["displayName"], d["version"]) == ("pigeon-cli", "Pigeon_CLI", "1.0.0.0")
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.list_package_versions(**pypi, package="pigeon.cli")
+    assert e.value.response["resourceType"] == "package"
+
+
+def test_codeartifact_answers_normalised_versions_once(normalisation):
+    ca = client("codeartifact", normalisation)
+    out = ca.update_package_versions_status(**nuget(versions=["2.01.0"], versionRevisions={"2.01.0": "wrong"}, targetStatus="Archived"))
+    assert out["successfulVersions"] == {} and list(out["failedVersions"]) == ["2.1.0"]
+    assert out["failedVersions"]["2.1.0"]["errorCode"] == "MISMATCHED_REVISION"
+
+    out = ca.delete_package_versions(**nuget(versions=["1.0.7+r3456", "2.01.0"]))
+    assert set(out["successfulVersions"]) == {"1.0.7", "2.1.0"} and out["failedVersions"] == {}
+    out = ca.delete_package_versions(**nuget(versions=["1.0.0", "1.0.0.0"]))
+    assert list(out["successfulVersions"]) == ["1.0.0"] and out["failedVersions"] == {}
+    assert ca.list_package_versions(**nuget())["versions"] == []
+    out = ca.delete_package_versions(**nuget(versions=["1.00.0.0"]))
+    assert list(out["failedVersions"]) == ["1.0.0"] and out["failedVersions"]["1.0.0"]["errorCode"] == "NOT_FOUND"
