@@ -112,6 +112,7 @@ fn outcomes_unit(n: usize) -> UnitResult {
             request: Job::One(request),
             outcomes,
             plan: None,
+            package_not_found: false,
         }))],
     }
 }

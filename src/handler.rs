@@ -95,6 +95,9 @@ pub struct Processed {
     pub summary: Summary,
     /// Embedded-metric-format documents, one per service touched.
     pub metrics: Vec<Value>,
+    /// The audit lines written, one per item (what the log's "version
+    /// outcome" lines say).
+    pub lines: Vec<crate::account::Line>,
 }
 
 /// The handler: clients, configuration and the pacers, built once. A warm
@@ -217,6 +220,7 @@ impl Handler {
         );
         Ok(Processed {
             metrics,
+            lines: accounts.iter().flat_map(|a| a.lines.clone()).collect(),
             ..processed
         })
     }
@@ -271,6 +275,7 @@ impl Handler {
             response: serde_json::to_value(response).expect("batch response serializes"),
             summary,
             metrics: Vec::new(),
+            lines: Vec::new(),
         };
         (processed, accounts)
     }
@@ -297,6 +302,7 @@ impl Handler {
             response: serde_json::to_value(&summary).expect("summary serializes"),
             summary,
             metrics: Vec::new(),
+            lines: Vec::new(),
         };
         Ok((processed, accounts))
     }
@@ -364,6 +370,7 @@ impl Handler {
             request: Job::One(request),
             outcomes: executed.outcomes,
             plan: executed.plan,
+            package_not_found: executed.package_not_found,
         }))
     }
 
@@ -385,6 +392,7 @@ impl Handler {
                     request: Job::Many(scope),
                     outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
                     plan: None,
+                    package_not_found: false,
                 }))]
             }
         };
@@ -483,9 +491,14 @@ fn audit(acc: &UnitAccount) {
             outcome = l.disposition.as_str(),
             code = %l.code.as_ref().map(ToString::to_string).unwrap_or_default(),
             detail = l.detail.as_deref().unwrap_or(""),
+            written_package = l.written.as_ref().map_or("", |w| w.package.as_str()),
+            written_version = l.written.as_ref().and_then(|w| w.version.as_deref()).unwrap_or(""),
             attempts = l.attempts,
             "version outcome"
         );
+    }
+    for (service, package) in &acc.packages_not_found {
+        tracing::warn!(source = %acc.source, %service, %package, detail = crate::execute::PACKAGE_NOT_FOUND, "package not found: the request names a package that does not exist");
     }
     for reason in &acc.invalid {
         tracing::warn!(source = %acc.source, outcome = Disposition::DeadLettered.as_str(), code = %Code::InvalidRequest, reason = %reason, "invalid request");
@@ -507,6 +520,7 @@ fn log_summary(s: &Summary) {
         dead_letter_messages = s.dead_letter_messages,
         hand_on_messages = s.hand_on_messages,
         records_redelivered = s.records_redelivered,
+        packages_not_found = s.packages_not_found,
         balanced = s.balanced(),
         "invocation summary"
     );

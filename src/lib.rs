@@ -16,6 +16,7 @@ pub mod error;
 pub mod execute;
 pub mod handler;
 pub mod metrics;
+pub mod names;
 pub mod plan;
 pub mod policy;
 pub mod queue;

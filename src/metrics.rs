@@ -115,6 +115,13 @@ pub fn documents(
             bump("ThrottledAtDeadline".into());
         }
     }
+    for (service, _) in accounts.iter().flat_map(|a| &a.packages_not_found) {
+        *by.entry(*service)
+            .or_default()
+            .counts
+            .entry("PackagesNotFound".into())
+            .or_default() += 1.0;
+    }
     add_pacing(&mut by, pacing.0, pacing.1);
     by.into_iter()
         .filter(|(_, f)| !f.counts.is_empty() || f.calls > 0)
@@ -129,7 +136,10 @@ fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: 
         root.insert(name.to_owned(), json!(value));
         metrics.push(json!({"Name": name, "Unit": unit}));
     };
-    for name in COUNTS.into_iter().chain(["ThrottledAtDeadline"]) {
+    for name in COUNTS
+        .into_iter()
+        .chain(["ThrottledAtDeadline", "PackagesNotFound"])
+    {
         put(
             &mut root,
             name,

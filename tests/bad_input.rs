@@ -197,7 +197,20 @@ fn cases() -> Vec<Case> {
         ("scope with versions".into(), Body::Json(with(without(policy(), "package"), "/versions", json!(["1"]))), &["only one"]),
         ("scope without domain".into(), Body::Json(json!({"service": "codeartifact", "repository": "releases", "policy": {"keepLatest": 1}})), &["domain"]),
         // Envelopes.
-        ("SNS notification".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot().to_string()})), &["SNS notification", "[Type, MessageId, TopicArn, Message]"]),
+        // An SQS body's SNS notification is unwrapped once: what it carries
+        // gets every check (a direct invocation's is refused as such).
+        ("SNS notification of an invalid request".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": with(iot(), "/package", json!("fw/1")).to_string()})), &["package", "SNS notification"]),
+        ("SNS notification of an SNS notification".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": json!({"Type": "Notification", "MessageId": "n", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot().to_string()}).to_string()})), &["SNS notification"]),
+        ("SNS notification whose Message is an object".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot()})), &["SNS notification"]),
+        ("SNS notification of text".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": "delete fw 1.0"})), &["not JSON", "SNS notification"]),
+        // Characters no registry allows, which the models' patterns let through.
+        ("package with a NUL".into(), Body::Json(with(ca(), "/package", json!("we\u{0}b"))), &["`package` holds"]),
+        ("package with a bidirectional override".into(), Body::Json(with(ca(), "/package", json!("web\u{202e}gpj"))), &["`package` holds"]),
+        ("namespace with a control character".into(), Body::Json(with(ca(), "/namespace", json!("ac\u{7}me"))), &["`namespace` holds"]),
+        ("version with a bidirectional isolate".into(), Body::Json(with(ca(), "/versions", json!(["1.0", "1.\u{2066}0"]))), &["`versions[1]` holds"]),
+        ("version with an escape character".into(), Body::Json(with(ca(), "/versions", json!(["1\u{1b}[31m"]))), &["`versions[0]` holds"]),
+        ("scope prefix with a control character".into(), Body::Json(json!({"service": "codeartifact", "domain": "acme", "repository": "releases", "packagePrefix": "w\u{1}", "policy": {"keepLatest": 1}})), &["`packagePrefix` holds"]),
+        ("npm scope twice".into(), Body::Json(with(with(ca(), "/namespace", json!("acme")), "/package", json!("@acme/web"))), &["namespace"]),
         ("EventBridge wrong detail-type".into(), Body::Event(envelope("acme.release", "Delete Everything", iot())), &["detail-type"]),
         ("EventBridge wrong source".into(), Body::Event(envelope("evil.corp", "Package Cleanup Requested", iot())), &["source"]),
         ("EventBridge detail null".into(), Body::Event(envelope("acme.release", "Package Cleanup Requested", Value::Null)), &["null"]),

@@ -36,6 +36,20 @@ const PACKAGES: usize = 15;
 const POLICY_PACKAGES: usize = 5;
 const PER_MESSAGE: usize = 10;
 
+/// One run of the suite.
+struct Options {
+    /// Where the figures go, under `target/chaos/`.
+    report: &'static str,
+    /// Packages with explicit lists (per service); policy packages beside.
+    packages: usize,
+    faults: BTreeMap<String, Fault>,
+    /// Every invocation's deadline; `None`: 30 s, and 10% very short.
+    deadline: Option<Duration>,
+    rate_limits: &'static str,
+    /// SQS goes down for 3 s, 10 s in.
+    outage: bool,
+}
+
 /// A TCP proxy in front of moto that can be taken down: while down, it
 /// refuses new connections and cuts open ones.
 struct Proxy {
@@ -100,12 +114,12 @@ fn version(i: usize) -> String {
 }
 
 /// The seed and the messages, from a fixed random seed.
-fn build(rng: &mut rand::rngs::StdRng) -> (Value, Plan) {
+fn build(rng: &mut rand::rngs::StdRng, packages: usize) -> (Value, Plan) {
     let mut plan = Plan::default();
     let mut ca_packages = Vec::new();
     let mut iot_packages = serde_json::Map::new();
-    for p in 0..PACKAGES + POLICY_PACKAGES {
-        let policy = p >= PACKAGES;
+    for p in 0..packages + POLICY_PACKAGES {
+        let policy = p >= packages;
         let n = if policy {
             POLICY_VERSIONS
         } else {
@@ -139,7 +153,7 @@ fn build(rng: &mut rand::rngs::StdRng) -> (Value, Plan) {
         );
     }
     for (service, prefix, policy_prefix) in [("codeartifact", "ca", "cp"), ("iot", "fw", "ip")] {
-        for p in 0..PACKAGES {
+        for p in 0..packages {
             let package = format!("{prefix}-{p}");
             let mut chosen: Vec<String> = (0..VERSIONS_PER_PACKAGE)
                 .filter(|_| rng.random::<f64>() < 0.9)
@@ -159,7 +173,7 @@ fn build(rng: &mut rand::rngs::StdRng) -> (Value, Plan) {
                     .push(request(service, &package, json!({"versions": versions})));
             }
         }
-        for p in PACKAGES..PACKAGES + POLICY_PACKAGES {
+        for p in packages..packages + POLICY_PACKAGES {
             let package = format!("{policy_prefix}-{p}");
             let newest = (POLICY_VERSIONS - KEEP_LATEST..POLICY_VERSIONS)
                 .map(version)
@@ -236,7 +250,7 @@ async fn poll(
     queue: String,
     handler: Arc<packprune::Handler>,
     tally: Arc<Mutex<Tally>>,
-    seed: u64,
+    (seed, deadline): (u64, Option<Duration>),
 ) -> Result<()> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let margin = Duration::from_millis(500);
@@ -250,11 +264,11 @@ async fn poll(
             continue;
         }
         let records: Vec<Value> = batch.iter().map(|m| sqs_record(&queue, m)).collect();
-        let short = rng.random::<f64>() < 0.1;
-        let left = if short {
-            margin + Duration::from_millis(300)
-        } else {
-            Duration::from_secs(30)
+        let short = deadline.is_none() && rng.random::<f64>() < 0.1;
+        let left = match deadline {
+            Some(d) => d,
+            None if short => margin + Duration::from_millis(300),
+            None => Duration::from_secs(30),
         };
         let twice: Vec<Value> = records
             .iter()
@@ -275,7 +289,7 @@ async fn poll(
             if twice.is_empty() {
                 None
             } else {
-                Some(invoke(twice.clone(), Duration::from_secs(30)).await)
+                Some(invoke(twice.clone(), deadline.unwrap_or(Duration::from_secs(30))).await)
             }
         });
         let out = out?;
@@ -351,12 +365,83 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
     let Some(tools) = Tools::or_skip("five_thousand_versions_under_chaos_lose_nothing") else {
         return Ok(());
     };
+    let report = run(&tools, Options {
+        report: "last-run.json",
+        packages: PACKAGES,
+        faults: faults(),
+        deadline: None,
+        rate_limits: "codeartifact.write=400,codeartifact.list=400,codeartifact.read=800,iot.write=400,iot.read=400",
+        outage: true,
+    })
+    .await?;
+    assert!(
+        report["faultsByKind"].get("DROPPED_AFTER_WORK").is_some(),
+        "the after-work fault struck"
+    );
+    Ok(())
+}
+
+/// Issue 15, item 4: quotas at a third of what the function assumes, 5 s
+/// deadlines, and nothing refused but the rate: throttling alone must
+/// never end in RETRIES_EXHAUSTED, however long the queue takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_third_of_the_quotas_and_short_deadlines_exhaust_nothing() -> Result<()> {
+    let Some(tools) = Tools::or_skip("a_third_of_the_quotas_and_short_deadlines_exhaust_nothing")
+    else {
+        return Ok(());
+    };
+    let report = run(&tools, Options {
+        report: "quota-run.json",
+        packages: 3,
+        faults: quotas_at_a_third(),
+        deadline: Some(Duration::from_secs(5)),
+        rate_limits: "codeartifact.write=60,codeartifact.list=60,codeartifact.read=60,iot.write=60,iot.read=60",
+        outage: false,
+    })
+    .await?;
+    assert!(
+        report["faultsByKind"]["ThrottlingException"].as_u64() > Some(0),
+        "the quotas throttled: {}",
+        report["faultsByKind"]
+    );
+    assert_eq!(
+        report["deadLettersByCode"].get("RETRIES_EXHAUSTED"),
+        None,
+        "nothing but the rate was refused"
+    );
+    Ok(())
+}
+
+/// Token buckets at a third of the function's RATE_LIMITS (60/s): every
+/// operation of a service shares one bucket of 20 calls a second.
+fn quotas_at_a_third() -> BTreeMap<String, Fault> {
+    ["codeartifact:*", "iot:*"]
+        .into_iter()
+        .map(|key| {
+            let fault = Fault {
+                throttle: Some(packprune_emulator::Throttle {
+                    rate_per_second: 20.0,
+                    burst: 20.0,
+                    retry_after_seconds: None,
+                    bucket: None,
+                }),
+                latency_ms: 5,
+                ..Fault::default()
+            };
+            (key.to_owned(), fault)
+        })
+        .collect()
+}
+
+/// Runs the suite with `o`, checks what issue 9 asks, writes the figures,
+/// and returns them.
+async fn run(tools: &Tools, o: Options) -> Result<Value> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(9);
-    let (seed_json, plan) = build(&mut rng);
+    let (seed_json, plan) = build(&mut rng, o.packages);
     let mut state = seed(seed_json);
-    state.faults = faults();
+    state.faults = o.faults.clone();
     let emulator = Running::start(state, "127.0.0.1:0")?;
-    let moto = Moto::start(&tools)?;
+    let moto = Moto::start(tools)?;
     let proxy = Proxy::start(moto.url.clone()).await?;
     for (k, v) in [
         ("AWS_ENDPOINT_URL_CODEARTIFACT", emulator.url()),
@@ -418,13 +503,16 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
         in_process_handler(queues.config(&[
             ("MAX_CONCURRENCY", "8"),
             ("DEADLINE_MARGIN_MS", "500"),
-            ("RATE_LIMITS", "codeartifact.write=400,codeartifact.list=400,codeartifact.read=800,iot.write=400,iot.read=400"),
+            ("RATE_LIMITS", o.rate_limits),
         ]))
         .await,
     );
     let tally = Arc::new(Mutex::new(Tally::default()));
     let started = Instant::now();
     let outage = async {
+        if !o.outage {
+            return;
+        }
         tokio::time::sleep(Duration::from_secs(10)).await;
         proxy.set_down(true);
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -436,7 +524,7 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
             queues.work.clone(),
             handler.clone(),
             tally.clone(),
-            i,
+            (i, o.deadline),
         ))
     }));
     let (_, done) = tokio::join!(
@@ -605,7 +693,9 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
         "invocations": t.invocations,
         "duplicateDeliveries": t.duplicates,
         "shortDeadlines": t.short_deadlines,
-        "sqsOutageSeconds": 3,
+        "sqsOutageSeconds": if o.outage { 3 } else { 0 },
+        "deadlineSeconds": o.deadline.map(|d| d.as_secs()),
+        "rateLimits": o.rate_limits,
         "calls": calls.len(),
         "faultsByKind": faults_by_kind,
         "deadLettersByCode": codes,
@@ -616,15 +706,8 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
     });
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/chaos");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join("last-run.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
+    std::fs::write(dir.join(o.report), serde_json::to_string_pretty(&report)?)?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(
-        faults_by_kind.contains_key("DROPPED_AFTER_WORK"),
-        "the after-work fault struck"
-    );
-    Ok(())
+    Ok(report)
 }

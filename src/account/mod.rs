@@ -39,6 +39,8 @@ pub struct RequestResult {
     pub outcomes: Vec<ItemOutcome>,
     /// The plan of a policy request or a dry run.
     pub plan: Option<PackagePlan>,
+    /// The request's package does not exist.
+    pub package_not_found: bool,
 }
 
 #[derive(Debug)]
@@ -103,8 +105,40 @@ pub struct Line {
     pub disposition: Disposition,
     pub code: Option<Reason>,
     pub attempts: u32,
-    /// Where a version kept as in use is used, or why that is unknown.
+    /// Where a version kept as in use is used, why that is unknown, or
+    /// that the package was not found.
     pub detail: Option<String>,
+    /// The package and version as the request wrote them, where they
+    /// differ from the stored form in `package` and `item`.
+    pub written: Option<Written>,
+}
+
+/// A package and version as a request wrote them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub package: String,
+    pub version: Option<String>,
+}
+
+impl Written {
+    /// What `request` wrote for `item`, if it differs from the stored form.
+    pub fn of(job: &Job, item: &Item) -> Option<Written> {
+        let Job::One(r) = job else { return None };
+        let version = match item {
+            Item::Version(v) => r.written.versions.get(v).cloned(),
+            Item::Package => None,
+        };
+        if r.written.package.is_none() && version.is_none() {
+            return None;
+        }
+        Some(Written {
+            package: r.written.package.clone().unwrap_or_else(|| job.label()),
+            version: version.or_else(|| match item {
+                Item::Version(v) => Some(v.clone()),
+                Item::Package => None,
+            }),
+        })
+    }
 }
 
 /// Why an item was kept, dead-lettered or handed on.
@@ -155,6 +189,8 @@ pub struct UnitAccount {
     pub ignored: Vec<String>,
     /// Dry runs' plans.
     pub plans: Vec<PackagePlan>,
+    /// The packages requests named that do not exist, by service.
+    pub packages_not_found: Vec<(Service, String)>,
 }
 
 impl UnitAccount {
@@ -222,11 +258,14 @@ impl Ctx<'_> {
     }
 }
 
-/// Whether anything of a delivery got anywhere, and whether some of it waits.
+/// Whether anything of a delivery got anywhere, whether some of it waits,
+/// and whether what waits failed on errors that spend an attempt (not
+/// merely the deadline or the quota).
 #[derive(Default)]
 struct Progress {
     moved: bool,
     waiting: bool,
+    spent: bool,
 }
 
 /// Decides the fate of every item of one delivery.
@@ -262,9 +301,13 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
             Entry::Executed(rr) => request::account_request(&mut acc, &mut progress, rr, &cx),
         }
     }
-    // An SQS record where nothing got anywhere goes back to SQS whole rather
-    // than as a new message: SQS's receive count and redrive policy apply.
-    if cx.sqs && (acc.redeliver || (progress.waiting && !progress.moved)) {
+    // An SQS record where nothing got anywhere, on errors that spend an
+    // attempt, goes back to SQS whole rather than as a new message: SQS's
+    // receive count and redrive policy apply. One that only lacked time or
+    // quota is handed on with its attempt: a receive would count as an
+    // attempt, and throttling alone must never exhaust them.
+    let stalled = progress.waiting && !progress.moved && progress.spent;
+    if cx.sqs && (acc.redeliver || stalled) {
         acc.redeliver_whole();
     }
     acc
@@ -320,6 +363,7 @@ fn untried(job: &Job, disposition: Disposition, code: Option<Reason>) -> Vec<Lin
         .map(|item| Line {
             service: job.service(),
             package: job.label(),
+            written: Written::of(job, &item),
             item,
             disposition,
             code: code.clone(),
@@ -384,6 +428,9 @@ pub struct Summary {
     pub records_redelivered: u64,
     pub packages_fanned_out: u64,
     pub ignored_events: u64,
+    /// Requests (and policies) naming a package that does not exist: a
+    /// typo shows here, and in the EMF metric `PackagesNotFound`.
+    pub packages_not_found: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
     /// Dry runs: per package, what would be deleted and what is kept by which rule.
@@ -413,6 +460,7 @@ impl Summary {
         self.records_redelivered += u64::from(acc.redeliver);
         self.packages_fanned_out += acc.fanned_out;
         self.ignored_events += acc.ignored.len() as u64;
+        self.packages_not_found += acc.packages_not_found.len() as u64;
         self.plans.extend(acc.plans.iter().cloned());
     }
 

@@ -103,6 +103,10 @@ pub(super) fn account_request(
             acc.plans.push(plan.clone());
         }
     }
+    if rr.package_not_found {
+        acc.packages_not_found
+            .push((rr.request.service(), rr.request.label()));
+    }
     let sorted = Sorted::of(&rr.outcomes);
     for (o, done) in &sorted.done {
         let (disposition, reason) = match done {
@@ -115,13 +119,22 @@ pub(super) fn account_request(
         };
         acc.lines.push(line_for(rr, o, disposition, reason));
     }
-    progress.moved |= !sorted.done.is_empty() || !sorted.permanent.is_empty();
+    // Progress: something settled, or an item's reads came back and only
+    // the deadline stopped its next call (returning the record whole would
+    // redo that work and spend a receive).
+    progress.moved |= !sorted.done.is_empty()
+        || !sorted.permanent.is_empty()
+        || sorted
+            .retryable
+            .iter()
+            .any(|(o, e)| o.attempts > 0 && matches!(e, DeleteError::OutOfTime { last: None }));
     let mut dead = group(&sorted.permanent, DeleteError::code, DeleteError::chain);
     if !sorted.retryable.is_empty() {
         let max = cx.settings.max_attempts;
         let fate = fate(attempt, cx);
         progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter);
         progress.waiting |= matches!(fate, Fate::HandOn | Fate::Redeliver);
+        progress.spent |= sorted.retryable.iter().any(|(_, e)| e.spends_attempt());
         match fate {
             Fate::Exhausted => dead.extend(group(
                 &sorted.retryable,
@@ -145,7 +158,8 @@ pub(super) fn account_request(
                         .push(line_for(rr, o, Disposition::HandedOn, reason));
                 }
                 if fate == Fate::HandOn {
-                    hand_on(acc, rr, &sorted.retryable, attempt);
+                    let settled = !sorted.done.is_empty() || !sorted.permanent.is_empty();
+                    hand_on(acc, rr, &sorted.retryable, (attempt, settled));
                 } else {
                     acc.redeliver = true;
                 }
@@ -159,7 +173,12 @@ pub(super) fn account_request(
 
 /// Re-enqueues the retryable items, after a backoff unless the deadline
 /// alone stopped them.
-fn hand_on(acc: &mut UnitAccount, rr: &RequestResult, retryable: &[Failed], attempt: u32) {
+fn hand_on(
+    acc: &mut UnitAccount,
+    rr: &RequestResult,
+    retryable: &[Failed],
+    (attempt, settled): (u32, bool),
+) {
     let retry_after = retryable
         .iter()
         .filter_map(|(_, e)| e.retry_after())
@@ -168,7 +187,10 @@ fn hand_on(acc: &mut UnitAccount, rr: &RequestResult, retryable: &[Failed], atte
     let cut_short = retryable
         .iter()
         .all(|(_, e)| matches!(e, DeleteError::OutOfTime { last: None }));
-    let delay = if cut_short {
+    // Cut short after settling some: the rest runs at once. Cut short with
+    // nothing settled (only reads done): backoff, so that a deadline too
+    // short for any delete cannot spin.
+    let delay = if cut_short && settled {
         0
     } else {
         hand_on_delay(attempt, retry_after)
@@ -221,5 +243,6 @@ fn line_for(
         code,
         attempts: o.attempts,
         detail: o.detail.clone(),
+        written: super::Written::of(&rr.request, &o.item),
     }
 }

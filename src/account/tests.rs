@@ -48,6 +48,7 @@ fn unit(
             request: Job::One(request),
             outcomes,
             plan: None,
+            package_not_found: false,
         }))],
     }
 }
@@ -335,7 +336,7 @@ mod properties {
             let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
                 .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1, detail: None })
                 .collect();
-            let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None }))] };
+            let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None, package_not_found: false }))] };
             let acc = account(&unit, &Settings { has_work_queue, max_attempts }, SystemTime::UNIX_EPOCH);
 
             let mut s = Summary::default();
@@ -367,4 +368,51 @@ mod properties {
             }
         }
     }
+}
+
+/// Issue 15, item 4: an item whose reads came back, cut short before its
+/// next call, is progress: the record is handed on narrowed, with its
+/// attempt, never returned whole.
+#[test]
+fn reads_that_came_back_are_progress_not_a_whole_redelivery() {
+    let cut_short = Arc::new(DeleteError::OutOfTime { last: None });
+    let u = unit(
+        SQS,
+        request(&["1", "2"], 2),
+        vec![Err(cut_short.clone()), Err(cut_short)],
+    );
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(!acc.redeliver, "not back whole");
+    assert_eq!(acc.hand_ons.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+    assert_eq!(body["attempt"], 2, "the deadline spends no attempt");
+    assert_eq!(body["versions"], json!(["1", "2"]));
+    assert!(
+        acc.hand_ons[0].delay_seconds > Some(0),
+        "nothing settled: a backoff, not a spin"
+    );
+    // Not started at all (the batch's other records took the time): handed
+    // on whole as a new message with its attempt, after a backoff; a
+    // redelivery would count a receive as an attempt.
+    let mut u = unit(
+        SQS,
+        request(&["1"], 2),
+        vec![Err(Arc::new(DeleteError::OutOfTime { last: None }))],
+    );
+    if let Entry::Executed(rr) = &mut u.entries[0] {
+        rr.outcomes[0].attempts = 0;
+    }
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    assert!(!acc.redeliver);
+    let body: serde_json::Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+    assert_eq!(body["attempt"], 2);
+    assert!(acc.hand_ons[0].delay_seconds > Some(0));
+    // Only throttled: the same.
+    let throttled = api(ErrorClass::Throttled, "ThrottlingException");
+    let acc = account(
+        &unit(SQS, request(&["1"], 2), vec![Err(throttled)]),
+        &WQ,
+        SystemTime::UNIX_EPOCH,
+    );
+    assert!(!acc.redeliver && acc.hand_ons.len() == 1);
 }

@@ -18,7 +18,6 @@ use events::from_envelope;
 pub use events::{Accept, EventRules, CODEARTIFACT_DETAIL_TYPE, DEFAULT_DETAIL_TYPE};
 
 use aws_lambda_events::sqs::SqsMessage;
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::request::{Job, RawRequest, ValidationError};
@@ -78,10 +77,10 @@ pub enum DecodeError {
     NativeEvent(&'static str),
     #[error("a CodeArtifact event without a `detail` object")]
     NoDetail,
-    #[error("an SNS notification, not a request: turn on raw message delivery for the queue's SNS subscription, so that the body is the request itself")]
+    #[error("an SNS notification whose `Message` is not a request's JSON text (an SQS body's notification is unwrapped once; its `Message` must be the request itself)")]
     SnsNotification,
     #[error("the SQS record does not match SQS's record shape")]
-    Record(#[source] serde_json::Error),
+    Record(#[source] serde_path_to_error::Error<serde_json::Error>),
     #[error("the body names a key twice in one object")]
     DuplicateKey(#[source] serde_json::Error),
     #[error(
@@ -98,8 +97,11 @@ impl DecodeError {
     /// The reason with its cause, for a dead-letter message.
     pub fn reason(&self) -> String {
         match self {
-            DecodeError::NotJson(e) | DecodeError::Record(e) | DecodeError::DuplicateKey(e) => {
+            DecodeError::NotJson(e) | DecodeError::DuplicateKey(e) => {
                 format!("{self}: {e}")
+            }
+            DecodeError::Record(e) => {
+                format!("{self}: at `{}`: {}", e.path(), e.inner())
             }
             DecodeError::Schema(e) => {
                 let path = e.path().to_string();
@@ -177,10 +179,12 @@ pub fn decode(
             records
                 .iter()
                 .enumerate()
-                .map(|(i, r)| match SqsMessage::deserialize(r) {
-                    Ok(m) => sqs_unit(m, events),
-                    Err(e) => malformed_record(i, r, e),
-                })
+                .map(
+                    |(i, r)| match serde_path_to_error::deserialize::<_, SqsMessage>(r) {
+                        Ok(m) => sqs_unit(m, events),
+                        Err(e) => malformed_record(i, r, e),
+                    },
+                )
                 .collect(),
         ));
     }
@@ -218,7 +222,11 @@ pub fn decode(
 /// A record that is not an SQS record: dead-lettered whole, with the
 /// reason. Its `messageId`, when that is a string, names it in the batch
 /// response.
-fn malformed_record(index: usize, record: &Value, error: serde_json::Error) -> Unit {
+fn malformed_record(
+    index: usize,
+    record: &Value,
+    error: serde_path_to_error::Error<serde_json::Error>,
+) -> Unit {
     let source = record
         .get("messageId")
         .and_then(Value::as_str)
@@ -268,11 +276,29 @@ fn is_destination_record(v: &Value) -> bool {
         && v.get("requestPayload").is_some()
 }
 
+/// An SNS notification as SNS delivers it to an SQS queue without raw
+/// message delivery: `Type: Notification`, a `TopicArn`, and the published
+/// message in `Message`, a string (SNS developer guide, "Amazon SNS message
+/// and JSON formats").
+fn sns_message(v: &Value) -> Option<&str> {
+    if v.get("Type").and_then(Value::as_str) != Some("Notification") || v.get("TopicArn").is_none()
+    {
+        return None;
+    }
+    v.get("Message").and_then(Value::as_str)
+}
+
 /// A message body: a request, an array of requests, an EventBridge envelope
-/// around one, or Lambda's on-failure destination record around either (a
+/// around one, Lambda's on-failure destination record around either (a
 /// failed scheduled or EventBridge invocation, redriven from the dead-letter
-/// queue).
+/// queue), or an SNS notification around any of these (SNS → SQS without
+/// raw message delivery), unwrapped once. What a notification carries gets
+/// every check a body gets.
 pub fn from_body(body: &str, events: &EventRules) -> Vec<Decoded> {
+    body_of(body, events, true)
+}
+
+fn body_of(body: &str, events: &EventRules, unwrap_sns: bool) -> Vec<Decoded> {
     if let Err(e) = strict::no_duplicate_keys(body) {
         return vec![Decoded::Invalid(Invalid {
             raw: body.to_owned(),
@@ -280,6 +306,9 @@ pub fn from_body(body: &str, events: &EventRules) -> Vec<Decoded> {
         })];
     }
     match serde_json::from_str::<Value>(body) {
+        Ok(v) if unwrap_sns && sns_message(&v).is_some() => {
+            body_of(sns_message(&v).unwrap_or_default(), events, false)
+        }
         Ok(v) if is_destination_record(&v) => {
             let payload = &v["requestPayload"];
             if is_envelope(payload) {

@@ -98,11 +98,10 @@ fn a_record_with_a_mistyped_event_source_arn_fails_alone() {
     let Decoded::Invalid(inv) = &units[0].requests[0] else {
         panic!("{:?}", units[0].requests)
     };
-    assert!(
-        inv.error.reason().contains("SQS record"),
-        "{}",
-        inv.error.reason()
-    );
+    // The reason names the field (issue 15, item 5).
+    let reason = inv.error.reason();
+    assert!(reason.contains("SQS record"), "{reason}");
+    assert!(reason.contains("at `eventSourceARN`"), "{reason}");
     assert!(inv.raw.contains("eventSourceARN"));
     assert_eq!(valid_count(&units[1].requests), 1);
 }
@@ -298,4 +297,53 @@ fn codeartifact_publishes_apply_the_event_policy_and_other_events_are_ignored() 
             u.requests
         );
     }
+}
+
+/// Issue 15, item 3: an SNS notification in an SQS body (SNS → SQS without
+/// raw message delivery) is unwrapped once and its `Message` run; a raw
+/// body beside it runs too, and a junk record fails alone.
+#[test]
+fn an_sns_notification_in_a_body_is_unwrapped_once() {
+    let request = r#"{"service":"iot","package":"fw","versions":["1"]}"#;
+    let sns = json!({"Type": "Notification", "MessageId": "n-1",
+        "TopicArn": "arn:aws:sns:us-east-1:111122223333:cleanup",
+        "Message": request, "Timestamp": "2026-11-30T08:00:00.000Z",
+        "SignatureVersion": "1", "Signature": "x", "SigningCertURL": "https://x", "UnsubscribeURL": "https://x"});
+    let ev = json!({"Records": [
+        {"messageId": "sns", "eventSource": "aws:sqs", "body": sns.to_string(),
+         "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work"},
+        {"messageId": "raw", "eventSource": "aws:sqs", "body": request,
+         "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work"},
+        {"messageId": "junk", "eventSource": "aws:sqs", "body": "{\"Type\": \"Notification\", \"TopicArn\": \"t\", \"Message\": \"not json\"}",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:111122223333:work"}
+    ]});
+    let Event::Sqs(units) = decode(ev, "req", &EventRules::default()).unwrap() else {
+        panic!("not sqs")
+    };
+    assert_eq!(
+        valid_count(&units[0].requests),
+        1,
+        "{:?}",
+        units[0].requests
+    );
+    assert_eq!(valid_count(&units[1].requests), 1);
+    let Decoded::Invalid(inv) = &units[2].requests[0] else {
+        panic!("{:?}", units[2].requests)
+    };
+    assert!(
+        inv.error.reason().contains("not JSON"),
+        "{}",
+        inv.error.reason()
+    );
+    // Wrapped twice: only one layer is taken off.
+    let twice = json!({"Type": "Notification", "TopicArn": "t", "Message": sns.to_string()});
+    let decoded = from_body(&twice.to_string(), &EventRules::default());
+    let Decoded::Invalid(inv) = &decoded[0] else {
+        panic!("{decoded:?}")
+    };
+    assert!(
+        inv.error.reason().contains("SNS notification"),
+        "{}",
+        inv.error.reason()
+    );
 }

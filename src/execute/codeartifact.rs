@@ -105,6 +105,11 @@ impl CodeArtifactAdapter {
             })
             .await;
         match result {
+            // Not found at the first call: the package was never there. After
+            // a retry, the first call may have deleted it.
+            Ok(Done::AlreadyAbsent) if attempts == 1 => {
+                ItemOutcome::package_not_found(Item::Package, attempts)
+            }
             Ok(done) => ItemOutcome::done(Item::Package, done, attempts),
             Err(e) => ItemOutcome::failed(Item::Package, Arc::new(e), attempts),
         }
@@ -200,25 +205,29 @@ impl CodeArtifactAdapter {
                 .call_batch(pkg, verb, expected_status, &pending, revisions, cx)
                 .await;
             spent += attempts;
-            let answer =
-                match result {
-                    Err(e) => {
-                        let e = Arc::new(e);
-                        outcomes.extend(
-                            pending
-                                .drain(..)
-                                .map(|v| ItemOutcome::failed(Item::Version(v), e.clone(), spent)),
-                        );
-                        break;
-                    }
-                    Ok(None) => {
-                        outcomes.extend(pending.drain(..).map(|v| {
-                            ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, spent)
-                        }));
-                        break;
-                    }
-                    Ok(Some(answer)) => answer,
-                };
+            let answer = match result {
+                Err(e) => {
+                    let e = Arc::new(e);
+                    outcomes.extend(
+                        pending
+                            .drain(..)
+                            .map(|v| ItemOutcome::failed(Item::Version(v), e.clone(), spent)),
+                    );
+                    break;
+                }
+                Ok(None) => {
+                    // Not found at the first call: the package was never
+                    // there (after a retry, the first call may have
+                    // deleted its last versions).
+                    let never_there = spent == 1;
+                    outcomes.extend(pending.drain(..).map(|v| match never_there {
+                        true => ItemOutcome::package_not_found(Item::Version(v), spent),
+                        false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, spent),
+                    }));
+                    break;
+                }
+                Ok(Some(answer)) => answer,
+            };
             let skipped = answer.sort(verb, std::mem::take(&mut pending), spent, &mut outcomes);
             if skipped.is_empty() {
                 break;
@@ -459,7 +468,13 @@ impl PackageService for CodeArtifactAdapter {
         let (listed, mut attempts) = self.sorted_versions(package, cx).await;
         let mut versions = match listed {
             Ok(Some(v)) => v,
-            Ok(None) => return (Ok(Listing::default()), attempts),
+            Ok(None) => {
+                let missing = Listing {
+                    missing: true,
+                    ..Listing::default()
+                };
+                return (Ok(missing), attempts);
+            }
             Err(e) => return (Err(e), attempts),
         };
         if let Some(cutoff) = older_than {
@@ -484,6 +499,7 @@ impl PackageService for CodeArtifactAdapter {
             Ok(Listing {
                 versions,
                 default_version: None,
+                missing: false,
             }),
             attempts,
         )

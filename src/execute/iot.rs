@@ -20,7 +20,7 @@ use super::{
     Revisions,
 };
 use crate::error::DeleteError;
-use crate::plan::{Item, Listed};
+use crate::plan::{Item, Listed, Usage};
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
 use crate::retry::QuotaClass;
 
@@ -312,33 +312,67 @@ impl IotAdapter {
         }
     }
 
-    /// A requested version the listing did not show. A listing is not proof
-    /// of absence (it pages while others delete and publish), so the version
-    /// is read: absent, or deleted like any other.
-    async fn unlisted(
+    /// One requested version, start to end: a version the listing did not
+    /// show is read first (a listing is not proof of absence: it pages
+    /// while others delete and publish); then, with `protect`, whether it
+    /// is in use; then the delete. Each version goes to its delete as soon
+    /// as its own reads are back, so reads and deletes overlap and a run cut
+    /// short by the deadline has settled what it read. Reads spent: at most
+    /// one GetPackageVersion and one SearchIndex per version (retries of a
+    /// throttled call aside).
+    ///
+    /// The unlisted read stays: DeletePackageVersion is idempotent and
+    /// answers 200 for a version that does not exist, so without the read a
+    /// version that was never there would cost a search and a delete, and
+    /// "already absent" would need a second listing; one read settles it.
+    async fn delete_one(
         &self,
         package: &str,
-        version: &str,
+        (version, listed): (&str, bool),
+        protect: bool,
         state: &Mutex<PackageState>,
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
-        let item = Item::Version(version.to_owned());
-        match self.status(package, version, cx).await {
-            (Ok(None), n) => ItemOutcome::done(item, Done::AlreadyAbsent, n),
-            (Ok(Some(_)), n) => {
-                let mut o = self.delete_version(package, version, state, cx).await;
-                o.attempts += n;
-                o
+        let item = || Item::Version(version.to_owned());
+        let mut spent = 0;
+        if !listed {
+            match self.status(package, version, cx).await {
+                (Ok(None), n) => return ItemOutcome::done(item(), Done::AlreadyAbsent, n),
+                (Ok(Some(_)), n) => spent += n,
+                (Err(e), n) => return ItemOutcome::failed(item(), Arc::new(e), n),
             }
-            (Err(e), n) => ItemOutcome::failed(item, Arc::new(e), n),
         }
+        if protect {
+            let (usage, n) = self.usage(package, &[version.to_owned()], cx).await;
+            spent += n;
+            let refusal = match usage.map(|mut u| u.remove(version)) {
+                Err(e) => Some(e),
+                Ok(None | Some(Usage::Unused)) => None,
+                Ok(Some(Usage::InUse(detail))) => Some(DeleteError::InUse {
+                    package: package.to_owned(),
+                    version: version.to_owned(),
+                    detail,
+                }),
+                Ok(Some(Usage::Unknown(reason))) => Some(DeleteError::InUseUnknown {
+                    package: package.to_owned(),
+                    version: version.to_owned(),
+                    reason,
+                }),
+            };
+            if let Some(e) = refusal {
+                return ItemOutcome::failed(item(), Arc::new(e), spent);
+            }
+        }
+        let mut o = self.delete_version(package, version, state, cx).await;
+        o.attempts += spent;
+        o
     }
 
     async fn delete_versions(
         &self,
         package: &str,
         versions: &[String],
-        unset_default_version: bool,
+        (unset_default_version, protect): (bool, bool),
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
         let (state, attempts) = self.state(package, cx).await;
@@ -347,9 +381,7 @@ impl IotAdapter {
             Ok(None) => {
                 return versions
                     .iter()
-                    .map(|v| {
-                        ItemOutcome::done(Item::Version(v.clone()), Done::AlreadyAbsent, attempts)
-                    })
+                    .map(|v| ItemOutcome::package_not_found(Item::Version(v.clone()), attempts))
                     .collect()
             }
             Err(e) => {
@@ -370,47 +402,34 @@ impl IotAdapter {
         };
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
-        let mut unlisted = Vec::new();
         for (v, listed) in versions.iter().zip(listed) {
-            if default_version.as_deref() == Some(v.as_str()) {
-                if !unset_default_version {
-                    outcomes.push(ItemOutcome::failed(
-                        Item::Version(v.clone()),
-                        Arc::new(DeleteError::DefaultVersion {
-                            package: package.to_owned(),
-                            version: v.clone(),
-                        }),
-                        attempts,
-                    ));
-                    continue;
-                }
+            if default_version.as_deref() != Some(v.as_str()) {
+                to_delete.push((v.as_str(), listed));
+            } else if !unset_default_version {
+                outcomes.push(ItemOutcome::failed(
+                    Item::Version(v.clone()),
+                    Arc::new(DeleteError::DefaultVersion {
+                        package: package.to_owned(),
+                        version: v.clone(),
+                    }),
+                    attempts,
+                ));
+            } else {
                 match self.unset_default(package, &state, cx).await {
-                    (Ok(()), _) => to_delete.push(v.as_str()),
+                    (Ok(()), _) => to_delete.push((v.as_str(), listed)),
                     (Err(e), n) => outcomes.push(ItemOutcome::failed(
                         Item::Version(v.clone()),
                         Arc::new(e),
                         attempts + n,
                     )),
                 }
-            } else if !listed {
-                unlisted.push(v.as_str());
-            } else {
-                to_delete.push(v.as_str());
             }
         }
         outcomes.extend(
             join_all(
                 to_delete
                     .into_iter()
-                    .map(|v| self.delete_version(package, v, &state, cx)),
-            )
-            .await,
-        );
-        outcomes.extend(
-            join_all(
-                unlisted
-                    .into_iter()
-                    .map(|v| self.unlisted(package, v, &state, cx)),
+                    .map(|v| self.delete_one(package, v, protect, &state, cx)),
             )
             .await,
         );
@@ -429,7 +448,7 @@ impl IotAdapter {
         let (state, mut attempts) = self.state(package, cx).await;
         let state = match state {
             Ok(Some(s)) => s,
-            Ok(None) => return ItemOutcome::done(Item::Package, Done::AlreadyAbsent, attempts),
+            Ok(None) => return ItemOutcome::package_not_found(Item::Package, attempts),
             Err(e) => return fail(e, attempts),
         };
         let (default_version, versions) = {
@@ -556,7 +575,13 @@ impl PackageService for IotAdapter {
         let (state, attempts) = self.state(package, cx).await;
         let state = match state {
             Ok(Some(s)) => lock(&s).clone(),
-            Ok(None) => return (Ok(Listing::default()), attempts),
+            Ok(None) => {
+                let missing = Listing {
+                    missing: true,
+                    ..Listing::default()
+                };
+                return (Ok(missing), attempts);
+            }
             Err(e) => return (Err(e), attempts),
         };
         // Newest first by creation date; the listing's order is undocumented.
@@ -584,6 +609,7 @@ impl PackageService for IotAdapter {
             Ok(Listing {
                 versions,
                 default_version: state.default_version,
+                missing: false,
             }),
             attempts,
         )
@@ -636,7 +662,7 @@ impl PackageService for IotAdapter {
         let Target::Iot {
             package,
             unset_default_version,
-            ..
+            protect_in_use,
         } = &request.target
         else {
             return Vec::new();
@@ -646,7 +672,11 @@ impl PackageService for IotAdapter {
                 join_all(versions.iter().map(|v| self.deprecate(package, v, cx))).await
             }
             Action::Versions(versions) => {
-                self.delete_versions(package, versions, *unset_default_version, cx)
+                // What is in use is checked here, version by version, beside
+                // the deletes (a policy's versions were checked when planned,
+                // and come without `protect_in_use`).
+                let protect = *protect_in_use && request.verb == Verb::Delete;
+                self.delete_versions(package, versions, (*unset_default_version, protect), cx)
                     .await
             }
             Action::DeletePackage => {

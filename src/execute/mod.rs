@@ -49,12 +49,19 @@ impl Done {
     }
 }
 
+/// The `detail` of a version reported `alreadyAbsent` because its whole
+/// package (or namespace) does not exist: a typo in a request is visible,
+/// and counted in `packagesNotFound`.
+pub const PACKAGE_NOT_FOUND: &str = "package not found";
+
 /// One package's versions, as a policy needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Listing {
     pub versions: Vec<Listed>,
     /// The IoT package's default version.
     pub default_version: Option<String>,
+    /// The package does not exist (the listing is empty for that reason).
+    pub missing: bool,
 }
 
 /// What executing one request gave.
@@ -64,6 +71,23 @@ pub struct Executed {
     /// For policy requests and dry runs: what was (or would be) changed and
     /// what was kept.
     pub plan: Option<PackagePlan>,
+    /// The request's package does not exist.
+    pub package_not_found: bool,
+}
+
+impl Executed {
+    /// The outcomes (and plan) of a request; the package counts as not
+    /// found when an outcome says so.
+    pub fn of(outcomes: Vec<ItemOutcome>, plan: Option<PackagePlan>) -> Self {
+        let package_not_found = outcomes
+            .iter()
+            .any(|o| o.detail.as_deref() == Some(PACKAGE_NOT_FOUND));
+        Executed {
+            outcomes,
+            plan,
+            package_not_found,
+        }
+    }
 }
 
 /// What happened to one item.
@@ -93,6 +117,14 @@ impl ItemOutcome {
             result: Err(error),
             attempts,
             detail: None,
+        }
+    }
+
+    /// An item whose package does not exist: absent, saying so.
+    pub fn package_not_found(item: Item, attempts: u32) -> Self {
+        ItemOutcome {
+            detail: Some(PACKAGE_NOT_FOUND.to_owned()),
+            ..ItemOutcome::done(item, Done::AlreadyAbsent, attempts)
         }
     }
 
@@ -175,10 +207,7 @@ impl Executor {
     /// version (or one for the package, if it could not be listed).
     pub async fn execute(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
         if !cx.retrier.has_time() {
-            return Executed {
-                outcomes: complete(request, Vec::new()),
-                plan: None,
-            };
+            return Executed::of(complete(request, Vec::new()), None);
         }
         match &request.action {
             Action::Retain(retention) => self.retain(request, retention, cx).await,
@@ -197,10 +226,7 @@ impl Executor {
                     .into_iter()
                     .map(|i| ItemOutcome::failed(i, e.clone(), attempts))
                     .collect();
-                return Executed {
-                    outcomes,
-                    plan: None,
-                };
+                return Executed::of(outcomes, None);
             }
         };
         let mut outcomes: Vec<ItemOutcome> = Vec::new();
@@ -229,10 +255,7 @@ impl Executor {
                 rest.into_iter()
                     .map(|i| ItemOutcome::done(i, Done::Kept(KeepRule::DryRun), 0)),
             );
-            return Executed {
-                outcomes: complete(request, outcomes),
-                plan: Some(plan),
-            };
+            return Executed::of(complete(request, outcomes), Some(plan));
         }
         if !rest.is_empty() {
             let narrowed = match &request.action {
@@ -244,10 +267,7 @@ impl Executor {
             };
             outcomes.extend(self.apply(&narrowed, &Revisions::new(), cx).await);
         }
-        Executed {
-            outcomes: complete(request, outcomes),
-            plan: None,
-        }
+        Executed::of(complete(request, outcomes), None)
     }
 
     /// The items an IoT delete must not touch because they are (or may be)
@@ -265,7 +285,10 @@ impl Executor {
         else {
             return Ok((HashMap::new(), 0));
         };
-        if request.verb != Verb::Delete {
+        // A real run's explicit versions are checked by the adapter, each
+        // beside its delete; a dry run reports them here.
+        let checked_by_adapter = matches!(request.action, Action::Versions(_)) && !request.dry_run;
+        if request.verb != Verb::Delete || checked_by_adapter {
             return Ok((HashMap::new(), 0));
         }
         let (versions, mut attempts) = match &request.action {

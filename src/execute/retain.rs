@@ -23,13 +23,13 @@ impl Executor {
     ) -> Executed {
         let failed = |e: DeleteError, attempts| {
             let e = Arc::new(e);
-            Executed {
-                outcomes: plan::items(request)
+            Executed::of(
+                plan::items(request)
                     .into_iter()
                     .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
                     .collect(),
-                plan: None,
-            }
+                None,
+            )
         };
         let (listing, attempts) = self.listing(request, retention, cx).await;
         let listing = match listing {
@@ -61,8 +61,12 @@ impl Executor {
         };
         let mut outcomes: Vec<ItemOutcome> = absent
             .into_iter()
-            .map(|v| ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0))
+            .map(|v| match listing.missing {
+                true => ItemOutcome::package_not_found(Item::Version(v), 0),
+                false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0),
+            })
             .collect();
+
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
         if request.dry_run {
             outcomes.extend(selected.iter().map(|v| {
@@ -72,6 +76,7 @@ impl Executor {
             let explicit = Request {
                 action: Action::Versions(selected.clone()),
                 dry_run: false,
+                target: checked(&request.target),
                 ..request.clone()
             };
             // A status change applies only to the revision that was planned.
@@ -94,6 +99,7 @@ impl Executor {
                 selected,
                 keep,
             }),
+            package_not_found: listing.missing,
         }
     }
 
@@ -148,5 +154,22 @@ impl Executor {
             usage.map(|usage| plan::protect(selected, keep, &usage)),
             calls,
         )
+    }
+}
+
+/// The target of a plan's selected versions: what is in use was read while
+/// planning ([`Executor::protect`]), so the adapter does not read it again.
+fn checked(target: &Target) -> Target {
+    match target {
+        Target::Iot {
+            package,
+            unset_default_version,
+            ..
+        } => Target::Iot {
+            package: package.clone(),
+            unset_default_version: *unset_default_version,
+            protect_in_use: false,
+        },
+        other => other.clone(),
     }
 }

@@ -6,6 +6,7 @@ use crate::retry::QuotaClass;
 
 fn line(service: Service, disposition: Disposition, code: Option<Reason>) -> Line {
     Line {
+        written: None,
         service,
         package: "p".into(),
         item: Item::Version("1".into()),

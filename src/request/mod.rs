@@ -6,6 +6,7 @@
 mod tests;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -146,7 +147,18 @@ pub enum Action {
     Retain(Box<Retention>),
 }
 
-/// A validated request: every field has passed the service model's checks.
+/// What a request wrote where CodeArtifact stores another form (see
+/// [`crate::names`]): kept for the audit line, never sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The package label as written, when it differs from the stored one.
+    pub package: Option<String>,
+    /// Stored version → the version as first written, where they differ.
+    pub versions: BTreeMap<String, String>,
+}
+
+/// A validated request: every field has passed the service model's checks,
+/// and names and versions are in the form CodeArtifact stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     pub target: Target,
@@ -157,6 +169,8 @@ pub struct Request {
     pub attempt: u32,
     /// Delete nothing; report what would be deleted.
     pub dry_run: bool,
+    /// What the request wrote, where it differs from the stored form.
+    pub written: Written,
 }
 
 impl Request {
@@ -355,6 +369,7 @@ impl ScopeRequest {
             verb: self.verb,
             attempt: self.attempt,
             dry_run: self.dry_run,
+            written: Written::default(),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::*;
+use crate::names;
 
 static DOMAIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$").expect("regex"));
@@ -19,12 +20,16 @@ static IOT_NAME: LazyLock<Regex> =
 
 struct Checker {
     problems: Vec<String>,
+    /// What the request wrote where CodeArtifact stores another form.
+    written: Written,
 }
 
 impl Checker {
     fn check(&mut self, field: &str, value: &str, min: usize, max: usize, pattern: &Regex) -> bool {
         let len = value.chars().count();
-        if len < min || len > max {
+        if !self.allowed_chars(field, value) {
+            false
+        } else if len < min || len > max {
             self.problems.push(format!(
                 "`{field}` must be {min} to {max} characters long, got {len}"
             ));
@@ -38,6 +43,19 @@ impl Checker {
         } else {
             true
         }
+    }
+
+    /// Whether `value` is free of the characters no registry allows; if
+    /// not, the problem names the field.
+    fn allowed_chars(&mut self, field: &str, value: &str) -> bool {
+        let Some(ch) = crate::names::forbidden_char(value) else {
+            return true;
+        };
+        self.problems.push(format!(
+            "`{field}` holds {ch:?} (U+{:04X}), a control or bidirectional formatting character no registry allows",
+            ch as u32
+        ));
+        false
     }
 
     fn required<'a>(&mut self, field: &str, value: &'a Option<String>) -> Option<&'a str> {
@@ -73,6 +91,7 @@ impl RawRequest {
     pub fn validate_job(&self) -> Result<Job, ValidationError> {
         let mut c = Checker {
             problems: Vec::new(),
+            written: Written::default(),
         };
         let service = match self.service.as_deref() {
             Some("codeartifact") => Some(Service::CodeArtifact),
@@ -88,6 +107,12 @@ impl RawRequest {
                     .push("`service` is required (\"codeartifact\" or \"iot\")".into());
                 None
             }
+        };
+        // The stored form of names and versions depends on the format
+        // (checked, with its own problem, in `validate_repository`).
+        let format = match service {
+            Some(Service::CodeArtifact) => self.format.as_deref().and_then(Format::parse),
+            _ => None,
         };
         let attempt = match self.attempt {
             Some(0) => {
@@ -148,14 +173,14 @@ impl RawRequest {
                 r.only = self
                     .versions
                     .as_ref()
-                    .and_then(|vs| self.validate_versions(&mut c, service, vs));
+                    .and_then(|vs| self.validate_versions(&mut c, service, format, vs));
                 Some(Action::Retain(Box::new(r)))
             }
             None if self.policy.is_some() => None,
             None => {
                 c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
                 c.forbid("maxFraction", &self.max_fraction, "without `policy`");
-                self.validate_action(&mut c, service)
+                self.validate_action(&mut c, service, format)
             }
         };
         if action == Some(Action::DeletePackage) && verb != Verb::Delete {
@@ -175,6 +200,7 @@ impl RawRequest {
                 verb,
                 attempt,
                 dry_run,
+                written: c.written,
             })),
             _ => Err(ValidationError {
                 problems: c.problems,
@@ -279,6 +305,7 @@ impl RawRequest {
 
     /// The members that address a CodeArtifact repository, and `format`
     /// and `namespace` (required for one package, optional for a scope).
+    /// The namespace is returned as CodeArtifact stores it.
     fn validate_repository<'a>(
         &'a self,
         c: &mut Checker,
@@ -305,9 +332,6 @@ impl RawRequest {
         if let Some(r) = repository {
             c.check("repository", r, 2, 100, &REPOSITORY);
         }
-        if let Some(ns) = &self.namespace {
-            c.check("namespace", ns, 1, 255, &CA_NAME);
-        }
         let format = format.and_then(|f| {
             let parsed = Format::parse(f);
             if parsed.is_none() {
@@ -319,7 +343,11 @@ impl RawRequest {
             parsed
         });
         if let Some(f) = format {
-            if format_required && f.requires_namespace() && self.namespace.is_none() {
+            if format_required
+                && f.requires_namespace()
+                && self.namespace.is_none()
+                && !self.package.as_deref().is_some_and(|p| p.starts_with('@'))
+            {
                 c.problems.push(format!(
                     "`namespace` is required for {} packages",
                     f.as_str()
@@ -333,6 +361,14 @@ impl RawRequest {
             }
         }
         (domain, repository, format)
+    }
+
+    /// `namespace` as stored, checked against the model.
+    fn stored_namespace(&self, c: &mut Checker, format: Option<Format>) -> Option<String> {
+        let ns = self.namespace.as_deref()?;
+        let stored = format.map_or_else(|| ns.to_owned(), |f| names::namespace(f, ns));
+        c.check("namespace", &stored, 1, 255, &CA_NAME)
+            .then_some(stored)
     }
 
     /// An IoT request names none of CodeArtifact's members.
@@ -353,7 +389,13 @@ impl RawRequest {
             &self.expected_status,
             "with `policy` (use `policy.statuses`)",
         );
-        if let Some(p) = &self.package_prefix {
+        let namespace = self.stored_namespace(c, format);
+        // A prefix of a name normalises to a prefix of the stored name.
+        let prefix = self.package_prefix.as_deref().map(|p| match format {
+            Some(f) => names::name(f, p),
+            None => p.to_owned(),
+        });
+        if let Some(p) = &prefix {
             c.check("packagePrefix", p, 1, 255, &CA_NAME);
         }
         Some(Scope::CodeArtifact {
@@ -361,8 +403,8 @@ impl RawRequest {
             domain_owner: self.domain_owner.clone(),
             repository: repository?.to_owned(),
             format,
-            namespace: self.namespace.clone(),
-            prefix: self.package_prefix.clone(),
+            namespace,
+            prefix,
         })
     }
 
@@ -376,7 +418,12 @@ impl RawRequest {
         })
     }
 
-    fn validate_action(&self, c: &mut Checker, service: Option<Service>) -> Option<Action> {
+    fn validate_action(
+        &self,
+        c: &mut Checker,
+        service: Option<Service>,
+        format: Option<Format>,
+    ) -> Option<Action> {
         match (&self.versions, self.delete_package) {
             (Some(_), Some(true)) => {
                 c.problems
@@ -390,16 +437,19 @@ impl RawRequest {
                 None
             }
             (Some(versions), _) => self
-                .validate_versions(c, service, versions)
+                .validate_versions(c, service, format, versions)
                 .map(Action::Versions),
         }
     }
 
-    /// A version list: not empty, every name valid, distinct in first-given order.
+    /// A version list: not empty, every name valid, as CodeArtifact stores
+    /// it (two spellings of one NuGet version are one), distinct in
+    /// first-given order.
     fn validate_versions(
         &self,
         c: &mut Checker,
         service: Option<Service>,
+        format: Option<Format>,
         versions: &[String],
     ) -> Option<Vec<String>> {
         if versions.is_empty() {
@@ -414,8 +464,16 @@ impl RawRequest {
         let mut seen = BTreeSet::new();
         let mut distinct = Vec::with_capacity(versions.len());
         for (i, v) in versions.iter().enumerate() {
-            if c.check(&format!("versions[{i}]"), v, min, max, pattern) && seen.insert(v.as_str()) {
-                distinct.push(v.clone());
+            let stored = format.map_or_else(|| v.clone(), |f| names::version(f, v));
+            let field = format!("versions[{i}]");
+            if c.check(&field, v, min, max, pattern)
+                && c.check(&field, &stored, min, max, pattern)
+                && seen.insert(stored.clone())
+            {
+                if stored != *v {
+                    c.written.versions.insert(stored.clone(), v.clone());
+                }
+                distinct.push(stored);
             }
         }
         Some(distinct)
@@ -424,8 +482,24 @@ impl RawRequest {
     fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
         let (domain, repository, format) = self.validate_repository(c, true);
         let package = c.required("package", &self.package);
-        if let Some(p) = package {
+        let package_as_written = package.unwrap_or_default();
+        let namespace = self.namespace.as_deref();
+        let stored = match (format, package) {
+            (_, Some(p)) if !c.allowed_chars("package", p) => None,
+            (Some(f), Some(p)) => match names::package(f, namespace, p) {
+                Ok(stored) => Some(stored),
+                Err(problem) => {
+                    c.problems.push(problem);
+                    None
+                }
+            },
+            _ => None,
+        };
+        if let Some((ns, p)) = &stored {
             c.check("package", p, 1, 255, &CA_NAME);
+            if let Some(ns) = ns {
+                c.check("namespace", ns, 1, 255, &CA_NAME);
+            }
         }
         if let Some(s) = &self.expected_status {
             if !VERSION_STATUSES.contains(&s.as_str()) {
@@ -435,15 +509,25 @@ impl RawRequest {
                 ));
             }
         }
+        let (namespace, stored_package) = stored?;
+        let package = CodeArtifactPackage {
+            domain: domain?.to_owned(),
+            domain_owner: self.domain_owner.clone(),
+            repository: repository?.to_owned(),
+            format: format?,
+            namespace,
+            package: stored_package,
+        };
+        let as_written = CodeArtifactPackage {
+            namespace: self.namespace.clone(),
+            package: package_as_written.to_owned(),
+            ..package.clone()
+        };
+        if as_written != package {
+            c.written.package = Some(as_written.to_string());
+        }
         Some(Target::CodeArtifact {
-            package: CodeArtifactPackage {
-                domain: domain?.to_owned(),
-                domain_owner: self.domain_owner.clone(),
-                repository: repository?.to_owned(),
-                format: format?,
-                namespace: self.namespace.clone(),
-                package: package?.to_owned(),
-            },
+            package,
             expected_status: self.expected_status.clone(),
         })
     }
