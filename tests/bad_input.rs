@@ -199,10 +199,10 @@ fn cases() -> Vec<Case> {
         // Envelopes.
         // An SQS body's SNS notification is unwrapped once: what it carries
         // gets every check (a direct invocation's is refused as such).
-        ("SNS notification of an invalid request".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": with(iot(), "/package", json!("fw/1")).to_string()})), &["package", "SNS notification"]),
-        ("SNS notification of an SNS notification".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": json!({"Type": "Notification", "MessageId": "n", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot().to_string()}).to_string()})), &["SNS notification"]),
-        ("SNS notification whose Message is an object".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot()})), &["SNS notification"]),
-        ("SNS notification of text".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": "delete fw 1.0"})), &["not JSON", "SNS notification"]),
+        ("SNS notification of an invalid request".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": with(iot(), "/package", json!("fw/1")).to_string()})), &["package", "SNS notification", "keys [Type, MessageId, TopicArn, Message]"]),
+        ("SNS notification of an SNS notification".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": json!({"Type": "Notification", "MessageId": "n", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot().to_string()}).to_string()})), &["SNS notification", "keys [Type, MessageId, TopicArn, Message]"]),
+        ("SNS notification whose Message is an object".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": iot()})), &["SNS notification", "keys [Type, MessageId, TopicArn, Message]"]),
+        ("SNS notification of text".into(), Body::Json(json!({"Type": "Notification", "MessageId": "m", "TopicArn": "arn:aws:sns:us-east-1:111122223333:t", "Message": "delete fw 1.0"})), &["not JSON", "SNS notification", "keys [Type, MessageId, TopicArn, Message]"]),
         // Characters no registry allows, which the models' patterns let through.
         ("package with a NUL".into(), Body::Json(with(ca(), "/package", json!("we\u{0}b"))), &["`package` holds"]),
         ("package with a bidirectional override".into(), Body::Json(with(ca(), "/package", json!("web\u{202e}gpj"))), &["`package` holds"]),

@@ -10,7 +10,9 @@
 //!   raised, or left to SQS to redeliver (the record is reported in
 //!   `batchItemFailures`).
 
+mod refuse;
 mod request;
+mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -25,6 +27,7 @@ use crate::execute::ItemOutcome;
 use crate::plan::{Item, PackagePlan};
 use crate::policy::KeepRule;
 use crate::request::{Job, Request, Service};
+pub use summary::Summary;
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
@@ -205,7 +208,8 @@ impl UnitAccount {
         };
         for d in &unit.requests {
             if let crate::decode::Decoded::Valid(job) = d {
-                acc.lines.extend(untried(job, Disposition::HandedOn, None));
+                acc.lines
+                    .extend(refuse::untried(job, Disposition::HandedOn, None));
             }
         }
         acc
@@ -295,9 +299,11 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         progress.moved |= !matches!(entry, Entry::Executed(_));
         match entry {
             Entry::Ignored(why) => acc.ignored.push(why.clone()),
-            Entry::FannedOut(requests) => fan_out(&mut acc, requests),
-            Entry::Invalid(inv) => refuse_invalid(&mut acc, inv, &cx),
-            Entry::NotPermitted { job, reason } => refuse_not_permitted(&mut acc, job, reason, &cx),
+            Entry::FannedOut(requests) => refuse::fan_out(&mut acc, requests),
+            Entry::Invalid(inv) => refuse::refuse_invalid(&mut acc, inv, &cx),
+            Entry::NotPermitted { job, reason } => {
+                refuse::refuse_not_permitted(&mut acc, job, reason, &cx)
+            }
             Entry::Executed(rr) => request::account_request(&mut acc, &mut progress, rr, &cx),
         }
     }
@@ -311,66 +317,6 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         acc.redeliver_whole();
     }
     acc
-}
-
-/// One policy request per package, for the work queue.
-fn fan_out(acc: &mut UnitAccount, requests: &[Request]) {
-    acc.fanned_out += requests.len() as u64;
-    acc.hand_ons.extend(requests.iter().map(|r| Outgoing {
-        body: serde_json::to_string(&r.to_raw(None, None)).expect("request serializes"),
-        delay_seconds: None,
-    }));
-}
-
-/// A request that did not decode: its raw text (cut to fit) and the reason.
-fn refuse_invalid(acc: &mut UnitAccount, inv: &Invalid, cx: &Ctx) {
-    let reason = inv.error.reason();
-    let mut body = crate::raw_body::fields(&inv.raw);
-    let message = crate::raw_body::message(&reason);
-    body.insert(
-        "failure".into(),
-        cx.failure(&Code::InvalidRequest, &message, 0),
-    );
-    acc.dead_letters.push(Outgoing {
-        body: Value::Object(body).to_string(),
-        delay_seconds: None,
-    });
-    acc.invalid.push(reason);
-}
-
-/// A request outside `ALLOWED_TARGETS`: every item is dead-lettered,
-/// untried, in one message that is the request itself.
-fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &str, cx: &Ctx) {
-    let code = Some(Reason::Code(Code::NotPermitted));
-    acc.lines
-        .extend(untried(job, Disposition::DeadLettered, code));
-    let mut raw = job.to_raw(None, None);
-    raw.failure = Some(cx.failure(&Code::NotPermitted, reason, 0));
-    acc.dead_letters.push(Outgoing {
-        body: serde_json::to_string(&raw).expect("request serializes"),
-        delay_seconds: None,
-    });
-}
-
-/// One line per item a job names, none of them tried.
-fn untried(job: &Job, disposition: Disposition, code: Option<Reason>) -> Vec<Line> {
-    let items = match job {
-        Job::One(r) => crate::plan::items(r),
-        Job::Many(_) => vec![Item::Package],
-    };
-    items
-        .into_iter()
-        .map(|item| Line {
-            service: job.service(),
-            package: job.label(),
-            written: Written::of(job, &item),
-            item,
-            disposition,
-            code: code.clone(),
-            attempts: 0,
-            detail: None,
-        })
-        .collect()
 }
 
 /// How many of an SQS record's receives count as attempts. On a standard
@@ -405,75 +351,4 @@ fn narrow(items: &[&ItemOutcome]) -> Vec<Option<Vec<String>>> {
         out.push(None);
     }
     out
-}
-
-/// Per-invocation counts. `requested` always equals the sum of the
-/// outcomes (deleted, archived, unlisted, deprecated, already absent, kept,
-/// dead-lettered, handed on).
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    pub requested: u64,
-    pub deleted: u64,
-    pub archived: u64,
-    pub unlisted: u64,
-    pub deprecated: u64,
-    pub already_absent: u64,
-    pub kept: u64,
-    pub dead_lettered: u64,
-    pub handed_on: u64,
-    pub invalid_requests: u64,
-    pub dead_letter_messages: u64,
-    pub hand_on_messages: u64,
-    pub records_redelivered: u64,
-    pub packages_fanned_out: u64,
-    pub ignored_events: u64,
-    /// Requests (and policies) naming a package that does not exist: a
-    /// typo shows here, and in the EMF metric `PackagesNotFound`.
-    pub packages_not_found: u64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub invalid: Vec<String>,
-    /// Dry runs: per package, what would be deleted and what is kept by which rule.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub plans: Vec<PackagePlan>,
-}
-
-impl Summary {
-    pub fn add(&mut self, acc: &UnitAccount) {
-        for l in &acc.lines {
-            self.requested += 1;
-            *match l.disposition {
-                Disposition::Deleted => &mut self.deleted,
-                Disposition::Archived => &mut self.archived,
-                Disposition::Unlisted => &mut self.unlisted,
-                Disposition::Deprecated => &mut self.deprecated,
-                Disposition::AlreadyAbsent => &mut self.already_absent,
-                Disposition::Kept => &mut self.kept,
-                Disposition::DeadLettered => &mut self.dead_lettered,
-                Disposition::HandedOn => &mut self.handed_on,
-            } += 1;
-        }
-        self.invalid_requests += acc.invalid.len() as u64;
-        self.invalid.extend(acc.invalid.iter().cloned());
-        self.dead_letter_messages += acc.dead_letters.len() as u64;
-        self.hand_on_messages += acc.hand_ons.len() as u64;
-        self.records_redelivered += u64::from(acc.redeliver);
-        self.packages_fanned_out += acc.fanned_out;
-        self.ignored_events += acc.ignored.len() as u64;
-        self.packages_not_found += acc.packages_not_found.len() as u64;
-        self.plans.extend(acc.plans.iter().cloned());
-    }
-
-    /// The accounting invariant: every requested item has exactly one fate.
-    pub fn balanced(&self) -> bool {
-        self.requested
-            == self.deleted
-                + self.archived
-                + self.unlisted
-                + self.deprecated
-                + self.already_absent
-                + self.kept
-                + self.dead_lettered
-                + self.handed_on
-    }
 }

@@ -1,5 +1,5 @@
-//! What every adapter's calls share: paging, error wrapping, idempotency
-//! tokens.
+//! What every adapter's calls share: paging, error wrapping, the IoT
+//! not-found test, idempotency tokens.
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -58,6 +58,11 @@ where
         class,
         source: Box::new(err),
     }
+}
+
+/// Whether an IoT call answered ResourceNotFoundException.
+pub(super) fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    e.code() == Some("ResourceNotFoundException")
 }
 
 /// A deterministic idempotency token: the same delivery, operation and

@@ -36,25 +36,7 @@ impl Executor {
             Ok(l) => l,
             Err(e) => return failed(e, attempts),
         };
-        let (format, unset_default) = match &request.target {
-            Target::CodeArtifact { package, .. } => (Some(package.format), false),
-            Target::Iot {
-                unset_default_version,
-                ..
-            } => (None, *unset_default_version),
-        };
-        let (selected, keep) = plan::retention(
-            &listing.versions,
-            listing.default_version.as_deref(),
-            retention,
-            format,
-            unset_default,
-            retention.max_deletions,
-        );
-        let (selected, mut keep, absent) = match &retention.only {
-            Some(only) => plan::narrow(&listing.versions, selected, keep, only),
-            None => (selected, keep, Vec::new()),
-        };
+        let (selected, mut keep, absent) = select(request, retention, &listing);
         let selected = match self.protect(request, selected, &mut keep, cx).await {
             (Ok(s), _) => s,
             (Err(e), n) => return failed(e, attempts + n),
@@ -73,23 +55,7 @@ impl Executor {
                 ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
             }));
         } else if !selected.is_empty() {
-            let explicit = Request {
-                action: Action::Versions(selected.clone()),
-                dry_run: false,
-                target: checked(&request.target),
-                ..request.clone()
-            };
-            // A status change applies only to the revision that was planned.
-            let revisions: Revisions = listing
-                .versions
-                .iter()
-                .filter(|l| request.verb != Verb::Delete && selected.contains(&l.name))
-                .filter_map(|l| Some((l.name.clone(), l.revision.clone()?)))
-                .collect();
-            outcomes.extend(super::complete(
-                &explicit,
-                self.apply(&explicit, &revisions, cx).await,
-            ));
+            outcomes.extend(self.act(request, &listing, &selected, cx).await);
         }
         Executed {
             outcomes,
@@ -101,6 +67,31 @@ impl Executor {
             }),
             package_not_found: listing.missing,
         }
+    }
+
+    /// The plan's selected versions, acted on as an explicit request whose
+    /// in-use check is done.
+    async fn act(
+        &self,
+        request: &Request,
+        listing: &Listing,
+        selected: &[String],
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let explicit = Request {
+            action: Action::Versions(selected.to_vec()),
+            dry_run: false,
+            target: checked(&request.target),
+            ..request.clone()
+        };
+        // A status change applies only to the revision that was planned.
+        let revisions: Revisions = listing
+            .versions
+            .iter()
+            .filter(|l| request.verb != Verb::Delete && selected.contains(&l.name))
+            .filter_map(|l| Some((l.name.clone(), l.revision.clone()?)))
+            .collect();
+        super::complete(&explicit, self.apply(&explicit, &revisions, cx).await)
     }
 
     /// The package's listing, with ages against `olderThanDays`.
@@ -154,6 +145,34 @@ impl Executor {
             usage.map(|usage| plan::protect(selected, keep, &usage)),
             calls,
         )
+    }
+}
+
+/// The policy's plan of a listing: the versions selected, those kept, and
+/// those `only` names that the listing does not hold.
+fn select(
+    request: &Request,
+    retention: &Retention,
+    listing: &Listing,
+) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
+    let (format, unset_default) = match &request.target {
+        Target::CodeArtifact { package, .. } => (Some(package.format), false),
+        Target::Iot {
+            unset_default_version,
+            ..
+        } => (None, *unset_default_version),
+    };
+    let (selected, keep) = plan::retention(
+        &listing.versions,
+        listing.default_version.as_deref(),
+        retention,
+        format,
+        unset_default,
+        retention.max_deletions,
+    );
+    match &retention.only {
+        Some(only) => plan::narrow(&listing.versions, selected, keep, only),
+        None => (selected, keep, Vec::new()),
     }
 }
 

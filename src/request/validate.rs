@@ -1,77 +1,21 @@
 //! A request's validation: every field against the service model's
-//! constraints, every problem reported, each naming its field.
+//! constraints, every problem reported, each naming its field. The
+//! CodeArtifact-specific members are checked in [`codeartifact`].
+
+mod codeartifact;
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::checker::Checker;
 use super::*;
 use crate::names;
 
-static DOMAIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$").expect("regex"));
-static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{12}$").expect("regex"));
-static REPOSITORY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[A-Za-z0-9][A-Za-z0-9._\-]{1,99}$").expect("regex"));
 static CA_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^#/\s]+$").expect("regex"));
 static IOT_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_.\-]+$").expect("regex"));
-
-struct Checker {
-    problems: Vec<String>,
-    /// What the request wrote where CodeArtifact stores another form.
-    written: Written,
-}
-
-impl Checker {
-    fn check(&mut self, field: &str, value: &str, min: usize, max: usize, pattern: &Regex) -> bool {
-        let len = value.chars().count();
-        if !self.allowed_chars(field, value) {
-            false
-        } else if len < min || len > max {
-            self.problems.push(format!(
-                "`{field}` must be {min} to {max} characters long, got {len}"
-            ));
-            false
-        } else if !pattern.is_match(value) {
-            self.problems.push(format!(
-                "`{field}` {value:?} does not match {}",
-                pattern.as_str()
-            ));
-            false
-        } else {
-            true
-        }
-    }
-
-    /// Whether `value` is free of the characters no registry allows; if
-    /// not, the problem names the field.
-    fn allowed_chars(&mut self, field: &str, value: &str) -> bool {
-        let Some(ch) = crate::names::forbidden_char(value) else {
-            return true;
-        };
-        self.problems.push(format!(
-            "`{field}` holds {ch:?} (U+{:04X}), a control or bidirectional formatting character no registry allows",
-            ch as u32
-        ));
-        false
-    }
-
-    fn required<'a>(&mut self, field: &str, value: &'a Option<String>) -> Option<&'a str> {
-        if value.is_none() {
-            self.problems.push(format!("`{field}` is required"));
-        }
-        value.as_deref()
-    }
-
-    fn forbid<T>(&mut self, field: &str, value: &Option<T>, why: &str) {
-        if value.is_some() {
-            self.problems
-                .push(format!("`{field}` is not allowed {why}"));
-        }
-    }
-}
 
 impl RawRequest {
     /// Like [`RawRequest::validate_job`], for a request that names one package.
@@ -303,111 +247,6 @@ impl RawRequest {
         })
     }
 
-    /// The members that address a CodeArtifact repository, and `format`
-    /// and `namespace` (required for one package, optional for a scope).
-    /// The namespace is returned as CodeArtifact stores it.
-    fn validate_repository<'a>(
-        &'a self,
-        c: &mut Checker,
-        format_required: bool,
-    ) -> (Option<&'a str>, Option<&'a str>, Option<Format>) {
-        let domain = c.required("domain", &self.domain);
-        let repository = c.required("repository", &self.repository);
-        let format = if format_required {
-            c.required("format", &self.format)
-        } else {
-            self.format.as_deref()
-        };
-        c.forbid(
-            "unsetDefaultVersion",
-            &self.unset_default_version,
-            "for codeartifact (it is an IoT setting)",
-        );
-        if let Some(d) = domain {
-            c.check("domain", d, 2, 50, &DOMAIN);
-        }
-        if let Some(o) = &self.domain_owner {
-            c.check("domainOwner", o, 12, 12, &ACCOUNT);
-        }
-        if let Some(r) = repository {
-            c.check("repository", r, 2, 100, &REPOSITORY);
-        }
-        let format = format.and_then(|f| {
-            let parsed = Format::parse(f);
-            if parsed.is_none() {
-                c.problems.push(format!(
-                    "`format` must be one of {}, got {f:?}",
-                    Format::ALL.map(Format::as_str).join(", ")
-                ));
-            }
-            parsed
-        });
-        if let Some(f) = format {
-            if format_required
-                && f.requires_namespace()
-                && self.namespace.is_none()
-                && !self.package.as_deref().is_some_and(|p| p.starts_with('@'))
-            {
-                c.problems.push(format!(
-                    "`namespace` is required for {} packages",
-                    f.as_str()
-                ));
-            }
-            if !f.allows_namespace() && self.namespace.is_some() {
-                c.problems.push(format!(
-                    "`namespace` is not allowed for {} packages (they have none)",
-                    f.as_str()
-                ));
-            }
-        }
-        (domain, repository, format)
-    }
-
-    /// `namespace` as stored, checked against the model.
-    fn stored_namespace(&self, c: &mut Checker, format: Option<Format>) -> Option<String> {
-        let ns = self.namespace.as_deref()?;
-        let stored = format.map_or_else(|| ns.to_owned(), |f| names::namespace(f, ns));
-        c.check("namespace", &stored, 1, 255, &CA_NAME)
-            .then_some(stored)
-    }
-
-    /// An IoT request names none of CodeArtifact's members.
-    fn forbid_codeartifact_members(&self, c: &mut Checker) {
-        let why = "for iot (it is a CodeArtifact field)";
-        c.forbid("domain", &self.domain, why);
-        c.forbid("domainOwner", &self.domain_owner, why);
-        c.forbid("repository", &self.repository, why);
-        c.forbid("format", &self.format, why);
-        c.forbid("namespace", &self.namespace, why);
-        c.forbid("expectedStatus", &self.expected_status, why);
-    }
-
-    fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
-        let (domain, repository, format) = self.validate_repository(c, false);
-        c.forbid(
-            "expectedStatus",
-            &self.expected_status,
-            "with `policy` (use `policy.statuses`)",
-        );
-        let namespace = self.stored_namespace(c, format);
-        // A prefix of a name normalises to a prefix of the stored name.
-        let prefix = self.package_prefix.as_deref().map(|p| match format {
-            Some(f) => names::name(f, p),
-            None => p.to_owned(),
-        });
-        if let Some(p) = &prefix {
-            c.check("packagePrefix", p, 1, 255, &CA_NAME);
-        }
-        Some(Scope::CodeArtifact {
-            domain: domain?.to_owned(),
-            domain_owner: self.domain_owner.clone(),
-            repository: repository?.to_owned(),
-            format,
-            namespace,
-            prefix,
-        })
-    }
-
     fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
         self.forbid_codeartifact_members(c);
         if let Some(p) = &self.package_prefix {
@@ -477,59 +316,6 @@ impl RawRequest {
             }
         }
         Some(distinct)
-    }
-
-    fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
-        let (domain, repository, format) = self.validate_repository(c, true);
-        let package = c.required("package", &self.package);
-        let package_as_written = package.unwrap_or_default();
-        let namespace = self.namespace.as_deref();
-        let stored = match (format, package) {
-            (_, Some(p)) if !c.allowed_chars("package", p) => None,
-            (Some(f), Some(p)) => match names::package(f, namespace, p) {
-                Ok(stored) => Some(stored),
-                Err(problem) => {
-                    c.problems.push(problem);
-                    None
-                }
-            },
-            _ => None,
-        };
-        if let Some((ns, p)) = &stored {
-            c.check("package", p, 1, 255, &CA_NAME);
-            if let Some(ns) = ns {
-                c.check("namespace", ns, 1, 255, &CA_NAME);
-            }
-        }
-        if let Some(s) = &self.expected_status {
-            if !VERSION_STATUSES.contains(&s.as_str()) {
-                c.problems.push(format!(
-                    "`expectedStatus` must be one of {}, got {s:?}",
-                    VERSION_STATUSES.join(", ")
-                ));
-            }
-        }
-        let (namespace, stored_package) = stored?;
-        let package = CodeArtifactPackage {
-            domain: domain?.to_owned(),
-            domain_owner: self.domain_owner.clone(),
-            repository: repository?.to_owned(),
-            format: format?,
-            namespace,
-            package: stored_package,
-        };
-        let as_written = CodeArtifactPackage {
-            namespace: self.namespace.clone(),
-            package: package_as_written.to_owned(),
-            ..package.clone()
-        };
-        if as_written != package {
-            c.written.package = Some(as_written.to_string());
-        }
-        Some(Target::CodeArtifact {
-            package,
-            expected_status: self.expected_status.clone(),
-        })
     }
 
     fn validate_iot(&self, c: &mut Checker, protect_in_use: bool) -> Option<Target> {

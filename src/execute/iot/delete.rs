@@ -1,0 +1,356 @@
+//! Acting on an IoT package: UpdatePackage to clear the default version,
+//! DeletePackageVersion per version (concurrently, bounded by the
+//! retrier), DeletePackage once no version remains, and
+//! UpdatePackageVersion to deprecate.
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::join_all;
+
+use super::{lock, IotAdapter, PackageState};
+use crate::error::DeleteError;
+use crate::execute::{api_error, client_token, not_found, CallContext, Done, ItemOutcome};
+use crate::plan::{Item, Usage};
+use crate::request::Service;
+use crate::retry::QuotaClass;
+
+impl IotAdapter {
+    async fn unset_default(
+        &self,
+        package: &str,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> (Result<(), DeleteError>, u32) {
+        let token = client_token(cx.source, "UpdatePackage", package, "");
+        let (result, calls) = cx
+            .retrier
+            .run(QuotaClass::IotWrite, || {
+                let token = token.clone();
+                async move {
+                    self.client
+                        .update_package()
+                        .package_name(package)
+                        .unset_default_version(true)
+                        .client_token(token)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| api_error(Service::Iot, "UpdatePackage", e, None))
+                }
+            })
+            .await;
+        if result.is_ok() {
+            lock(state).default_version = None;
+        }
+        (result, calls)
+    }
+
+    async fn delete_version(
+        &self,
+        package: &str,
+        version: &str,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let token = client_token(cx.source, "DeletePackageVersion", package, version);
+        let (result, attempts) = cx
+            .retrier
+            .run(QuotaClass::IotWrite, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .delete_package_version()
+                        .package_name(package)
+                        .version_name(version)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deleted),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "DeletePackageVersion", e, None)),
+                    }
+                }
+            })
+            .await;
+        let item = Item::Version(version.to_owned());
+        match result {
+            Ok(done) => {
+                lock(state).versions.remove(version);
+                ItemOutcome::done(item, done, attempts)
+            }
+            Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
+        }
+    }
+    /// UpdatePackageVersion with `action: DEPRECATE`, one version.
+    pub(super) async fn deprecate(
+        &self,
+        package: &str,
+        version: &str,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let token = client_token(cx.source, "UpdatePackageVersion", package, version);
+        let (result, attempts) = cx
+            .retrier
+            .run(QuotaClass::IotWrite, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .update_package_version()
+                        .package_name(package)
+                        .version_name(version)
+                        .action(aws_sdk_iot::types::PackageVersionAction::Deprecate)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deprecated),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "UpdatePackageVersion", e, None)),
+                    }
+                }
+            })
+            .await;
+        let item = Item::Version(version.to_owned());
+        match result {
+            Ok(done) => ItemOutcome::done(item, done, attempts),
+            Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
+        }
+    }
+
+    /// One requested version, start to end: a version the listing did not
+    /// show is read first (a listing is not proof of absence: it pages
+    /// while others delete and publish); then, with `protect`, whether it
+    /// is in use; then the delete. Each version goes to its delete as soon
+    /// as its own reads are back, so reads and deletes overlap and a run cut
+    /// short by the deadline has settled what it read. Reads spent: at most
+    /// one GetPackageVersion and one SearchIndex per version (retries of a
+    /// throttled call aside).
+    ///
+    /// The unlisted read stays: DeletePackageVersion is idempotent and
+    /// answers 200 for a version that does not exist, so without the read a
+    /// version that was never there would cost a search and a delete, and
+    /// "already absent" would need a second listing; one read settles it.
+    async fn delete_one(
+        &self,
+        package: &str,
+        (version, listed): (&str, bool),
+        protect: bool,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let item = || Item::Version(version.to_owned());
+        let mut spent = 0;
+        if !listed {
+            match self.status(package, version, cx).await {
+                (Ok(None), n) => return ItemOutcome::done(item(), Done::AlreadyAbsent, n),
+                (Ok(Some(_)), n) => spent += n,
+                (Err(e), n) => return ItemOutcome::failed(item(), Arc::new(e), n),
+            }
+        }
+        if protect {
+            let (usage, n) = self.usage(package, &[version.to_owned()], cx).await;
+            spent += n;
+            let refusal = match usage.map(|mut u| u.remove(version)) {
+                Err(e) => Some(e),
+                Ok(None | Some(Usage::Unused)) => None,
+                Ok(Some(Usage::InUse(detail))) => Some(DeleteError::InUse {
+                    package: package.to_owned(),
+                    version: version.to_owned(),
+                    detail,
+                }),
+                Ok(Some(Usage::Unknown(reason))) => Some(DeleteError::InUseUnknown {
+                    package: package.to_owned(),
+                    version: version.to_owned(),
+                    reason,
+                }),
+            };
+            if let Some(e) = refusal {
+                return ItemOutcome::failed(item(), Arc::new(e), spent);
+            }
+        }
+        let mut o = self.delete_version(package, version, state, cx).await;
+        o.attempts += spent;
+        o
+    }
+
+    pub(super) async fn delete_versions(
+        &self,
+        package: &str,
+        versions: &[String],
+        (unset_default_version, protect): (bool, bool),
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let (state, attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => s,
+            Ok(None) => {
+                return versions
+                    .iter()
+                    .map(|v| ItemOutcome::package_not_found(Item::Version(v.clone()), attempts))
+                    .collect()
+            }
+            Err(e) => {
+                let e = Arc::new(e);
+                return versions
+                    .iter()
+                    .map(|v| ItemOutcome::failed(Item::Version(v.clone()), e.clone(), attempts))
+                    .collect();
+            }
+        };
+        let (listed, default_version) = {
+            let st = lock(&state);
+            let listed: Vec<bool> = versions
+                .iter()
+                .map(|v| st.versions.contains_key(v))
+                .collect();
+            (listed, st.default_version.clone())
+        };
+        let mut outcomes = Vec::with_capacity(versions.len());
+        let mut to_delete = Vec::new();
+        for (v, listed) in versions.iter().zip(listed) {
+            if default_version.as_deref() != Some(v.as_str()) {
+                to_delete.push((v.as_str(), listed));
+            } else if !unset_default_version {
+                outcomes.push(ItemOutcome::failed(
+                    Item::Version(v.clone()),
+                    Arc::new(DeleteError::DefaultVersion {
+                        package: package.to_owned(),
+                        version: v.clone(),
+                    }),
+                    attempts,
+                ));
+            } else {
+                match self.unset_default(package, &state, cx).await {
+                    (Ok(()), _) => to_delete.push((v.as_str(), listed)),
+                    (Err(e), n) => outcomes.push(ItemOutcome::failed(
+                        Item::Version(v.clone()),
+                        Arc::new(e),
+                        attempts + n,
+                    )),
+                }
+            }
+        }
+        outcomes.extend(
+            join_all(
+                to_delete
+                    .into_iter()
+                    .map(|v| self.delete_one(package, v, protect, &state, cx)),
+            )
+            .await,
+        );
+        outcomes
+    }
+
+    /// The whole package: clear the default (only when allowed), delete every
+    /// version, then the package. One outcome, for the package item.
+    pub(super) async fn delete_package(
+        &self,
+        package: &str,
+        unset_default_version: bool,
+        cx: &CallContext<'_>,
+    ) -> ItemOutcome {
+        let fail = |e: DeleteError, n| ItemOutcome::failed(Item::Package, Arc::new(e), n);
+        let (state, mut attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => s,
+            Ok(None) => return ItemOutcome::package_not_found(Item::Package, attempts),
+            Err(e) => return fail(e, attempts),
+        };
+        let (default_version, versions) = {
+            let st = lock(&state);
+            let versions: Vec<String> = st.versions.keys().cloned().collect();
+            (st.default_version.clone(), versions)
+        };
+        if let Some(default) = &default_version {
+            if !unset_default_version {
+                return fail(
+                    DeleteError::DefaultVersion {
+                        package: package.to_owned(),
+                        version: default.clone(),
+                    },
+                    attempts,
+                );
+            }
+            let (r, n) = self.unset_default(package, &state, cx).await;
+            attempts += n;
+            if let Err(e) = r {
+                return fail(e, attempts);
+            }
+        }
+        let deleted = join_all(
+            versions
+                .iter()
+                .map(|v| self.delete_version(package, v, &state, cx)),
+        )
+        .await;
+        let (first_failure, n) = blocking_failure(package, deleted);
+        attempts += n;
+        if let Some(e) = first_failure {
+            return ItemOutcome::failed(Item::Package, e, attempts);
+        }
+        let (r, n) = self.delete_empty_package(package, cx).await;
+        attempts += n;
+        match r {
+            Ok(_) => ItemOutcome::done(Item::Package, Done::Deleted, attempts),
+            Err(e) => fail(e, attempts),
+        }
+    }
+
+    /// DeletePackage, once no version remains.
+    async fn delete_empty_package(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<Done, DeleteError>, u32) {
+        let token = client_token(cx.source, "DeletePackage", package, "");
+        cx.retrier
+            .run(QuotaClass::IotWrite, || {
+                let token = token.clone();
+                async move {
+                    match self
+                        .client
+                        .delete_package()
+                        .package_name(package)
+                        .client_token(token)
+                        .send()
+                        .await
+                    {
+                        Ok(_) => Ok(Done::Deleted),
+                        Err(e) if not_found(&e) => Ok(Done::AlreadyAbsent),
+                        Err(e) => Err(api_error(Service::Iot, "DeletePackage", e, None)),
+                    }
+                }
+            })
+            .await
+    }
+}
+
+/// The failure that keeps a package from going, if any of its versions'
+/// deletes failed, and the calls the deletes made.
+fn blocking_failure(package: &str, deleted: Vec<ItemOutcome>) -> (Option<Arc<DeleteError>>, u32) {
+    let mut attempts = 0;
+    let mut first_failure: Option<Arc<DeleteError>> = None;
+    for o in deleted {
+        attempts += o.attempts;
+        match o.result {
+            Ok(done) => tracing::info!(
+                service = "iot", package, version = %o.item, outcome = ?done,
+                "version deleted with its package"
+            ),
+            // A permanent failure outranks a retryable one: it is the
+            // reason the package cannot go.
+            Err(e) => {
+                if first_failure
+                    .as_ref()
+                    .is_none_or(|f| !f.is_permanent() && e.is_permanent())
+                {
+                    first_failure = Some(e);
+                }
+            }
+        }
+    }
+    (first_failure, attempts)
+}

@@ -1,0 +1,263 @@
+//! IoT software package catalog: DeletePackageVersion per version
+//! (concurrently, bounded by the retrier), UpdatePackage to clear the
+//! default version, DeletePackage once no version remains, and
+//! UpdatePackageVersion to deprecate. What is in use is read in
+//! [`super::inuse`].
+//!
+//! Here: the adapter, what one invocation has read ([`IotReads`]) and the
+//! [`PackageService`] impl. The package reads are in [`reads`], the deletes
+//! and deprecations in [`delete`].
+
+mod delete;
+mod reads;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_iot::Client;
+use futures::future::join_all;
+use tokio::sync::OnceCell;
+
+use super::inuse::{InUseReader, UsageReads};
+use super::{
+    api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions,
+};
+use crate::error::DeleteError;
+use crate::plan::{Listed, Usage};
+use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
+use crate::retry::QuotaClass;
+
+/// IoT's ListPackageVersions page size limit.
+const PAGE_SIZE: i32 = 100;
+
+fn lock(state: &Mutex<PackageState>) -> std::sync::MutexGuard<'_, PackageState> {
+    state.lock().expect("package state lock")
+}
+
+#[derive(Clone, Debug)]
+pub struct IotAdapter {
+    client: Client,
+}
+
+/// One version as ListPackageVersions shows it.
+#[derive(Debug, Clone)]
+struct VersionSummary {
+    status: String,
+    /// Seconds since the epoch.
+    created: Option<f64>,
+}
+
+/// What GetPackage and the version listing tell about a package.
+#[derive(Debug, Clone, Default)]
+pub struct PackageState {
+    default_version: Option<String>,
+    versions: BTreeMap<String, VersionSummary>,
+}
+
+/// A package's state as read once: `None` when the package does not exist.
+type Read = Option<Arc<Mutex<PackageState>>>;
+
+/// What one invocation has read of IoT packages: at most one GetPackage and
+/// one listing per package, shared by planning and deleting, and by every
+/// request that names the package. Versions deleted since are taken out, so
+/// the state stays what the service holds. A read that failed is not kept:
+/// the next request tries again.
+#[derive(Debug, Default)]
+pub struct IotReads {
+    packages: Mutex<HashMap<String, Arc<OnceCell<Read>>>>,
+    /// Whether fleet indexing indexes `$package`, and the unfinished jobs'
+    /// package versions.
+    usage: UsageReads,
+}
+
+impl IotReads {
+    fn cell(&self, package: &str) -> Arc<OnceCell<Read>> {
+        self.packages
+            .lock()
+            .expect("reads lock")
+            .entry(package.to_owned())
+            .or_default()
+            .clone()
+    }
+}
+
+impl IotAdapter {
+    pub fn new(client: Client) -> Self {
+        IotAdapter { client }
+    }
+
+    /// The usage of each of `versions` of `package`. A failed read fails
+    /// the whole answer: a protection that could not look is no protection.
+    /// What is read once per invocation is kept in [`IotReads`].
+    pub async fn usage(
+        &self,
+        package: &str,
+        versions: &[String],
+        cx: &CallContext<'_>,
+    ) -> (Result<BTreeMap<String, Usage>, DeleteError>, u32) {
+        InUseReader::new(&self.client)
+            .usage(package, versions, &cx.iot_reads.usage, cx)
+            .await
+    }
+}
+
+impl PackageService for IotAdapter {
+    /// GetPackageVersion: not found is gone (deleted, or absent for
+    /// another action); `DEPRECATED` is deprecated.
+    async fn settled(
+        &self,
+        target: &Target,
+        version: &str,
+        verb: Verb,
+        cx: &CallContext<'_>,
+    ) -> (Option<Done>, u32) {
+        let Target::Iot { package, .. } = target else {
+            return (None, 0);
+        };
+        let (read, calls) = self.status(package, version, cx).await;
+        let done = match read {
+            Ok(None) => {
+                // What this invocation read of the package follows the service.
+                if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
+                    lock(state).versions.remove(version);
+                }
+                Some(match verb {
+                    Verb::Delete => Done::Deleted,
+                    _ => Done::AlreadyAbsent,
+                })
+            }
+            Ok(Some(status)) if Some(status.as_str()) == verb.target_status() => {
+                Some(Done::applied(verb))
+            }
+            _ => None,
+        };
+        (done, calls)
+    }
+
+    async fn versions(
+        &self,
+        target: &Target,
+        older_than: Option<f64>,
+        cx: &CallContext<'_>,
+    ) -> (Result<Listing, DeleteError>, u32) {
+        let Target::Iot { package, .. } = target else {
+            return (Ok(Listing::default()), 0);
+        };
+        let (state, attempts) = self.state(package, cx).await;
+        let state = match state {
+            Ok(Some(s)) => lock(&s).clone(),
+            Ok(None) => {
+                let missing = Listing {
+                    missing: true,
+                    ..Listing::default()
+                };
+                return (Ok(missing), attempts);
+            }
+            Err(e) => return (Err(e), attempts),
+        };
+        // Newest first by creation date; the listing's order is undocumented.
+        let mut by_age: Vec<(&String, &VersionSummary)> = state.versions.iter().collect();
+        by_age.sort_by(|a, b| {
+            b.1.created
+                .partial_cmp(&a.1.created)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(b.0))
+        });
+        let versions = by_age
+            .into_iter()
+            .enumerate()
+            .map(|(rank, (name, v))| Listed {
+                name: name.clone(),
+                status: v.status.clone(),
+                origin_type: None,
+                rank,
+                old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
+                revision: None,
+                display: false,
+            })
+            .collect();
+        (
+            Ok(Listing {
+                versions,
+                default_version: state.default_version,
+                missing: false,
+            }),
+            attempts,
+        )
+    }
+
+    async fn packages(
+        &self,
+        scope: &Scope,
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+        let Scope::Iot { prefix } = scope else {
+            return (Ok(Vec::new()), 0);
+        };
+        let mut out = Vec::new();
+        let (listed, attempts) = paginate(
+            cx,
+            QuotaClass::IotRead,
+            |token| async move {
+                self.client
+                    .list_packages()
+                    .max_results(PAGE_SIZE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| api_error(Service::Iot, "ListPackages", e, None))
+            },
+            |page| {
+                out.extend(
+                    page.package_summaries()
+                        .iter()
+                        .filter_map(|p| p.package_name())
+                        .filter(|name| prefix.as_deref().is_none_or(|pre| name.starts_with(pre)))
+                        .map(|name| PackageRef::Iot {
+                            package: name.to_owned(),
+                        }),
+                );
+                page.next_token().map(str::to_owned)
+            },
+        )
+        .await;
+        (listed.map(|()| out), attempts)
+    }
+
+    async fn apply(
+        &self,
+        request: &Request,
+        _revisions: &Revisions,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let Target::Iot {
+            package,
+            unset_default_version,
+            protect_in_use,
+        } = &request.target
+        else {
+            return Vec::new();
+        };
+        match &request.action {
+            Action::Versions(versions) if request.verb == Verb::Deprecate => {
+                join_all(versions.iter().map(|v| self.deprecate(package, v, cx))).await
+            }
+            Action::Versions(versions) => {
+                // What is in use is checked here, version by version, beside
+                // the deletes (a policy's versions were checked when planned,
+                // and come without `protect_in_use`).
+                let protect = *protect_in_use && request.verb == Verb::Delete;
+                self.delete_versions(package, versions, (*unset_default_version, protect), cx)
+                    .await
+            }
+            Action::DeletePackage => {
+                vec![
+                    self.delete_package(package, *unset_default_version, cx)
+                        .await,
+                ]
+            }
+            // The executor plans policies and sends the selected versions here.
+            Action::Retain(_) => Vec::new(),
+        }
+    }
+}

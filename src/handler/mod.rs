@@ -1,0 +1,247 @@
+//! The Lambda handler: decode → execute → account → send, for every event
+//! source.
+
+mod output;
+mod run;
+mod sources;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_config::retry::RetryConfig;
+use aws_config::SdkConfig;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::account::{Settings, Summary};
+use crate::config::Config;
+use crate::decode::{self, Event, UnrecognisedEvent};
+use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads};
+use crate::queue::{Outbox, SendError};
+use crate::retry::{Pacers, Retrier, RetryPolicy};
+
+/// The SDK clients, built once at cold start.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub codeartifact: aws_sdk_codeartifact::Client,
+    pub iot: aws_sdk_iot::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    /// Builds the clients from a loaded SDK config (region, credentials and
+    /// the standard `AWS_ENDPOINT_URL_*` overrides). The package APIs get
+    /// the SDK's retries turned off: [`crate::retry`] owns every wait.
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        Clients {
+            codeartifact: aws_sdk_codeartifact::Client::from_conf(
+                aws_sdk_codeartifact::config::Builder::from(sdk)
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
+            iot: aws_sdk_iot::Client::from_conf(
+                aws_sdk_iot::config::Builder::from(sdk)
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Unrecognised(#[from] UnrecognisedEvent),
+    #[error("{count} message(s) could not be written to {queue}; the invocation fails so that Lambda retries it")]
+    Unwritable {
+        queue: String,
+        count: usize,
+        #[source]
+        first: Arc<SendError>,
+    },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let mut message = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(s) = cur {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            cur = s.source();
+        }
+        Diagnostic {
+            error_type: match e {
+                HandlerError::Unrecognised(_) => "UnrecognisedEvent".into(),
+                HandlerError::Unwritable { .. } => "QueueUnwritable".into(),
+            },
+            error_message: message,
+        }
+    }
+}
+
+/// An invocation's response, its accounting and its metrics.
+#[derive(Debug)]
+pub struct Processed {
+    pub response: Value,
+    pub summary: Summary,
+    /// Embedded-metric-format documents, one per service touched.
+    pub metrics: Vec<Value>,
+    /// The audit lines written, one per item (what the log's "version
+    /// outcome" lines say).
+    pub lines: Vec<crate::account::Line>,
+}
+
+/// The handler: clients, configuration and the pacers, built once. A warm
+/// execution environment runs one invocation at a time, and the next one
+/// starts at the rates the last one learned.
+#[derive(Debug)]
+pub struct Handler {
+    executor: Executor,
+    outbox: Outbox,
+    config: Config,
+    retry: RetryPolicy,
+    pacers: Arc<Pacers>,
+}
+
+/// What the tasks of one invocation share.
+struct Invocation {
+    retrier: Retrier,
+    iot_reads: IotReads,
+}
+
+/// Lambda's longest timeout, assumed when the runtime gives no real deadline.
+pub const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
+
+/// The instant to stop starting work: the deadline less the margin.
+///
+/// Lambda always sends a deadline in the future. One that lies more than an
+/// hour in the past is no deadline at all (`cargo lambda watch` sends 600000
+/// ms after the epoch): then Lambda's longest timeout is assumed.
+pub fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
+    let now = SystemTime::now();
+    let left = match deadline.duration_since(now) {
+        Ok(left) => left,
+        Err(e) if e.duration() > Duration::from_secs(3600) => {
+            tracing::warn!(
+                deadline_ms = deadline
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis() as u64,
+                assumed_seconds = MAX_LAMBDA_TIMEOUT.as_secs(),
+                "the runtime's deadline is long past; assuming Lambda's longest timeout"
+            );
+            MAX_LAMBDA_TIMEOUT
+        }
+        Err(_) => Duration::ZERO,
+    };
+    Instant::now() + left.saturating_sub(margin)
+}
+
+impl Handler {
+    pub fn new(clients: Clients, config: Config) -> Self {
+        Handler {
+            executor: Executor {
+                codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
+                iot: IotAdapter::new(clients.iot),
+            },
+            outbox: Outbox::new(clients.sqs),
+            pacers: Arc::new(Pacers::new(&config.rates, config.shared_by)),
+            config,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The pacers' rates, calls and throttles so far.
+    pub fn pace_stats(&self) -> Vec<crate::retry::pace::PaceStats> {
+        self.pacers.stats()
+    }
+
+    /// Replaces the retry policy (tests use a smaller budget).
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    fn settings(&self) -> Settings {
+        Settings {
+            has_work_queue: self.config.work_queue_url.is_some(),
+            max_attempts: self.config.max_attempts,
+        }
+    }
+
+    /// Handles one invocation. SQS events get an `SqsBatchResponse`; every
+    /// other source gets the [`Summary`]. The metrics go to stdout, one
+    /// line each, where CloudWatch Logs extracts them.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+        let processed = self.process(event).await?;
+        for doc in &processed.metrics {
+            println!("{doc}");
+        }
+        Ok(processed.response)
+    }
+
+    /// Like [`Handler::handle`], also returning the summary of an SQS batch
+    /// (which Lambda's response format has no room for).
+    pub async fn process(&self, event: LambdaEvent<Value>) -> Result<Processed, HandlerError> {
+        let (payload, ctx) = event.into_parts();
+        let pacing = self.pacers.stats();
+        let inv = Invocation {
+            retrier: Retrier::new(
+                self.retry,
+                cutoff(ctx.deadline(), self.config.deadline_margin),
+                self.config.max_concurrency,
+                self.pacers.clone(),
+            ),
+            iot_reads: IotReads::default(),
+        };
+        let (processed, accounts) =
+            match decode::decode(payload, &ctx.request_id, &self.config.events)? {
+                Event::Sqs(units) => self.handle_sqs(units, &inv).await,
+                Event::Invocation(unit) => self.handle_invocation(unit, &inv).await?,
+            };
+        let now_ms = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        let metrics = crate::metrics::documents(
+            &self.config.metrics,
+            &accounts,
+            (&pacing, &self.pacers.stats()),
+            now_ms,
+        );
+        Ok(Processed {
+            metrics,
+            lines: accounts.iter().flat_map(|a| a.lines.clone()).collect(),
+            ..processed
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_cutoff_keeps_the_margin_and_ignores_bogus_deadlines() {
+        let margin = Duration::from_secs(3);
+        let now = Instant::now();
+        let real = cutoff(SystemTime::now() + Duration::from_secs(60), margin);
+        assert!(real - now <= Duration::from_secs(57) && real - now > Duration::from_secs(56));
+        assert_eq!(
+            cutoff(SystemTime::now() + Duration::from_secs(2), margin),
+            now
+        );
+        assert_eq!(
+            cutoff(SystemTime::now() - Duration::from_secs(5), margin),
+            now
+        );
+        let bogus = cutoff(
+            SystemTime::UNIX_EPOCH + Duration::from_millis(600_000),
+            margin,
+        );
+        assert_eq!(bogus - now, MAX_LAMBDA_TIMEOUT - margin);
+    }
+}

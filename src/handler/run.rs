@@ -1,0 +1,137 @@
+//! Running one delivery: its requests, each a single package or a scope
+//! of many, after the `ALLOWED_TARGETS` check.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use futures::future::join_all;
+use tracing::Instrument;
+
+use super::{Handler, Invocation};
+use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
+use crate::decode::{Decoded, Origin, Unit};
+use crate::execute::{CallContext, ItemOutcome};
+use crate::plan::Item;
+use crate::request::{Action, Job, Request, ScopeRequest};
+
+impl Handler {
+    /// Executes every request of one delivery and accounts for it.
+    pub(super) async fn run_unit(&self, unit: Unit, inv: &Invocation) -> UnitAccount {
+        let span = tracing::info_span!("record", source = %unit.source);
+        async {
+            let cx = CallContext {
+                retrier: &inv.retrier,
+                iot_reads: &inv.iot_reads,
+                source: &unit.source,
+            };
+            let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
+            let entries = join_all(unit.requests.into_iter().map(|d| async {
+                match d {
+                    Decoded::Valid(mut job) => {
+                        if self.config.dry_run {
+                            job.force_dry_run();
+                        }
+                        if let Some(reason) = self.not_permitted(&job) {
+                            return vec![Entry::NotPermitted { job, reason }];
+                        }
+                        match job {
+                            Job::One(request) => vec![self.run_request(request, &cx).await],
+                            Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
+                        }
+                    }
+                    Decoded::Invalid(inv) => vec![Entry::Invalid(inv)],
+                    Decoded::Ignored(why) => vec![Entry::Ignored(why)],
+                }
+            }))
+            .await;
+            let result = UnitResult {
+                source: unit.source.clone(),
+                sender: unit.sender.clone(),
+                origin: unit.origin,
+                entries: entries.into_iter().flatten().collect(),
+            };
+            account::account(&result, &self.settings(), SystemTime::now())
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Why `ALLOWED_TARGETS` refuses this job, if it does.
+    fn not_permitted(&self, job: &Job) -> Option<String> {
+        let allowed = self.config.allowed.as_ref()?;
+        let permitted = match job {
+            Job::One(r) => allowed.permits(&r.target),
+            Job::Many(s) => allowed.may_cover(&s.scope),
+        };
+        (!permitted).then(|| {
+            format!(
+                "{} {} is outside ALLOWED_TARGETS ({allowed})",
+                job.service(),
+                job.label()
+            )
+        })
+    }
+
+    async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
+        let executed = self.executor.execute(&request, cx).await;
+        Entry::Executed(Box::new(RequestResult {
+            request: Job::One(request),
+            outcomes: executed.outcomes,
+            plan: executed.plan,
+            package_not_found: executed.package_not_found,
+        }))
+    }
+
+    /// A policy for many packages. With a work queue (and a standard queue's
+    /// or no SQS record), more than one package fans out: one policy request
+    /// per package on the work queue. Otherwise the packages run here, in
+    /// turn, sharing `maxDeletions`; those the deadline leaves are handed on.
+    async fn run_scope(
+        &self,
+        scope: ScopeRequest,
+        may_fan_out: bool,
+        cx: &CallContext<'_>,
+    ) -> Vec<Entry> {
+        let (listed, attempts) = self.executor.packages(&scope.scope, cx).await;
+        let packages = match listed {
+            Ok(p) => p,
+            Err(e) => {
+                return vec![Entry::Executed(Box::new(RequestResult {
+                    request: Job::Many(scope),
+                    outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
+                    plan: None,
+                    package_not_found: false,
+                }))]
+            }
+        };
+        tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
+        let (requests, outside): (Vec<Request>, Vec<Request>) = packages
+            .iter()
+            .map(|p| scope.for_package(p))
+            .partition(|r| {
+                self.config
+                    .allowed
+                    .as_ref()
+                    .is_none_or(|a| a.permits(&r.target))
+            });
+        if !outside.is_empty() {
+            tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
+        }
+        if may_fan_out && self.config.work_queue_url.is_some() && requests.len() > 1 {
+            return vec![Entry::FannedOut(requests)];
+        }
+        let mut left = scope.retention.max_deletions;
+        let mut entries = Vec::with_capacity(requests.len());
+        for mut request in requests {
+            if let (Action::Retain(r), Some(n)) = (&mut request.action, left) {
+                r.max_deletions = Some(n);
+            }
+            let entry = self.run_request(request, cx).await;
+            if let (Entry::Executed(rr), Some(n)) = (&entry, left.as_mut()) {
+                *n = n.saturating_sub(rr.plan.as_ref().map_or(0, |p| p.selected.len()) as u32);
+            }
+            entries.push(entry);
+        }
+        entries
+    }
+}

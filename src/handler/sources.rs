@@ -1,0 +1,95 @@
+//! The per-source paths of an invocation: an SQS batch (records run
+//! together, or in order on a FIFO queue, each reported on its own) and a
+//! direct invocation (one unit, answered with the summary).
+
+use aws_lambda_events::sqs::SqsBatchResponse;
+use futures::future::join_all;
+
+use super::output::{audit, log_summary};
+use super::{Handler, HandlerError, Invocation, Processed};
+use crate::account::{Summary, UnitAccount};
+use crate::decode::{Origin, Unit};
+
+impl Handler {
+    pub(super) async fn handle_sqs(
+        &self,
+        units: Vec<Unit>,
+        inv: &Invocation,
+    ) -> (Processed, Vec<UnitAccount>) {
+        let fifo = units
+            .iter()
+            .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
+        let mut accounts: Vec<UnitAccount> = if fifo {
+            // In order; at the first record that must be retried, stop.
+            let mut out = Vec::with_capacity(units.len());
+            let mut stopped = false;
+            for unit in units {
+                let acc = if stopped {
+                    UnitAccount::unstarted(&unit)
+                } else {
+                    self.run_unit(unit, inv).await
+                };
+                stopped |= acc.redeliver;
+                out.push(acc);
+            }
+            out
+        } else {
+            join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await
+        };
+        for (i, queue, failure) in self.flush(&accounts).await {
+            tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
+            accounts[i].redeliver_whole();
+        }
+        if fifo {
+            if let Some(first) = accounts.iter().position(|a| a.redeliver) {
+                accounts[first..]
+                    .iter_mut()
+                    .for_each(UnitAccount::redeliver_whole);
+            }
+        }
+        let mut response = SqsBatchResponse::default();
+        let mut summary = Summary::default();
+        for acc in &accounts {
+            if acc.redeliver {
+                response.add_failure(acc.source.clone());
+            }
+            audit(acc);
+            summary.add(acc);
+        }
+        log_summary(&summary);
+        let processed = Processed {
+            response: serde_json::to_value(response).expect("batch response serializes"),
+            summary,
+            metrics: Vec::new(),
+            lines: Vec::new(),
+        };
+        (processed, accounts)
+    }
+
+    pub(super) async fn handle_invocation(
+        &self,
+        unit: Unit,
+        inv: &Invocation,
+    ) -> Result<(Processed, Vec<UnitAccount>), HandlerError> {
+        let accounts = vec![self.run_unit(unit, inv).await];
+        let failures = self.flush(&accounts).await;
+        audit(&accounts[0]);
+        let mut summary = Summary::default();
+        summary.add(&accounts[0]);
+        log_summary(&summary);
+        if let Some((_, queue, first)) = failures.first() {
+            return Err(HandlerError::Unwritable {
+                queue: queue.clone(),
+                count: failures.len(),
+                first: first.clone(),
+            });
+        }
+        let processed = Processed {
+            response: serde_json::to_value(&summary).expect("summary serializes"),
+            summary,
+            metrics: Vec::new(),
+            lines: Vec::new(),
+        };
+        Ok((processed, accounts))
+    }
+}

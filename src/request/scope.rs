@@ -1,0 +1,161 @@
+//! Scoped policy requests: a policy for every package of a repository (or of
+//! the IoT catalog), or for those whose names start with a prefix, and how
+//! such a scope turns into one request per package it holds.
+
+use super::{
+    Action, CodeArtifactPackage, Format, RawRequest, Request, Service, Target, Verb, Written,
+};
+use crate::policy::Retention;
+
+/// The packages a scoped policy request covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    CodeArtifact {
+        domain: String,
+        domain_owner: Option<String>,
+        repository: String,
+        format: Option<Format>,
+        namespace: Option<String>,
+        prefix: Option<String>,
+    },
+    Iot {
+        prefix: Option<String>,
+    },
+}
+
+/// One package a scope listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackageRef {
+    CodeArtifact {
+        format: Format,
+        namespace: Option<String>,
+        package: String,
+    },
+    Iot {
+        package: String,
+    },
+}
+
+/// A policy request for many packages: every package of a repository (or
+/// of the IoT catalog), or those whose names start with a prefix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeRequest {
+    pub scope: Scope,
+    pub retention: Box<Retention>,
+    pub verb: Verb,
+    pub unset_default_version: bool,
+    pub protect_in_use: bool,
+    pub dry_run: bool,
+    pub attempt: u32,
+}
+
+impl ScopeRequest {
+    pub fn service(&self) -> Service {
+        match self.scope {
+            Scope::CodeArtifact { .. } => Service::CodeArtifact,
+            Scope::Iot { .. } => Service::Iot,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                repository,
+                format,
+                namespace,
+                prefix,
+                ..
+            } => {
+                let mut l = format!("{domain}/{repository}/");
+                l.push_str(format.map_or("*", Format::as_str));
+                if let Some(ns) = namespace {
+                    l.push('/');
+                    l.push_str(ns);
+                }
+                l.push('/');
+                l.push_str(prefix.as_deref().unwrap_or(""));
+                l.push('*');
+                l
+            }
+            Scope::Iot { prefix } => format!("{}*", prefix.as_deref().unwrap_or("")),
+        }
+    }
+
+    pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
+        let mut raw = RawRequest {
+            service: Some(self.service().as_str().to_owned()),
+            attempt,
+            dry_run: self.dry_run.then_some(true),
+            ..RawRequest::default()
+        };
+        match &self.scope {
+            Scope::CodeArtifact {
+                domain,
+                domain_owner,
+                repository,
+                format,
+                namespace,
+                prefix,
+            } => {
+                raw.domain = Some(domain.clone());
+                raw.domain_owner = domain_owner.clone();
+                raw.repository = Some(repository.clone());
+                raw.format = format.map(|f| f.as_str().to_owned());
+                raw.namespace = namespace.clone();
+                raw.package_prefix = prefix.clone();
+            }
+            Scope::Iot { prefix } => {
+                raw.package_prefix = prefix.clone();
+                raw.unset_default_version = self.unset_default_version.then_some(true);
+                raw.protect_in_use = (!self.protect_in_use).then_some(false);
+            }
+        }
+        raw.action = (self.verb != Verb::Delete).then(|| self.verb.as_str().to_owned());
+        raw.set_retention(&self.retention);
+        raw
+    }
+
+    /// The same policy for one package the scope holds.
+    pub fn for_package(&self, p: &PackageRef) -> Request {
+        let target = match (&self.scope, p) {
+            (
+                Scope::CodeArtifact {
+                    domain,
+                    domain_owner,
+                    repository,
+                    ..
+                },
+                PackageRef::CodeArtifact {
+                    format,
+                    namespace,
+                    package,
+                },
+            ) => Target::CodeArtifact {
+                package: CodeArtifactPackage {
+                    domain: domain.clone(),
+                    domain_owner: domain_owner.clone(),
+                    repository: repository.clone(),
+                    format: *format,
+                    namespace: namespace.clone(),
+                    package: package.clone(),
+                },
+                expected_status: None,
+            },
+            (_, PackageRef::Iot { package })
+            | (Scope::Iot { .. }, PackageRef::CodeArtifact { package, .. }) => Target::Iot {
+                package: package.clone(),
+                unset_default_version: self.unset_default_version,
+                protect_in_use: self.protect_in_use,
+            },
+        };
+        Request {
+            target,
+            action: Action::Retain(self.retention.clone()),
+            verb: self.verb,
+            attempt: self.attempt,
+            dry_run: self.dry_run,
+            written: Written::default(),
+        }
+    }
+}
