@@ -111,6 +111,15 @@ impl DeleteError {
         }
     }
 
+    /// A refusal by in-use protection (`IN_USE` or `IN_USE_UNKNOWN`): a
+    /// policy keeps such a version, an explicit request dead-letters it.
+    pub fn is_in_use(&self) -> bool {
+        matches!(
+            self,
+            DeleteError::InUse { .. } | DeleteError::InUseUnknown { .. }
+        )
+    }
+
     /// Whether this failure is final for the item (dead-letter) or worth
     /// another invocation (hand on).
     pub fn is_permanent(&self) -> bool {

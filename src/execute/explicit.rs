@@ -8,7 +8,7 @@ use super::{
     complete, CallContext, Done, Executed, Executor, ItemOutcome, PackageService, Revisions,
 };
 use crate::error::DeleteError;
-use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
+use crate::plan::{self, Item, PackagePlan, Usage};
 use crate::policy::KeepRule;
 use crate::request::{Action, Request, Target, Verb};
 
@@ -35,7 +35,7 @@ impl Executor {
                 (None, _) => rest.push(item),
                 // A dry run reports what the real run would refuse.
                 (Some(e), true) => {
-                    let k = kept_instead(&item, e);
+                    let k = super::kept_instead(&item, e);
                     outcomes.push(ItemOutcome::kept(&k));
                     keep.push(k);
                 }
@@ -123,19 +123,5 @@ impl Executor {
             }
         }
         Ok((refused, attempts))
-    }
-}
-
-/// What a dry run reports for an item the real run would refuse as in use.
-fn kept_instead(item: &Item, e: &DeleteError) -> KeptVersion {
-    let (rule, detail) = match e {
-        DeleteError::InUse { detail, .. } => (KeepRule::InUse, detail.clone()),
-        DeleteError::InUseUnknown { reason, .. } => (KeepRule::InUseUnknown, reason.clone()),
-        other => (KeepRule::InUse, other.to_string()),
-    };
-    KeptVersion {
-        version: item.to_string(),
-        rule,
-        detail: Some(detail),
     }
 }

@@ -293,3 +293,17 @@ fn complete(request: &Request, outcomes: Vec<ItemOutcome>) -> Vec<ItemOutcome> {
         })
         .collect()
 }
+
+/// What a dry run reports for an item the real run would refuse as in use.
+fn kept_instead(item: &Item, e: &DeleteError) -> KeptVersion {
+    let (rule, detail) = match e {
+        DeleteError::InUse { detail, .. } => (KeepRule::InUse, detail.clone()),
+        DeleteError::InUseUnknown { reason, .. } => (KeepRule::InUseUnknown, reason.clone()),
+        other => (KeepRule::InUse, other.to_string()),
+    };
+    KeptVersion {
+        version: item.to_string(),
+        rule,
+        detail: Some(detail),
+    }
+}

@@ -37,9 +37,16 @@ impl Executor {
             Err(e) => return failed(e, attempts),
         };
         let (selected, mut keep, absent) = select(request, retention, &listing);
-        let selected = match self.protect(request, selected, &mut keep, cx).await {
-            (Ok(s), _) => s,
-            (Err(e), n) => return failed(e, attempts + n),
+        // A real run checks what is in use beside the deletes, version by
+        // version (the adapter's overlap); a dry run reads it all first,
+        // to report the plan the real run would carry out.
+        let overlap = !request.dry_run && guards_in_use(request);
+        let mut selected = match overlap {
+            true => selected,
+            false => match self.protect(request, selected, &mut keep, cx).await {
+                (Ok(s), _) => s,
+                (Err(e), n) => return failed(e, attempts + n),
+            },
         };
         let mut outcomes: Vec<ItemOutcome> = absent
             .into_iter()
@@ -55,7 +62,18 @@ impl Executor {
                 ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
             }));
         } else if !selected.is_empty() {
-            outcomes.extend(self.act(request, &listing, &selected, cx).await);
+            for o in self.act(request, &listing, &selected, cx, overlap).await {
+                // Found in use beside its delete: the policy keeps it.
+                match &o.result {
+                    Err(e) if e.is_in_use() => {
+                        let k = super::kept_instead(&o.item, e);
+                        selected.retain(|v| *v != k.version);
+                        outcomes.push(ItemOutcome::kept(&k));
+                        keep.push(k);
+                    }
+                    _ => outcomes.push(o),
+                }
+            }
         }
         Executed {
             outcomes,
@@ -69,19 +87,24 @@ impl Executor {
         }
     }
 
-    /// The plan's selected versions, acted on as an explicit request whose
-    /// in-use check is done.
+    /// The plan's selected versions, acted on as an explicit request: with
+    /// `overlap`, the adapter checks what is in use beside each delete;
+    /// without, the check is done (or not asked for).
     async fn act(
         &self,
         request: &Request,
         listing: &Listing,
         selected: &[String],
         cx: &CallContext<'_>,
+        overlap: bool,
     ) -> Vec<ItemOutcome> {
         let explicit = Request {
             action: Action::Versions(selected.to_vec()),
             dry_run: false,
-            target: checked(&request.target),
+            target: match overlap {
+                true => request.target.clone(),
+                false => checked(&request.target),
+            },
             ..request.clone()
         };
         // A status change applies only to the revision that was planned.
@@ -129,15 +152,10 @@ impl Executor {
         keep: &mut Vec<KeptVersion>,
         cx: &CallContext<'_>,
     ) -> (Result<Vec<String>, DeleteError>, u32) {
-        let Target::Iot {
-            package,
-            protect_in_use: true,
-            ..
-        } = &request.target
-        else {
+        let Target::Iot { package, .. } = &request.target else {
             return (Ok(selected), 0);
         };
-        if request.verb != Verb::Delete || selected.is_empty() {
+        if !guards_in_use(request) || selected.is_empty() {
             return (Ok(selected), 0);
         }
         let (usage, calls) = self.iot.usage(package, &selected, cx).await;
@@ -146,6 +164,17 @@ impl Executor {
             calls,
         )
     }
+}
+
+/// Whether the request deletes IoT versions with `protectInUse`.
+fn guards_in_use(request: &Request) -> bool {
+    matches!(
+        request.target,
+        Target::Iot {
+            protect_in_use: true,
+            ..
+        }
+    ) && request.verb == Verb::Delete
 }
 
 /// The policy's plan of a listing: the versions selected, those kept, and

@@ -78,7 +78,7 @@ pub struct Retrier {
     /// Calls in flight, per quota class: calls queued for one class's slots
     /// never hold back another class (reads waiting for their turn do not
     /// stall deletes whose package is already read).
-    limiters: [Semaphore; 5],
+    limiters: [Semaphore; QuotaClass::ALL.len()],
     pacers: Arc<Pacers>,
 }
 

@@ -216,7 +216,7 @@ impl Pacer {
 
 /// One pacer per quota class, shared by every task.
 #[derive(Debug)]
-pub struct Pacers([Pacer; 5]);
+pub struct Pacers([Pacer; QuotaClass::ALL.len()]);
 
 impl Pacers {
     /// Pacers for `rates`, each starting at its share when `shared_by`

@@ -14,19 +14,31 @@ pub enum QuotaClass {
     CodeArtifactList,
     /// DescribePackageVersion: "read requests per second, one account".
     CodeArtifactRead,
-    /// DeletePackageVersion, DeletePackage, UpdatePackage.
+    /// DeletePackageVersion, DeletePackage, UpdatePackage,
+    /// UpdatePackageVersion: the software package catalog's writes.
     IotWrite,
-    /// GetPackage, ListPackageVersions, ListPackages.
+    /// GetPackage, GetPackageVersion, ListPackageVersions, ListPackages:
+    /// the software package catalog's reads.
     IotRead,
+    /// Fleet indexing's SearchIndex (and the one GetIndexingConfiguration
+    /// an invocation makes): 15 a second (Service Quotas L-908D0FBE).
+    IotSearch,
+    /// Jobs' ListJobs: 10 a second (L-145FD0E6).
+    IotListJobs,
+    /// Jobs' DescribeJob: 10 a second (L-609D00CE).
+    IotDescribeJob,
 }
 
 impl QuotaClass {
-    pub const ALL: [QuotaClass; 5] = [
+    pub const ALL: [QuotaClass; 8] = [
         QuotaClass::CodeArtifactWrite,
         QuotaClass::CodeArtifactList,
         QuotaClass::CodeArtifactRead,
         QuotaClass::IotWrite,
         QuotaClass::IotRead,
+        QuotaClass::IotSearch,
+        QuotaClass::IotListJobs,
+        QuotaClass::IotDescribeJob,
     ];
 
     pub fn service(self) -> Service {
@@ -34,7 +46,11 @@ impl QuotaClass {
             QuotaClass::CodeArtifactWrite
             | QuotaClass::CodeArtifactList
             | QuotaClass::CodeArtifactRead => Service::CodeArtifact,
-            QuotaClass::IotWrite | QuotaClass::IotRead => Service::Iot,
+            QuotaClass::IotWrite
+            | QuotaClass::IotRead
+            | QuotaClass::IotSearch
+            | QuotaClass::IotListJobs
+            | QuotaClass::IotDescribeJob => Service::Iot,
         }
     }
 
@@ -51,6 +67,9 @@ impl QuotaClass {
             QuotaClass::CodeArtifactRead => "codeartifact.read",
             QuotaClass::IotWrite => "iot.write",
             QuotaClass::IotRead => "iot.read",
+            QuotaClass::IotSearch => "iot.search",
+            QuotaClass::IotListJobs => "iot.jobs.list",
+            QuotaClass::IotDescribeJob => "iot.jobs.describe",
         }
     }
 
@@ -58,17 +77,21 @@ impl QuotaClass {
         QuotaClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
-    /// The default quota, calls per second per account. CodeArtifact's are
-    /// the published defaults (100 writes, 200 list calls, 800 reads). IoT
-    /// publishes no rate for the software package catalog's APIs; 10 a
-    /// second is a safe guess, to be raised in `RATE_LIMITS` where the
-    /// account's Service Quotas say more.
+    /// The default quota, calls per second per account: the published
+    /// defaults. CodeArtifact: 100 writes, 200 list calls, 800 reads (user
+    /// guide, "Quotas in AWS CodeArtifact"). IoT: SearchIndex 15, ListJobs
+    /// 10, DescribeJob 10 (General Reference, "AWS IoT Device Management
+    /// endpoints and quotas"). IoT publishes no rate for the software
+    /// package catalog's APIs; 10 a second is a safe guess, to be raised in
+    /// `RATE_LIMITS` where the account's Service Quotas say more.
     pub fn default_rate(self) -> f64 {
         match self {
             QuotaClass::CodeArtifactWrite => 100.0,
             QuotaClass::CodeArtifactList => 200.0,
             QuotaClass::CodeArtifactRead => 800.0,
             QuotaClass::IotWrite | QuotaClass::IotRead => 10.0,
+            QuotaClass::IotSearch => 15.0,
+            QuotaClass::IotListJobs | QuotaClass::IotDescribeJob => 10.0,
         }
     }
 
@@ -85,7 +108,7 @@ impl std::fmt::Display for QuotaClass {
 
 /// The quotas (calls per second, per account) of every class.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rates([f64; 5]);
+pub struct Rates([f64; QuotaClass::ALL.len()]);
 
 impl Default for Rates {
     fn default() -> Self {

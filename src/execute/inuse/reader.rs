@@ -90,7 +90,7 @@ impl<'c> InUseReader<'c> {
             .get_or_try_init(|| async {
                 let (r, n) = cx
                     .retrier
-                    .run(QuotaClass::IotRead, || async {
+                    .run(QuotaClass::IotSearch, || async {
                         self.client
                             .get_indexing_configuration()
                             .send()
@@ -145,7 +145,7 @@ impl<'c> InUseReader<'c> {
     ) -> (Result<(), DeleteError>, u32) {
         paginate(
             cx,
-            QuotaClass::IotRead,
+            QuotaClass::IotListJobs,
             |token| {
                 let status = status.clone();
                 async move {
@@ -178,7 +178,7 @@ impl<'c> InUseReader<'c> {
         cx: &CallContext<'_>,
     ) -> (Result<Vec<String>, DeleteError>, u32) {
         cx.retrier
-            .run(QuotaClass::IotRead, || async move {
+            .run(QuotaClass::IotDescribeJob, || async move {
                 match self.client.describe_job().job_id(id).send().await {
                     Ok(out) => Ok(out
                         .job()
@@ -198,7 +198,7 @@ impl<'c> InUseReader<'c> {
         cx: &CallContext<'_>,
     ) -> (Result<(usize, bool), DeleteError>, u32) {
         cx.retrier
-            .run(QuotaClass::IotRead, || async move {
+            .run(QuotaClass::IotSearch, || async move {
                 self.client
                     .search_index()
                     .index_name(THINGS_INDEX)
