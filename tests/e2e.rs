@@ -409,12 +409,12 @@ async fn a_deadline_hands_on_the_remainder_and_draining_finishes_it() {
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "deadline").await.unwrap();
     let handler = in_process_handler(
-        // Reads at a rate that leaves the deadline to the slow deletes: the
-        // in-use searches (one per version) come first.
+        // Reads at a rate that leaves the deadline to the slow deletes: each
+        // version's in-use search comes before its delete.
         queues.config(&[
             ("MAX_CONCURRENCY", "2"),
             ("DEADLINE_MARGIN_MS", "500"),
-            ("RATE_LIMITS", "iot.read=400"),
+            ("RATE_LIMITS", "iot.read=400,iot.search=400"),
         ]),
     )
     .await;

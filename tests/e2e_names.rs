@@ -272,7 +272,7 @@ async fn a_huge_request_of_absent_versions_finishes_across_invocations() {
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "huge").await.unwrap();
     let config = queues.config(&[
-        ("RATE_LIMITS", "iot.read=2000"),
+        ("RATE_LIMITS", "iot.read=2000,iot.search=2000"),
         ("MAX_CONCURRENCY", "64"),
         ("DEADLINE_MARGIN_MS", "500"),
     ]);

@@ -1,17 +1,24 @@
 //! `make bench`: packprune's release binary, run by a local Lambda Runtime
-//! API as the SQS event source runs it, against the emulator's token-bucket
-//! quotas; beside it a naive sequential loop with the SDK's standard
-//! retries. Also cold start, peak RSS, binary sizes and the TLS stack.
-//! Writes BENCHMARKS.md.
+//! API as the SQS event source runs it (and as its SQS endpoint), against
+//! the emulator's token-bucket quotas, with 1, 3 and 10 invocations at once;
+//! beside it a naive sequential loop with the SDK's standard retries. Also
+//! cold start, peak RSS, binary sizes and the TLS stack. Writes
+//! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed]`; the binaries
-//! it measures are built by `make bench` first. `--only` runs one workload
-//! and writes its report to `target/bench/partial.md` unless `--out` is given.
-//! Every run's call log is kept in `target/bench/*.calls.json`.
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope]`; the
+//! binaries it measures are built by `make bench` first. `--only` runs one
+//! workload and writes its report to `target/bench/partial.md` unless
+//! `--out` is given. Every run's call log is kept in
+//! `target/bench/*.calls.json`, what it dead-lettered (nothing, if all
+//! goes well) in `target/bench/*.dead-letters.json`.
 
 mod naive;
+mod quotas;
 mod report;
+mod run;
 mod runtime_api;
+mod sqs;
+mod targets;
 mod workload;
 
 use std::path::{Path, PathBuf};
@@ -20,77 +27,32 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use packprune_emulator::Running;
+use run::{file_name, peak_rss_kib, Run};
 use runtime_api::EventSource;
-use workload::{Victims, Workload};
+use workload::Workload;
 
 pub const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 /// The function's timeout in the runs (the template's default is 300 s).
 const TIMEOUT: Duration = Duration::from_secs(300);
-
-/// One run's figures.
-#[derive(Debug, Clone)]
-pub struct Run {
-    pub workload: &'static str,
-    pub who: String,
-    pub versions: usize,
-    pub wall: f64,
-    pub bound: f64,
-    pub calls: usize,
-    pub throttles: usize,
-    pub left_behind: usize,
-    pub unrequested_deleted: usize,
-    pub invocations: u64,
-    /// Records the event source delivered again (in `batchItemFailures`, or
-    /// of a failed invocation).
-    pub redelivered: u64,
-    pub peak_rss_kib: Option<u64>,
-}
-
-impl Run {
-    /// A run's figures from the emulator after it: calls, throttles and
-    /// what is left (the call log kept under the run's name).
-    fn measured(w: &Workload, who: String, emulator: &Running, wall: f64) -> Run {
-        let (calls, throttles) = count_calls(emulator, &format!("{} {who}", w.name));
-        let (left_behind, unrequested_deleted) = verify(w, emulator);
-        Run {
-            workload: w.name,
-            who,
-            versions: w.versions(),
-            wall,
-            bound: w.bound_secs(),
-            calls,
-            throttles,
-            left_behind,
-            unrequested_deleted,
-            invocations: 0,
-            redelivered: 0,
-            peak_rss_kib: None,
-        }
-    }
-
-    pub fn ratio(&self) -> f64 {
-        self.bound / self.wall
-    }
-
-    fn say(&self) {
-        eprintln!(
-            "  {:.1} s, ratio {:.2}, {} throttles, {} left",
-            self.wall,
-            self.ratio(),
-            self.throttles,
-            self.left_behind
-        );
-    }
-}
+/// The invocations at once of each workload's packprune runs, each given as
+/// `EVENT_SOURCE_MAX_CONCURRENCY` (the template sets it from the event
+/// source mapping's `MaximumConcurrency`).
+pub const CONCURRENCY: [u32; 3] = [1, 3, 10];
 
 fn function_binary() -> PathBuf {
     Path::new(ROOT).join("target/release/packprune")
 }
 
-/// The function's environment: endpoints through `AWS_ENDPOINT_URL_*` only.
-fn function_env(emulator: &str, runtime_api: &str, shared_by: u32) -> Vec<(String, String)> {
+/// The function's environment: endpoints through `AWS_ENDPOINT_URL_*` only;
+/// SQS is the event source, which delivers what is sent to the work queue.
+/// Protection of what is in use is on (`protectInUse` defaults to true).
+fn function_env(emulator: &str, source: &EventSource, shared_by: u32) -> Vec<(String, String)> {
+    let runtime_api = source.addr.to_string();
+    let sqs = source.sqs_endpoint();
+    let work = source.work_queue_url();
+    let dead = source.dead_letter_queue_url();
     [
-        ("AWS_LAMBDA_RUNTIME_API", runtime_api),
+        ("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str()),
         ("AWS_LAMBDA_FUNCTION_NAME", "packprune"),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
@@ -100,13 +62,9 @@ fn function_env(emulator: &str, runtime_api: &str, shared_by: u32) -> Vec<(Strin
         ("AWS_SECRET_ACCESS_KEY", "bench"),
         ("AWS_ENDPOINT_URL_CODEARTIFACT", emulator),
         ("AWS_ENDPOINT_URL_IOT", emulator),
-        // Nothing is dead-lettered or handed on in these runs; a send would
-        // fail here and show as a redelivered record.
-        ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9"),
-        (
-            "DEAD_LETTER_QUEUE_URL",
-            "http://127.0.0.1:9/111122223333/packprune-dlq",
-        ),
+        ("AWS_ENDPOINT_URL_SQS", sqs.as_str()),
+        ("WORK_QUEUE_URL", work.as_str()),
+        ("DEAD_LETTER_QUEUE_URL", dead.as_str()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -130,107 +88,22 @@ fn spawn_function(env: &[(String, String)], log: &Path) -> Result<tokio::process
         .with_context(|| format!("starting {}", function_binary().display()))
 }
 
-/// VmHWM of a process: its peak resident set, in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Versions still present that had to go, and versions gone that had to stay.
-fn verify(w: &Workload, emulator: &Running) -> (usize, usize) {
-    let state = emulator.shared.state();
-    let mut left = 0;
-    let iot = &state.iot.packages;
-    let ca: Vec<_> = state
-        .codeartifact
-        .domains
-        .values()
-        .flat_map(|d| d.repositories.values())
-        .flat_map(|r| r.packages.iter())
-        .collect();
-    let mut remaining = 0usize;
-    for v in &w.victims {
-        match v {
-            Victims::Iot { package, versions } => {
-                let present = iot.get(package).map(|p| &p.versions);
-                left += versions
-                    .iter()
-                    .filter(|v| present.is_some_and(|p| p.contains_key(*v)))
-                    .count();
-            }
-            Victims::CodeArtifact { package, versions } => {
-                let present = ca.iter().find(|p| &p.package == package);
-                left += versions
-                    .iter()
-                    .filter(|v| {
-                        present.is_some_and(|p| p.versions.iter().any(|x| &x.version == *v))
-                    })
-                    .count();
-            }
-        }
-    }
-    remaining += iot.values().map(|p| p.versions.len()).sum::<usize>();
-    remaining += ca.iter().map(|p| p.versions.len()).sum::<usize>();
-    let seeded = w
-        .seed
-        .iot
-        .packages
-        .values()
-        .map(|p| p.versions.len())
-        .sum::<usize>()
-        + w.seed
-            .codeartifact
-            .domains
-            .values()
-            .flat_map(|d| d.repositories.values())
-            .flat_map(|r| r.packages.iter())
-            .map(|p| p.versions.len())
-            .sum::<usize>();
-    let should_remain = seeded - w.versions();
-    let unrequested = (should_remain + left).saturating_sub(remaining);
-    (left, unrequested)
-}
-
 fn emulator_for(w: &Workload) -> Result<Running> {
     let mut state = w.seed.clone();
     state.faults = w.quotas.faults();
     Ok(Running::start(state, "127.0.0.1:0")?)
 }
 
-/// Counts calls and throttles, and keeps the call log (arrival times, answers)
-/// in `target/bench/<run>.calls.json` for a closer look at a run.
-fn count_calls(emulator: &Running, run: &str) -> (usize, usize) {
-    let calls = emulator.shared.calls();
-    let logs = Path::new(ROOT).join("target/bench");
-    if std::fs::create_dir_all(&logs).is_ok() {
-        if let Ok(json) = serde_json::to_vec(&calls) {
-            let name = run.replace([' ', ',', ':'], "-");
-            let _ = std::fs::write(logs.join(format!("{name}.calls.json")), json);
-        }
-    }
-    let throttles = calls
-        .iter()
-        .filter(|c| c.error.as_deref() == Some("ThrottlingException"))
-        .count();
-    (calls.len(), throttles)
-}
-
 /// packprune: `invocations` function processes polling one event source.
 async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
     let emulator = emulator_for(w)?;
     let source = EventSource::start(TIMEOUT).await?;
-    let env = function_env(&emulator.url(), &source.addr.to_string(), concurrent);
+    let env = function_env(&emulator.url(), &source, concurrent);
     let logs = Path::new(ROOT).join("target/bench");
     std::fs::create_dir_all(&logs)?;
     let mut children = Vec::new();
     for i in 0..concurrent {
-        let log = logs.join(format!("{}-{concurrent}-{i}.log", w.name.replace(' ', "-")));
+        let log = logs.join(format!("{}-{concurrent}-{i}.log", file_name(w.name)));
         children.push(spawn_function(&env, &log)?);
     }
     // Every process is up and polling before the clock starts.
@@ -260,9 +133,16 @@ async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
         "packprune, {concurrent} invocation{} at once",
         if concurrent == 1 { "" } else { "s" }
     );
+    if !delivered.dead_letters.is_empty() {
+        let name = file_name(&format!("{} {who}", w.name));
+        let path = logs.join(format!("{name}.dead-letters.json"));
+        std::fs::write(&path, serde_json::to_vec_pretty(&delivered.dead_letters)?)?;
+    }
     Ok(Run {
         invocations: delivered.invocations,
         redelivered: delivered.redelivered + delivered.errors,
+        sent_to_work_queue: delivered.sent_to_work_queue,
+        dead_lettered: delivered.dead_letters.len(),
         peak_rss_kib: peak,
         ..Run::measured(w, who, &emulator, wall)
     })
@@ -288,7 +168,7 @@ async fn cold_starts(n: usize) -> Result<Vec<f64>> {
     std::fs::create_dir_all(&logs)?;
     for _ in 0..n {
         let source = EventSource::start(TIMEOUT).await?;
-        let env = function_env("http://127.0.0.1:9", &source.addr.to_string(), 1);
+        let env = function_env("http://127.0.0.1:9", &source, 1);
         let start = Instant::now();
         let mut child = spawn_function(&env, &logs.join("cold-start.log"))?;
         let until = start + Duration::from_secs(10);
@@ -316,7 +196,7 @@ async fn main() -> Result<()> {
         match a.as_str() {
             "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
             "--only" => only = Some(args.next().context("--only takes a workload")?),
-            _ => bail!("usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed]"),
+            _ => bail!("usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope]"),
         }
     }
     let out = out.unwrap_or_else(|| {
@@ -333,12 +213,22 @@ async fn main() -> Result<()> {
         );
     }
     let mut runs = Vec::new();
-    let workloads = [workload::iot_only(), workload::mixed()];
-    for w in workloads.into_iter().filter(|w| {
-        only.as_deref()
-            .is_none_or(|o| w.name.to_lowercase().starts_with(o))
-    }) {
-        for concurrent in [1, 3] {
+    let workloads: [(&str, fn() -> Workload); 3] = [
+        ("iot", workload::iot_only),
+        ("mixed", workload::mixed),
+        ("scope", workload::scope),
+    ];
+    if let Some(o) = only.as_deref() {
+        if !workloads.iter().any(|(key, _)| *key == o) {
+            bail!("--only takes iot, mixed or scope, not {o:?}");
+        }
+    }
+    for (_, build) in workloads
+        .into_iter()
+        .filter(|(key, _)| only.as_deref().is_none_or(|o| o == *key))
+    {
+        let w = build();
+        for concurrent in CONCURRENCY {
             eprintln!("{}: packprune, {concurrent} at once ...", w.name);
             let r = run_packprune(&w, concurrent).await?;
             r.say();

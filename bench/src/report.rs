@@ -7,8 +7,8 @@ use std::process::Command;
 
 use anyhow::Result;
 
-use crate::workload::{Quotas, LATENCY_MS};
-use crate::{Run, ROOT};
+use crate::quotas::{Quotas, CLASSES, LATENCY_MS, QUOTAS};
+use crate::{targets, Run, CONCURRENCY, ROOT};
 
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -93,16 +93,93 @@ fn tls_stack() -> Vec<(String, Vec<String>)> {
     .collect()
 }
 
+/// Every quota class with its quota, by the function's names for them.
 fn quotas_line(q: &Quotas) -> String {
-    format!(
-        "CodeArtifact {} writes/s, {} list calls/s, {} reads/s; IoT {} writes/s, {} reads/s",
-        q.ca_write, q.ca_list, q.ca_read, q.iot_write, q.iot_read
-    )
+    CLASSES
+        .iter()
+        .map(|(class, _)| format!("{class} {}/s", q.rate(class)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// Every quota class, its quota and the operations its bucket covers.
+fn classes_text(q: &Quotas) -> String {
+    CLASSES
+        .iter()
+        .map(|(class, ops)| {
+            let ops: Vec<&str> = ops
+                .iter()
+                .map(|o| o.split_once(':').map_or(*o, |(_, op)| op))
+                .collect();
+            format!("`{class}` {}/s ({})", q.rate(class), ops.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
+}
+
+fn method(s: &mut String) -> Result<()> {
+    let counts: Vec<String> = CONCURRENCY.iter().map(u32::to_string).collect();
+    writeln!(s, "## Method\n")?;
+    writeln!(s, "- **Function.** The release binary (`target/release/packprune`, x86_64), started as Lambda starts it and driven through a local **Lambda Runtime API that plays the SQS event source** (`bench/src/runtime_api.rs`): each poll of `/next` gets up to 10 records, records named in `batchItemFailures` go back on the queue. Each workload runs with {} invocations at once: that many processes poll the same queue, each with `EVENT_SOURCE_MAX_CONCURRENCY` set to that number (as the template sets it from the event source mapping's `MaximumConcurrency`). Function timeout {} s. `RATE_LIMITS` is left at its defaults, which are the quotas below. **Protection of what is in use is on** (`protectInUse` defaults to true): the function searches the fleet index (SearchIndex) for every IoT version it deletes, and reads the fleet-indexing configuration and the unfinished jobs (ListJobs, DescribeJob) once per invocation.", counts.join(", "), crate::TIMEOUT.as_secs())?;
+    writeln!(s, "- **SQS.** The event source is also the function's SQS endpoint (`AWS_ENDPOINT_URL_SQS`; `bench/src/sqs.rs`): it answers SendMessageBatch (awsJson1_0). What the function sends to `WORK_QUEUE_URL`, a scope's fan-out (one policy request per package) or work handed on, goes on the queue the processes poll, after its `DelaySeconds`; what it sends to `DEAD_LETTER_QUEUE_URL` is counted (it must be nothing).")?;
+    writeln!(s, "- **Services.** The emulator, in the bench process, with one token bucket per quota class, shared by the operations the class covers, a burst of one second's worth of tokens, and {LATENCY_MS} ms latency on every call. The classes, by the function's names for them, at the published quotas (IoT publishes none for the software package catalog; the function assumes 10/s): {}. CodeArtifact's throttles carry `Retry-After` (the seconds until a token is back, rounded up); IoT's carry none.", classes_text(&QUOTAS))?;
+    writeln!(s, "- **Seeds.** `$package` is indexed; things run versions no request deletes, and a finished job names a version to delete, so every IoT version deleted is searched and none is protected.")?;
+    writeln!(s, "- **Naive baseline.** `bench/src/naive.rs`, one run per workload: one call at a time, the SDK's standard retries (`RetryConfig::standard()`: 3 attempts, jittered backoff, retry quota); a call that still fails is sent again until it succeeds. It deletes exactly the versions the function must delete (the policies' selections included), so it does no listing and checks nothing for use.")?;
+    writeln!(s, "- **Lower bound.** For each quota class the work involves, the calls it needs at the least, at the class's quota, without the first second's burst; the bound is the largest of these, and **bound by** names its class. The calls: CodeArtifact, one DeletePackageVersions per 100 versions of a package, one ListPackageVersions per policy's package, one ListPackages per scope; IoT, one DeletePackageVersion and one SearchIndex per version, one GetPackage and one ListPackageVersions per package, and the two ListJobs (in progress, scheduled). Ratio = bound / wall time (1.0 is the quota; a little over 1.0 is possible through the burst).")?;
+    writeln!(s, "- **Calls and throttles** are the emulator's call log over the run (every operation, reads included; SQS not). **Left behind** counts versions that had to be deleted and remain; **unrequested** counts versions that had to stay and are gone (both must be 0). **To work queue** counts the messages the function sent to the work queue.")?;
+    writeln!(s, "- **Wall time** runs from the first message on the queue to the last acknowledgement (of the fanned-out messages too), with the processes already started.\n")?;
+    Ok(())
+}
+
+fn runs_table(s: &mut String, runs: &[Run]) -> Result<()> {
+    writeln!(s, "## Quota-bound runs\n")?;
+    let dash = |on: bool, n: u64| if on { n.to_string() } else { "-".to_owned() };
+    let mut last = "";
+    for r in runs {
+        if r.workload != last {
+            last = r.workload;
+            writeln!(
+                s,
+                "### {}\n\n{} Quotas: {}.\n",
+                r.workload,
+                r.about,
+                quotas_line(&QUOTAS)
+            )?;
+            writeln!(s, "| run | versions | bound (s) | bound by | wall (s) | ratio | calls/s | throttles | left behind | unrequested | invocations | redelivered | to work queue |")?;
+            writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+        }
+        let function = r.invocations > 0;
+        writeln!(
+            s,
+            "| {} | {} | {:.1} | {} | {:.1} | {:.2} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            r.who,
+            r.versions,
+            r.bound,
+            r.bound_by,
+            r.wall,
+            r.ratio(),
+            r.calls as f64 / r.wall,
+            r.throttles,
+            r.left_behind,
+            r.unrequested_deleted,
+            dash(function, r.invocations),
+            dash(function, r.redelivered),
+            dash(function, r.sent_to_work_queue),
+        )?;
+        if runs
+            .iter()
+            .rfind(|x| x.workload == r.workload)
+            .is_some_and(|x| std::ptr::eq(x, r))
+        {
+            writeln!(s)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
@@ -116,69 +193,10 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
         .unwrap_or_default();
     writeln!(s, "# Benchmarks\n")?;
     writeln!(s, "Written by `make bench` ({date}) on {}. Rerun it to reproduce every figure below except the one-off TLS-stack comparison at the end, which says how it was measured.\n", machine())?;
-    writeln!(s, "## Method\n")?;
-    writeln!(s, "- **Function.** The release binary (`target/release/packprune`, x86_64), started as Lambda starts it and driven through a local **Lambda Runtime API that plays the SQS event source** (`bench/src/runtime_api.rs`): each poll of `/next` gets up to 10 records, records named in `batchItemFailures` go back on the queue. With 3 invocations at once, three processes poll the same queue and each gets `EVENT_SOURCE_MAX_CONCURRENCY=3`. Function timeout {} s. `RATE_LIMITS` is left at its defaults.", crate::TIMEOUT.as_secs())?;
-    writeln!(s, "- **Services.** The emulator, in the bench process, with one token bucket per quota class (shared by the operations of that class), a burst of one second's worth of tokens, and {LATENCY_MS} ms latency on every call. CodeArtifact's throttles carry `Retry-After` (the seconds until a token is back, rounded up); IoT's carry none.")?;
-    writeln!(s, "- **Naive baseline.** `bench/src/naive.rs`: one call at a time, the SDK's standard retries (`RetryConfig::standard()`: 3 attempts, jittered backoff, retry quota); a call that still fails is sent again until it succeeds. It deletes exactly the versions the function must delete (the policies' selections included), so it does no listing.")?;
-    writeln!(s, "- **Lower bound.** The write calls the work needs at the least, at the write quota of the slowest class, without the first second's burst: CodeArtifact at 100 versions a DeletePackageVersions call, IoT at one DeletePackageVersion a version. Ratio = bound / wall time (1.0 is the quota; a little over 1.0 is possible through the burst).")?;
-    writeln!(s, "- **Calls and throttles** are the emulator's call log over the run (every operation, reads included). **Left behind** counts versions that had to be deleted and remain; **unrequested** counts versions that had to stay and are gone (both must be 0).")?;
-    writeln!(s, "- **Wall time** runs from the first message on the queue to the last acknowledgement, with the processes already started.\n")?;
-    writeln!(s, "## Quota-bound runs\n")?;
-    let mut last = "";
-    for r in runs {
-        if r.workload != last {
-            last = r.workload;
-            let q = crate::workload::QUOTAS;
-            let what = match r.workload {
-                "IoT only" => "300 IoT versions in 10 packages, 30 requests of 10 versions.",
-                _ => "20,000 CodeArtifact versions in 200 packages (100 explicit lists of 100; 100 keep-latest-50 policies over 150 versions) and 500 IoT versions in 20 packages (10 explicit lists of 25; 10 keep-latest-5 policies over 30), 220 requests.",
-            };
-            writeln!(
-                s,
-                "### {}\n\n{what} Quotas: {}.\n",
-                r.workload,
-                quotas_line(&q)
-            )?;
-            writeln!(s, "| run | versions | wall (s) | lower bound (s) | ratio | calls/s | throttles | left behind | unrequested | invocations | redelivered |")?;
-            writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|")?;
-        }
-        writeln!(
-            s,
-            "| {} | {} | {:.1} | {:.1} | {:.2} | {:.1} | {} | {} | {} | {} | {} |",
-            r.who,
-            r.versions,
-            r.wall,
-            r.bound,
-            r.ratio(),
-            r.calls as f64 / r.wall,
-            r.throttles,
-            r.left_behind,
-            r.unrequested_deleted,
-            if r.invocations == 0 {
-                "-".to_owned()
-            } else {
-                r.invocations.to_string()
-            },
-            if r.invocations == 0 {
-                "-".to_owned()
-            } else {
-                r.redelivered.to_string()
-            }
-        )?;
-        if runs
-            .iter()
-            .rfind(|x| x.workload == r.workload)
-            .is_some_and(|x| std::ptr::eq(x, r))
-        {
-            writeln!(s)?;
-        }
-    }
-    targets(&mut s, runs, cold)?;
-    let peak = runs
-        .iter()
-        .filter(|r| r.workload == "mixed")
-        .filter_map(|r| r.peak_rss_kib)
-        .max();
+    method(&mut s)?;
+    runs_table(&mut s, runs)?;
+    targets::targets(&mut s, runs, cold)?;
+    let peak = targets::peak_rss_kib(runs);
     let mut cold_sorted = cold.to_vec();
     cold_sorted.sort_by(f64::total_cmp);
     writeln!(s, "## Cold start, memory, size\n")?;
@@ -190,19 +208,19 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
     if let Some(kib) = peak {
         writeln!(
             s,
-            "| peak RSS, mixed run | {:.1} MiB | the largest VmHWM of the function processes |",
+            "| peak RSS, all runs | {:.1} MiB | the largest VmHWM of the function processes |",
             kib as f64 / 1024.0
         )?;
     }
     writeln!(
         s,
         "| release binary, x86_64 | {} | `cargo build --release --bin packprune` |",
-        size("target/release/packprune")
+        size(targets::X86_64_BINARY)
     )?;
     writeln!(
         s,
         "| release binary, arm64 | {} | `make build` (`cargo lambda build --release --arm64`) |\n",
-        size("target/lambda/packprune/bootstrap")
+        size(targets::ARM64_BINARY)
     )?;
     writeln!(s, "## TLS stack\n")?;
     writeln!(s, "The function's normal dependency tree now (`cargo tree -p packprune -e normal`); `make lint` fails if a second rustls appears in it or in the test build:\n")?;
@@ -220,65 +238,4 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
     }
     writeln!(s, "\n{}", include_str!("tls-change.md"))?;
     Ok(s)
-}
-
-/// The targets, each checked against this run's figures.
-fn targets(s: &mut String, runs: &[Run], cold: &[f64]) -> Result<()> {
-    writeln!(s, "## Against the targets\n")?;
-    writeln!(s, "| target | figure | met |\n|---|---|---|")?;
-    let mark = |ok: bool| if ok { "yes" } else { "**no**" };
-    for r in runs.iter().filter(|r| r.who.starts_with("packprune")) {
-        let naive = runs
-            .iter()
-            .find(|n| n.workload == r.workload && n.who.starts_with("naive"));
-        writeln!(
-            s,
-            "| {}, {}: at least 0.85 of the bound | {:.2} | {} |",
-            r.workload,
-            r.who,
-            r.ratio(),
-            mark(r.ratio() >= 0.85)
-        )?;
-        if let (Some(n), "IoT only") = (naive, r.workload) {
-            writeln!(
-                s,
-                "| {}, {}: faster than the naive loop | {:.1} s vs {:.1} s ({:+.1} s) | {} |",
-                r.workload,
-                r.who,
-                r.wall,
-                n.wall,
-                r.wall - n.wall,
-                mark(r.wall < n.wall)
-            )?;
-        }
-    }
-    let left: usize = runs
-        .iter()
-        .map(|r| r.left_behind + r.unrequested_deleted)
-        .sum();
-    writeln!(
-        s,
-        "| nothing left behind or deleted unrequested, every run | {left} | {} |",
-        mark(left == 0)
-    )?;
-    let mut sorted = cold.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    if !sorted.is_empty() {
-        let median = percentile(&sorted, 0.5);
-        writeln!(
-            s,
-            "| cold start under 20 ms (median) | {median:.1} ms | {} |",
-            mark(median < 20.0)
-        )?;
-    }
-    if let Some(kib) = runs.iter().filter_map(|r| r.peak_rss_kib).max() {
-        let mib = kib as f64 / 1024.0;
-        writeln!(
-            s,
-            "| peak RSS under 64 MB | {mib:.1} MiB | {} |",
-            mark(mib < 61.0)
-        )?;
-    }
-    writeln!(s)?;
-    Ok(())
 }

@@ -2,7 +2,9 @@
 //! processes poll `/next` and get batches of up to 10 records, as Lambda's
 //! SQS event source delivers them; records named in `batchItemFailures` (or
 //! the whole batch, on an error) go back on the queue with a higher receive
-//! count.
+//! count. It is also the function's SQS endpoint (`sqs.rs`): what
+//! SendMessageBatch sends to the work queue goes on the same queue (after
+//! its `DelaySeconds`), what goes to the dead-letter queue is counted.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -21,7 +23,12 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+use crate::sqs;
+
 const BATCH: usize = 10;
+/// The queues' names in the URLs the function is given.
+const WORK_QUEUE: &str = "packprune-work";
+const DEAD_LETTER_QUEUE: &str = "packprune-dlq";
 
 #[derive(Debug, Clone)]
 struct Message {
@@ -34,10 +41,31 @@ struct Message {
 struct Queue {
     pending: VecDeque<Message>,
     in_flight: HashMap<String, Vec<Message>>,
+    /// Messages sent with a delay, not yet on the queue.
+    delayed: u64,
+    /// The number of the next message.
+    next_id: u64,
     invocations: u64,
     redelivered: u64,
     errors: u64,
+    /// Messages the function sent to the work queue, and to the
+    /// dead-letter queue (with their bodies).
+    sent_to_work_queue: u64,
+    dead_letters: Vec<String>,
     first_poll: Option<Instant>,
+}
+
+impl Queue {
+    fn push(&mut self, body: String) -> String {
+        let id = format!("msg-{:06}", self.next_id);
+        self.next_id += 1;
+        self.pending.push_back(Message {
+            id: id.clone(),
+            body,
+            receives: 0,
+        });
+        id
+    }
 }
 
 /// The event source's state, shared by the server and the benchmark.
@@ -50,11 +78,13 @@ pub struct EventSource {
 }
 
 /// What a run of the event source saw.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Delivered {
     pub invocations: u64,
     pub redelivered: u64,
     pub errors: u64,
+    pub sent_to_work_queue: u64,
+    pub dead_letters: Vec<String>,
 }
 
 impl EventSource {
@@ -92,33 +122,45 @@ impl EventSource {
         self.queue.lock().expect("queue lock")
     }
 
-    /// Puts request bodies on the queue.
-    pub fn send(&self, bodies: impl IntoIterator<Item = String>) {
+    /// Puts request bodies on the queue; returns their message ids.
+    pub fn send(&self, bodies: impl IntoIterator<Item = String>) -> Vec<String> {
         let mut q = self.queue();
-        let base = q.pending.len();
-        let round = q.invocations;
-        for (i, body) in bodies.into_iter().enumerate() {
-            q.pending.push_back(Message {
-                id: format!("msg-{:06}-{round}", base + i),
-                body,
-                receives: 0,
-            });
-        }
+        let ids = bodies.into_iter().map(|b| q.push(b)).collect();
         drop(q);
         self.changed.notify_waiters();
+        ids
     }
 
-    /// Waits until every message was delivered and acknowledged.
+    /// The function's `AWS_ENDPOINT_URL_SQS`.
+    pub fn sqs_endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The function's `WORK_QUEUE_URL`: messages sent there are delivered.
+    pub fn work_queue_url(&self) -> String {
+        format!("{}/111122223333/{WORK_QUEUE}", self.sqs_endpoint())
+    }
+
+    /// The function's `DEAD_LETTER_QUEUE_URL`: messages sent there are
+    /// counted.
+    pub fn dead_letter_queue_url(&self) -> String {
+        format!("{}/111122223333/{DEAD_LETTER_QUEUE}", self.sqs_endpoint())
+    }
+
+    /// Waits until every message (the delayed ones too) was delivered and
+    /// acknowledged.
     pub async fn drained(&self) -> Delivered {
         loop {
             let notified = self.changed.notified();
             {
                 let q = self.queue();
-                if q.pending.is_empty() && q.in_flight.is_empty() {
+                if q.pending.is_empty() && q.in_flight.is_empty() && q.delayed == 0 {
                     return Delivered {
                         invocations: q.invocations,
                         redelivered: q.redelivered,
                         errors: q.errors,
+                        sent_to_work_queue: q.sent_to_work_queue,
+                        dead_letters: q.dead_letters.clone(),
                     };
                 }
             }
@@ -131,8 +173,13 @@ impl EventSource {
         self.queue().first_poll
     }
 
-    async fn serve(&self, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    async fn serve(self: Arc<Self>, req: Request<Incoming>) -> Response<Full<Bytes>> {
         let path = req.uri().path().to_owned();
+        let target = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|t| t.to_str().ok())
+            .map(str::to_owned);
         let body = req
             .into_body()
             .collect()
@@ -140,6 +187,9 @@ impl EventSource {
             .map(|b| b.to_bytes())
             .unwrap_or_default();
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if let Some(target) = target {
+            return self.sqs(&target, &body);
+        }
         match parts.as_slice() {
             ["2018-06-01", "runtime", "invocation", "next"] => self.next().await,
             ["2018-06-01", "runtime", "invocation", id, "response"] => {
@@ -164,6 +214,52 @@ impl EventSource {
                 .body(Full::new(Bytes::new()))
                 .expect("response"),
         }
+    }
+
+    /// SQS's SendMessageBatch: each entry on the queue (after its delay),
+    /// or counted as dead-lettered.
+    fn sqs(self: Arc<Self>, target: &str, body: &[u8]) -> Response<Full<Bytes>> {
+        if target != "AmazonSQS.SendMessageBatch" {
+            let e = sqs::error("UnsupportedOperation", &format!("{target} is not served here"));
+            return sqs_response(400, &e);
+        }
+        let (queue, entries) = match sqs::parse_batch(body) {
+            Ok(b) => b,
+            Err(why) => return sqs_response(400, &sqs::error("InvalidParameterValue", &why)),
+        };
+        let mut q = self.queue();
+        let ids: Vec<String> = if queue.ends_with(&format!("/{WORK_QUEUE}")) {
+            q.sent_to_work_queue += entries.len() as u64;
+            entries
+                .iter()
+                .map(|e| {
+                    if e.delay_seconds == 0 {
+                        return q.push(e.body.clone());
+                    }
+                    q.delayed += 1;
+                    let (s, body) = (self.clone(), e.body.clone());
+                    let delay = Duration::from_secs(e.delay_seconds);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(delay).await;
+                        let mut q = s.queue();
+                        q.delayed -= 1;
+                        q.push(body);
+                        drop(q);
+                        s.changed.notify_waiters();
+                    });
+                    format!("delayed-{}", e.id)
+                })
+                .collect()
+        } else if queue.ends_with(&format!("/{DEAD_LETTER_QUEUE}")) {
+            q.dead_letters.extend(entries.iter().map(|e| e.body.clone()));
+            entries.iter().map(|e| format!("dead-{}", e.id)).collect()
+        } else {
+            let e = sqs::error("QueueDoesNotExist", &format!("no queue {queue}"));
+            return sqs_response(400, &e);
+        };
+        drop(q);
+        self.changed.notify_waiters();
+        sqs_response(200, &sqs::batch_answer(&entries, &ids))
     }
 
     /// Long-polls for the next batch.
@@ -235,6 +331,14 @@ impl EventSource {
         drop(q);
         self.changed.notify_waiters();
     }
+}
+
+fn sqs_response(status: u16, body: &Value) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("response")
 }
 
 fn accepted() -> Response<Full<Bytes>> {
