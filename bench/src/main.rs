@@ -39,6 +39,9 @@ const TIMEOUT: Duration = Duration::from_secs(300);
 /// source mapping's `MaximumConcurrency`).
 pub const CONCURRENCY: [u32; 3] = [1, 3, 10];
 
+/// Builds a workload (its seed is large: only those that run are built).
+type Build = fn() -> Workload;
+
 fn function_binary() -> PathBuf {
     Path::new(ROOT).join("target/release/packprune")
 }
@@ -213,7 +216,7 @@ async fn main() -> Result<()> {
         );
     }
     let mut runs = Vec::new();
-    let workloads: [(&str, fn() -> Workload); 3] = [
+    let workloads: [(&str, Build); 3] = [
         ("iot", workload::iot_only),
         ("mixed", workload::mixed),
         ("scope", workload::scope),

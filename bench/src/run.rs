@@ -67,14 +67,16 @@ impl Run {
 
     pub fn say(&self) {
         eprintln!(
-            "  {:.1} s (bound {:.1} s), ratio {:.2}, {} throttles, {} left, {} unrequested, {} dead-lettered",
+            "  {:.1} s (bound {:.1} s), ratio {:.2}, {} throttles, {} left, {} unrequested, {} dead-lettered{}",
             self.wall,
             self.bound,
             self.ratio(),
             self.throttles,
             self.left_behind,
             self.unrequested_deleted,
-            self.dead_lettered
+            self.dead_lettered,
+            self.peak_rss_kib
+                .map_or_else(String::new, |k| format!(", peak RSS {:.1} MiB", k as f64 / 1024.0))
         );
     }
 }

@@ -220,7 +220,10 @@ impl EventSource {
     /// or counted as dead-lettered.
     fn sqs(self: Arc<Self>, target: &str, body: &[u8]) -> Response<Full<Bytes>> {
         if target != "AmazonSQS.SendMessageBatch" {
-            let e = sqs::error("UnsupportedOperation", &format!("{target} is not served here"));
+            let e = sqs::error(
+                "UnsupportedOperation",
+                &format!("{target} is not served here"),
+            );
             return sqs_response(400, &e);
         }
         let (queue, entries) = match sqs::parse_batch(body) {
@@ -251,7 +254,8 @@ impl EventSource {
                 })
                 .collect()
         } else if queue.ends_with(&format!("/{DEAD_LETTER_QUEUE}")) {
-            q.dead_letters.extend(entries.iter().map(|e| e.body.clone()));
+            q.dead_letters
+                .extend(entries.iter().map(|e| e.body.clone()));
             entries.iter().map(|e| format!("dead-{}", e.id)).collect()
         } else {
             let e = sqs::error("QueueDoesNotExist", &format!("no queue {queue}"));

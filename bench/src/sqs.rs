@@ -106,7 +106,9 @@ mod tests {
         assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
         assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(
-            md5_hex(b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            md5_hex(
+                b"12345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            ),
             "57edf4a22be3c955ac49da2e2107b67a"
         );
     }
@@ -121,7 +123,10 @@ mod tests {
         assert_eq!(entries[0].delay_seconds, 2);
         assert_eq!(entries[1].delay_seconds, 0);
         let a = batch_answer(&entries, &["m0".into(), "m1".into()]);
-        assert_eq!(a["Successful"][0]["MD5OfMessageBody"], "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            a["Successful"][0]["MD5OfMessageBody"],
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         assert_eq!(a["Successful"][1]["Id"], "1");
         assert!(parse_batch(b"{}").is_err());
     }

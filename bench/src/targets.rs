@@ -53,9 +53,10 @@ pub fn targets(s: &mut String, runs: &[Run], cold: &[f64]) -> Result<()> {
         "Issue 16's targets. \"Before\" is BENCHMARKS.md of 2026-11-21.\n"
     )?;
     writeln!(s, "| target | figure | met |\n|---|---|---|")?;
-    for r in runs.iter().filter(|r| {
-        r.who.starts_with("packprune") && RATIO_WORKLOADS.contains(&r.workload)
-    }) {
+    for r in runs
+        .iter()
+        .filter(|r| r.who.starts_with("packprune") && RATIO_WORKLOADS.contains(&r.workload))
+    {
         writeln!(
             s,
             "| {}, {}: at least {RATIO_TARGET} of the bound | {:.2} | {} |",
