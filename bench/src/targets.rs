@@ -121,5 +121,6 @@ pub fn targets(s: &mut String, runs: &[Run], cold: &[f64]) -> Result<()> {
         )?;
     }
     writeln!(s)?;
+    writeln!(s, "{}", include_str!("targets-notes.md"))?;
     Ok(())
 }
