@@ -36,7 +36,14 @@ pub struct RawRequest {
     pub format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` is refused, not taken for "no package": a template that
+    /// renders a missing name as `null` must not widen one package's
+    /// deletion into a scope.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "not_null"
+    )]
     pub package: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<String>>,
@@ -77,6 +84,11 @@ pub struct RawRequest {
     /// dead-letter message can be redriven as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Value>,
+}
+
+/// A string that, when present, is not `null`.
+fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// One CodeArtifact package, fully addressed.

@@ -210,3 +210,13 @@ fn actions_and_in_use_protection_are_checked_per_service_and_travel() {
     assert!(bad(serde_json::json!({"service":"iot","package":"fw","policy":{"keepLatest":1,"keepLatestPer":"^\\d+"}})).contains("capture group"));
     assert!(bad(serde_json::json!({"service":"iot","package":"fw","policy":{"olderThanDays":3,"keepLatestPer":"major"}})).contains("needs `keepLatest`"));
 }
+
+/// Found by the fuzzers on a fresh clone: `"package": null` beside a policy
+/// must be refused, never read as "no package" and widened into a scope.
+#[test]
+fn a_null_package_is_refused_not_widened_into_a_scope() {
+    let raw = serde_json::from_value::<RawRequest>(serde_json::json!({
+        "service": "codeartifact", "domain": "acme", "repository": "releases",
+        "format": "npm", "policy": {"keepLatest": 1}, "package": null}));
+    assert!(raw.is_err(), "{raw:?}");
+}
