@@ -60,12 +60,20 @@ pub struct Config {
     /// `METRICS_NAMESPACE` and `AWS_LAMBDA_FUNCTION_NAME`: where the
     /// embedded-metric-format lines put their metrics.
     pub metrics: MetricsConfig,
+    /// `DOWNLOADS_TABLE`: the DynamoDB table of downloads
+    /// ([`crate::downloads`]). Unset: download events are ignored and a
+    /// policy with `notDownloadedForDays` is refused.
+    pub downloads_table: Option<String>,
+    /// `DOWNLOADS_TTL_DAYS`: how long a read is kept (the table's TTL),
+    /// default 400 days.
+    pub downloads_ttl_days: u32,
 }
 
 impl Config {
     pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
     pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
     pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 3000;
+    pub const DEFAULT_DOWNLOADS_TTL_DAYS: u32 = 400;
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -142,6 +150,14 @@ impl Config {
                 })
                 .transpose()?,
             metrics: metrics_config(&get)?,
+            downloads_table: get("DOWNLOADS_TABLE"),
+            downloads_ttl_days: number(
+                &get,
+                "DOWNLOADS_TTL_DAYS",
+                Self::DEFAULT_DOWNLOADS_TTL_DAYS,
+                1,
+                36_500,
+            )?,
         })
     }
 }
@@ -292,6 +308,10 @@ mod tests {
         assert_eq!(c.rates, Rates::default());
         assert_eq!(c.shared_by, 1);
         assert_eq!(c.allowed, None);
+        assert_eq!(
+            (c.downloads_table.as_deref(), c.downloads_ttl_days),
+            (None, 400)
+        );
         let err = cfg(&[]).unwrap_err();
         assert!(err
             .to_string()
@@ -317,6 +337,7 @@ mod tests {
             ("EVENT_SOURCE_MAX_CONCURRENCY", "0"),
             ("ALLOWED_TARGETS", "s3:bucket/*"),
             ("ALLOWED_TARGETS", "iot:"),
+            ("DOWNLOADS_TTL_DAYS", "0"),
         ] {
             let err = cfg(&[dlq, (var, value)]).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");

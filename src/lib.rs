@@ -12,6 +12,7 @@ pub mod allow;
 pub mod code;
 pub mod config;
 pub mod decode;
+pub mod downloads;
 pub mod error;
 pub mod execute;
 pub mod handler;

@@ -48,6 +48,10 @@ pub const COUNTS: [&str; 9] = [
     "HandedOn",
 ];
 
+/// The usage queue's counts, written when a delivery carried download
+/// events: events received, reads naming no version, versions written.
+pub const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "VersionsRecorded"];
+
 /// The metric a disposition counts toward.
 fn count_name(d: Disposition) -> &'static str {
     match d {
@@ -122,6 +126,28 @@ pub fn documents(
             .entry("PackagesNotFound".into())
             .or_default() += 1.0;
     }
+    for (name, n) in [
+        (
+            "ReadEvents",
+            accounts.iter().map(|a| a.read_events).sum::<u64>(),
+        ),
+        (
+            "MetadataReads",
+            accounts.iter().map(|a| a.metadata_reads).sum(),
+        ),
+        (
+            "VersionsRecorded",
+            accounts.iter().map(|a| a.versions_recorded).sum(),
+        ),
+    ] {
+        if n > 0 {
+            *by.entry(Service::CodeArtifact)
+                .or_default()
+                .counts
+                .entry(name.into())
+                .or_default() += n as f64;
+        }
+    }
     add_pacing(&mut by, pacing.0, pacing.1);
     by.into_iter()
         .filter(|(_, f)| !f.counts.is_empty() || f.calls > 0)
@@ -149,6 +175,11 @@ fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: 
     }
     for (name, n) in f.counts.iter().filter(|(k, _)| k.contains('.')) {
         put(&mut root, name, *n, "Count");
+    }
+    for name in DOWNLOAD_COUNTS {
+        if let Some(n) = f.counts.get(name) {
+            put(&mut root, name, *n, "Count");
+        }
     }
     put(&mut root, "Calls", f.calls as f64, "Count");
     put(&mut root, "Throttles", f.throttles as f64, "Count");

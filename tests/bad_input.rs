@@ -49,6 +49,11 @@ fn iot() -> Value {
     json!({"service": "iot", "package": "fw", "versions": ["1.0"]})
 }
 
+fn ca_policy() -> Value {
+    json!({"service": "codeartifact", "domain": "acme", "repository": "releases",
+           "format": "npm", "package": "web", "policy": {"olderThanDays": 30}})
+}
+
 fn policy() -> Value {
     json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 2}})
 }
@@ -79,6 +84,27 @@ fn native_detail() -> Value {
     json!({"domainOwner": "111122223333", "domainName": "acme", "repositoryName": "releases",
            "packageFormat": "npm", "packageName": "web", "packageVersion": "1.0.1",
            "operationType": "Created", "packageVersionState": "Published"})
+}
+
+/// A CloudTrail `ReadFromRepository` record (a download), as the usage
+/// queue receives it.
+fn read() -> Value {
+    packprune_emulator::cloudtrail::read_event(&packprune_emulator::cloudtrail::Download {
+        domain_owner: "111122223333",
+        domain: "acme",
+        repository: "releases",
+        format: "npm",
+        namespace: None,
+        namespace_field: false,
+        package: "web",
+        version: Some("1.0.0"),
+        time: "2026-11-21T08:00:00Z",
+        seq: 1,
+    })
+}
+
+fn read_params(key: &str, value: Value) -> Value {
+    with(read(), &format!("/detail/requestParameters/{key}"), value)
 }
 
 fn envelope(source: &str, detail_type: &str, detail: Value) -> Value {
@@ -223,6 +249,21 @@ fn cases() -> Vec<Case> {
         ("native domainName empty".into(), Body::Event(native(with(native_detail(), "/domainName", json!("")))), &["domainName"]),
         ("native detail missing".into(), Body::Event(without(native(native_detail()), "detail")), &["`detail`"]),
         ("native packageFormat unknown".into(), Body::Event(native(with(native_detail(), "/packageFormat", json!("docker")))), &["format"]),
+        // Downloads (CloudTrail ReadFromRepository records).
+        ("download eventTime not a time".into(), Body::Event(with(read(), "/detail/eventTime", json!("last Tuesday"))), &["eventTime"]),
+        ("download eventTime missing".into(), Body::Event(with(read(), "/detail", without(read()["detail"].clone(), "eventTime"))), &["eventTime"]),
+        ("download requestParameters null".into(), Body::Event(with(read(), "/detail/requestParameters", Value::Null)), &["requestParameters"]),
+        ("download domainOwner missing".into(), Body::Event(with(read(), "/detail/requestParameters", without(read()["detail"]["requestParameters"].clone(), "domainOwner"))), &["domainOwner"]),
+        ("download repositoryName a number".into(), Body::Event(read_params("repositoryName", json!(7))), &["repositoryName"]),
+        ("download packageFormat unknown".into(), Body::Event(read_params("packageFormat", json!("apt"))), &["packageFormat"]),
+        ("download packageVersion an object".into(), Body::Event(read_params("packageVersion", json!({"v": 1}))), &["packageVersion"]),
+        // notDownloadedForDays.
+        ("notDownloadedForDays zero".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!(0))), &["notDownloadedForDays"]),
+        ("notDownloadedForDays negative".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!(-1))), &["notDownloadedForDays"]),
+        ("notDownloadedForDays past 36500".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!(40_000))), &["notDownloadedForDays"]),
+        ("notDownloadedForDays a string".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!("30"))), &["notDownloadedForDays"]),
+        ("notDownloadedForDays on IoT".into(), Body::Json(with(policy(), "/policy/notDownloadedForDays", json!(30))), &["notDownloadedForDays"]),
+        ("notDownloadedForDays without DOWNLOADS_TABLE".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!(30))), &["DOWNLOADS_TABLE"]),
     ];
     out.drain(..)
         .map(|(name, body, names)| Case { name, body, names })

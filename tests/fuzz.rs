@@ -266,6 +266,11 @@ fn check(event: Value) -> Result<(usize, usize), TestCaseError> {
                     prop_assert!(!inv.error.reason().is_empty())
                 }
                 Decoded::Ignored(why) => prop_assert!(!why.is_empty()),
+                // A download names a domain, a repository and a time.
+                Decoded::Read(Some(r)) => {
+                    prop_assert!(!r.key.domain.is_empty() && !r.repository.is_empty())
+                }
+                Decoded::Read(None) => {}
             }
         }
     }

@@ -5,13 +5,14 @@
 //! cold start, peak RSS, binary sizes and the TLS stack. Writes
 //! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope]`; the
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads]`; the
 //! binaries it measures are built by `make bench` first. `--only` runs one
 //! workload and writes its report to `target/bench/partial.md` unless
 //! `--out` is given. Every run's call log is kept in
 //! `target/bench/*.calls.json`, what it dead-lettered (nothing, if all
 //! goes well) in `target/bench/*.dead-letters.json`.
 
+mod downloads;
 mod naive;
 mod quotas;
 mod report;
@@ -199,7 +200,9 @@ async fn main() -> Result<()> {
         match a.as_str() {
             "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
             "--only" => only = Some(args.next().context("--only takes a workload")?),
-            _ => bail!("usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope]"),
+            _ => bail!(
+                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads]"
+            ),
         }
     }
     let out = out.unwrap_or_else(|| {
@@ -222,8 +225,8 @@ async fn main() -> Result<()> {
         ("scope", workload::scope),
     ];
     if let Some(o) = only.as_deref() {
-        if !workloads.iter().any(|(key, _)| *key == o) {
-            bail!("--only takes iot, mixed or scope, not {o:?}");
+        if o != "downloads" && !workloads.iter().any(|(key, _)| *key == o) {
+            bail!("--only takes iot, mixed, scope or downloads, not {o:?}");
         }
     }
     for (_, build) in workloads
@@ -242,9 +245,21 @@ async fn main() -> Result<()> {
         r.say();
         runs.push(r);
     }
+    let recording = match only.as_deref() {
+        None | Some("downloads") => {
+            eprintln!(
+                "downloads: recording {} events, then a policy over the scope ...",
+                downloads::EVENTS
+            );
+            let r = downloads::run().await?;
+            eprintln!("{r:?}");
+            Some(r)
+        }
+        Some(_) => None,
+    };
     eprintln!("cold start ...");
     let cold = cold_starts(20).await?;
-    let text = report::render(&runs, &cold)?;
+    let text = report::render(&runs, &cold, recording.as_ref())?;
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())

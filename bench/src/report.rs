@@ -184,7 +184,11 @@ fn runs_table(s: &mut String, runs: &[Run]) -> Result<()> {
     Ok(())
 }
 
-pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
+pub fn render(
+    runs: &[Run],
+    cold: &[f64],
+    downloads: Option<&crate::downloads::Report>,
+) -> Result<String> {
     let mut s = String::new();
     let date = Command::new("date")
         .arg("-u")
@@ -198,6 +202,9 @@ pub fn render(runs: &[Run], cold: &[f64]) -> Result<String> {
     method(&mut s)?;
     runs_table(&mut s, runs)?;
     targets::targets(&mut s, runs, cold)?;
+    if let Some(d) = downloads {
+        crate::downloads::render(&mut s, d)?;
+    }
     let peak = targets::peak_rss_kib(runs);
     let mut cold_sorted = cold.to_vec();
     cold_sorted.sort_by(f64::total_cmp);

@@ -25,6 +25,7 @@ use tokio::sync::Notify;
 
 use crate::sqs;
 
+/// Records per invocation, as the SQS event source's default `BatchSize`.
 const BATCH: usize = 10;
 /// The queues' names in the URLs the function is given.
 const WORK_QUEUE: &str = "packprune-work";
@@ -74,6 +75,8 @@ pub struct EventSource {
     changed: Notify,
     /// The function's timeout: each invocation's deadline.
     timeout: Duration,
+    /// Records per invocation.
+    batch: usize,
     pub addr: SocketAddr,
 }
 
@@ -90,11 +93,21 @@ pub struct Delivered {
 impl EventSource {
     /// Serves on a free loopback port until the process ends.
     pub async fn start(timeout: Duration) -> anyhow::Result<Arc<EventSource>> {
+        Self::start_with_batch(timeout, BATCH).await
+    }
+
+    /// With `batch` records per invocation (a mapping's `BatchSize`, up to
+    /// 10,000 with a batching window).
+    pub async fn start_with_batch(
+        timeout: Duration,
+        batch: usize,
+    ) -> anyhow::Result<Arc<EventSource>> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let source = Arc::new(EventSource {
             queue: Mutex::new(Queue::default()),
             changed: Notify::new(),
             timeout,
+            batch,
             addr: listener.local_addr()?,
         });
         let s = source.clone();
@@ -276,7 +289,7 @@ impl EventSource {
                 if !q.pending.is_empty() {
                     q.invocations += 1;
                     let id = format!("inv-{}", q.invocations);
-                    let n = q.pending.len().min(BATCH);
+                    let n = q.pending.len().min(self.batch);
                     let batch: Vec<Message> = q
                         .pending
                         .drain(..n)

@@ -7,6 +7,7 @@
 //! `AWS_ENDPOINT_URL_IOT` at it. Admin endpoints live under `/_emulator/`:
 //! `GET|PUT state`, `GET|DELETE calls`, `GET|PUT faults`, `GET health`.
 
+pub mod cloudtrail;
 pub mod codeartifact;
 pub mod fleet;
 pub mod iot;

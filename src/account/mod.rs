@@ -194,6 +194,12 @@ pub struct UnitAccount {
     pub plans: Vec<PackagePlan>,
     /// The packages requests named that do not exist, by service.
     pub packages_not_found: Vec<(Service, String)>,
+    /// Download events (CloudTrail `ReadFromRepository`) the delivery
+    /// carried; of those, reads naming no version; and the versions whose
+    /// latest read it wrote ([`crate::downloads`]).
+    pub read_events: u64,
+    pub metadata_reads: u64,
+    pub versions_recorded: u64,
 }
 
 impl UnitAccount {

@@ -30,11 +30,23 @@ pub struct Summary {
     /// Requests (and policies) naming a package that does not exist: a
     /// typo shows here, and in the EMF metric `PackagesNotFound`.
     pub packages_not_found: u64,
+    /// Download events received (usage queue), reads among them that named
+    /// no version, and versions whose latest read was written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub read_events: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub metadata_reads: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub versions_recorded: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
     /// Dry runs: per package, what would be deleted and what is kept by which rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<PackagePlan>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -60,6 +72,9 @@ impl Summary {
         self.packages_fanned_out += acc.fanned_out;
         self.ignored_events += acc.ignored.len() as u64;
         self.packages_not_found += acc.packages_not_found.len() as u64;
+        self.read_events += acc.read_events;
+        self.metadata_reads += acc.metadata_reads;
+        self.versions_recorded += acc.versions_recorded;
         self.plans.extend(acc.plans.iter().cloned());
     }
 

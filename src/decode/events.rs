@@ -9,6 +9,10 @@ use crate::request::RawRequest;
 
 /// The detail-type of CodeArtifact's own package events.
 pub const CODEARTIFACT_DETAIL_TYPE: &str = "CodeArtifact Package Version State Change";
+/// The detail-type of CloudTrail's records on EventBridge (management
+/// events; read-only ones reach a rule only in state
+/// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`).
+pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// The detail-type custom envelopes carry unless `EVENT_DETAIL_TYPES` says
 /// otherwise.
 pub const DEFAULT_DETAIL_TYPE: &str = "Package Cleanup Requested";
@@ -75,6 +79,9 @@ impl EventRules {
 pub(super) fn from_envelope(envelope: &Value, events: &EventRules) -> Vec<Decoded> {
     let text = |k: &str| envelope.get(k).and_then(Value::as_str);
     if text("source") == Some("aws.codeartifact") {
+        if text("detail-type") == Some(CLOUDTRAIL_DETAIL_TYPE) {
+            return vec![from_cloudtrail(envelope)];
+        }
         if text("detail-type") != Some(CODEARTIFACT_DETAIL_TYPE) {
             return vec![Decoded::Ignored(format!(
                 "a CodeArtifact {:?} event: only {CODEARTIFACT_DETAIL_TYPE:?} triggers retention",
@@ -100,6 +107,27 @@ pub(super) fn from_envelope(envelope: &Value, events: &EventRules) -> Vec<Decode
         return refused("detail-type", text("detail-type"), "EVENT_DETAIL_TYPES");
     }
     from_value(&envelope["detail"])
+}
+
+/// A CloudTrail record of a CodeArtifact call: a package manager's
+/// `ReadFromRepository` is a download to record; any other call asks for
+/// nothing.
+fn from_cloudtrail(envelope: &Value) -> Decoded {
+    let d = &envelope["detail"];
+    let name = d.get("eventName").and_then(Value::as_str).unwrap_or("?");
+    if name != crate::downloads::READ_EVENT_NAME {
+        return Decoded::Ignored(format!(
+            "a CloudTrail {name} record: only {} is recorded",
+            crate::downloads::READ_EVENT_NAME
+        ));
+    }
+    match crate::downloads::read(d) {
+        Ok(read) => Decoded::Read(read),
+        Err(e) => Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::ReadEvent(e),
+        }),
+    }
 }
 
 /// CodeArtifact's "Package Version State Change": on a publish, the

@@ -15,7 +15,9 @@ mod events;
 mod strict;
 
 use events::from_envelope;
-pub use events::{Accept, EventRules, CODEARTIFACT_DETAIL_TYPE, DEFAULT_DETAIL_TYPE};
+pub use events::{
+    Accept, EventRules, CLOUDTRAIL_DETAIL_TYPE, CODEARTIFACT_DETAIL_TYPE, DEFAULT_DETAIL_TYPE,
+};
 
 use aws_lambda_events::sqs::SqsMessage;
 use serde_json::Value;
@@ -52,6 +54,9 @@ pub enum Decoded {
     Invalid(Invalid),
     /// An event that asks for nothing, and why.
     Ignored(String),
+    /// A package manager's download (CloudTrail `ReadFromRepository`), to
+    /// record; `None` when it names no package (counted only).
+    Read(Option<crate::downloads::Read>),
 }
 
 /// A request that cannot be executed, with its raw text.
@@ -77,6 +82,11 @@ pub enum DecodeError {
     NativeEvent(&'static str),
     #[error("a CodeArtifact event without a `detail` object")]
     NoDetail,
+    #[error(transparent)]
+    ReadEvent(#[from] crate::downloads::ReadEventError),
+    /// A request the configuration cannot serve (a setting it needs is off).
+    #[error("{0}")]
+    Unsupported(String),
     #[error("an SNS notification whose `Message` is not a request's JSON text (an SQS body's notification is unwrapped once; its `Message` must be the request itself)")]
     SnsNotification,
     #[error("the SQS record does not match SQS's record shape")]
@@ -100,7 +110,8 @@ impl DecodeError {
             DecodeError::NotJson(e) | DecodeError::DuplicateKey(e) => {
                 format!("{self}: {e}")
             }
-            DecodeError::Record(e) => {
+            DecodeError::Record(e)
+            | DecodeError::ReadEvent(crate::downloads::ReadEventError::Shape(e)) => {
                 format!("{self}: at `{}`: {}", e.path(), e.inner())
             }
             DecodeError::Schema(e) => {

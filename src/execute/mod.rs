@@ -4,6 +4,7 @@
 
 mod calls;
 mod codeartifact;
+mod downloads;
 mod explicit;
 mod inuse;
 mod iot;
@@ -148,6 +149,9 @@ pub struct CallContext<'a> {
     /// The delivery's id (SQS message id, EventBridge event id or Lambda
     /// request id): idempotency tokens derive from it.
     pub source: &'a str,
+    /// The function's own account (from its ARN): the domain owner of a
+    /// CodeArtifact request that names none.
+    pub account: Option<&'a str>,
 }
 
 /// CodeArtifact revisions by version: a status change of a planned version
@@ -201,6 +205,8 @@ pub trait PackageService {
 pub struct Executor {
     pub codeartifact: CodeArtifactAdapter,
     pub iot: IotAdapter,
+    /// The downloads table (`DOWNLOADS_TABLE`), for `notDownloadedForDays`.
+    pub downloads: Option<Arc<crate::downloads::DownloadStore>>,
 }
 
 impl Executor {

@@ -31,12 +31,26 @@ impl Executor {
                 None,
             )
         };
-        let (listing, attempts) = self.listing(request, retention, cx).await;
+        // The downloads table is read beside the listing.
+        let ((listing, attempts), downloads) = tokio::join!(
+            self.listing(request, retention, cx),
+            self.downloads(request, retention, cx)
+        );
         let listing = match listing {
             Ok(l) => l,
             Err(e) => return failed(e, attempts),
         };
         let (selected, mut keep, absent) = select(request, retention, &listing);
+        let selected = match &downloads {
+            Some((d, window_ms)) => plan::keep_downloaded(
+                selected,
+                &mut keep,
+                d,
+                super::downloads::now_ms(),
+                *window_ms,
+            ),
+            None => selected,
+        };
         // A real run checks what is in use beside the deletes, version by
         // version (the adapter's overlap); a dry run reads it all first,
         // to report the plan the real run would carry out.

@@ -4,6 +4,7 @@
 mod output;
 mod run;
 mod sources;
+mod usage;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -17,6 +18,7 @@ use tokio::time::Instant;
 use crate::account::{Settings, Summary};
 use crate::config::Config;
 use crate::decode::{self, Event, UnrecognisedEvent};
+use crate::downloads::DownloadStore;
 use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads};
 use crate::queue::{Outbox, SendError};
 use crate::retry::{Pacers, Retrier, RetryPolicy};
@@ -27,12 +29,15 @@ pub struct Clients {
     pub codeartifact: aws_sdk_codeartifact::Client,
     pub iot: aws_sdk_iot::Client,
     pub sqs: aws_sdk_sqs::Client,
+    /// The downloads table's client (used only with `DOWNLOADS_TABLE`).
+    pub dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl Clients {
     /// Builds the clients from a loaded SDK config (region, credentials and
     /// the standard `AWS_ENDPOINT_URL_*` overrides). The package APIs get
-    /// the SDK's retries turned off: [`crate::retry`] owns every wait.
+    /// the SDK's retries turned off: [`crate::retry`] owns every wait (so
+    /// does the downloads table's).
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
         Clients {
             codeartifact: aws_sdk_codeartifact::Client::from_conf(
@@ -46,6 +51,12 @@ impl Clients {
                     .build(),
             ),
             sqs: aws_sdk_sqs::Client::new(sdk),
+            // Its calls go through the retry layer too.
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .retry_config(RetryConfig::disabled())
+                    .build(),
+            ),
         }
     }
 }
@@ -60,6 +71,12 @@ pub enum HandlerError {
         count: usize,
         #[source]
         first: Arc<SendError>,
+    },
+    #[error("{events} download event(s) could not be written to the downloads table; the invocation fails so that Lambda retries it")]
+    Unrecorded {
+        events: u64,
+        #[source]
+        first: Arc<crate::error::DeleteError>,
     },
 }
 
@@ -76,6 +93,7 @@ impl From<HandlerError> for Diagnostic {
             error_type: match e {
                 HandlerError::Unrecognised(_) => "UnrecognisedEvent".into(),
                 HandlerError::Unwritable { .. } => "QueueUnwritable".into(),
+                HandlerError::Unrecorded { .. } => "DownloadsUnwritable".into(),
             },
             error_message: message,
         }
@@ -110,6 +128,9 @@ pub struct Handler {
 struct Invocation {
     retrier: Retrier,
     iot_reads: IotReads,
+    /// The function's account, from its ARN
+    /// (`arn:aws:lambda:<region>:<account>:function:<name>`).
+    account: Option<String>,
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
@@ -146,6 +167,13 @@ impl Handler {
             executor: Executor {
                 codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
                 iot: IotAdapter::new(clients.iot),
+                downloads: config.downloads_table.as_ref().map(|table| {
+                    Arc::new(DownloadStore::new(
+                        clients.dynamodb,
+                        table.clone(),
+                        Duration::from_secs(u64::from(config.downloads_ttl_days) * 86_400),
+                    ))
+                }),
             },
             outbox: Outbox::new(clients.sqs),
             pacers: Arc::new(Pacers::new(&config.rates, config.shared_by)),
@@ -196,6 +224,12 @@ impl Handler {
                 self.pacers.clone(),
             ),
             iot_reads: IotReads::default(),
+            account: ctx
+                .invoked_function_arn
+                .split(':')
+                .nth(4)
+                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_owned),
         };
         let (processed, accounts) =
             match decode::decode(payload, &ctx.request_id, &self.config.events)? {

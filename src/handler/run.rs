@@ -9,7 +9,7 @@ use tracing::Instrument;
 
 use super::{Handler, Invocation};
 use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
-use crate::decode::{Decoded, Origin, Unit};
+use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
 use crate::execute::{CallContext, ItemOutcome};
 use crate::plan::Item;
 use crate::request::{Action, Job, Request, ScopeRequest};
@@ -23,6 +23,7 @@ impl Handler {
                 retrier: &inv.retrier,
                 iot_reads: &inv.iot_reads,
                 source: &unit.source,
+                account: inv.account.as_deref(),
             };
             let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
             let entries = join_all(unit.requests.into_iter().map(|d| async {
@@ -34,6 +35,9 @@ impl Handler {
                         if let Some(reason) = self.not_permitted(&job) {
                             return vec![Entry::NotPermitted { job, reason }];
                         }
+                        if let Some(invalid) = self.unsupported(&job) {
+                            return vec![Entry::Invalid(invalid)];
+                        }
                         match job {
                             Job::One(request) => vec![self.run_request(request, &cx).await],
                             Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
@@ -41,6 +45,8 @@ impl Handler {
                     }
                     Decoded::Invalid(inv) => vec![Entry::Invalid(inv)],
                     Decoded::Ignored(why) => vec![Entry::Ignored(why)],
+                    // Taken out and recorded before the requests run.
+                    Decoded::Read(_) => Vec::new(),
                 }
             }))
             .await;
@@ -69,6 +75,20 @@ impl Handler {
                 job.service(),
                 job.label()
             )
+        })
+    }
+
+    /// A job this configuration cannot serve: `notDownloadedForDays`
+    /// without the downloads table.
+    fn unsupported(&self, job: &Job) -> Option<Invalid> {
+        let asks = job
+            .retention()
+            .is_some_and(|r| r.policy.not_downloaded_for_secs.is_some());
+        (asks && self.executor.downloads.is_none()).then(|| Invalid {
+            raw: serde_json::to_string(&job.to_raw(None, None)).expect("request serializes"),
+            error: DecodeError::Unsupported(
+                "`policy.notDownloadedForDays` needs the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".into(),
+            ),
         })
     }
 

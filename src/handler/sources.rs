@@ -6,6 +6,7 @@ use aws_lambda_events::sqs::SqsBatchResponse;
 use futures::future::join_all;
 
 use super::output::{audit, log_summary};
+use super::usage::Tally;
 use super::{Handler, HandlerError, Invocation, Processed};
 use crate::account::{Summary, UnitAccount};
 use crate::decode::{Origin, Unit};
@@ -13,9 +14,10 @@ use crate::decode::{Origin, Unit};
 impl Handler {
     pub(super) async fn handle_sqs(
         &self,
-        units: Vec<Unit>,
+        mut units: Vec<Unit>,
         inv: &Invocation,
     ) -> (Processed, Vec<UnitAccount>) {
+        let tallies = self.record_reads(&mut units, inv).await;
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
@@ -36,6 +38,9 @@ impl Handler {
         } else {
             join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await
         };
+        for (acc, t) in accounts.iter_mut().zip(tallies) {
+            apply_tally(acc, t);
+        }
         for (i, queue, failure) in self.flush(&accounts).await {
             tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
             accounts[i].redeliver_whole();
@@ -71,7 +76,18 @@ impl Handler {
         unit: Unit,
         inv: &Invocation,
     ) -> Result<(Processed, Vec<UnitAccount>), HandlerError> {
-        let accounts = vec![self.run_unit(unit, inv).await];
+        let mut units = [unit];
+        let [tally] = <[Tally; 1]>::try_from(self.record_reads(&mut units, inv).await)
+            .expect("one tally per unit");
+        let [unit] = units;
+        if let Some(e) = &tally.failed {
+            return Err(HandlerError::Unrecorded {
+                events: tally.events,
+                first: e.clone(),
+            });
+        }
+        let mut accounts = vec![self.run_unit(unit, inv).await];
+        apply_tally(&mut accounts[0], tally);
         let failures = self.flush(&accounts).await;
         audit(&accounts[0]);
         let mut summary = Summary::default();
@@ -91,5 +107,18 @@ impl Handler {
             lines: Vec::new(),
         };
         Ok((processed, accounts))
+    }
+}
+
+/// Puts a unit's download events in its account: counted, and, where their
+/// write failed, the record returned to SQS whole.
+fn apply_tally(acc: &mut UnitAccount, t: Tally) {
+    acc.read_events = t.events;
+    acc.metadata_reads = t.metadata;
+    acc.versions_recorded = t.written;
+    acc.ignored.extend(t.ignored);
+    if let Some(e) = t.failed {
+        tracing::error!(record = %acc.source, error = %e.chain(), "the record's downloads could not be written; SQS will redeliver it");
+        acc.redeliver_whole();
     }
 }

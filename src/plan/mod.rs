@@ -7,6 +7,7 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::downloads::{rfc3339, Downloads, DAY_MS};
 use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
 use crate::request::{Action, Format, Request, Verb};
 
@@ -139,6 +140,46 @@ pub fn protect(
             rule,
             detail: Some(detail),
         });
+    }
+    out
+}
+
+/// `notDownloadedForDays`: moves the selected versions a package manager
+/// read within the last `window_ms` before `now_ms` to the kept ones
+/// (`RECENTLY_DOWNLOADED`, saying when), or, when the reads cannot be
+/// trusted, every selected version (`DOWNLOADS_UNKNOWN`, saying why). Pure.
+pub fn keep_downloaded(
+    selected: Vec<String>,
+    keep: &mut Vec<KeptVersion>,
+    downloads: &Downloads,
+    now_ms: i64,
+    window_ms: i64,
+) -> Vec<String> {
+    let reads = match downloads {
+        Downloads::Known(reads) => reads,
+        Downloads::Unknown(why) => {
+            keep.extend(selected.into_iter().map(|version| KeptVersion {
+                version,
+                rule: KeepRule::DownloadsUnknown,
+                detail: Some(why.clone()),
+            }));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::with_capacity(selected.len());
+    for v in selected {
+        match reads.get(&v) {
+            Some(&at) if at > now_ms - window_ms => keep.push(KeptVersion {
+                detail: Some(format!(
+                    "last downloaded {} ({:.1} days ago)",
+                    rfc3339(at),
+                    (now_ms - at).max(0) as f64 / DAY_MS as f64
+                )),
+                version: v,
+                rule: KeepRule::RecentlyDownloaded,
+            }),
+            _ => out.push(v),
+        }
     }
     out
 }

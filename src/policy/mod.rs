@@ -50,6 +50,10 @@ pub struct RawPolicy {
     /// top level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// CodeArtifact: keep what a package manager read within this many days
+    /// (fractions allowed), from the downloads table (`DOWNLOADS_TABLE`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_downloaded_for_days: Option<f64>,
 }
 
 /// A regex that compares by its text.
@@ -81,6 +85,8 @@ pub struct Policy {
     pub per: Option<LinePer>,
     /// Keep CodeArtifact's `defaultDisplayVersion`.
     pub protect_display_version: bool,
+    /// `notDownloadedForDays`, in whole seconds: keep what was read within.
+    pub not_downloaded_for_secs: Option<u64>,
 }
 
 /// A policy with the run's safety settings.
@@ -151,6 +157,15 @@ pub enum KeepRule {
     MaxFraction,
     /// A dry run: it would have been deleted.
     DryRun,
+    /// CodeArtifact: read by a package manager within
+    /// `notDownloadedForDays` (the downloads table).
+    #[serde(rename = "RECENTLY_DOWNLOADED")]
+    RecentlyDownloaded,
+    /// CodeArtifact, `notDownloadedForDays`: whether it was read cannot be
+    /// known (recording began inside the window, or the table cannot be
+    /// read): kept, failing closed.
+    #[serde(rename = "DOWNLOADS_UNKNOWN")]
+    DownloadsUnknown,
 }
 
 impl KeepRule {
@@ -171,6 +186,8 @@ impl KeepRule {
             KeepRule::MaxDeletions => "maxDeletions",
             KeepRule::MaxFraction => "maxFraction",
             KeepRule::DryRun => "dryRun",
+            KeepRule::RecentlyDownloaded => "RECENTLY_DOWNLOADED",
+            KeepRule::DownloadsUnknown => "DOWNLOADS_UNKNOWN",
         }
     }
 }
@@ -187,6 +204,8 @@ fn rule_names_are_the_same_in_json_and_logs() {
         KeepRule::InUse,
         KeepRule::InUseUnknown,
         KeepRule::DefaultDisplayVersion,
+        KeepRule::RecentlyDownloaded,
+        KeepRule::DownloadsUnknown,
     ] {
         assert_eq!(
             serde_json::to_value(r).unwrap(),
@@ -290,6 +309,15 @@ impl RawPolicy {
         if service == Service::CodeArtifact && self.protect_in_use.is_some() {
             problems.push("`policy.protectInUse` is an IoT setting".into());
         }
+        if let Some(d) = self.not_downloaded_for_days {
+            if service == Service::Iot {
+                problems.push("`policy.notDownloadedForDays` is a CodeArtifact setting (IoT has `protectInUse`)".into());
+            } else if !(d > 0.0 && d <= 36_500.0) {
+                problems.push(format!(
+                    "`policy.notDownloadedForDays` must be above 0 and at most 36500, got {d}"
+                ));
+            }
+        }
         if service == Service::Iot && self.protect_default_display_version.is_some() {
             problems.push("`policy.protectDefaultDisplayVersion` is a CodeArtifact setting".into());
         }
@@ -319,6 +347,9 @@ impl RawPolicy {
             origin_types: self.origin_types.clone(),
             per,
             protect_display_version: self.protect_default_display_version != Some(false),
+            not_downloaded_for_secs: self
+                .not_downloaded_for_days
+                .map(|d| (d * 86_400.0).round() as u64),
         })
     }
 }

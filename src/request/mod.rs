@@ -265,6 +265,17 @@ impl Job {
         }
     }
 
+    /// The retention policy it runs, if it runs one.
+    pub fn retention(&self) -> Option<&Retention> {
+        match self {
+            Job::One(r) => match &r.action {
+                Action::Retain(ret) => Some(ret),
+                _ => None,
+            },
+            Job::Many(s) => Some(&s.retention),
+        }
+    }
+
     /// Makes it a dry run (the `DRY_RUN` override).
     pub fn force_dry_run(&mut self) {
         match self {

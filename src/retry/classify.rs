@@ -10,13 +10,17 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::error::ErrorClass;
 
 /// Error codes that mean "slow down", whatever the HTTP status (IoT sends its
-/// ThrottlingException as a 400).
-const THROTTLING_CODES: [&str; 5] = [
+/// ThrottlingException as a 400; so does DynamoDB its
+/// ProvisionedThroughputExceededException and RequestLimitExceeded, per its
+/// API reference's "Common errors").
+const THROTTLING_CODES: [&str; 7] = [
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",
     "RequestThrottled",
     "SlowDown",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
 ];
 
 /// Classifies an SDK error. `hint` is the modelled `retryAfterSeconds` the

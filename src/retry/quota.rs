@@ -27,10 +27,15 @@ pub enum QuotaClass {
     IotListJobs,
     /// Jobs' DescribeJob: 10 a second (L-609D00CE).
     IotDescribeJob,
+    /// The downloads table's reads for `notDownloadedForDays` (DynamoDB
+    /// Query and GetItem).
+    DownloadsRead,
+    /// The downloads table's writes from read events (DynamoDB UpdateItem).
+    DownloadsWrite,
 }
 
 impl QuotaClass {
-    pub const ALL: [QuotaClass; 8] = [
+    pub const ALL: [QuotaClass; 10] = [
         QuotaClass::CodeArtifactWrite,
         QuotaClass::CodeArtifactList,
         QuotaClass::CodeArtifactRead,
@@ -39,13 +44,18 @@ impl QuotaClass {
         QuotaClass::IotSearch,
         QuotaClass::IotListJobs,
         QuotaClass::IotDescribeJob,
+        QuotaClass::DownloadsRead,
+        QuotaClass::DownloadsWrite,
     ];
 
     pub fn service(self) -> Service {
         match self {
+            // The downloads table serves CodeArtifact's retention.
             QuotaClass::CodeArtifactWrite
             | QuotaClass::CodeArtifactList
-            | QuotaClass::CodeArtifactRead => Service::CodeArtifact,
+            | QuotaClass::CodeArtifactRead
+            | QuotaClass::DownloadsRead
+            | QuotaClass::DownloadsWrite => Service::CodeArtifact,
             QuotaClass::IotWrite
             | QuotaClass::IotRead
             | QuotaClass::IotSearch
@@ -70,6 +80,8 @@ impl QuotaClass {
             QuotaClass::IotSearch => "iot.search",
             QuotaClass::IotListJobs => "iot.jobs.list",
             QuotaClass::IotDescribeJob => "iot.jobs.describe",
+            QuotaClass::DownloadsRead => "downloads.read",
+            QuotaClass::DownloadsWrite => "downloads.write",
         }
     }
 
@@ -83,7 +95,10 @@ impl QuotaClass {
     /// 10, DescribeJob 10 (General Reference, "AWS IoT Device Management
     /// endpoints and quotas"). IoT publishes no rate for the software
     /// package catalog's APIs; 10 a second is a safe guess, to be raised in
-    /// `RATE_LIMITS` where the account's Service Quotas say more.
+    /// `RATE_LIMITS` where the account's Service Quotas say more. The
+    /// downloads table is on-demand: DynamoDB's per-partition limits (3,000
+    /// reads and 1,000 writes a second, "Service, account, and table quotas
+    /// in Amazon DynamoDB") bound a package's key, so 1,000 a second each.
     pub fn default_rate(self) -> f64 {
         match self {
             QuotaClass::CodeArtifactWrite => 100.0,
@@ -92,6 +107,7 @@ impl QuotaClass {
             QuotaClass::IotWrite | QuotaClass::IotRead => 10.0,
             QuotaClass::IotSearch => 15.0,
             QuotaClass::IotListJobs | QuotaClass::IotDescribeJob => 10.0,
+            QuotaClass::DownloadsRead | QuotaClass::DownloadsWrite => 1000.0,
         }
     }
 

@@ -121,6 +121,8 @@ pub fn config(work_queue: bool) -> Config {
         shared_by: 1,
         allowed: None,
         metrics: packprune::metrics::MetricsConfig::default(),
+        downloads_table: None,
+        downloads_ttl_days: 400,
     }
 }
 
@@ -136,6 +138,13 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
             .retry_config(RetryConfig::disabled())),
         sqs: mock_client!(aws_sdk_sqs, RuleMode::MatchAny, [&sqs_rule], |c| c
             .retry_config(no_retry.clone())),
+        // No downloads table: these tests leave DOWNLOADS_TABLE unset.
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+                .build(),
+        ),
     };
     Handler::new(clients, config)
 }

@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use std::sync::OnceLock;
 
+pub mod downloads;
+pub mod proxy;
+
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use lambda_runtime::LambdaEvent;
@@ -204,13 +207,20 @@ impl Moto {
 pub struct Stack {
     pub emulator: Running,
     pub moto: Moto,
+    /// DynamoDB goes through it, to moto: a test may fail chosen writes.
+    pub dynamodb_proxy: proxy::FaultProxy,
 }
 
 impl Stack {
     pub fn start(tools: &Tools, state: State) -> Result<Stack> {
         let emulator = Running::start(state, "127.0.0.1:0")?;
         let moto = Moto::start(tools)?;
-        Ok(Stack { emulator, moto })
+        let dynamodb_proxy = proxy::FaultProxy::start(&moto.url);
+        Ok(Stack {
+            emulator,
+            moto,
+            dynamodb_proxy,
+        })
     }
 
     /// What the function's process needs to reach the stack.
@@ -219,6 +229,7 @@ impl Stack {
             ("AWS_ENDPOINT_URL_CODEARTIFACT", self.emulator.url()),
             ("AWS_ENDPOINT_URL_IOT", self.emulator.url()),
             ("AWS_ENDPOINT_URL_SQS", self.moto.url.clone()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_proxy.url.clone()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
@@ -437,6 +448,8 @@ pub async fn drain(
 pub fn context(left: Duration) -> lambda_runtime::Context {
     let mut ctx = lambda_runtime::Context::default();
     ctx.request_id = format!("local-{}", QUEUE_SEQ.fetch_add(1, Ordering::SeqCst));
+    // The emulator's account, as a deployed function's ARN carries its own.
+    ctx.invoked_function_arn = "arn:aws:lambda:us-east-1:111122223333:function:packprune".into();
     ctx.deadline = (std::time::SystemTime::now() + left)
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

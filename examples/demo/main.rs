@@ -6,8 +6,10 @@
 //! deleted, what was dead-lettered and why, and what remains. Everything it
 //! started stops when it ends, even when interrupted.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../../tests/support/mod.rs"]
 mod support;
+
+mod downloads;
 
 use std::collections::BTreeMap;
 
@@ -70,15 +72,27 @@ async fn run(tools: Tools) -> Result<()> {
     let stack = Stack::start(&tools, state)?;
     stack.export_env();
     println!("   emulator (CodeArtifact + IoT)  {}", stack.emulator.url());
-    println!("   moto (SQS)                     {}", stack.moto.url);
+    println!("   moto (SQS, DynamoDB)           {}", stack.moto.url);
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "packprune").await?;
     println!("   dead-letter queue              {}", queues.dead_letter);
     println!("   work queue                     {}", queues.work);
+    let table = support::downloads::create_downloads_table("packprune-downloads").await?;
+    let usage = sqs
+        .create_queue()
+        .queue_name("packprune-usage")
+        .send()
+        .await?
+        .queue_url()
+        .unwrap_or_default()
+        .to_owned();
+    println!("   downloads table (DynamoDB)     {table}  (key schema from template.yaml)");
+    println!("   usage queue                    {usage}");
     let before = inventory(&stack.emulator.shared.state());
 
     let mut env = stack.aws_env();
     env.extend(queues.env());
+    env.push(("DOWNLOADS_TABLE".into(), table.clone()));
     // CodeArtifact publish events apply this policy to their package.
     env.push((
         "EVENT_POLICY".into(),
@@ -138,6 +152,7 @@ async fn run(tools: Tools) -> Result<()> {
         let response = watch.invoke(&payload).with_context(|| what.to_owned())?;
         println!("   {what}\n       → {}", describe(&response));
     }
+    downloads::run(&watch, &sqs, &usage).await?;
     print_protected(&watch);
     print_metrics(&watch);
 
@@ -223,8 +238,8 @@ fn log_lines(watch: &LambdaWatch, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
         .collect()
 }
 
-/// Versions kept because devices run them, jobs deploy them, or `latest`
-/// points at them, from the audit lines.
+/// Versions kept because devices run them, jobs deploy them, builds
+/// download them, or `latest` points at them, from the audit lines.
 fn print_protected(watch: &LambdaWatch) {
     println!("\n── protected (from the audit lines)");
     let protected = [
@@ -232,6 +247,7 @@ fn print_protected(watch: &LambdaWatch) {
         "IN_USE_UNKNOWN",
         "DEFAULT_DISPLAY_VERSION",
         "DEFAULT_VERSION",
+        "RECENTLY_DOWNLOADED",
     ];
     let lines = log_lines(watch, |v| {
         v["message"] == "version outcome" && protected.contains(&v["code"].as_str().unwrap_or(""))
@@ -273,6 +289,10 @@ fn print_metrics(watch: &LambdaWatch) {
             "Kept",
             "Kept.IN_USE",
             "Kept.DEFAULT_DISPLAY_VERSION",
+            "Kept.RECENTLY_DOWNLOADED",
+            "Kept.DOWNLOADS_UNKNOWN",
+            "ReadEvents",
+            "VersionsRecorded",
             "DeadLettered",
             "HandedOn",
             "Calls",

@@ -1,0 +1,273 @@
+//! The downloads table in DynamoDB: a batch's reads written with updates
+//! that only move a time forward, and a package's reads read back with one
+//! paged `Query`. Every call goes through the retry layer ([`Retrier`]),
+//! in the quota classes `downloads.write` and `downloads.read`; the client
+//! is built with the SDK's retries off.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::future::BoxFuture;
+use futures::stream::{self, StreamExt};
+
+use super::{rfc3339, Batch, Latest, PackageKey};
+use crate::error::DeleteError;
+use crate::request::Service;
+use crate::retry::{classify, QuotaClass, Retrier};
+
+/// The marker item's sort key.
+const RECORDING_SINCE: &str = "recordingSince";
+
+/// The downloads table, `DOWNLOADS_TABLE`.
+#[derive(Debug)]
+pub struct DownloadStore {
+    client: Client,
+    table: String,
+    /// How long a read is kept (the table's TTL attribute `expiresAt`).
+    ttl: Duration,
+    /// Domains' markers once seen: a marker never changes once written.
+    since: Mutex<HashMap<String, i64>>,
+}
+
+/// What writing one batch came to.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    /// Versions whose item was written (or already held a later read).
+    pub written: u64,
+    /// The batch's records whose reads did not all get written, each with
+    /// the first error.
+    pub failed: Vec<(usize, Arc<DeleteError>)>,
+}
+
+/// One write: its result, the read it carried, and whether it was a
+/// version's (not a domain marker's).
+type Written<'a> = (Result<(), DeleteError>, &'a Latest, bool);
+
+fn dynamodb_error<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> DeleteError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let (class, code) = classify(&e, None);
+    DeleteError::Api {
+        service: Service::CodeArtifact,
+        operation,
+        code,
+        class,
+        source: Box::new(e),
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+impl DownloadStore {
+    pub fn new(client: Client, table: String, ttl: Duration) -> Self {
+        DownloadStore {
+            client,
+            table,
+            ttl,
+            since: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Writes a batch: each version's latest read, moved forward only
+    /// (`lastReadAt < :t`; a failed condition means a later read is already
+    /// there), and each domain's marker, set once. Up to the retrier's
+    /// concurrency at a time.
+    pub async fn record(&self, batch: &Batch, retrier: &Retrier) -> Recorded {
+        // Boxed one by one: futures made by a closure over borrowed items
+        // trip the compiler's check that the handler's future is Send.
+        let mut calls: Vec<BoxFuture<'_, Written<'_>>> =
+            Vec::with_capacity(batch.versions.len() + batch.domains.len());
+        for ((key, version), latest) in &batch.versions {
+            calls.push(Box::pin(async move {
+                let r = self
+                    .put_read(&key.partition(), version, latest, retrier)
+                    .await;
+                (r, latest, true)
+            }));
+        }
+        for (pk, latest) in &batch.domains {
+            calls.push(Box::pin(async move {
+                (
+                    self.put_marker(pk, latest.at_ms, retrier).await,
+                    latest,
+                    false,
+                )
+            }));
+        }
+        let results: Vec<Written<'_>> = stream::iter(calls).buffer_unordered(64).collect().await;
+        let mut out = Recorded::default();
+        let mut failed: BTreeSet<usize> = BTreeSet::new();
+        for (r, latest, is_version) in results {
+            match r {
+                Ok(()) => out.written += u64::from(is_version),
+                Err(e) => {
+                    let e = Arc::new(e);
+                    for &rec in &latest.records {
+                        if failed.insert(rec) {
+                            out.failed.push((rec, e.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    async fn put_read(
+        &self,
+        pk: &str,
+        sk: &str,
+        latest: &Latest,
+        retrier: &Retrier,
+    ) -> Result<(), DeleteError> {
+        let expires = latest.at_ms / 1000 + self.ttl.as_secs() as i64;
+        let (r, _) = retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                let sent = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("packageKey", s(pk))
+                    .key("version", s(sk))
+                    .update_expression(
+                        "SET lastReadAt = :t, lastReadTime = :iso, #repo = :repo, expiresAt = :exp",
+                    )
+                    .condition_expression("attribute_not_exists(lastReadAt) OR lastReadAt < :t")
+                    .expression_attribute_names("#repo", "repository")
+                    .expression_attribute_values(":t", n(latest.at_ms))
+                    .expression_attribute_values(":iso", s(rfc3339(latest.at_ms)))
+                    .expression_attribute_values(":repo", s(&latest.repository))
+                    .expression_attribute_values(":exp", n(expires))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+                    Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
+                }
+            })
+            .await;
+        r
+    }
+
+    async fn put_marker(&self, pk: &str, at_ms: i64, retrier: &Retrier) -> Result<(), DeleteError> {
+        let (r, _) = retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                self.client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("packageKey", s(pk))
+                    .key("version", s(RECORDING_SINCE))
+                    .update_expression("SET since = if_not_exists(since, :t)")
+                    .expression_attribute_values(":t", n(at_ms))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| dynamodb_error("DynamoDB UpdateItem", e))
+            })
+            .await;
+        r
+    }
+
+    /// When recording began for the package's domain (ms), if it has.
+    pub async fn recording_since(
+        &self,
+        key: &PackageKey,
+        retrier: &Retrier,
+    ) -> (Result<Option<i64>, DeleteError>, u32) {
+        let pk = key.domain_partition();
+        if let Some(&t) = self.since.lock().expect("lock").get(&pk) {
+            return (Ok(Some(t)), 0);
+        }
+        let pk_ref = &pk;
+        let (r, calls) = retrier
+            .run(QuotaClass::DownloadsRead, || async move {
+                self.client
+                    .get_item()
+                    .table_name(&self.table)
+                    .key("packageKey", s(pk_ref))
+                    .key("version", s(RECORDING_SINCE))
+                    .send()
+                    .await
+                    .map_err(|e| dynamodb_error("DynamoDB GetItem", e))
+            })
+            .await;
+        let since = r.map(|out| {
+            out.item()
+                .and_then(|i| i.get("since"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse::<i64>().ok())
+        });
+        if let Ok(Some(t)) = since {
+            self.since.lock().expect("lock").insert(pk, t);
+        }
+        (since, calls)
+    }
+
+    /// Every read of the package under `key`: version → latest read (ms).
+    /// One `Query`, paged.
+    pub async fn reads(
+        &self,
+        key: &PackageKey,
+        retrier: &Retrier,
+    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
+        let pk = key.partition();
+        let mut out = HashMap::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        let mut calls = 0;
+        loop {
+            let (r, n) = retrier
+                .run(QuotaClass::DownloadsRead, || {
+                    let start = start.clone();
+                    let pk = pk.clone();
+                    async move {
+                        self.client
+                            .query()
+                            .table_name(&self.table)
+                            .key_condition_expression("packageKey = :pk")
+                            .projection_expression("#v, lastReadAt")
+                            .expression_attribute_names("#v", "version")
+                            .expression_attribute_values(":pk", s(pk))
+                            .set_exclusive_start_key(start)
+                            .send()
+                            .await
+                            .map_err(|e| dynamodb_error("DynamoDB Query", e))
+                    }
+                })
+                .await;
+            calls += n;
+            let page = match r {
+                Ok(p) => p,
+                Err(e) => return (Err(e), calls),
+            };
+            for item in page.items() {
+                let version = item.get("version").and_then(|v| v.as_s().ok());
+                let at = item
+                    .get("lastReadAt")
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse::<i64>().ok());
+                if let (Some(v), Some(at)) = (version, at) {
+                    let e = out.entry(v.clone()).or_insert(at);
+                    *e = (*e).max(at);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return (Ok(out), calls),
+            }
+        }
+    }
+}

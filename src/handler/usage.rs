@@ -1,0 +1,99 @@
+//! The usage queue's records: package managers' downloads (CloudTrail
+//! `ReadFromRepository`), recorded a batch at a time in the downloads
+//! table ([`crate::downloads`]). A write that fails fails exactly the
+//! records whose reads it carried; SQS redelivers them, and the writes,
+//! which only move times forward, are harmless to repeat.
+
+use std::sync::Arc;
+
+use super::{Handler, Invocation};
+use crate::decode::{Decoded, Unit};
+use crate::downloads::{Batch, Read};
+use crate::error::DeleteError;
+
+/// What became of one unit's reads.
+#[derive(Debug, Default, Clone)]
+pub(super) struct Tally {
+    /// Read events the unit carried.
+    pub events: u64,
+    /// Of those, reads that named no version (counted, not recorded).
+    pub metadata: u64,
+    /// Versions written whose first record in the batch is this unit.
+    pub written: u64,
+    /// Why its reads were not all written.
+    pub failed: Option<Arc<DeleteError>>,
+    /// Recording is off (`DOWNLOADS_TABLE` unset): why the events were
+    /// ignored.
+    pub ignored: Option<String>,
+}
+
+impl Handler {
+    /// Takes every read out of the units (leaving their requests) and
+    /// records them as one batch; one tally per unit, in order.
+    pub(super) async fn record_reads(&self, units: &mut [Unit], inv: &Invocation) -> Vec<Tally> {
+        let mut tallies = vec![Tally::default(); units.len()];
+        let mut reads: Vec<(usize, Read)> = Vec::new();
+        for (i, unit) in units.iter_mut().enumerate() {
+            unit.requests.retain_mut(|d| match d {
+                Decoded::Read(r) => {
+                    tallies[i].events += 1;
+                    match r.take() {
+                        Some(read) => reads.push((i, read)),
+                        None => tallies[i].metadata += 1,
+                    }
+                    false
+                }
+                _ => true,
+            });
+        }
+        if tallies.iter().all(|t| t.events == 0) {
+            return tallies;
+        }
+        let Some(store) = &self.executor.downloads else {
+            for t in tallies.iter_mut().filter(|t| t.events > 0) {
+                t.ignored = Some(format!(
+                    "{} download event(s): recording is off (DOWNLOADS_TABLE is not set)",
+                    t.events
+                ));
+            }
+            return tallies;
+        };
+        let batch = Batch::of(reads.iter().map(|(i, r)| (*i, r)));
+        for (i, r) in &reads {
+            if r.version.is_none() {
+                tallies[*i].metadata += 1;
+            }
+        }
+        let recorded = store.record(&batch, &inv.retrier).await;
+        for (i, e) in recorded.failed {
+            tallies[i].failed = Some(e);
+        }
+        let mut written = 0;
+        for ((key, version), latest) in &batch.versions {
+            if latest.records.iter().any(|&i| tallies[i].failed.is_some()) {
+                continue;
+            }
+            written += 1;
+            if let Some(&first) = latest.records.first() {
+                tallies[first].written += 1;
+            }
+            // One line per version and batch: what "most downloaded" sums.
+            tracing::info!(
+                package_key = %key.partition(),
+                version = %version,
+                repository = %latest.repository,
+                last_read = %crate::downloads::rfc3339(latest.at_ms),
+                reads = latest.records.len(),
+                "download recorded"
+            );
+        }
+        tracing::info!(
+            events = tallies.iter().map(|t| t.events).sum::<u64>(),
+            versions = batch.versions.len(),
+            written,
+            failed_records = tallies.iter().filter(|t| t.failed.is_some()).count(),
+            "downloads recorded"
+        );
+        tallies
+    }
+}
