@@ -328,4 +328,85 @@ async fn a_write_failure_retries_only_the_records_it_covers() {
     let (out, _) = record(stack, &h, &usage, &[events[1].clone(), events[4].clone()]).await;
     assert_eq!(out.response, json!({"batchItemFailures": []}));
     assert!(last_read(&table, WEB_KEY, "1.1.0").await.unwrap().is_some());
+    // The domain's marker covers every record of the domain.
+    stack
+        .dynamodb_proxy
+        .fail_updates_holding(Some("recordingSince"));
+    let (out, ids) = record(stack, &h, &usage, &events[..3]).await;
+    stack.dynamodb_proxy.fail_updates_holding(None);
+    let failures: Vec<Value> = ids.iter().map(|i| json!({"itemIdentifier": i})).collect();
+    assert_eq!(out.response, json!({ "batchItemFailures": failures }));
+}
+
+#[tokio::test]
+async fn downloads_hold_for_archive_max_deletions_replays_and_scopes() {
+    let Some((_g, stack, _)) = stack("downloads_actions", web()).await else {
+        return;
+    };
+    let (h, table, usage) = setup(stack, "actions").await;
+    recording_since(&table, "acme", 40.0).await.unwrap();
+    // Builds still read the two oldest versions.
+    let events = [
+        npm_read(
+            "npm-store",
+            Some("@acme"),
+            "web",
+            "1.0.0",
+            &days_ago(1.0),
+            1,
+        ),
+        npm_read(
+            "npm-store",
+            Some("@acme"),
+            "web",
+            "1.1.0",
+            &days_ago(1.0),
+            2,
+        ),
+    ];
+    record(stack, &h, &usage, &events).await;
+    // Archive first, two at most: the cap counts only what can go, so the
+    // downloaded oldest do not hold it.
+    let archive = invoke(
+        &h,
+        policy(json!({"action": "archive", "maxDeletions": 2})),
+        Duration::from_secs(20),
+    )
+    .await;
+    let archived: Vec<String> = archive
+        .lines
+        .iter()
+        .filter(|l| l.disposition == Disposition::Archived)
+        .map(|l| l.item.to_string())
+        .collect();
+    assert_eq!(archived, vec!["1.2.0", "1.3.0"], "{:?}", archive.lines);
+    let recent: Vec<String> = kept(&archive, KeepRule::RecentlyDownloaded)
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    assert_eq!(recent, vec!["1.1.0", "1.0.0"]);
+    // A replay names versions; each is checked again.
+    let replay = invoke(
+        &h,
+        policy(json!({"versions": ["1.0.0", "1.4.0"]})),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(deleted(&replay), vec!["1.4.0"]);
+    assert_eq!(kept(&replay, KeepRule::RecentlyDownloaded).len(), 1);
+    // A scope (every npm package of the repository) reads them too.
+    let mut scope = policy(json!({"dryRun": true}));
+    scope.as_object_mut().unwrap().remove("package");
+    scope.as_object_mut().unwrap().remove("namespace");
+    let dry = invoke(&h, scope, Duration::from_secs(20)).await;
+    assert_eq!(
+        kept(&dry, KeepRule::RecentlyDownloaded).len(),
+        2,
+        "{:?}",
+        dry.lines
+    );
+    assert_eq!(
+        ca_versions(stack, "npm-store", "web").unwrap(),
+        vec!["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0"]
+    );
 }

@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
 };
 use packprune_emulator::cloudtrail::{read_event, Download};
 use rand::{Rng, SeedableRng};
@@ -65,6 +66,8 @@ async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
+        // aws-config without its default features brings no HTTP client.
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "bench", "bench", None, None, "bench",
         ))
@@ -127,14 +130,15 @@ fn events() -> (Vec<String>, usize) {
         });
         let package = format!("lib-{:04}", p.unwrap_or(999));
         let version = &versions[11 - (rng.random_range(0.0f64..1.0).powi(3) * 12.0) as usize % 12];
-        // The first event is the oldest: recording began 60 days ago.
-        let days = if seq == 0 {
-            60.0
-        } else {
-            rng.random_range(0.0..60.0)
-        };
-        // Within the window, and a candidate (keepLatest 2 keeps 1.0.10, 1.0.11).
-        if days < 29.9 && version.as_str() < "1.0.10" && version.len() == 5 {
+        // None within half a day of the window's edge, which moves while
+        // the run lasts.
+        let mut days: f64 = rng.random_range(0.0..60.0);
+        if (29.5..30.5).contains(&days) {
+            days += 1.0;
+        }
+        // Within the window, and a candidate: keepLatest 2 keeps 1.0.10 and
+        // 1.0.11; the candidates are 1.0.0 to 1.0.9.
+        if days < 30.0 && version.len() == 5 {
             recent.insert((package.clone(), version.clone()));
         }
         let t = (now - time::Duration::seconds_f64(days * 86_400.0))
@@ -167,13 +171,27 @@ pub async fn run() -> Result<Report> {
     let (_moto, moto_url) = moto()?;
     let proxy = proxy::FaultProxy::start(&moto_url);
     let client = dynamodb(&moto_url).await;
-    let ready = Instant::now() + Duration::from_secs(30);
-    while create_table(&client).await.is_err() {
+    let ready = Instant::now() + Duration::from_secs(60);
+    while let Err(e) = create_table(&client).await {
         if Instant::now() > ready {
-            bail!("moto's DynamoDB did not answer within 30 s");
+            bail!("moto's DynamoDB did not answer within 60 s: {e:?}");
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Recording began 60 days ago: the events span that (a first batch alone
+    // dates the marker from its writing, less 15 minutes).
+    let since = (time::OffsetDateTime::now_utc().unix_timestamp() - 60 * 86_400) * 1000;
+    client
+        .put_item()
+        .table_name(TABLE)
+        .item(
+            "packageKey",
+            AttributeValue::S("domain#111122223333/acme".into()),
+        )
+        .item("version", AttributeValue::S("recordingSince".into()))
+        .item("since", AttributeValue::N(since.to_string()))
+        .send()
+        .await?;
     let (bodies, recent) = events();
     let w = workload::scope();
     // The scope workload's quotas, as in its runs above.

@@ -57,12 +57,20 @@ fn policy(days: u32, dry_run: bool) -> Value {
 
 /// Sends the burst to the usage queue and runs it through the function,
 /// ten records an invocation; then the two policies.
-pub async fn run(watch: &LambdaWatch, sqs: &aws_sdk_sqs::Client, usage: &str) -> Result<()> {
+pub async fn run(
+    watch: &LambdaWatch,
+    sqs: &aws_sdk_sqs::Client,
+    usage: &str,
+    table: &str,
+) -> Result<()> {
     let events = burst();
     println!(
         "── downloads: {} ReadFromRepository events (builds of acme-cli over 45 days) through the usage queue",
         events.len()
     );
+    // A table that has been recording for 45 days (a first batch alone
+    // would date recording from now, less 15 minutes).
+    crate::support::downloads::recording_since(table, "acme", 45.0).await?;
     for e in &events {
         sqs.send_message()
             .queue_url(usage)

@@ -152,7 +152,7 @@ async fn run(tools: Tools) -> Result<()> {
         let response = watch.invoke(&payload).with_context(|| what.to_owned())?;
         println!("   {what}\n       → {}", describe(&response));
     }
-    downloads::run(&watch, &sqs, &usage).await?;
+    downloads::run(&watch, &sqs, &usage, &table).await?;
     print_protected(&watch);
     print_metrics(&watch);
 

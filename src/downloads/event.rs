@@ -30,6 +30,8 @@ pub enum ReadEventError {
     Time(String),
     #[error("`detail.requestParameters.packageFormat` {0:?} is not a CodeArtifact format")]
     Format(String),
+    #[error("`detail.requestParameters.{0}` is empty")]
+    Empty(&'static str),
 }
 
 #[derive(Deserialize)]
@@ -78,6 +80,15 @@ pub fn read(detail: &Value) -> Result<Option<Read>, ReadEventError> {
     .unix_timestamp_nanos()
         / 1_000_000;
     let p = r.request_parameters;
+    for (field, value) in [
+        ("domainName", &p.domain_name),
+        ("domainOwner", &p.domain_owner),
+        ("repositoryName", &p.repository_name),
+    ] {
+        if value.is_empty() {
+            return Err(ReadEventError::Empty(field));
+        }
+    }
     let format = Format::parse(&p.package_format.to_ascii_lowercase())
         .ok_or_else(|| ReadEventError::Format(p.package_format.clone()))?;
     let Some(written) = p.package_name.filter(|n| !n.is_empty()) else {

@@ -21,7 +21,8 @@
 //!   repository read through) and `expiresAt` (N, seconds: the table's TTL).
 //! - A domain's marker: `packageKey` `domain#<domainOwner>/<domain>`,
 //!   `version` `recordingSince`, `since` (N, ms): the earliest read time of
-//!   the first batch recorded for the domain. It never expires.
+//!   the first batch recorded for the domain, clamped by
+//!   [`recording_since`]. It never expires.
 //!
 //! Keys are per domain, not per repository: a read through a downstream
 //! repository names that repository, while the version may be stored (and
@@ -172,6 +173,18 @@ pub enum Downloads {
 
 /// Milliseconds in a day.
 pub const DAY_MS: i64 = 86_400_000;
+
+/// How far before its writing a domain's marker may lie: CloudTrail
+/// delivers management events to EventBridge within minutes ("best
+/// effort"), so a first batch's reads are that recent.
+pub const MARKER_LAG_MS: i64 = 15 * 60 * 1000;
+
+/// A domain's "recording since" from its first batch: the earliest read,
+/// but never earlier than [`MARKER_LAG_MS`] before `now_ms`, so that old
+/// events replayed or redriven into a new table cannot backdate it. Pure.
+pub fn recording_since(earliest_ms: i64, now_ms: i64) -> i64 {
+    earliest_ms.max(now_ms - MARKER_LAG_MS)
+}
 
 /// Whether recording covers a window of `window_ms` ending `now_ms`: the
 /// domain's marker must be at least that old. Pure.

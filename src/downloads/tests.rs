@@ -5,8 +5,6 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::*;
-use crate::plan::{keep_downloaded, KeptVersion};
-use crate::policy::KeepRule;
 
 fn download<'a>(format: &'a str, package: &'a str, version: Option<&'a str>) -> Download<'a> {
     Download {
@@ -188,37 +186,22 @@ fn recording_must_cover_the_window() {
 }
 
 #[test]
-fn recent_reads_keep_their_versions_and_unknown_reads_keep_all() {
-    let selected = || vec!["1.0".to_owned(), "1.1".to_owned(), "1.2".to_owned()];
-    let reads = HashMap::from([
-        ("1.0".to_owned(), NOW - 3 * DAY_MS),
-        ("1.1".to_owned(), NOW - 45 * DAY_MS),
-    ]);
-    let mut keep: Vec<KeptVersion> = Vec::new();
-    let left = keep_downloaded(
-        selected(),
-        &mut keep,
-        &Downloads::Known(reads),
-        NOW,
-        30 * DAY_MS,
-    );
+fn a_first_batch_of_old_events_cannot_backdate_recording() {
+    let now = 1_000 * DAY_MS;
+    assert_eq!(recording_since(now - 30 * DAY_MS, now), now - MARKER_LAG_MS);
     assert_eq!(
-        left,
-        vec!["1.1", "1.2"],
-        "read 45 days ago and never read go"
+        recording_since(now - 60_000, now),
+        now - 60_000,
+        "minutes-old reads are taken"
     );
-    assert_eq!(keep.len(), 1);
-    assert_eq!(keep[0].rule, KeepRule::RecentlyDownloaded);
-    assert!(
-        keep[0].detail.as_deref().unwrap().contains("3.0 days ago"),
-        "{:?}",
-        keep[0].detail
-    );
-    let mut keep = Vec::new();
-    let why = Downloads::Unknown("the table cannot be read".into());
-    let left = keep_downloaded(selected(), &mut keep, &why, NOW, 30 * DAY_MS);
-    assert!(left.is_empty(), "fail closed: nothing goes");
-    assert!(keep.iter().all(|k| k.rule == KeepRule::DownloadsUnknown
-        && k.detail.as_deref() == Some("the table cannot be read")));
-    assert_eq!(keep.len(), 3);
+}
+
+#[test]
+fn empty_names_are_refused() {
+    for field in ["domainName", "domainOwner", "repositoryName"] {
+        let mut v = detail(&download("npm", "web", Some("1.0.0")));
+        v["requestParameters"][field] = "".into();
+        let e = read(&v).unwrap_err();
+        assert!(e.to_string().contains(field), "{e}");
+    }
 }

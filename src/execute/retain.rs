@@ -40,17 +40,14 @@ impl Executor {
             Ok(l) => l,
             Err(e) => return failed(e, attempts),
         };
-        let (selected, mut keep, absent) = select(request, retention, &listing);
-        let selected = match &downloads {
-            Some((d, window_ms)) => plan::keep_downloaded(
-                selected,
-                &mut keep,
-                d,
-                super::downloads::now_ms(),
-                *window_ms,
-            ),
-            None => selected,
-        };
+        let guard = downloads
+            .as_ref()
+            .map(|(d, window_ms)| plan::DownloadGuard {
+                downloads: d,
+                now_ms: super::downloads::now_ms(),
+                window_ms: *window_ms,
+            });
+        let (selected, mut keep, absent) = select(request, retention, &listing, guard);
         // A real run checks what is in use beside the deletes, version by
         // version (the adapter's overlap); a dry run reads it all first,
         // to report the plan the real run would carry out.
@@ -197,6 +194,7 @@ fn select(
     request: &Request,
     retention: &Retention,
     listing: &Listing,
+    downloads: Option<plan::DownloadGuard<'_>>,
 ) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
     let (format, unset_default) = match &request.target {
         Target::CodeArtifact { package, .. } => (Some(package.format), false),
@@ -205,13 +203,14 @@ fn select(
             ..
         } => (None, *unset_default_version),
     };
-    let (selected, keep) = plan::retention(
+    let (selected, keep) = plan::retention_with(
         &listing.versions,
         listing.default_version.as_deref(),
         retention,
         format,
         unset_default,
         retention.max_deletions,
+        downloads,
     );
     match &retention.only {
         Some(only) => plan::narrow(&listing.versions, selected, keep, only),

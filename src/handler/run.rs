@@ -79,16 +79,20 @@ impl Handler {
     }
 
     /// A job this configuration cannot serve: `notDownloadedForDays`
-    /// without the downloads table.
+    /// without the downloads table, or longer than its reads are kept.
     fn unsupported(&self, job: &Job) -> Option<Invalid> {
-        let asks = job
-            .retention()
-            .is_some_and(|r| r.policy.not_downloaded_for_secs.is_some());
-        (asks && self.executor.downloads.is_none()).then(|| Invalid {
+        let secs = job.retention()?.policy.not_downloaded_for_secs?;
+        let ttl_days = self.config.downloads_ttl_days;
+        let why = if self.executor.downloads.is_none() {
+            "`policy.notDownloadedForDays` needs the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".to_owned()
+        } else if secs > u64::from(ttl_days) * 86_400 {
+            format!("`policy.notDownloadedForDays` is longer than DOWNLOADS_TTL_DAYS ({ttl_days}): reads older than that have expired from the table")
+        } else {
+            return None;
+        };
+        Some(Invalid {
             raw: serde_json::to_string(&job.to_raw(None, None)).expect("request serializes"),
-            error: DecodeError::Unsupported(
-                "`policy.notDownloadedForDays` needs the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".into(),
-            ),
+            error: DecodeError::Unsupported(why),
         })
     }
 

@@ -144,44 +144,41 @@ pub fn protect(
     out
 }
 
-/// `notDownloadedForDays`: moves the selected versions a package manager
-/// read within the last `window_ms` before `now_ms` to the kept ones
-/// (`RECENTLY_DOWNLOADED`, saying when), or, when the reads cannot be
-/// trusted, every selected version (`DOWNLOADS_UNKNOWN`, saying why). Pure.
-pub fn keep_downloaded(
-    selected: Vec<String>,
-    keep: &mut Vec<KeptVersion>,
-    downloads: &Downloads,
-    now_ms: i64,
-    window_ms: i64,
-) -> Vec<String> {
-    let reads = match downloads {
-        Downloads::Known(reads) => reads,
-        Downloads::Unknown(why) => {
-            keep.extend(selected.into_iter().map(|version| KeptVersion {
-                version,
-                rule: KeepRule::DownloadsUnknown,
-                detail: Some(why.clone()),
-            }));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::with_capacity(selected.len());
-    for v in selected {
-        match reads.get(&v) {
-            Some(&at) if at > now_ms - window_ms => keep.push(KeptVersion {
-                detail: Some(format!(
+/// `notDownloadedForDays` as a planning rule: the package's downloads, and
+/// the window ending now (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy)]
+pub struct DownloadGuard<'a> {
+    pub downloads: &'a Downloads,
+    pub now_ms: i64,
+    pub window_ms: i64,
+}
+
+impl DownloadGuard<'_> {
+    /// Why `version` must stay, if it must: read within the window
+    /// (`RECENTLY_DOWNLOADED`, saying when), or the reads cannot be trusted
+    /// (`DOWNLOADS_UNKNOWN`, saying why). Pure.
+    pub fn keeps(&self, version: &str) -> Option<KeptVersion> {
+        let (rule, detail) = match self.downloads {
+            Downloads::Unknown(why) => (KeepRule::DownloadsUnknown, why.clone()),
+            Downloads::Known(reads) => {
+                let at = *reads.get(version)?;
+                if at <= self.now_ms - self.window_ms {
+                    return None;
+                }
+                let detail = format!(
                     "last downloaded {} ({:.1} days ago)",
                     rfc3339(at),
-                    (now_ms - at).max(0) as f64 / DAY_MS as f64
-                )),
-                version: v,
-                rule: KeepRule::RecentlyDownloaded,
-            }),
-            _ => out.push(v),
-        }
+                    (self.now_ms - at).max(0) as f64 / DAY_MS as f64
+                );
+                (KeepRule::RecentlyDownloaded, detail)
+            }
+        };
+        Some(KeptVersion {
+            version: version.to_owned(),
+            rule,
+            detail: Some(detail),
+        })
     }
-    out
 }
 
 /// The first filter a version fails, if any.
@@ -231,6 +228,8 @@ fn filtered_out(v: &Listed, policy: &Policy, format: Option<Format>) -> Option<K
 /// 3. Of the rest, those not older than `olderThanDays` (when set) are kept.
 /// 4. The IoT default version is kept unless `unset_default_version`;
 ///    CodeArtifact's `defaultDisplayVersion` unless the policy allows it.
+///    With `notDownloadedForDays` ([`retention_with`]), what was downloaded
+///    within the window is kept too.
 /// 5. A package is never emptied: if every version would go, the newest stays.
 /// 6. If more than `maxFraction` of the package would go, nothing goes.
 /// 7. At most `max_deletions` go, oldest first; the rest are deferred.
@@ -241,6 +240,29 @@ pub fn retention(
     format: Option<Format>,
     unset_default_version: bool,
     max_deletions: Option<u32>,
+) -> (Vec<String>, Vec<KeptVersion>) {
+    retention_with(
+        listing,
+        default_version,
+        retention,
+        format,
+        unset_default_version,
+        max_deletions,
+        None,
+    )
+}
+
+/// [`retention`], with `notDownloadedForDays`: at step 4, what was
+/// downloaded within the window (or everything, when the downloads cannot
+/// be known) is kept, before the caps of steps 5 to 7 count what goes.
+pub fn retention_with(
+    listing: &[Listed],
+    default_version: Option<&str>,
+    retention: &Retention,
+    format: Option<Format>,
+    unset_default_version: bool,
+    max_deletions: Option<u32>,
+    downloads: Option<DownloadGuard<'_>>,
 ) -> (Vec<String>, Vec<KeptVersion>) {
     let policy = &retention.policy;
     let mut versions: Vec<&Listed> = listing.iter().collect();
@@ -278,6 +300,8 @@ pub fn retention(
             keep.push(kept(KeepRule::DefaultVersion));
         } else if v.display && policy.protect_display_version {
             keep.push(kept(KeepRule::DefaultDisplayVersion));
+        } else if let Some(k) = downloads.and_then(|g| g.keeps(&v.name)) {
+            keep.push((i, k));
         } else {
             delete.push((i, v));
         }

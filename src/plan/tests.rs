@@ -287,4 +287,5 @@ mod policy {
     }
 }
 
+mod downloads;
 mod protections;
