@@ -257,8 +257,10 @@ async fn recording_younger_than_the_window_deletes_nothing_and_says_why() {
     let Some((_g, stack, _)) = stack("downloads_young", web()).await else {
         return;
     };
-    let (h, _table, usage) = setup(stack, "young").await;
-    // Recording began with this batch, 5 days ago.
+    let (h, table, usage) = setup(stack, "young").await;
+    // Recording begins with this batch, whose event is 5 days old: the
+    // marker is when it was written (less 15 minutes at most), not the
+    // event's time, so that replayed old events cannot backdate it.
     let read = npm_read(
         "npm-store",
         Some("@acme"),
@@ -273,10 +275,31 @@ async fn recording_younger_than_the_window_deletes_nothing_and_says_why() {
     let unknown = kept(&real, KeepRule::DownloadsUnknown);
     assert_eq!(unknown.len(), 5, "every candidate: {:?}", real.lines);
     assert!(
-        unknown[0].1.contains("5.0 days")
+        unknown[0].1.contains("(0.0 days)")
             && unknown[0].1.contains("less than notDownloadedForDays (30)"),
         "{}",
         unknown[0].1
+    );
+    // Recording that began 10 days ago: still too young, and it says so.
+    recording_since(&table, "acme", 10.0).await.unwrap();
+    let sqs = stack.sqs().await;
+    let fresh = Queues::create(&sqs, "young-10").await.unwrap();
+    let h = in_process_handler(fresh.config(&[("DOWNLOADS_TABLE", &table)])).await;
+    let real = invoke(&h, policy(json!({})), Duration::from_secs(20)).await;
+    let unknown = kept(&real, KeepRule::DownloadsUnknown);
+    assert!(unknown[0].1.contains("(10.0 days)"), "{}", unknown[0].1);
+    assert!(deleted(&real).is_empty());
+    // A window longer than the reads the table keeps is refused.
+    let h = in_process_handler(
+        fresh.config(&[("DOWNLOADS_TABLE", &table), ("DOWNLOADS_TTL_DAYS", "20")]),
+    )
+    .await;
+    let out = invoke(&h, policy(json!({})), Duration::from_secs(20)).await;
+    assert_eq!(out.summary.invalid_requests, 1);
+    assert!(
+        out.summary.invalid[0].contains("DOWNLOADS_TTL_DAYS (20)"),
+        "{:?}",
+        out.summary.invalid
     );
     // A table that cannot be read keeps everything too.
     let sqs = stack.sqs().await;

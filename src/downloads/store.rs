@@ -38,16 +38,14 @@ pub struct DownloadStore {
 /// What writing one batch came to.
 #[derive(Debug, Default)]
 pub struct Recorded {
-    /// Versions whose item was written (or already held a later read).
-    pub written: u64,
     /// The batch's records whose reads did not all get written, each with
     /// the first error.
     pub failed: Vec<(usize, Arc<DeleteError>)>,
 }
 
-/// One write: its result, the read it carried, and whether it was a
-/// version's (not a domain marker's).
-type Written<'a> = (Result<(), DeleteError>, &'a Latest, bool);
+/// One write: its result, and the read it carried (whose records fail
+/// with it).
+type Written<'a> = (Result<(), DeleteError>, &'a Latest);
 
 fn dynamodb_error<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> DeleteError
 where
@@ -95,30 +93,28 @@ impl DownloadStore {
                 let r = self
                     .put_read(&key.partition(), version, latest, retrier)
                     .await;
-                (r, latest, true)
+                (r, latest)
             }));
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as i64;
         for (pk, latest) in &batch.domains {
+            let since = super::recording_since(latest.at_ms, now);
             calls.push(Box::pin(async move {
-                (
-                    self.put_marker(pk, latest.at_ms, retrier).await,
-                    latest,
-                    false,
-                )
+                (self.put_marker(pk, since, retrier).await, latest)
             }));
         }
         let results: Vec<Written<'_>> = stream::iter(calls).buffer_unordered(64).collect().await;
         let mut out = Recorded::default();
         let mut failed: BTreeSet<usize> = BTreeSet::new();
-        for (r, latest, is_version) in results {
-            match r {
-                Ok(()) => out.written += u64::from(is_version),
-                Err(e) => {
-                    let e = Arc::new(e);
-                    for &rec in &latest.records {
-                        if failed.insert(rec) {
-                            out.failed.push((rec, e.clone()));
-                        }
+        for (r, latest) in results {
+            if let Err(e) = r {
+                let e = Arc::new(e);
+                for &rec in &latest.records {
+                    if failed.insert(rec) {
+                        out.failed.push((rec, e.clone()));
                     }
                 }
             }
