@@ -955,3 +955,46 @@ async fn every_sample_event_runs_with_its_expected_outcome() {
         assert_eq!(sqs.dead_letters().len() as u64, *invalid, "{file}");
     }
 }
+
+/// Its dead letter got through, its hand-on did not: the record goes back
+/// to SQS for the hand-on, and the summary still says the dead-lettered
+/// version was dead-lettered (its message is in the queue). Found by the
+/// chaos run: the queue held one item more than the summaries counted.
+#[tokio::test(start_paused = true)]
+async fn a_sent_dead_letter_stays_counted_when_the_hand_on_fails() {
+    let denied = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
+        .match_requests(|r| r.package() == Some("web"))
+        .then_http_response(|| {
+            http_error(
+                403,
+                "AccessDeniedException",
+                json!({"message": "denied"}),
+                &[],
+            )
+        });
+    // Throttled past the time left: handed on, never acted on.
+    let throttled = mock!(aws_sdk_codeartifact::Client::delete_package_versions)
+        .match_requests(|r| r.package() == Some("api"))
+        .then_http_response(|| {
+            http_error(
+                429,
+                "ThrottlingException",
+                json!({"message": "Rate exceeded"}),
+                &[("Retry-After", "300")],
+            )
+        });
+    // Hand-ons carry `attempt`; dead letters do not.
+    let sqs = Sqs::refusing("\"attempt\"");
+    let h = handler(&[&denied, &throttled], &[], &sqs, config(true));
+    let mut api = ca_request(&["9"]);
+    api["package"] = json!("api");
+    let body = json!([ca_request(&["1"]), api]);
+    let (resp, s) = invoke(&h, sqs_event(&[("m1", body)], false), MINUTE).await;
+    assert_eq!(failures(&resp), vec!["m1"]);
+    assert_eq!(sqs.dead_letters().len(), 1, "the dead letter was sent");
+    assert_eq!(
+        (s.dead_lettered, s.handed_on),
+        (1, 1),
+        "the summary says what reached the queue"
+    );
+}

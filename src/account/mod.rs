@@ -221,6 +221,17 @@ impl UnitAccount {
         acc
     }
 
+    /// Its dead letters got through and its hand-ons did not: the
+    /// dead-lettered items stay so (their messages are in the queue, so the
+    /// summary says what happened), and SQS redelivers the record for the
+    /// rest. A redelivery may dead-letter an item again; then the queue and
+    /// the summaries both count it twice.
+    pub fn redeliver_unsent(&mut self) {
+        self.redeliver = true;
+        self.hand_ons.clear();
+        self.fanned_out = 0;
+    }
+
     /// Sends nothing for this record and lets SQS redeliver it whole: every
     /// item not finished is handed on by redelivery.
     pub fn redeliver_whole(&mut self) {

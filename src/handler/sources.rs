@@ -41,9 +41,14 @@ impl Handler {
         for (acc, t) in accounts.iter_mut().zip(tallies) {
             apply_tally(acc, t);
         }
+        // `flush` names a record's dead-letter failure first, when it has one.
         for (i, queue, failure) in self.flush(&accounts).await {
             tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
-            accounts[i].redeliver_whole();
+            if queue == self.config.dead_letter_queue_url {
+                accounts[i].redeliver_whole();
+            } else {
+                accounts[i].redeliver_unsent();
+            }
         }
         if fifo {
             if let Some(first) = accounts.iter().position(|a| a.redeliver) {
