@@ -456,7 +456,14 @@ proptest! {
 /// accepted (so the round trip is checked) and refused.
 #[test]
 fn mutations_of_the_sample_events_reach_acceptance_and_refusal() {
-    let mut runner = proptest::test_runner::TestRunner::new(Config::with_cases(300));
+    // A fixed seed: the counts below are a property of the mutations, not
+    // of the run's luck (a random seed once refused exactly 30).
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        Config::with_cases(600),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
     let seen = std::cell::Cell::new((0, 0));
     runner
         .run(
