@@ -56,6 +56,8 @@ fn retention() -> Retention {
         raw,
         max_deletions: Some(5000),
         max_fraction_milli: None,
+        planned: None,
+        plan_valid_for_days: None,
     }
 }
 

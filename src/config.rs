@@ -67,6 +67,12 @@ pub struct Config {
     /// `DOWNLOADS_TTL_DAYS`: how long a read is kept (the table's TTL),
     /// default 400 days.
     pub downloads_ttl_days: u32,
+    /// `REPORTS_BUCKET`: the S3 bucket of run reports ([`crate::report`]).
+    /// Unset: no report is written; plans are read from wherever an apply
+    /// names them.
+    pub reports_bucket: Option<String>,
+    /// `REPORTS_PREFIX`: the key prefix of reports, default `reports/`.
+    pub reports_prefix: String,
 }
 
 impl Config {
@@ -158,6 +164,8 @@ impl Config {
                 1,
                 36_500,
             )?,
+            reports_bucket: get("REPORTS_BUCKET"),
+            reports_prefix: get("REPORTS_PREFIX").unwrap_or_else(|| "reports/".to_owned()),
         })
     }
 }

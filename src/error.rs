@@ -170,16 +170,21 @@ impl DeleteError {
 
     /// The full message, with every cause, for a dead-letter message.
     pub fn chain(&self) -> String {
-        let mut out = self.to_string();
-        let mut cur: Option<&(dyn StdError + 'static)> = self.source();
-        while let Some(e) = cur {
-            let s = e.to_string();
-            if !out.contains(&s) {
-                out.push_str(": ");
-                out.push_str(&s);
-            }
-            cur = e.source();
-        }
-        out
+        chain(self)
     }
+}
+
+/// An error's message with every cause, each once.
+pub fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur: Option<&(dyn StdError + 'static)> = e.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
 }

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod policy;
 pub mod queue;
 pub mod raw_body;
+pub mod report;
 pub mod request;
 pub mod retry;
 pub mod sdk;

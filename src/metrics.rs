@@ -52,6 +52,10 @@ pub const COUNTS: [&str; 9] = [
 /// events: events received, reads naming no version, versions written.
 pub const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "VersionsRecorded"];
 
+/// Run reports written to `REPORTS_BUCKET`, and those that could not be,
+/// written when there were any.
+pub const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
+
 /// The metric a disposition counts toward.
 fn count_name(d: Disposition) -> &'static str {
     match d {
@@ -148,6 +152,17 @@ pub fn documents(
                 .or_default() += n as f64;
         }
     }
+    for a in accounts {
+        let written = a.reports.iter().map(|r| (r.service, "ReportsWritten"));
+        let unwritten = a.reports_unwritten.iter().map(|s| (*s, "ReportsUnwritten"));
+        for (service, name) in written.chain(unwritten) {
+            *by.entry(service)
+                .or_default()
+                .counts
+                .entry(name.into())
+                .or_default() += 1.0;
+        }
+    }
     add_pacing(&mut by, pacing.0, pacing.1);
     by.into_iter()
         .filter(|(_, f)| !f.counts.is_empty() || f.calls > 0)
@@ -176,7 +191,7 @@ fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: 
     for (name, n) in f.counts.iter().filter(|(k, _)| k.contains('.')) {
         put(&mut root, name, *n, "Count");
     }
-    for name in DOWNLOAD_COUNTS {
+    for name in DOWNLOAD_COUNTS.into_iter().chain(REPORT_COUNTS) {
         if let Some(n) = f.counts.get(name) {
             put(&mut root, name, *n, "Count");
         }

@@ -172,11 +172,12 @@ fn list_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     }
-    let summaries: Vec<Value> = versions
+    // Paged first, so that a page of a large package costs its own size.
+    let (page, next) = wire::page(&versions, offset, size);
+    let items: Vec<Value> = page
         .iter()
         .map(|v| json!({"version": v.version, "revision": v.revision, "status": v.status, "origin": origin(sc.repository, v)}))
         .collect();
-    let (items, next) = wire::page(&summaries, offset, size);
     let mut body = json!({"format": pkg.format, "package": pkg.package, "versions": items});
     if let Some(ns) = &pkg.namespace {
         body["namespace"] = json!(ns);

@@ -27,7 +27,7 @@ use crate::execute::ItemOutcome;
 use crate::plan::{Item, PackagePlan};
 use crate::policy::KeepRule;
 use crate::request::{Job, Request, Service};
-pub use summary::Summary;
+pub use summary::{cap_plans, ReportLinks, Summary, INLINE_PLAN_VERSIONS};
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
@@ -192,6 +192,13 @@ pub struct UnitAccount {
     pub ignored: Vec<String>,
     /// Dry runs' plans.
     pub plans: Vec<PackagePlan>,
+    /// Per entry of the unit, in order: the range of `lines` it accounts
+    /// for (what a run report is made of).
+    pub entry_lines: Vec<std::ops::Range<usize>>,
+    /// The run reports written for this unit's requests.
+    pub reports: Vec<ReportLinks>,
+    /// Run reports that could not be written, by service.
+    pub reports_unwritten: Vec<Service>,
     /// The packages requests named that do not exist, by service.
     pub packages_not_found: Vec<(Service, String)>,
     /// Download events (CloudTrail `ReadFromRepository`) the delivery
@@ -313,6 +320,7 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
     };
     let mut progress = Progress::default();
     for entry in &unit.entries {
+        let start = acc.lines.len();
         progress.moved |= !matches!(entry, Entry::Executed(_));
         match entry {
             Entry::Ignored(why) => acc.ignored.push(why.clone()),
@@ -323,6 +331,7 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
             }
             Entry::Executed(rr) => request::account_request(&mut acc, &mut progress, rr, &cx),
         }
+        acc.entry_lines.push(start..acc.lines.len());
     }
     // An SQS record where nothing got anywhere, on errors that spend an
     // attempt, goes back to SQS whole rather than as a new message: SQS's

@@ -6,6 +6,30 @@ use serde::Serialize;
 use super::{Disposition, UnitAccount};
 use crate::plan::PackagePlan;
 
+/// Where a run report was written ([`crate::report`]): `s3://` URIs, and
+/// the digest an `apply` names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportLinks {
+    pub json: String,
+    pub csv: String,
+    pub markdown: String,
+    /// Lowercase hex SHA-256 of report.json.
+    pub sha256: String,
+    /// The plan's id, when the report is a plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
+    /// The service of the request it reports (for the metrics).
+    #[serde(skip)]
+    pub service: crate::request::Service,
+}
+
+/// How many versions the inline `plans` of a response or summary line
+/// show at most, across packages (selected and kept): beyond, each plan
+/// is cut and says `truncated`, and the report in S3 has them all. About
+/// 100 KB of JSON, far below Lambda's 6 MB response limit.
+pub const INLINE_PLAN_VERSIONS: usize = 1_000;
+
 /// Per-invocation counts. `requested` always equals the sum of the
 /// outcomes (deleted, archived, unlisted, deprecated, already absent, kept,
 /// dead-lettered, handed on).
@@ -38,11 +62,31 @@ pub struct Summary {
     pub metadata_reads: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub versions_recorded: u64,
+    /// Run reports written (with `REPORTS_BUCKET`), and those that could
+    /// not be.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reports_written: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub reports_unwritten: u64,
+    /// The report, when the invocation wrote exactly one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportLinks>,
+    /// The reports, when it wrote more than one.
+    #[serde(skip_serializing_if = "many")]
+    pub reports: Vec<ReportLinks>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
-    /// Dry runs: per package, what would be deleted and what is kept by which rule.
+    /// Dry runs: per package, what would be deleted and what is kept by
+    /// which rule; at most [`INLINE_PLAN_VERSIONS`] versions in all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<PackagePlan>,
+    /// The plans were cut to [`INLINE_PLAN_VERSIONS`].
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub plans_truncated: bool,
+}
+
+fn many(r: &[ReportLinks]) -> bool {
+    r.len() < 2
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -76,6 +120,11 @@ impl Summary {
         self.metadata_reads += acc.metadata_reads;
         self.versions_recorded += acc.versions_recorded;
         self.plans.extend(acc.plans.iter().cloned());
+        self.plans_truncated |= cap_plans(&mut self.plans, INLINE_PLAN_VERSIONS);
+        self.reports_written += acc.reports.len() as u64;
+        self.reports_unwritten += acc.reports_unwritten.len() as u64;
+        self.reports.extend(acc.reports.iter().cloned());
+        self.report = (self.reports.len() == 1).then(|| self.reports[0].clone());
     }
 
     /// The accounting invariant: every requested item has exactly one fate.
@@ -90,4 +139,26 @@ impl Summary {
                 + self.dead_lettered
                 + self.handed_on
     }
+}
+
+/// Cuts `plans` to `limit` versions in all (each plan's selected, then
+/// kept, in order), marking each plan cut with its full counts. Returns
+/// whether anything was cut.
+pub fn cap_plans(plans: &mut [PackagePlan], limit: usize) -> bool {
+    let mut left = limit;
+    let mut cut = false;
+    for p in plans {
+        let counts = (p.selected.len(), p.keep.len());
+        let selected = p.selected.len().min(left);
+        left -= selected;
+        let keep = p.keep.len().min(left);
+        left -= keep;
+        if selected < counts.0 || keep < counts.1 {
+            p.selected.truncate(selected);
+            p.keep.truncate(keep);
+            p.truncated = Some(p.truncated.unwrap_or(counts));
+            cut = true;
+        }
+    }
+    cut
 }

@@ -84,6 +84,9 @@ pub enum DecodeError {
     NoDetail,
     #[error(transparent)]
     ReadEvent(#[from] crate::downloads::ReadEventError),
+    /// A reviewed plan that cannot be applied (tampered, expired, not a plan).
+    #[error(transparent)]
+    PlanRefused(#[from] crate::request::PlanRefused),
     /// A request the configuration cannot serve (a setting it needs is off).
     #[error("{0}")]
     Unsupported(String),

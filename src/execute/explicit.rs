@@ -48,6 +48,7 @@ impl Executor {
                 verb: request.verb,
                 selected: rest.iter().map(Item::to_string).collect(),
                 keep,
+                ..PackagePlan::default()
             };
             outcomes.extend(
                 rest.into_iter()

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan};
-use crate::policy::{KeepRule, Retention};
+use crate::policy::{Expected, KeepRule, Retention};
 use crate::request::{Action, Request, Service, Target, Verb};
 
 impl Executor {
@@ -89,10 +89,22 @@ impl Executor {
         Executed {
             outcomes,
             plan: Some(PackagePlan {
+                listed: listing
+                    .versions
+                    .iter()
+                    .map(|l| {
+                        let seen = Expected {
+                            status: l.status.clone(),
+                            revision: l.revision.clone(),
+                        };
+                        (l.name.clone(), seen)
+                    })
+                    .collect(),
                 package: request.target.package_label(),
                 verb: request.verb,
                 selected,
                 keep,
+                truncated: None,
             }),
             package_not_found: listing.missing,
         }
@@ -212,9 +224,16 @@ fn select(
         retention.max_deletions,
         downloads,
     );
-    match &retention.only {
-        Some(only) => plan::narrow(&listing.versions, selected, keep, only),
-        None => (selected, keep, Vec::new()),
+    let Some(only) = &retention.only else {
+        return (selected, keep, Vec::new());
+    };
+    let (selected, keep, absent) = plan::narrow(&listing.versions, selected, keep, only);
+    match &retention.planned {
+        Some(planned) => {
+            let (selected, keep) = plan::hold_to(&listing.versions, planned, selected, keep);
+            (selected, keep, absent)
+        }
+        None => (selected, keep, absent),
     }
 }
 

@@ -1,7 +1,9 @@
 //! The Lambda handler: decode → execute → account → send, for every event
 //! source.
 
+mod apply;
 mod output;
+mod reports;
 mod run;
 mod sources;
 mod usage;
@@ -21,6 +23,7 @@ use crate::decode::{self, Event, UnrecognisedEvent};
 use crate::downloads::DownloadStore;
 use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads};
 use crate::queue::{Outbox, SendError};
+use crate::report::ReportStore;
 use crate::retry::{Pacers, Retrier, RetryPolicy};
 
 /// The SDK clients, built once at cold start.
@@ -31,6 +34,8 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     /// The downloads table's client (used only with `DOWNLOADS_TABLE`).
     pub dynamodb: aws_sdk_dynamodb::Client,
+    /// The reports bucket's client (reports with `REPORTS_BUCKET`; plans).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -57,8 +62,22 @@ impl Clients {
                     .retry_config(RetryConfig::disabled())
                     .build(),
             ),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(endpoint_overridden())
+                    .build(),
+            ),
         }
     }
+}
+
+/// Whether an endpoint is set for S3 (`AWS_ENDPOINT_URL_S3` or
+/// `AWS_ENDPOINT_URL`): then buckets are addressed by path, as local
+/// stand-ins such as moto's server need.
+fn endpoint_overridden() -> bool {
+    ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|u| !u.is_empty()))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +138,7 @@ pub struct Processed {
 pub struct Handler {
     executor: Executor,
     outbox: Outbox,
+    reports: ReportStore,
     config: Config,
     retry: RetryPolicy,
     pacers: Arc<Pacers>,
@@ -131,6 +151,8 @@ struct Invocation {
     /// The function's account, from its ARN
     /// (`arn:aws:lambda:<region>:<account>:function:<name>`).
     account: Option<String>,
+    /// The Lambda request id (run reports are named after it).
+    request_id: String,
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
@@ -176,6 +198,11 @@ impl Handler {
                 }),
             },
             outbox: Outbox::new(clients.sqs),
+            reports: ReportStore::new(
+                clients.s3,
+                config.reports_bucket.clone(),
+                config.reports_prefix.clone(),
+            ),
             pacers: Arc::new(Pacers::new(&config.rates, config.shared_by)),
             config,
             retry: RetryPolicy::default(),
@@ -224,6 +251,7 @@ impl Handler {
                 self.pacers.clone(),
             ),
             iot_reads: IotReads::default(),
+            request_id: ctx.request_id.clone(),
             account: ctx
                 .invoked_function_arn
                 .split(':')

@@ -108,7 +108,20 @@ pub(super) fn log_summary(s: &Summary) {
         hand_on_messages = s.hand_on_messages,
         records_redelivered = s.records_redelivered,
         packages_not_found = s.packages_not_found,
+        reports_written = s.reports_written,
+        reports_unwritten = s.reports_unwritten,
+        report = %report_field(s),
         balanced = s.balanced(),
         "invocation summary"
     );
+}
+
+/// The summary line's `report`: the report's links as JSON (all of them,
+/// as an array, when the invocation wrote several), or empty.
+fn report_field(s: &Summary) -> String {
+    match (&s.report, s.reports.len()) {
+        (Some(r), _) => serde_json::to_string(r).unwrap_or_default(),
+        (None, 0) => String::new(),
+        (None, _) => serde_json::to_string(&s.reports).unwrap_or_default(),
+    }
 }

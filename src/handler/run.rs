@@ -7,16 +7,23 @@ use std::time::SystemTime;
 use futures::future::join_all;
 use tracing::Instrument;
 
-use super::{Handler, Invocation};
+use super::{reports, Handler, Invocation};
 use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
 use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
 use crate::execute::{CallContext, ItemOutcome};
 use crate::plan::Item;
+use crate::policy::Planned;
+use crate::report::ReportInput;
+use crate::request::PlanRefused;
 use crate::request::{Action, Job, Request, ScopeRequest};
 
 impl Handler {
     /// Executes every request of one delivery and accounts for it.
-    pub(super) async fn run_unit(&self, unit: Unit, inv: &Invocation) -> UnitAccount {
+    pub(super) async fn run_unit(
+        &self,
+        unit: Unit,
+        inv: &Invocation,
+    ) -> (UnitAccount, Vec<ReportInput>) {
         let span = tracing::info_span!("record", source = %unit.source);
         async {
             let cx = CallContext {
@@ -26,48 +33,65 @@ impl Handler {
                 account: inv.account.as_deref(),
             };
             let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
-            let entries = join_all(unit.requests.into_iter().map(|d| async {
+            let ran = join_all(unit.requests.into_iter().map(|d| async {
                 match d {
                     Decoded::Valid(mut job) => {
                         if self.config.dry_run {
                             job.force_dry_run();
                         }
+                        let delivered = self
+                            .reports
+                            .writes()
+                            .then(|| reports::delivered(&job))
+                            .flatten();
                         if let Some(reason) = self.not_permitted(&job) {
-                            return vec![Entry::NotPermitted { job, reason }];
+                            return (None, vec![Entry::NotPermitted { job, reason }]);
                         }
                         if let Some(invalid) = self.unsupported(&job) {
-                            return vec![Entry::Invalid(invalid)];
+                            return (None, vec![Entry::Invalid(invalid)]);
                         }
-                        match job {
+                        let entries = match job {
                             Job::One(request) => vec![self.run_request(request, &cx).await],
                             Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
-                        }
+                            Job::Apply(apply) => self.run_apply(apply, !fifo, &cx).await,
+                        };
+                        (delivered, entries)
                     }
-                    Decoded::Invalid(inv) => vec![Entry::Invalid(inv)],
-                    Decoded::Ignored(why) => vec![Entry::Ignored(why)],
+                    Decoded::Invalid(inv) => (None, vec![Entry::Invalid(inv)]),
+                    Decoded::Ignored(why) => (None, vec![Entry::Ignored(why)]),
                     // Taken out and recorded before the requests run.
-                    Decoded::Read(_) => Vec::new(),
+                    Decoded::Read(_) => (None, Vec::new()),
                 }
             }))
             .await;
+            let mut delivered = Vec::with_capacity(ran.len());
+            let mut entries = Vec::new();
+            for (d, es) in ran {
+                delivered.push((d, entries.len()..entries.len() + es.len()));
+                entries.extend(es);
+            }
             let result = UnitResult {
                 source: unit.source.clone(),
                 sender: unit.sender.clone(),
                 origin: unit.origin,
-                entries: entries.into_iter().flatten().collect(),
+                entries,
             };
-            account::account(&result, &self.settings(), SystemTime::now())
+            let acc = account::account(&result, &self.settings(), SystemTime::now());
+            let inputs = reports::inputs(delivered, &result.entries, &acc.entry_lines);
+            (acc, inputs)
         }
         .instrument(span)
         .await
     }
 
     /// Why `ALLOWED_TARGETS` refuses this job, if it does.
-    fn not_permitted(&self, job: &Job) -> Option<String> {
+    pub(super) fn not_permitted(&self, job: &Job) -> Option<String> {
         let allowed = self.config.allowed.as_ref()?;
         let permitted = match job {
             Job::One(r) => allowed.permits(&r.target),
             Job::Many(s) => allowed.may_cover(&s.scope),
+            // Each package of the plan is checked as it runs.
+            Job::Apply(_) => return None,
         };
         (!permitted).then(|| {
             format!(
@@ -81,6 +105,15 @@ impl Handler {
     /// A job this configuration cannot serve: `notDownloadedForDays`
     /// without the downloads table, or longer than its reads are kept.
     fn unsupported(&self, job: &Job) -> Option<Invalid> {
+        let invalid = |error| {
+            Some(Invalid {
+                raw: serde_json::to_string(&job.to_raw(None, None)).expect("request serializes"),
+                error,
+            })
+        };
+        if let Some(expired) = job.retention()?.planned.as_ref().and_then(expired) {
+            return invalid(DecodeError::PlanRefused(expired));
+        }
         let secs = job.retention()?.policy.not_downloaded_for_secs?;
         let ttl_days = self.config.downloads_ttl_days;
         let why = if self.executor.downloads.is_none() {
@@ -90,10 +123,7 @@ impl Handler {
         } else {
             return None;
         };
-        Some(Invalid {
-            raw: serde_json::to_string(&job.to_raw(None, None)).expect("request serializes"),
-            error: DecodeError::Unsupported(why),
-        })
+        invalid(DecodeError::Unsupported(why))
     }
 
     async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
@@ -141,10 +171,23 @@ impl Handler {
         if !outside.is_empty() {
             tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
         }
+        self.run_packages(requests, may_fan_out, scope.retention.max_deletions, cx)
+            .await
+    }
+
+    /// Many packages' requests: fanned out (see [`Handler::run_scope`]), or
+    /// run here in turn, sharing `max_deletions`.
+    pub(super) async fn run_packages(
+        &self,
+        requests: Vec<Request>,
+        may_fan_out: bool,
+        max_deletions: Option<u32>,
+        cx: &CallContext<'_>,
+    ) -> Vec<Entry> {
         if may_fan_out && self.config.work_queue_url.is_some() && requests.len() > 1 {
             return vec![Entry::FannedOut(requests)];
         }
-        let mut left = scope.retention.max_deletions;
+        let mut left = max_deletions;
         let mut entries = Vec::with_capacity(requests.len());
         for mut request in requests {
             if let (Action::Retain(r), Some(n)) = (&mut request.action, left) {
@@ -158,4 +201,16 @@ impl Handler {
         }
         entries
     }
+}
+
+/// A package of an apply whose plan has expired (a late hand-on or redrive).
+fn expired(planned: &Planned) -> Option<PlanRefused> {
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    (planned.expires_at_ms <= now_ms).then(|| PlanRefused::Expired {
+        plan_id: planned.plan_id.clone(),
+        expires_at: crate::downloads::rfc3339(planned.expires_at_ms),
+    })
 }

@@ -10,6 +10,7 @@ use super::usage::Tally;
 use super::{Handler, HandlerError, Invocation, Processed};
 use crate::account::{Summary, UnitAccount};
 use crate::decode::{Origin, Unit};
+use crate::report::ReportInput;
 
 impl Handler {
     pub(super) async fn handle_sqs(
@@ -21,23 +22,25 @@ impl Handler {
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
-        let mut accounts: Vec<UnitAccount> = if fifo {
+        let ran: Vec<(UnitAccount, Vec<ReportInput>)> = if fifo {
             // In order; at the first record that must be retried, stop.
             let mut out = Vec::with_capacity(units.len());
             let mut stopped = false;
             for unit in units {
-                let acc = if stopped {
-                    UnitAccount::unstarted(&unit)
+                let ran = if stopped {
+                    (UnitAccount::unstarted(&unit), Vec::new())
                 } else {
                     self.run_unit(unit, inv).await
                 };
-                stopped |= acc.redeliver;
-                out.push(acc);
+                stopped |= ran.0.redeliver;
+                out.push(ran);
             }
             out
         } else {
             join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await
         };
+        let (mut accounts, inputs): (Vec<UnitAccount>, Vec<Vec<ReportInput>>) =
+            ran.into_iter().unzip();
         for (acc, t) in accounts.iter_mut().zip(tallies) {
             apply_tally(acc, t);
         }
@@ -57,6 +60,8 @@ impl Handler {
                     .for_each(UnitAccount::redeliver_whole);
             }
         }
+        self.write_reports(&mut accounts, &inputs, &inv.request_id)
+            .await;
         let mut response = SqsBatchResponse::default();
         let mut summary = Summary::default();
         for acc in &accounts {
@@ -91,9 +96,12 @@ impl Handler {
                 first: e.clone(),
             });
         }
-        let mut accounts = vec![self.run_unit(unit, inv).await];
+        let (acc, inputs) = self.run_unit(unit, inv).await;
+        let mut accounts = vec![acc];
         apply_tally(&mut accounts[0], tally);
         let failures = self.flush(&accounts).await;
+        self.write_reports(&mut accounts, &[inputs], &inv.request_id)
+            .await;
         audit(&accounts[0]);
         let mut summary = Summary::default();
         summary.add(&accounts[0]);

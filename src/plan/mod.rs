@@ -7,8 +7,12 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+mod held;
+
+pub use held::hold_to;
+
 use crate::downloads::{rfc3339, Downloads, DAY_MS};
-use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
+use crate::policy::{is_prerelease, release_line, Expected, KeepRule, Policy, Retention};
 use crate::request::{Action, Format, Request, Verb};
 
 /// DeletePackageVersions takes at most 100 versions per call (the model's
@@ -75,15 +79,26 @@ pub struct PackagePlan {
     pub selected: Vec<String>,
     /// Every other version, with the rule that kept it, newest first.
     pub keep: Vec<KeptVersion>,
+    /// Version → its status and revision as the listing showed them (for
+    /// run reports; not part of the inline plan).
+    pub listed: BTreeMap<String, Expected>,
+    /// Cut to fit a response: the full counts (`selected`, `keep`).
+    pub truncated: Option<(usize, usize)>,
 }
 
 impl Serialize for PackagePlan {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(4))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("package", &self.package)?;
         m.serialize_entry("action", &self.verb)?;
         m.serialize_entry(self.verb.as_str(), &self.selected)?;
         m.serialize_entry("keep", &self.keep)?;
+        if let Some((selected, keep)) = self.truncated {
+            m.serialize_entry(
+                "truncated",
+                &serde_json::json!({ self.verb.as_str(): selected, "keep": keep }),
+            )?;
+        }
         m.end()
     }
 }

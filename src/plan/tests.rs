@@ -39,6 +39,8 @@ mod policy {
             max_deletions: None,
             max_fraction_milli,
             only: None,
+            planned: None,
+            plan_valid_for_days: None,
         }
     }
 

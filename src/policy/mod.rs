@@ -9,8 +9,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 mod lines;
+mod planned;
 
 pub use lines::{release_line, LinePer};
+pub use planned::{Expected, Planned};
 
 use crate::service::{Format, Service, Verb, VERSION_STATUSES};
 
@@ -102,6 +104,11 @@ pub struct Retention {
     /// only these versions may go. A version the policy no longer selects is
     /// kept with the rule that keeps it now.
     pub only: Option<Vec<String>>,
+    /// An `apply` of a reviewed plan: only `only` may go, and each only
+    /// while its status and revision are still what the plan saw.
+    pub planned: Option<Planned>,
+    /// `planValidForDays`: how long a dry run's report may be applied.
+    pub plan_valid_for_days: Option<f64>,
 }
 
 /// Validation refuses NaN, so equality is total.
@@ -112,6 +119,7 @@ impl Retention {
     pub fn narrowed(&self, versions: &[String]) -> Retention {
         Retention {
             only: Some(versions.to_vec()),
+            planned: self.planned.as_ref().map(|p| p.narrowed(versions)),
             ..self.clone()
         }
     }
@@ -166,6 +174,11 @@ pub enum KeepRule {
     /// read): kept, failing closed.
     #[serde(rename = "DOWNLOADS_UNKNOWN")]
     DownloadsUnknown,
+    /// An `apply`: the version changed since the reviewed plan listed it
+    /// (another status or revision), or the policy would no longer select
+    /// it; the detail says which.
+    #[serde(rename = "PLAN_STALE")]
+    PlanStale,
 }
 
 impl KeepRule {
@@ -188,7 +201,26 @@ impl KeepRule {
             KeepRule::DryRun => "dryRun",
             KeepRule::RecentlyDownloaded => "RECENTLY_DOWNLOADED",
             KeepRule::DownloadsUnknown => "DOWNLOADS_UNKNOWN",
+            KeepRule::PlanStale => "PLAN_STALE",
         }
+    }
+
+    /// A rule that protects what is still used or the package itself
+    /// (default and `latest`, in use, last version, downloads, the
+    /// `maxFraction` cap): an `apply` keeps a planned version under it as
+    /// it is, where any other rule makes the version `PLAN_STALE`.
+    pub fn protects(self) -> bool {
+        matches!(
+            self,
+            KeepRule::DefaultVersion
+                | KeepRule::DefaultDisplayVersion
+                | KeepRule::LastVersion
+                | KeepRule::InUse
+                | KeepRule::InUseUnknown
+                | KeepRule::RecentlyDownloaded
+                | KeepRule::DownloadsUnknown
+                | KeepRule::MaxFraction
+        )
     }
 }
 
@@ -206,6 +238,7 @@ fn rule_names_are_the_same_in_json_and_logs() {
         KeepRule::DefaultDisplayVersion,
         KeepRule::RecentlyDownloaded,
         KeepRule::DownloadsUnknown,
+        KeepRule::PlanStale,
     ] {
         assert_eq!(
             serde_json::to_value(r).unwrap(),

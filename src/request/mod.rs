@@ -2,6 +2,7 @@
 //! validation against the service models' constraints is in [`validate`];
 //! nothing reaches AWS without passing [`RawRequest::validate`].
 
+mod apply;
 mod checker;
 mod scope;
 #[cfg(test)]
@@ -16,6 +17,10 @@ use serde_json::Value;
 
 use crate::policy::{RawPolicy, Retention};
 pub use crate::service::{Format, Service, Verb, VERSION_STATUSES};
+pub use apply::{
+    parse_rfc3339, ApplyRequest, PlanRefused, PlanSource, RawApply, DEFAULT_PLAN_VALID_DAYS,
+    MAX_PLAN_VALID_DAYS,
+};
 pub use scope::{PackageRef, Scope, ScopeRequest};
 
 /// The request as it travels: field names follow the AWS API member names.
@@ -80,6 +85,13 @@ pub struct RawRequest {
     /// work is re-enqueued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// Carry out a reviewed plan (see [`apply`]), or, beside `policy`, the
+    /// plan one package of an apply is held to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply: Option<RawApply>,
+    /// A dry run's report in S3 is a plan valid this many days (default 7).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_valid_for_days: Option<f64>,
     /// Present on dead-letter messages. Accepted (and ignored) so that a
     /// dead-letter message can be redriven as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -241,6 +253,9 @@ impl Request {
 pub enum Job {
     One(Request),
     Many(ScopeRequest),
+    /// A reviewed plan to carry out: read, checked, then one request per
+    /// package.
+    Apply(ApplyRequest),
 }
 
 impl Job {
@@ -248,6 +263,7 @@ impl Job {
         match self {
             Job::One(r) => r.target.service(),
             Job::Many(s) => s.service(),
+            Job::Apply(a) => a.service,
         }
     }
 
@@ -255,6 +271,7 @@ impl Job {
         match self {
             Job::One(r) => r.target.package_label(),
             Job::Many(s) => s.label(),
+            Job::Apply(a) => a.label(),
         }
     }
 
@@ -262,6 +279,7 @@ impl Job {
         match self {
             Job::One(r) => r.attempt,
             Job::Many(s) => s.attempt,
+            Job::Apply(a) => a.attempt,
         }
     }
 
@@ -273,6 +291,7 @@ impl Job {
                 _ => None,
             },
             Job::Many(s) => Some(&s.retention),
+            Job::Apply(_) => None,
         }
     }
 
@@ -281,6 +300,7 @@ impl Job {
         match self {
             Job::One(r) => r.dry_run = true,
             Job::Many(s) => s.dry_run = true,
+            Job::Apply(a) => a.dry_run = true,
         }
     }
 
@@ -289,6 +309,7 @@ impl Job {
         match self {
             Job::One(r) => r.to_raw(versions, attempt),
             Job::Many(s) => s.to_raw(attempt),
+            Job::Apply(a) => a.to_raw(attempt),
         }
     }
 }
@@ -307,5 +328,7 @@ impl RawRequest {
         self.max_deletions = r.max_deletions;
         self.max_fraction = r.max_fraction_milli.map(|m| f64::from(m) / 1000.0);
         self.versions = r.only.clone();
+        self.apply = r.planned.as_ref().map(crate::policy::Planned::to_raw);
+        self.plan_valid_for_days = r.plan_valid_for_days;
     }
 }

@@ -22,7 +22,7 @@ impl RawRequest {
     pub fn validate(&self) -> Result<Request, ValidationError> {
         match self.validate_job()? {
             Job::One(r) => Ok(r),
-            Job::Many(_) => Err(ValidationError {
+            Job::Many(_) | Job::Apply(_) => Err(ValidationError {
                 problems: vec![
                     "`package` is required here (the request names many packages)".into(),
                 ],
@@ -66,6 +66,15 @@ impl RawRequest {
             Some(n) => n,
             None => 1,
         };
+        if let Some(apply) = self.apply.as_ref().filter(|a| a.names_a_plan()) {
+            return match self.validate_apply(&mut c, service, apply) {
+                Some(a) if c.problems.is_empty() => Ok(Job::Apply(a)),
+                _ => Err(ValidationError {
+                    problems: c.problems,
+                }),
+            };
+        }
+        self.validate_plan_validity(&mut c);
         let dry_run = self.dry_run.unwrap_or(false);
         let verb = self.validate_verb(&mut c, service);
         let protect_in_use = self.protect_in_use(&mut c, service);
@@ -75,6 +84,11 @@ impl RawRequest {
                 c.problems
                     .push("give `policy`, `versions` or `deletePackage`, only one".into());
             }
+            c.forbid(
+                "apply",
+                &self.apply,
+                "with a scope: an apply's plan names its packages",
+            );
             let scope = match service {
                 Some(Service::CodeArtifact) => self.validate_codeartifact_scope(&mut c),
                 Some(Service::Iot) => self.validate_iot_scope(&mut c),
@@ -118,10 +132,16 @@ impl RawRequest {
                     .versions
                     .as_ref()
                     .and_then(|vs| self.validate_versions(&mut c, service, format, vs));
+                // `apply` beside them: one package of a reviewed plan.
+                r.planned = self
+                    .apply
+                    .as_ref()
+                    .and_then(|a| self.validate_planned(&mut c, a));
                 Some(Action::Retain(Box::new(r)))
             }
             None if self.policy.is_some() => None,
             None => {
+                c.forbid("apply", &self.apply, "without `policy`, `report` or `plan`");
                 c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
                 c.forbid("maxFraction", &self.max_fraction, "without `policy`");
                 self.validate_action(&mut c, service, format)
@@ -244,6 +264,8 @@ impl RawRequest {
             max_deletions: self.max_deletions,
             max_fraction_milli,
             only: None,
+            planned: None,
+            plan_valid_for_days: self.plan_valid_for_days,
         })
     }
 

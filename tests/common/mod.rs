@@ -123,6 +123,8 @@ pub fn config(work_queue: bool) -> Config {
         metrics: packprune::metrics::MetricsConfig::default(),
         downloads_table: None,
         downloads_ttl_days: 400,
+        reports_bucket: None,
+        reports_prefix: "reports/".into(),
     }
 }
 
@@ -143,6 +145,13 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
             aws_sdk_dynamodb::Config::builder()
                 .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
                 .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+                .build(),
+        ),
+        // No reports bucket: these tests leave REPORTS_BUCKET unset.
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .region(aws_sdk_s3::config::Region::new("us-east-1"))
                 .build(),
         ),
     };

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 
 pub mod downloads;
 pub mod proxy;
+pub mod reports;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
@@ -230,6 +231,7 @@ impl Stack {
             ("AWS_ENDPOINT_URL_IOT", self.emulator.url()),
             ("AWS_ENDPOINT_URL_SQS", self.moto.url.clone()),
             ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_proxy.url.clone()),
+            ("AWS_ENDPOINT_URL_S3", self.moto.url.clone()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),

@@ -26,6 +26,8 @@ fn spec(max_deletions: Option<u32>) -> Retention {
         max_deletions,
         max_fraction_milli: None,
         only: None,
+        planned: None,
+        plan_valid_for_days: None,
     }
 }
 

@@ -20,6 +20,8 @@ fn retention_of(raw: RawPolicy, verb: Verb) -> Retention {
         max_deletions: None,
         max_fraction_milli: None,
         only: None,
+        planned: None,
+        plan_valid_for_days: None,
     }
 }
 
@@ -172,5 +174,86 @@ proptest! {
             let kept = members.iter().filter(|v| !deleted.contains(*v)).count();
             prop_assert!(kept >= (keep as usize).min(members.len()), "line {:?} keeps {} of {}", line, kept, members.len());
         }
+    }
+}
+
+mod held {
+    use std::collections::BTreeMap;
+
+    use crate::plan::{hold_to, KeptVersion, Listed};
+    use crate::policy::{Expected, KeepRule, Planned};
+
+    fn listed(name: &str, status: &str, revision: &str) -> Listed {
+        Listed {
+            name: name.into(),
+            status: status.into(),
+            origin_type: None,
+            rank: 0,
+            old: None,
+            revision: Some(revision.into()),
+            display: false,
+        }
+    }
+
+    fn planned(versions: &[(&str, &str, &str)]) -> Planned {
+        Planned {
+            plan_id: "p-1".into(),
+            sha256: "0".repeat(64),
+            expires_at_ms: i64::MAX,
+            expect: versions
+                .iter()
+                .map(|(v, s, r)| {
+                    let e = Expected {
+                        status: (*s).into(),
+                        revision: Some((*r).into()),
+                    };
+                    ((*v).into(), e)
+                })
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    #[test]
+    fn only_unchanged_planned_versions_go_and_protections_keep_their_names() {
+        let listing = [
+            listed("1.0", "Published", "a"),
+            listed("1.1", "Published", "b2"),
+            listed("1.2", "Archived", "c"),
+            listed("1.3", "Published", "d"),
+            listed("1.4", "Published", "e"),
+        ];
+        let plan = planned(&[
+            ("1.0", "Published", "a"),
+            ("1.1", "Published", "b"),
+            ("1.2", "Published", "c"),
+            ("1.3", "Published", "d"),
+            ("1.4", "Published", "e"),
+        ]);
+        let selected = vec!["1.0".into(), "1.1".into(), "1.2".into(), "9.9".into()];
+        let keep = vec![
+            KeptVersion::new("1.3".into(), KeepRule::DefaultDisplayVersion),
+            KeptVersion::new("1.4".into(), KeepRule::KeepLatest),
+        ];
+        let (go, kept) = hold_to(&listing, &plan, selected, keep);
+        assert_eq!(go, vec!["1.0".to_owned()]);
+        let rule = |v: &str| kept.iter().find(|k| k.version == v).map(|k| k.rule);
+        assert_eq!(rule("1.3"), Some(KeepRule::DefaultDisplayVersion));
+        for v in ["1.1", "1.2", "1.4", "9.9"] {
+            assert_eq!(rule(v), Some(KeepRule::PlanStale), "{v}");
+        }
+        let detail = |v: &str| {
+            kept.iter()
+                .find(|k| k.version == v)
+                .and_then(|k| k.detail.clone())
+                .unwrap()
+        };
+        assert!(
+            detail("1.1").contains("revision was b"),
+            "{}",
+            detail("1.1")
+        );
+        assert!(detail("1.2").contains("status was Published"));
+        assert!(detail("1.4").contains("keepLatest"));
+        assert!(detail("9.9").contains("does not list it"));
     }
 }

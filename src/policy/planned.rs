@@ -1,0 +1,49 @@
+//! What an `apply` holds a package to: the reviewed plan's identity and,
+//! per version it listed under its action, the status and revision the
+//! plan saw. Written beside the policy in an apply's per-package requests,
+//! hand-ons and dead letters, so that every replay stays bound to the plan.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One planned version as the plan's listing showed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Expected {
+    /// CodeArtifact's or IoT's version status (`Published`, `Archived`, ...).
+    pub status: String,
+    /// CodeArtifact's `revision` (ListPackageVersions' PackageVersionSummary);
+    /// IoT versions have none, so their status alone is compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+}
+
+/// A reviewed plan, bound to one package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The plan's `planId`.
+    pub plan_id: String,
+    /// The SHA-256 the reviewer approved (hex of the canonical report.json).
+    pub sha256: String,
+    /// When the plan stops being applied (milliseconds since the epoch).
+    pub expires_at_ms: i64,
+    /// Version → what the plan saw, for every version it listed under its
+    /// action.
+    pub expect: BTreeMap<String, Expected>,
+}
+
+impl Planned {
+    /// The same plan, its expectations narrowed to `versions` (a hand-on's).
+    pub fn narrowed(&self, versions: &[String]) -> Planned {
+        Planned {
+            expect: self
+                .expect
+                .iter()
+                .filter(|(v, _)| versions.contains(v))
+                .map(|(v, e)| (v.clone(), e.clone()))
+                .collect(),
+            ..self.clone()
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! A report from what an invocation ran: the delivered request, and per
+//! package its own request, its plan and its audit lines. Pure.
+
+use std::ops::Range;
+
+use super::{Applies, Kind, PackageReport, Report, VersionRow};
+use crate::account::{Disposition, Line, Reason};
+use crate::downloads::{rfc3339, DAY_MS};
+use crate::plan::PackagePlan;
+use crate::policy::KeepRule;
+use crate::request::{RawRequest, Service, DEFAULT_PLAN_VALID_DAYS};
+
+/// A delivered request that writes a report (a policy, a scope or an
+/// apply).
+#[derive(Debug, Clone)]
+pub struct Delivered {
+    /// As delivered (`dryRun` set where `DRY_RUN` forced it).
+    pub raw: RawRequest,
+    pub service: Service,
+    pub dry_run: bool,
+    /// An `apply` (the request form, or one package of one).
+    pub apply: bool,
+    /// `planValidForDays`, or the default.
+    pub valid_days: f64,
+}
+
+/// One package the delivered request ran in this invocation.
+#[derive(Debug, Clone)]
+pub struct PackageRun {
+    /// The package's own request (`Request::to_raw`, not narrowed).
+    pub request: RawRequest,
+    pub plan: Option<PackagePlan>,
+    /// Its lines in the unit's account.
+    pub lines: Range<usize>,
+    /// The plan it applied, if an apply.
+    pub applies: Option<Applies>,
+}
+
+/// What one report is made of.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    /// The request's place in its delivery (0 for the first).
+    pub index: usize,
+    pub delivered: Delivered,
+    pub packages: Vec<PackageRun>,
+}
+
+impl Delivered {
+    /// The report's `expiresAt`, for a plan made at `now_ms`.
+    fn expires_at_ms(&self, now_ms: i64) -> i64 {
+        let days = if self.valid_days > 0.0 {
+            self.valid_days
+        } else {
+            DEFAULT_PLAN_VALID_DAYS
+        };
+        now_ms + (days * DAY_MS as f64) as i64
+    }
+}
+
+impl ReportInput {
+    /// The report of `lines` (the unit's audit lines, after its messages
+    /// were sent). `request_id` and `source` make the id: a retried
+    /// invocation writes the same keys again.
+    pub fn report(&self, lines: &[Line], source: &str, request_id: &str, now_ms: i64) -> Report {
+        let d = &self.delivered;
+        let kind = match (d.apply, d.dry_run) {
+            (true, _) => Kind::Apply,
+            (false, true) => Kind::Plan,
+            (false, false) => Kind::Run,
+        };
+        let id = uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("packprune/{request_id}/{source}/{}", self.index).as_bytes(),
+        )
+        .to_string();
+        let mut raw = d.raw.clone();
+        raw.dry_run = d.dry_run.then_some(true);
+        Report {
+            kind,
+            plan_id: (kind == Kind::Plan).then(|| id.clone()),
+            id,
+            created_at: rfc3339(now_ms),
+            expires_at: (kind == Kind::Plan).then(|| rfc3339(d.expires_at_ms(now_ms))),
+            applies: self.packages.iter().find_map(|p| p.applies.clone()),
+            service: d.service.as_str().to_owned(),
+            source: source.to_owned(),
+            request: serde_json::to_value(&raw).expect("request serializes"),
+            packages: self
+                .packages
+                .iter()
+                .map(|p| package(p, lines.get(p.lines.clone()).unwrap_or_default()))
+                .collect(),
+        }
+    }
+}
+
+fn package(run: &PackageRun, lines: &[Line]) -> PackageReport {
+    let action = run.plan.as_ref().map_or_else(
+        || {
+            run.request
+                .action
+                .clone()
+                .unwrap_or_else(|| "delete".into())
+        },
+        |p| p.verb.as_str().to_owned(),
+    );
+    let package = match (&run.plan, lines.first()) {
+        (Some(p), _) => p.package.clone(),
+        (None, Some(l)) => l.package.clone(),
+        (None, None) => String::new(),
+    };
+    let mut request = run.request.clone();
+    request.dry_run = None;
+    request.attempt = None;
+    PackageReport {
+        versions: lines.iter().map(|l| row(run, l, &action)).collect(),
+        package,
+        action,
+        request,
+    }
+}
+
+fn row(run: &PackageRun, l: &Line, action: &str) -> VersionRow {
+    let version = l.item.to_string();
+    let seen = run.plan.as_ref().and_then(|p| p.listed.get(&version));
+    let would_go =
+        l.disposition == Disposition::Kept && l.code == Some(Reason::Rule(KeepRule::DryRun));
+    VersionRow {
+        fate: match would_go {
+            true => action.to_owned(),
+            false => l.disposition.as_str().to_owned(),
+        },
+        rule: (!would_go)
+            .then(|| l.code.as_ref().map(ToString::to_string))
+            .flatten(),
+        detail: l.detail.clone(),
+        status: seen.map(|s| s.status.clone()),
+        revision: seen.and_then(|s| s.revision.clone()),
+        version,
+    }
+}
