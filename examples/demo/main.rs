@@ -10,6 +10,7 @@
 mod support;
 
 mod downloads;
+mod reports;
 
 use std::collections::BTreeMap;
 
@@ -72,7 +73,7 @@ async fn run(tools: Tools) -> Result<()> {
     let stack = Stack::start(&tools, state)?;
     stack.export_env();
     println!("   emulator (CodeArtifact + IoT)  {}", stack.emulator.url());
-    println!("   moto (SQS, DynamoDB)           {}", stack.moto.url);
+    println!("   moto (SQS, DynamoDB, S3)       {}", stack.moto.url);
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "packprune").await?;
     println!("   dead-letter queue              {}", queues.dead_letter);
@@ -88,11 +89,14 @@ async fn run(tools: Tools) -> Result<()> {
         .to_owned();
     println!("   downloads table (DynamoDB)     {table}  (key schema from template.yaml)");
     println!("   usage queue                    {usage}");
+    let bucket = support::reports::create_bucket("packprune-reports").await?;
+    println!("   reports bucket (S3)            s3://{bucket}/reports/");
     let before = inventory(&stack.emulator.shared.state());
 
     let mut env = stack.aws_env();
     env.extend(queues.env());
     env.push(("DOWNLOADS_TABLE".into(), table.clone()));
+    env.push(("REPORTS_BUCKET".into(), bucket.clone()));
     // CodeArtifact publish events apply this policy to their package.
     env.push((
         "EVENT_POLICY".into(),
@@ -153,6 +157,7 @@ async fn run(tools: Tools) -> Result<()> {
         println!("   {what}\n       → {}", describe(&response));
     }
     downloads::run(&watch, &sqs, &usage, &table).await?;
+    reports::run(&watch, &stack).await?;
     print_protected(&watch);
     print_metrics(&watch);
 

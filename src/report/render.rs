@@ -34,10 +34,11 @@ pub fn csv(report: &Report) -> Vec<u8> {
 }
 
 /// report.md: what a reviewer reads in a pull request. The header names
-/// the report and, for a plan, the digest to approve and how long it
-/// holds; per package, the counts by fate and rule, then every version
+/// the report and, for a plan, the digest to approve, how long it
+/// holds and the apply request that carries it out (`json_uri` is where
+/// report.json is); per package, the counts by fate and rule, then every version
 /// that goes (or went), oldest first.
-pub fn markdown(report: &Report, sha256: &str) -> String {
+pub fn markdown(report: &Report, sha256: &str, json_uri: &str) -> String {
     let mut md = String::new();
     let title = match report.kind {
         Kind::Plan => "Plan",
@@ -68,8 +69,8 @@ pub fn markdown(report: &Report, sha256: &str) -> String {
     if report.kind == Kind::Plan {
         let _ = writeln!(
             md,
-            "\nTo carry out exactly this plan: `{{\"service\": \"{}\", \"apply\": {{\"report\": \"<this report.json's s3:// URI>\", \"sha256\": \"{sha256}\"}}}}`",
-            report.service
+            "\nTo carry out exactly this plan, send:\n\n```json\n{}\n```",
+            serde_json::json!({"service": report.service, "apply": {"report": json_uri, "sha256": sha256}})
         );
     }
     for p in &report.packages {

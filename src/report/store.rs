@@ -66,7 +66,7 @@ impl ReportStore {
             (
                 "report.md",
                 "text/markdown; charset=utf-8",
-                markdown(report, &sha256).into_bytes(),
+                markdown(report, &sha256, &format!("s3://{bucket}/{dir}report.json")).into_bytes(),
             ),
         ];
         let puts = objects.into_iter().map(|(name, content_type, body)| {

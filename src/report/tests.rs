@@ -166,7 +166,8 @@ fn csv_and_markdown_say_what_the_json_says() {
         })
         .collect();
     assert_eq!(rows, expected);
-    let md = markdown(&p, &sha);
+    let md = markdown(&p, &sha, "s3://b/r/report.json");
+    assert!(md.contains(r#""report":"s3://b/r/report.json""#), "{md}");
     assert!(md.contains(&sha));
     assert!(md.contains("| kept | keepLatest | 2 |"), "{md}");
     assert!(md.contains("| delete |  | 2 |"), "{md}");

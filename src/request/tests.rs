@@ -220,3 +220,80 @@ fn a_null_package_is_refused_not_widened_into_a_scope() {
         "format": "npm", "policy": {"keepLatest": 1}, "package": null}));
     assert!(raw.is_err(), "{raw:?}");
 }
+
+#[test]
+fn an_apply_names_its_plan_and_nothing_else() {
+    let sha = "ab".repeat(32);
+    let job = raw(serde_json::json!({"service": "iot", "apply": {"report": "s3://my-reports/reports/2026-11-30/p/report.json", "sha256": sha}, "dryRun": true}))
+        .validate_job()
+        .expect("valid");
+    let Job::Apply(a) = &job else {
+        panic!("an apply: {job:?}")
+    };
+    assert_eq!(
+        a.source,
+        PlanSource::Report {
+            bucket: "my-reports".into(),
+            key: "reports/2026-11-30/p/report.json".into()
+        }
+    );
+    assert!(a.dry_run);
+    // A hand-on of it reads back as itself.
+    assert_eq!(
+        job.to_raw(None, Some(2)).validate_job().unwrap().attempt(),
+        2
+    );
+    for (bad, says) in [
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://b/k", "sha256": sha}}),
+            "`apply.report` must be",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://bucket/k", "sha256": "ABC"}}),
+            "64 lowercase",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://bucket/k", "plan": {}, "sha256": sha}}),
+            "not both",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"plan": [], "sha256": sha}}),
+            "JSON object",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "package": "web", "apply": {"report": "s3://bucket/k", "sha256": sha}}),
+            "takes only `service`",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://bucket/k", "sha256": sha, "planId": "x"}}),
+            "`apply.planId` is not allowed",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "versions": ["1.0"], "apply": {"planId": "p"}}),
+            "without `policy`",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "policy": {"keepLatest": 1}, "versions": ["1.0"], "apply": {"planId": "p", "sha256": sha, "expiresAt": "soon", "expect": {}}}),
+            "not an RFC 3339 time",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "policy": {"keepLatest": 1}, "versions": ["1.0"], "apply": {"planId": "p", "sha256": sha, "expiresAt": "2026-12-01T00:00:00Z", "expect": {}}}),
+            "which `apply.expect` does not",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "versions": ["1.0"], "planValidForDays": 3}),
+            "only with `policy`",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "policy": {"keepLatest": 1}, "planValidForDays": 0}),
+            "above 0",
+        ),
+    ] {
+        let err = raw(bad.clone()).validate_job().expect_err(&bad.to_string());
+        assert!(
+            err.problems.iter().any(|p| p.contains(says)),
+            "{bad}: {:?}",
+            err.problems
+        );
+    }
+}
