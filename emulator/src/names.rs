@@ -132,16 +132,9 @@ pub fn nuget_version(version: &str) -> String {
 }
 
 /// Keeps the first of `items` with each key, in order.
-pub fn dedup_by_key<T, K: PartialEq>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
-    let mut seen: Vec<K> = Vec::with_capacity(items.len());
-    items.retain(|item| {
-        let k = key(item);
-        let new = !seen.contains(&k);
-        if new {
-            seen.push(k);
-        }
-        new
-    });
+pub fn dedup_by_key<T, K: Eq + std::hash::Hash>(items: &mut Vec<T>, key: impl Fn(&T) -> K) {
+    let mut seen = std::collections::HashSet::with_capacity(items.len());
+    items.retain(|item| seen.insert(key(item)));
 }
 
 /// A repository's seeded packages in the stored form: names, namespaces and
