@@ -271,6 +271,10 @@ fn check(event: Value) -> Result<(usize, usize), TestCaseError> {
                     prop_assert!(!r.key.domain.is_empty() && !r.repository.is_empty())
                 }
                 Decoded::Read(None) => {}
+                // An archive names its package, repository and version.
+                Decoded::Archived(a) => prop_assert!(
+                    !a.key.package.is_empty() && !a.repository.is_empty() && !a.version.is_empty()
+                ),
             }
         }
     }

@@ -197,6 +197,8 @@ pub struct UnitAccount {
     pub entry_lines: Vec<std::ops::Range<usize>>,
     /// The run reports written for this unit's requests.
     pub reports: Vec<ReportLinks>,
+    /// Archive times recorded from CodeArtifact's state-change events.
+    pub archives_recorded: u64,
     /// Run reports that could not be written, by service.
     pub reports_unwritten: Vec<Service>,
     /// The packages requests named that do not exist, by service.

@@ -62,6 +62,9 @@ pub struct Summary {
     pub metadata_reads: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub versions_recorded: u64,
+    /// Archive times recorded from CodeArtifact's state-change events.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub archives_recorded: u64,
     /// Run reports written (with `REPORTS_BUCKET`), and those that could
     /// not be.
     #[serde(skip_serializing_if = "is_zero")]
@@ -119,6 +122,7 @@ impl Summary {
         self.read_events += acc.read_events;
         self.metadata_reads += acc.metadata_reads;
         self.versions_recorded += acc.versions_recorded;
+        self.archives_recorded += acc.archives_recorded;
         self.plans.extend(acc.plans.iter().cloned());
         self.plans_truncated |= cap_plans(&mut self.plans, INLINE_PLAN_VERSIONS);
         self.reports_written += acc.reports.len() as u64;

@@ -150,6 +150,9 @@ fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
         text("packageName").as_deref().unwrap_or("?"),
         text("packageVersion").as_deref().unwrap_or("?"),
     );
+    if state.as_deref() == Some("Archived") {
+        return archived(envelope, d);
+    }
     let publish = matches!(op.as_deref(), Some("Created" | "Updated"))
         && state.as_deref() == Some("Published");
     if !publish {
@@ -182,6 +185,64 @@ fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
             error: DecodeError::Invalid(e),
         }),
     }
+}
+
+/// A version archived, by anyone: its time, to record. The event's `time`
+/// is when it was archived; without one, now (later, so it keeps longer).
+fn archived(envelope: &Value, d: &Value) -> Decoded {
+    let invalid = |field| {
+        Decoded::Invalid(Invalid {
+            raw: envelope.to_string(),
+            error: DecodeError::NativeEvent(field),
+        })
+    };
+    let named = match NativeTarget::read(d) {
+        Ok(t) => t,
+        Err(field) => return invalid(field),
+    };
+    let Some(format) = crate::service::Format::parse(&named.format) else {
+        return invalid("packageFormat");
+    };
+    let version = match d.get("packageVersion") {
+        Some(Value::String(v)) if !v.is_empty() => v,
+        _ => return invalid("packageVersion"),
+    };
+    let owner = named.domain_owner.or_else(|| {
+        envelope
+            .get("account")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let Some(domain_owner) = owner else {
+        return invalid("domainOwner");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    let at_ms = envelope
+        .get("time")
+        .and_then(Value::as_str)
+        .and_then(crate::request::parse_rfc3339)
+        .unwrap_or(now);
+    Decoded::Archived(crate::downloads::Archived {
+        key: crate::downloads::PackageKey {
+            domain_owner,
+            domain: named.domain,
+            format,
+            namespace: named
+                .namespace
+                .map(|ns| crate::names::namespace(format, &ns))
+                .map_or(
+                    crate::downloads::Namespace::None,
+                    crate::downloads::Namespace::Named,
+                ),
+            package: crate::names::name(format, &named.package),
+        },
+        repository: named.repository,
+        version: crate::names::version(format, version),
+        at_ms,
+    })
 }
 
 /// The package a native CodeArtifact event names. Every field that names

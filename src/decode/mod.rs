@@ -57,6 +57,9 @@ pub enum Decoded {
     /// A package manager's download (CloudTrail `ReadFromRepository`), to
     /// record; `None` when it names no package (counted only).
     Read(Option<crate::downloads::Read>),
+    /// A CodeArtifact version archived (a "Package Version State Change"
+    /// to `Archived`), whose time to record for `archivedForDays`.
+    Archived(crate::downloads::Archived),
 }
 
 /// A request that cannot be executed, with its raw text.

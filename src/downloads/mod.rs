@@ -24,15 +24,24 @@
 //!   the first batch recorded for the domain, clamped by
 //!   [`recording_since`]. It never expires.
 //!
-//! Keys are per domain, not per repository: a read through a downstream
+//! - A version's archive time (`archivedForDays`): `packageKey`
+//!   `archive#<domainOwner>/<domain>/<repository>/<format>/<namespace>/<package>`,
+//!   `version` the version; `archivedAt` (N, ms), `archivedTime` (S) and
+//!   `expiresAt`. Written when the function archives a version, and from
+//!   CodeArtifact's own state-change events (`packageVersionState:
+//!   Archived`), moved forward only. Per repository: a status is.
+//!
+//! Reads' keys are per domain, not per repository: a read through a downstream
 //! repository names that repository, while the version may be stored (and
 //! cleaned) upstream. Keeping more is the safe side.
 
+mod archive;
 mod event;
 mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+pub use archive::{archive_partition, ArchiveTimes, Archived};
 pub use event::{read, ReadEventError, READ_EVENT_NAME};
 pub use store::{DownloadStore, Recorded};
 

@@ -220,7 +220,66 @@ impl DownloadStore {
         key: &PackageKey,
         retrier: &Retrier,
     ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
-        let pk = key.partition();
+        self.times(key.partition(), "lastReadAt", retrier).await
+    }
+
+    /// Every archive time recorded for the package in `repository`:
+    /// version → when it was last archived (ms). One `Query`, paged.
+    pub async fn archive_times(
+        &self,
+        key: &PackageKey,
+        repository: &str,
+        retrier: &Retrier,
+    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
+        let pk = super::archive_partition(key, repository);
+        self.times(pk, "archivedAt", retrier).await
+    }
+
+    /// Records that `version` was archived at `at_ms`, moved forward only
+    /// (a later archive, after a restore, replaces an earlier one).
+    pub async fn record_archived(
+        &self,
+        key: &PackageKey,
+        repository: &str,
+        version: &str,
+        at_ms: i64,
+        retrier: &Retrier,
+    ) -> Result<(), DeleteError> {
+        let pk = super::archive_partition(key, repository);
+        let expires = at_ms / 1000 + self.ttl.as_secs() as i64;
+        let (pk, sk) = (&pk, version);
+        let (r, _) = retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                let sent = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .key("packageKey", s(pk))
+                    .key("version", s(sk))
+                    .update_expression("SET archivedAt = :t, archivedTime = :iso, expiresAt = :exp")
+                    .condition_expression("attribute_not_exists(archivedAt) OR archivedAt < :t")
+                    .expression_attribute_values(":t", n(at_ms))
+                    .expression_attribute_values(":iso", s(rfc3339(at_ms)))
+                    .expression_attribute_values(":exp", n(expires))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+                    Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
+                }
+            })
+            .await;
+        r
+    }
+
+    /// version → the latest `attr` (ms) of the items under `pk`.
+    async fn times(
+        &self,
+        pk: String,
+        attr: &'static str,
+        retrier: &Retrier,
+    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
         let mut out = HashMap::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         let mut calls = 0;
@@ -234,7 +293,7 @@ impl DownloadStore {
                             .query()
                             .table_name(&self.table)
                             .key_condition_expression("packageKey = :pk")
-                            .projection_expression("#v, lastReadAt")
+                            .projection_expression(format!("#v, {attr}"))
                             .expression_attribute_names("#v", "version")
                             .expression_attribute_values(":pk", s(pk))
                             .set_exclusive_start_key(start)
@@ -252,7 +311,7 @@ impl DownloadStore {
             for item in page.items() {
                 let version = item.get("version").and_then(|v| v.as_s().ok());
                 let at = item
-                    .get("lastReadAt")
+                    .get(attr)
                     .and_then(|v| v.as_n().ok())
                     .and_then(|v| v.parse::<i64>().ok());
                 if let (Some(v), Some(at)) = (version, at) {

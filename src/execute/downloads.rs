@@ -8,7 +8,7 @@ use super::{CallContext, Executor};
 use crate::downloads::{assess, Downloads, Namespace, PackageKey};
 use crate::error::DeleteError;
 use crate::policy::Retention;
-use crate::request::{Request, Target};
+use crate::request::{CodeArtifactPackage, Request, Target};
 
 /// Now, in milliseconds since the epoch.
 pub(super) fn now_ms() -> i64 {
@@ -44,19 +44,9 @@ impl Executor {
             let why = "DOWNLOADS_TABLE is not set, so downloads are not recorded".to_owned();
             return Some((Downloads::Unknown(why), window_ms));
         };
-        let Some(owner) = package.domain_owner.as_deref().or(cx.account) else {
+        let Some(key) = package_key(package, cx.account) else {
             let why = "the domain owner is not known: name `domainOwner`".to_owned();
             return Some((Downloads::Unknown(why), window_ms));
-        };
-        let key = PackageKey {
-            domain_owner: owner.to_owned(),
-            domain: package.domain.clone(),
-            format: package.format,
-            namespace: package
-                .namespace
-                .clone()
-                .map_or(Namespace::None, Namespace::Named),
-            package: package.package.clone(),
         };
         let unknown = key.unknown_namespace();
         let with_unknown = package.format.allows_namespace();
@@ -82,4 +72,23 @@ impl Executor {
         };
         Some((verdict, window_ms))
     }
+}
+
+/// The downloads table's key of a CodeArtifact package: its domain owner
+/// is the request's `domainOwner`, else the function's account.
+pub(super) fn package_key(
+    package: &CodeArtifactPackage,
+    account: Option<&str>,
+) -> Option<PackageKey> {
+    let owner = package.domain_owner.as_deref().or(account)?;
+    Some(PackageKey {
+        domain_owner: owner.to_owned(),
+        domain: package.domain.clone(),
+        format: package.format,
+        namespace: package
+            .namespace
+            .clone()
+            .map_or(Namespace::None, Namespace::Named),
+        package: package.package.clone(),
+    })
 }

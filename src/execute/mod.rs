@@ -2,6 +2,7 @@
 //! [`PackageService`], every call through the shared [`Retrier`].
 //! Policies are listed, planned and protected in [`retain`].
 
+mod archives;
 mod calls;
 mod codeartifact;
 mod downloads;
@@ -234,12 +235,14 @@ impl Executor {
             Service::CodeArtifact => self.codeartifact.apply(request, revisions, cx).await,
             Service::Iot => self.iot.apply(request, revisions, cx).await,
         };
-        join_all(
+        let mut outcomes = join_all(
             outcomes
                 .into_iter()
                 .map(|o| self.recheck(&request.target, request.verb, o, cx)),
         )
-        .await
+        .await;
+        self.record_archives(request, &mut outcomes, cx).await;
+        outcomes
     }
 
     /// A version whose call ended on errors that can strike after the

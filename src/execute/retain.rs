@@ -32,22 +32,31 @@ impl Executor {
             )
         };
         // The downloads table is read beside the listing.
-        let ((listing, attempts), downloads) = tokio::join!(
+        let ((listing, attempts), downloads, archives) = tokio::join!(
             self.listing(request, retention, cx),
-            self.downloads(request, retention, cx)
+            self.downloads(request, retention, cx),
+            self.archive_times(request, retention, cx)
         );
         let listing = match listing {
             Ok(l) => l,
             Err(e) => return failed(e, attempts),
         };
-        let guard = downloads
-            .as_ref()
-            .map(|(d, window_ms)| plan::DownloadGuard {
-                downloads: d,
-                now_ms: super::downloads::now_ms(),
+        let now_ms = super::downloads::now_ms();
+        let guards = plan::Guards {
+            downloads: downloads
+                .as_ref()
+                .map(|(d, window_ms)| plan::DownloadGuard {
+                    downloads: d,
+                    now_ms,
+                    window_ms: *window_ms,
+                }),
+            archives: archives.as_ref().map(|(t, window_ms)| plan::ArchiveGuard {
+                times: t,
+                now_ms,
                 window_ms: *window_ms,
-            });
-        let (selected, mut keep, absent) = select(request, retention, &listing, guard);
+            }),
+        };
+        let (selected, mut keep, absent) = select(request, retention, &listing, guards);
         // A real run checks what is in use beside the deletes, version by
         // version (the adapter's overlap); a dry run reads it all first,
         // to report the plan the real run would carry out.
@@ -206,7 +215,7 @@ fn select(
     request: &Request,
     retention: &Retention,
     listing: &Listing,
-    downloads: Option<plan::DownloadGuard<'_>>,
+    guards: plan::Guards<'_>,
 ) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
     let (format, unset_default) = match &request.target {
         Target::CodeArtifact { package, .. } => (Some(package.format), false),
@@ -215,14 +224,14 @@ fn select(
             ..
         } => (None, *unset_default_version),
     };
-    let (selected, keep) = plan::retention_with(
+    let (selected, keep) = plan::retention_guarded(
         &listing.versions,
         listing.default_version.as_deref(),
         retention,
         format,
         unset_default,
         retention.max_deletions,
-        downloads,
+        guards,
     );
     let Some(only) = &retention.only else {
         return (selected, keep, Vec::new());

@@ -60,7 +60,7 @@ impl Handler {
                     Decoded::Invalid(inv) => (None, vec![Entry::Invalid(inv)]),
                     Decoded::Ignored(why) => (None, vec![Entry::Ignored(why)]),
                     // Taken out and recorded before the requests run.
-                    Decoded::Read(_) => (None, Vec::new()),
+                    Decoded::Read(_) | Decoded::Archived(_) => (None, Vec::new()),
                 }
             }))
             .await;
@@ -113,6 +113,10 @@ impl Handler {
         };
         if let Some(expired) = job.retention()?.planned.as_ref().and_then(expired) {
             return invalid(DecodeError::PlanRefused(expired));
+        }
+        if job.retention()?.policy.archived_for_secs.is_some() && self.executor.downloads.is_none()
+        {
+            return invalid(DecodeError::Unsupported("`policy.archivedForDays` needs the archive times kept in the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".to_owned()));
         }
         let secs = job.retention()?.policy.not_downloaded_for_secs?;
         let ttl_days = self.config.downloads_ttl_days;

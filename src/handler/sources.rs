@@ -129,6 +129,7 @@ fn apply_tally(acc: &mut UnitAccount, t: Tally) {
     acc.read_events = t.events;
     acc.metadata_reads = t.metadata;
     acc.versions_recorded = t.written;
+    acc.archives_recorded = t.archives;
     acc.ignored.extend(t.ignored);
     if let Some(e) = t.failed {
         tracing::error!(record = %acc.source, error = %e.chain(), "the record's downloads could not be written; SQS will redeliver it");

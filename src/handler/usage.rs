@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::{Handler, Invocation};
 use crate::decode::{Decoded, Unit};
-use crate::downloads::{Batch, Read};
+use crate::downloads::{Archived, Batch, Read};
 use crate::error::DeleteError;
 
 /// What became of one unit's reads.
@@ -25,6 +25,8 @@ pub(super) struct Tally {
     /// Recording is off (`DOWNLOADS_TABLE` unset): why the events were
     /// ignored.
     pub ignored: Option<String>,
+    /// Archive times recorded from CodeArtifact's state-change events.
+    pub archives: u64,
 }
 
 impl Handler {
@@ -33,8 +35,13 @@ impl Handler {
     pub(super) async fn record_reads(&self, units: &mut [Unit], inv: &Invocation) -> Vec<Tally> {
         let mut tallies = vec![Tally::default(); units.len()];
         let mut reads: Vec<(usize, Read)> = Vec::new();
+        let mut archived: Vec<(usize, Archived)> = Vec::new();
         for (i, unit) in units.iter_mut().enumerate() {
             unit.requests.retain_mut(|d| match d {
+                Decoded::Archived(a) => {
+                    archived.push((i, a.clone()));
+                    false
+                }
                 Decoded::Read(r) => {
                     tallies[i].events += 1;
                     match r.take() {
@@ -46,6 +53,7 @@ impl Handler {
                 _ => true,
             });
         }
+        self.record_archived(archived, &mut tallies, inv).await;
         if tallies.iter().all(|t| t.events == 0) {
             return tallies;
         }
@@ -95,5 +103,45 @@ impl Handler {
             "downloads recorded"
         );
         tallies
+    }
+
+    /// Records the archive times of CodeArtifact's state-change events. A
+    /// write that fails returns its record to SQS; without the table the
+    /// events are ignored, saying why.
+    async fn record_archived(
+        &self,
+        archived: Vec<(usize, Archived)>,
+        tallies: &mut [Tally],
+        inv: &Invocation,
+    ) {
+        if archived.is_empty() {
+            return;
+        }
+        let Some(store) = &self.executor.downloads else {
+            for (i, a) in &archived {
+                tallies[*i].ignored = Some(format!(
+                    "{}@{} archived: archive times are not recorded (DOWNLOADS_TABLE is not set)",
+                    a.key.package, a.version
+                ));
+            }
+            return;
+        };
+        let writes = archived.iter().map(|(i, a)| async move {
+            let r = store
+                .record_archived(&a.key, &a.repository, &a.version, a.at_ms, &inv.retrier)
+                .await;
+            (*i, a, r)
+        });
+        for (i, a, r) in futures::future::join_all(writes).await {
+            match r {
+                Ok(()) => {
+                    tallies[i].archives += 1;
+                    tracing::info!(package_key = %a.key.partition(), repository = %a.repository, version = %a.version, archived_at = %crate::downloads::rfc3339(a.at_ms), "archive time recorded");
+                }
+                Err(e) => {
+                    tallies[i].failed.get_or_insert_with(|| Arc::new(e));
+                }
+            }
+        }
     }
 }

@@ -7,8 +7,10 @@ use std::fmt;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+mod archived;
 mod held;
 
+pub use archived::{ArchiveGuard, Guards};
 pub use held::hold_to;
 
 use crate::downloads::{rfc3339, Downloads, DAY_MS};
@@ -279,6 +281,35 @@ pub fn retention_with(
     max_deletions: Option<u32>,
     downloads: Option<DownloadGuard<'_>>,
 ) -> (Vec<String>, Vec<KeptVersion>) {
+    let guards = Guards {
+        downloads,
+        archives: None,
+    };
+    retention_guarded(
+        listing,
+        default_version,
+        retention,
+        format,
+        unset_default_version,
+        max_deletions,
+        guards,
+    )
+}
+
+/// [`retention_with`], with every guard: with `archivedForDays`, at step
+/// 3, a version not Archived, or archived within the window, is kept
+/// (`archivedForDays`), and one archived at an unknown time too
+/// (`ARCHIVE_TIME_UNKNOWN`).
+pub fn retention_guarded(
+    listing: &[Listed],
+    default_version: Option<&str>,
+    retention: &Retention,
+    format: Option<Format>,
+    unset_default_version: bool,
+    max_deletions: Option<u32>,
+    guards: Guards<'_>,
+) -> (Vec<String>, Vec<KeptVersion>) {
+    let downloads = guards.downloads;
     let policy = &retention.policy;
     let mut versions: Vec<&Listed> = listing.iter().collect();
     versions.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
@@ -311,6 +342,8 @@ pub fn retention_with(
             keep.push(kept(KeepRule::KeepLatest));
         } else if policy.older_than_secs.is_some() && v.old != Some(true) {
             keep.push(kept(KeepRule::NewerThan));
+        } else if let Some(k) = guards.archives.and_then(|g| g.keeps(v)) {
+            keep.push((i, k));
         } else if default_version == Some(v.name.as_str()) && !unset_default_version {
             keep.push(kept(KeepRule::DefaultVersion));
         } else if v.display && policy.protect_display_version {

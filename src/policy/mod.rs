@@ -56,6 +56,11 @@ pub struct RawPolicy {
     /// (fractions allowed), from the downloads table (`DOWNLOADS_TABLE`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_downloaded_for_days: Option<f64>,
+    /// CodeArtifact: select only Archived versions archived at least this
+    /// many days ago (fractions allowed), from the archive times recorded
+    /// in the downloads table. A rule that keeps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived_for_days: Option<f64>,
 }
 
 /// A regex that compares by its text.
@@ -89,6 +94,9 @@ pub struct Policy {
     pub protect_display_version: bool,
     /// `notDownloadedForDays`, in whole seconds: keep what was read within.
     pub not_downloaded_for_secs: Option<u64>,
+    /// `archivedForDays`, in whole seconds: only versions archived at
+    /// least this long ago may go.
+    pub archived_for_secs: Option<u64>,
 }
 
 /// A policy with the run's safety settings.
@@ -179,6 +187,13 @@ pub enum KeepRule {
     /// it; the detail says which.
     #[serde(rename = "PLAN_STALE")]
     PlanStale,
+    /// `archivedForDays`: not Archived, or archived more recently.
+    #[serde(rename = "archivedForDays")]
+    ArchivedFor,
+    /// `archivedForDays`: Archived, but no archive time is recorded (or the
+    /// table cannot be read): kept, failing closed.
+    #[serde(rename = "ARCHIVE_TIME_UNKNOWN")]
+    ArchiveTimeUnknown,
 }
 
 impl KeepRule {
@@ -202,6 +217,8 @@ impl KeepRule {
             KeepRule::RecentlyDownloaded => "RECENTLY_DOWNLOADED",
             KeepRule::DownloadsUnknown => "DOWNLOADS_UNKNOWN",
             KeepRule::PlanStale => "PLAN_STALE",
+            KeepRule::ArchivedFor => "archivedForDays",
+            KeepRule::ArchiveTimeUnknown => "ARCHIVE_TIME_UNKNOWN",
         }
     }
 
@@ -219,6 +236,7 @@ impl KeepRule {
                 | KeepRule::InUseUnknown
                 | KeepRule::RecentlyDownloaded
                 | KeepRule::DownloadsUnknown
+                | KeepRule::ArchiveTimeUnknown
                 | KeepRule::MaxFraction
         )
     }
@@ -239,6 +257,8 @@ fn rule_names_are_the_same_in_json_and_logs() {
         KeepRule::RecentlyDownloaded,
         KeepRule::DownloadsUnknown,
         KeepRule::PlanStale,
+        KeepRule::ArchivedFor,
+        KeepRule::ArchiveTimeUnknown,
     ] {
         assert_eq!(
             serde_json::to_value(r).unwrap(),
@@ -289,9 +309,10 @@ impl RawPolicy {
         // none by age: unset or zero, both, is a policy that keeps nothing.
         let keeps_by_count = self.keep_latest.is_some_and(|n| n > 0);
         let keeps_by_age = self.older_than_days.is_some_and(|d| d != 0.0);
-        if !keeps_by_count && !keeps_by_age {
+        let keeps_by_archive = self.archived_for_days.is_some();
+        if !keeps_by_count && !keeps_by_age && !keeps_by_archive {
             problems.push(format!(
-                "`policy` must set `keepLatest` above 0 or `olderThanDays` above 0 (or both): a policy that keeps nothing is refused (got keepLatest {}, olderThanDays {})",
+                "`policy` must set `keepLatest` above 0, `olderThanDays` above 0 or `archivedForDays`: a policy that keeps nothing is refused (got keepLatest {}, olderThanDays {})",
                 self.keep_latest.map_or("unset".to_owned(), |n| n.to_string()),
                 self.older_than_days.map_or("unset".to_owned(), |d| d.to_string()),
             ));
@@ -351,6 +372,19 @@ impl RawPolicy {
                 ));
             }
         }
+        if let Some(d) = self.archived_for_days {
+            if service == Service::Iot {
+                problems.push("`policy.archivedForDays` is a CodeArtifact setting (IoT versions are not archived)".into());
+            } else if !(d > 0.0 && d <= 36_500.0) {
+                problems.push(format!(
+                    "`policy.archivedForDays` must be above 0 and at most 36500, got {d}"
+                ));
+            } else if verb != Verb::Delete {
+                problems.push(format!(
+                    "`policy.archivedForDays` selects Archived versions to delete; it cannot be combined with `action: {verb}`"
+                ));
+            }
+        }
         if service == Service::Iot && self.protect_default_display_version.is_some() {
             problems.push("`policy.protectDefaultDisplayVersion` is a CodeArtifact setting".into());
         }
@@ -382,6 +416,9 @@ impl RawPolicy {
             protect_display_version: self.protect_default_display_version != Some(false),
             not_downloaded_for_secs: self
                 .not_downloaded_for_days
+                .map(|d| (d * 86_400.0).round() as u64),
+            archived_for_secs: self
+                .archived_for_days
                 .map(|d| (d * 86_400.0).round() as u64),
         })
     }

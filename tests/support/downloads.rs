@@ -131,3 +131,33 @@ pub async fn recording_since(table: &str, domain: &str, days: f64) -> Result<()>
         .await?;
     Ok(())
 }
+
+/// Moves every archive time under `partition` back by `days`, as if the
+/// versions had been archived that much earlier. Returns how many.
+pub async fn age_archive_times(table: &str, partition: &str, days: f64) -> Result<usize> {
+    let client = dynamodb().await;
+    let page = client
+        .query()
+        .table_name(table)
+        .key_condition_expression("packageKey = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+        .send()
+        .await?;
+    let shift = (days * 86_400_000.0) as i64;
+    for item in page.items() {
+        let at: i64 = item["archivedAt"]
+            .as_n()
+            .map_err(|_| anyhow!("archivedAt"))?
+            .parse()?;
+        client
+            .update_item()
+            .table_name(table)
+            .key("packageKey", item["packageKey"].clone())
+            .key("version", item["version"].clone())
+            .update_expression("SET archivedAt = :t")
+            .expression_attribute_values(":t", AttributeValue::N((at - shift).to_string()))
+            .send()
+            .await?;
+    }
+    Ok(page.items().len())
+}
