@@ -33,6 +33,7 @@ fn listing(n: usize) -> Vec<Listed> {
             old: Some(rank > n / 4),
             revision: None,
             display: rank == 0,
+            published_ms: None,
         })
         .collect()
 }

@@ -102,6 +102,19 @@ async fn a_dry_runs_report_lists_exactly_what_the_apply_then_deletes() {
     assert!(plan.expires_at.is_some());
     assert_eq!(with_fate(&plan, "delete"), planned(0..9));
     assert_eq!(dry.summary.deleted, 0);
+    // A reviewer can check it from the response: what would change, by
+    // action, and the publish times the function read to decide ages.
+    assert_eq!(dry.response["planned"], json!({"delete": 9}));
+    let published = dry.response["plans"][0]["published"].as_object().unwrap();
+    assert!(!published.is_empty(), "{}", dry.response);
+    for (v, at) in published {
+        let row = plan.packages[0]
+            .versions
+            .iter()
+            .find(|r| &r.version == v)
+            .unwrap();
+        assert_eq!(row.published.as_deref(), at.as_str(), "{v}");
+    }
     assert_eq!(ca_versions(stack, "npm-store", "web").unwrap().len(), 11);
     assert_agrees(
         &plan,

@@ -314,6 +314,7 @@ fn listing(names: &[String]) -> Vec<Listed> {
             old: Some(rank % 2 == 0),
             revision: None,
             display: rank == 0,
+            published_ms: None,
         })
         .collect()
 }

@@ -39,8 +39,14 @@ pub(super) fn refuse_invalid(acc: &mut UnitAccount, inv: &Invalid, cx: &Ctx) {
 /// untried, in one message that is the request itself.
 pub(super) fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &str, cx: &Ctx) {
     let code = Some(Reason::Code(Code::NotPermitted));
-    acc.lines
-        .extend(untried(job, Disposition::DeadLettered, code));
+    acc.lines.extend(
+        untried(job, Disposition::DeadLettered, code)
+            .into_iter()
+            .map(|l| Line {
+                detail: Some(reason.to_owned()),
+                ..l
+            }),
+    );
     let mut raw = job.to_raw(None, None);
     raw.failure = Some(cx.failure(&Code::NotPermitted, reason, 0));
     acc.dead_letters.push(Outgoing {

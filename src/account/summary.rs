@@ -1,6 +1,8 @@
 //! The per-invocation counts: every unit's account added up, with the
 //! invariant that every requested item has exactly one fate.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{Disposition, UnitAccount};
@@ -83,6 +85,10 @@ pub struct Summary {
     /// which rule; at most [`INLINE_PLAN_VERSIONS`] versions in all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plans: Vec<PackagePlan>,
+    /// Dry runs: what would change, by action (`{"delete": 29}`), over
+    /// every plan, whether or not `plans` was cut.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub planned: BTreeMap<String, u64>,
     /// The plans were cut to [`INLINE_PLAN_VERSIONS`].
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub plans_truncated: bool,
@@ -123,6 +129,12 @@ impl Summary {
         self.metadata_reads += acc.metadata_reads;
         self.versions_recorded += acc.versions_recorded;
         self.archives_recorded += acc.archives_recorded;
+        for p in &acc.plans {
+            let n = p
+                .truncated
+                .map_or(p.selected.len(), |(selected, _)| selected);
+            *self.planned.entry(p.verb.as_str().to_owned()).or_default() += n as u64;
+        }
         self.plans.extend(acc.plans.iter().cloned());
         self.plans_truncated |= cap_plans(&mut self.plans, INLINE_PLAN_VERSIONS);
         self.reports_written += acc.reports.len() as u64;

@@ -276,7 +276,6 @@ fn codeartifact_publishes_apply_the_event_policy_and_other_events_are_ignored() 
     );
     for (op, state, with) in [
         ("Deleted", "Published", true),
-        ("Updated", "Archived", true),
         ("Created", "Published", false),
     ] {
         let Event::Invocation(u) = decode(
@@ -296,7 +295,20 @@ fn codeartifact_publishes_apply_the_event_policy_and_other_events_are_ignored() 
             "{op} {state} {with}: {:?}",
             u.requests
         );
-    }
+    } // A version archived, by anyone: its time is recorded (archivedForDays).
+    let Event::Invocation(u) =
+        decode(native("Updated", "Archived"), "r", &EventRules::default()).unwrap()
+    else {
+        panic!()
+    };
+    let [Decoded::Archived(a)] = &u.requests[..] else {
+        panic!("{:?}", u.requests)
+    };
+    assert_eq!(
+        (a.key.partition().as_str(), a.repository.as_str()),
+        ("package#111122223333/acme/npm/acme/web", "releases")
+    );
+    assert!(a.at_ms > 0 && !a.version.is_empty());
 }
 
 /// Issue 15, item 3: an SNS notification in an SQS body (SNS → SQS without

@@ -109,6 +109,11 @@ impl Executor {
                         (l.name.clone(), seen)
                     })
                     .collect(),
+                published: listing
+                    .versions
+                    .iter()
+                    .filter_map(|l| Some((l.name.clone(), l.published_ms?)))
+                    .collect(),
                 package: request.target.package_label(),
                 verb: request.verb,
                 selected,

@@ -88,7 +88,7 @@ pub(super) fn audit(acc: &UnitAccount) {
         tracing::warn!(source = %acc.source, %service, %package, detail = crate::execute::PACKAGE_NOT_FOUND, "package not found: the request names a package that does not exist");
     }
     for reason in &acc.invalid {
-        tracing::warn!(source = %acc.source, outcome = Disposition::DeadLettered.as_str(), code = %Code::InvalidRequest, reason = %reason, "invalid request");
+        tracing::warn!(source = %acc.source, outcome = Disposition::DeadLettered.as_str(), code = %Code::InvalidRequest, detail = %reason, reason = %reason, "invalid request");
     }
 }
 
@@ -108,6 +108,7 @@ pub(super) fn log_summary(s: &Summary) {
         hand_on_messages = s.hand_on_messages,
         records_redelivered = s.records_redelivered,
         packages_not_found = s.packages_not_found,
+        planned = %serde_json::to_string(&s.planned).unwrap_or_default(),
         reports_written = s.reports_written,
         reports_unwritten = s.reports_unwritten,
         report = %report_field(s),

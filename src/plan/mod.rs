@@ -68,6 +68,11 @@ pub struct Listed {
     pub revision: Option<String>,
     /// CodeArtifact's `defaultDisplayVersion` (npm's `latest`).
     pub display: bool,
+    /// When it was published (IoT: created), in milliseconds since the
+    /// epoch, where a read told: IoT's listing gives every creation date;
+    /// CodeArtifact's listing gives none, so only the versions
+    /// DescribePackageVersion was asked about have one.
+    pub published_ms: Option<i64>,
 }
 
 /// What a policy does to one package. Written as
@@ -86,6 +91,9 @@ pub struct PackagePlan {
     pub listed: BTreeMap<String, Expected>,
     /// Cut to fit a response: the full counts (`selected`, `keep`).
     pub truncated: Option<(usize, usize)>,
+    /// Version → when it was published (IoT: created), in milliseconds,
+    /// where the function knows it: written as `published`, RFC 3339.
+    pub published: BTreeMap<String, i64>,
 }
 
 impl Serialize for PackagePlan {
@@ -95,6 +103,22 @@ impl Serialize for PackagePlan {
         m.serialize_entry("action", &self.verb)?;
         m.serialize_entry(self.verb.as_str(), &self.selected)?;
         m.serialize_entry("keep", &self.keep)?;
+        // A cut plan shows the times of the versions it shows.
+        let shown: Option<BTreeSet<&String>> = self.truncated.map(|_| {
+            self.selected
+                .iter()
+                .chain(self.keep.iter().map(|k| &k.version))
+                .collect()
+        });
+        let published: BTreeMap<&String, String> = self
+            .published
+            .iter()
+            .filter(|(v, _)| shown.as_ref().is_none_or(|s| s.contains(v)))
+            .map(|(v, ms)| (v, rfc3339(*ms)))
+            .collect();
+        if !published.is_empty() {
+            m.serialize_entry("published", &published)?;
+        }
         if let Some((selected, keep)) = self.truncated {
             m.serialize_entry(
                 "truncated",

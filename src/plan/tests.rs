@@ -56,6 +56,7 @@ mod policy {
                 old: Some(rank >= old_from),
                 revision: None,
                 display: false,
+                published_ms: None,
             })
             .collect()
     }
@@ -199,6 +200,7 @@ mod policy {
                         old: Some(rank >= old_from),
                         revision: None,
                         display: false,
+                        published_ms: None,
                     })
                     .collect();
                 (v, old_from)

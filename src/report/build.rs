@@ -136,6 +136,11 @@ fn row(run: &PackageRun, l: &Line, action: &str) -> VersionRow {
         detail: l.detail.clone(),
         status: seen.map(|s| s.status.clone()),
         revision: seen.and_then(|s| s.revision.clone()),
+        published: run
+            .plan
+            .as_ref()
+            .and_then(|p| p.published.get(&version))
+            .map(|ms| rfc3339(*ms)),
         version,
     }
 }

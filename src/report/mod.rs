@@ -117,6 +117,10 @@ pub struct VersionRow {
     /// CodeArtifact's revision the listing showed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// When it was published (IoT: created), RFC 3339, where the function
+    /// knows it (see [`crate::plan::Listed::published_ms`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 impl Report {

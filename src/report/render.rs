@@ -6,8 +6,15 @@ use std::fmt::Write;
 use super::{Kind, Report};
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 7] = [
-    "package", "version", "fate", "rule", "detail", "status", "revision",
+pub const CSV_HEADER: [&str; 8] = [
+    "package",
+    "version",
+    "fate",
+    "rule",
+    "detail",
+    "status",
+    "revision",
+    "published",
 ];
 
 /// report.csv: a header row, then one row per version (RFC 4180, via the
@@ -26,6 +33,7 @@ pub fn csv(report: &Report) -> Vec<u8> {
                 opt(&v.detail),
                 opt(&v.status),
                 opt(&v.revision),
+                opt(&v.published),
             ])
             .expect("write to memory");
         }
@@ -107,6 +115,13 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
     let _ = writeln!(md, "\n{heading} ({}):\n", going.len());
     for v in going {
         let status = v.status.as_deref().unwrap_or("?");
-        let _ = writeln!(md, "- `{}` ({status})", v.version);
+        match &v.published {
+            Some(at) => {
+                let _ = writeln!(md, "- `{}` ({status}, published {at})", v.version);
+            }
+            None => {
+                let _ = writeln!(md, "- `{}` ({status})", v.version);
+            }
+        }
     }
 }

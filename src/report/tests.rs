@@ -17,6 +17,7 @@ fn row(version: &str, fate: &str, rule: Option<&str>, status: &str, revision: &s
         detail: None,
         status: Some(status.into()),
         revision: Some(revision.into()),
+        published: None,
     }
 }
 
@@ -162,6 +163,7 @@ fn csv_and_markdown_say_what_the_json_says() {
                 o(&v.detail),
                 o(&v.status),
                 o(&v.revision),
+                o(&v.published),
             ]
         })
         .collect();

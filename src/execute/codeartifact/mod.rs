@@ -167,13 +167,16 @@ impl PackageService for CodeArtifactAdapter {
             let (mut lo, mut hi) = (0usize, versions.len());
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                let (old, n) = self
-                    .published_before(package, &versions[mid].name, cutoff, cx)
-                    .await;
+                let (at, n) = self.published_time(package, &versions[mid].name, cx).await;
                 attempts += n;
-                match old {
-                    Ok(true) => hi = mid,
-                    Ok(false) => lo = mid + 1,
+                match at {
+                    Ok(at) => {
+                        versions[mid].published_ms = at.map(|t| (t * 1000.0) as i64);
+                        match at.is_some_and(|t| t < cutoff) {
+                            true => hi = mid,
+                            false => lo = mid + 1,
+                        }
+                    }
                     Err(e) => return (Err(e), attempts),
                 }
             }

@@ -60,6 +60,7 @@ impl CodeArtifactAdapter {
                         old: None,
                         revision: v.revision().map(str::to_owned),
                         display: display == Some(v.version()),
+                        published_ms: None,
                     });
                 }
                 page.next_token().map(str::to_owned)
@@ -96,20 +97,17 @@ impl CodeArtifactAdapter {
             .await
     }
 
-    /// Whether a version was published before `cutoff`. An unknown time, or
-    /// a version gone meanwhile, counts as not old.
-    pub(super) async fn published_before(
+    /// When a version was published (seconds since the epoch); `None` when
+    /// the time is unknown or the version is gone meanwhile (then it counts
+    /// as not old).
+    pub(super) async fn published_time(
         &self,
         pkg: &CodeArtifactPackage,
         version: &str,
-        cutoff: f64,
         cx: &CallContext<'_>,
-    ) -> (Result<bool, DeleteError>, u32) {
+    ) -> (Result<Option<f64>, DeleteError>, u32) {
         let (read, calls) = self.describe(pkg, version, cx).await;
-        let old = read.map(|d| {
-            d.and_then(|d| d.published_time)
-                .is_some_and(|t| t.as_secs_f64() < cutoff)
-        });
-        (old, calls)
+        let at = read.map(|d| d.and_then(|d| d.published_time).map(|t| t.as_secs_f64()));
+        (at, calls)
     }
 }

@@ -174,6 +174,7 @@ impl PackageService for IotAdapter {
                 old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
                 revision: None,
                 display: false,
+                published_ms: v.created.map(|c| (c * 1000.0) as i64),
             })
             .collect();
         (

@@ -44,6 +44,7 @@ fn listing() -> Vec<Listed> {
             old: Some(true),
             revision: None,
             display: false,
+            published_ms: None,
         })
         .collect()
 }

@@ -38,6 +38,7 @@ fn listing(names: &[String]) -> Vec<Listed> {
             old: Some(true),
             revision: None,
             display: false,
+            published_ms: None,
         })
         .collect()
 }
@@ -192,6 +193,7 @@ mod held {
             old: None,
             revision: Some(revision.into()),
             display: false,
+            published_ms: None,
         }
     }
 
