@@ -11,6 +11,7 @@ mod support;
 
 mod downloads;
 mod reports;
+mod show;
 
 use std::collections::BTreeMap;
 
@@ -110,12 +111,16 @@ async fn run(tools: Tools) -> Result<()> {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
+    // Which invocation each delivery (`source`) came in, for the dead letters.
+    let mut sources: BTreeMap<String, String> = BTreeMap::new();
     for f in &files {
         let payload: Value = serde_json::from_str(&std::fs::read_to_string(f)?)?;
         let name = f.file_name().unwrap().to_string_lossy();
+        let mark = watch.log_text().len();
         let response = watch
             .invoke(&payload)
             .with_context(|| format!("invoking {name}"))?;
+        note_sources(&watch, mark, &format!("events/{name}"), &mut sources);
         println!("   invoke events/{name:<36} → {}", describe(&response));
         for plan in response["plans"].as_array().into_iter().flatten() {
             let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
@@ -159,7 +164,7 @@ async fn run(tools: Tools) -> Result<()> {
     downloads::run(&watch, &sqs, &usage, &table).await?;
     reports::run(&watch, &stack).await?;
     print_protected(&watch);
-    print_metrics(&watch);
+    show::metrics(&watch);
 
     let after = inventory(&stack.emulator.shared.state());
     println!("\n── deleted");
@@ -205,8 +210,10 @@ async fn run(tools: Tools) -> Result<()> {
             ),
             _ => format!("raw body {}", d["rawBody"]),
         };
+        let source = d["failure"]["source"].as_str().unwrap_or("?");
+        let from = sources.get(source).map_or(source, String::as_str);
         println!(
-            "   {:<22} {what}",
+            "   {:<22} {what}  (from {from})",
             d["failure"]["code"].as_str().unwrap_or("?")
         );
         println!(
@@ -218,14 +225,7 @@ async fn run(tools: Tools) -> Result<()> {
     let waiting = depth(&sqs, &queues.work).await?;
     println!("\n── handed on to the work queue: {waiting} message(s)");
 
-    println!("\n── what remains");
-    for (label, versions) in &after {
-        println!(
-            "   {label:<55} {} version(s): {}",
-            versions.len(),
-            short(versions)
-        );
-    }
+    show::remains(&stack.emulator.shared.state());
     println!(
         "\nThe function's own log (one JSON line per version outcome): {}",
         watch_log_hint(&watch)
@@ -273,50 +273,23 @@ fn print_protected(watch: &LambdaWatch) {
     }
 }
 
-/// The embedded-metric-format lines the function wrote, checked against
-/// the EMF specification, and their totals per service.
-fn print_metrics(watch: &LambdaWatch) {
-    let docs = log_lines(watch, |v| v.get("_aws").is_some());
-    let valid = docs
-        .iter()
-        .filter(|d| packprune::metrics::check(d).is_ok())
-        .count();
-    println!(
-        "\n── metrics: {} EMF line(s), {valid} valid (namespace packprune, dimensions FunctionName, Service)",
-        docs.len()
-    );
-    let mut totals: BTreeMap<(String, String), f64> = BTreeMap::new();
-    for d in &docs {
-        let service = d["Service"].as_str().unwrap_or("?").to_owned();
-        for name in [
-            "Deleted",
-            "Archived",
-            "Kept",
-            "Kept.IN_USE",
-            "Kept.DEFAULT_DISPLAY_VERSION",
-            "Kept.RECENTLY_DOWNLOADED",
-            "Kept.DOWNLOADS_UNKNOWN",
-            "ReadEvents",
-            "VersionsRecorded",
-            "DeadLettered",
-            "HandedOn",
-            "Calls",
-            "Throttles",
-        ] {
-            *totals
-                .entry((service.clone(), name.to_owned()))
-                .or_default() += d[name].as_f64().unwrap_or(0.0);
+/// Maps the `source` of every log line written since `mark` to `label`.
+fn note_sources(
+    watch: &LambdaWatch,
+    mark: usize,
+    label: &str,
+    sources: &mut BTreeMap<String, String>,
+) {
+    let text = watch.log_text();
+    for line in text.get(mark..).unwrap_or_default().lines() {
+        if let Ok(v) = serde_json::from_str::<Value>(line) {
+            if let Some(src) = v["source"].as_str() {
+                sources
+                    .entry(src.to_owned())
+                    .or_insert_with(|| label.to_owned());
+            }
         }
     }
-    let mut last = String::new();
-    for ((service, name), n) in totals {
-        if service != last {
-            print!("\n   {service:<13}");
-            last = service;
-        }
-        print!(" {name} {n}");
-    }
-    println!();
 }
 
 /// An invocation's result in one line.
