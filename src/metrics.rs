@@ -35,7 +35,7 @@ impl Default for MetricsConfig {
 }
 
 /// The counts that are always written, zero or not (alarms see zeros, not
-/// missing data), in the order of the README's table.
+/// missing data), in the order of docs/operating.md's table.
 pub const COUNTS: [&str; 9] = [
     "Requested",
     "Deleted",

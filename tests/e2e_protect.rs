@@ -163,7 +163,7 @@ async fn an_explicit_delete_of_a_version_in_use_is_dead_lettered() {
     assert_eq!(dead.len(), 1, "one message for the code");
     assert_eq!(dead[0]["failure"]["code"], "IN_USE");
     assert_eq!(dead[0]["versions"], json!(["1.1", "1.2"]));
-    // Redriven with protection off, as the README says, it deletes them.
+    // Redriven with protection off, as docs/policies.md says, it deletes them.
     let mut redrive = dead[0].clone();
     redrive["protectInUse"] = json!(false);
     let again = invoke(&h, redrive, LEFT).await;

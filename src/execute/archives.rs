@@ -60,6 +60,11 @@ impl Executor {
             return;
         };
         let Some(key) = package_key(package, cx.account) else {
+            for o in outcomes.iter_mut() {
+                if matches!(o.result, Ok(Done::Archived)) {
+                    o.detail = Some("archived, but its archive time could not be recorded: the domain owner is not known (name `domainOwner`); archivedForDays keeps it as ARCHIVE_TIME_UNKNOWN".into());
+                }
+            }
             return;
         };
         let at = now_ms();

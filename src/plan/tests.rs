@@ -61,7 +61,7 @@ mod policy {
             .collect()
     }
 
-    /// The README's worked example: keep the newest 2 snapshots and anything
+    /// docs/policies.md's worked example: keep the newest 2 snapshots and anything
     /// younger than 30 days; releases are not candidates.
     #[test]
     fn the_worked_example() {

@@ -135,8 +135,11 @@ impl Supervised {
                 cmd.env(k, v);
             }
         }
+        // The wrapper ignores Ctrl-C (the terminal sends it to the whole
+        // foreground group): it stops the child only when its owner says so
+        // or goes away (stdin closes), so nothing outlives an interrupt.
         cmd.arg("-c")
-            .arg(r#"log="$1"; shift; setsid "$@" >"$log" 2>&1 & pid=$!; read _ignored; kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0"#)
+            .arg(r#"trap '' INT; log="$1"; shift; setsid "$@" >"$log" 2>&1 & pid=$!; read _ignored; kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; exit 0"#)
             .arg("supervise")
             .arg(&log)
             .arg(program)
@@ -182,7 +185,11 @@ pub struct Moto {
 
 impl Moto {
     pub fn start(tools: &Tools) -> Result<Moto> {
-        let port = free_port();
+        Moto::start_on(tools, free_port())
+    }
+
+    /// moto's server on a chosen port (`make local`'s fixed endpoints).
+    pub fn start_on(tools: &Tools, port: u16) -> Result<Moto> {
         let process = Supervised::spawn(
             &tools.bin.join("moto_server"),
             &[
@@ -468,7 +475,11 @@ pub struct LambdaWatch {
 
 impl LambdaWatch {
     pub fn start(tools: &Tools, env: &[(String, String)]) -> Result<LambdaWatch> {
-        let port = free_port();
+        LambdaWatch::start_on(tools, env, free_port())
+    }
+
+    /// `cargo lambda watch` on a chosen invoke port.
+    pub fn start_on(tools: &Tools, env: &[(String, String)], port: u16) -> Result<LambdaWatch> {
         let mut args: Vec<String> = vec![
             "lambda".into(),
             "watch".into(),

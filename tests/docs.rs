@@ -1,0 +1,181 @@
+//! The documents match the code (`make docs-check`, and part of `make
+//! test`): every environment variable the configuration reads, every
+//! request and policy field, every template parameter and output is named
+//! in docs/, and the tables of docs/ name nothing the code does not have.
+//! The code's own lists are read from the code: serde's "expected one of"
+//! for the fields, `src/config.rs` for the variables, `template.yaml` for
+//! the parameters and outputs.
+
+use std::collections::BTreeSet;
+
+use packprune::policy::RawPolicy;
+use packprune::request::{RawApply, RawRequest};
+use regex::Regex;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn doc(name: &str) -> String {
+    std::fs::read_to_string(format!("{ROOT}/docs/{name}")).expect(name)
+}
+
+/// The fields a `deny_unknown_fields` type accepts, from serde's error for
+/// one it does not.
+fn fields<T: serde::de::DeserializeOwned + std::fmt::Debug>() -> BTreeSet<String> {
+    let err = serde_json::from_str::<T>(r#"{"zzNotAField": 1}"#).unwrap_err();
+    let text = err.to_string();
+    let list = text.split("expected one of").nth(1).expect(&text);
+    Regex::new(r"`([A-Za-z0-9]+)`")
+        .unwrap()
+        .captures_iter(list)
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+/// Every `` `name` `` in the first cells of a document's table rows.
+fn table_names(text: &str) -> BTreeSet<String> {
+    let name = Regex::new(r"`([A-Za-z0-9_.]+)`").unwrap();
+    text.lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" |").next())
+        .flat_map(|cell| {
+            name.captures_iter(cell)
+                .map(|c| c[1].to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn missing(code: &BTreeSet<String>, documented: &BTreeSet<String>) -> Vec<String> {
+    code.difference(documented).cloned().collect()
+}
+
+#[test]
+fn every_request_field_is_documented_and_no_other() {
+    let code = fields::<RawRequest>();
+    assert!(
+        code.contains("service") && code.contains("apply"),
+        "{code:?}"
+    );
+    let documented = table_names(&doc("request.md"));
+    assert_eq!(
+        missing(&code, &documented),
+        Vec::<String>::new(),
+        "fields missing from docs/request.md"
+    );
+    assert_eq!(
+        missing(&documented, &code),
+        Vec::<String>::new(),
+        "docs/request.md names fields the request does not have"
+    );
+    // `apply`'s members are named where it is described.
+    let request = doc("request.md");
+    for f in fields::<RawApply>() {
+        assert!(
+            request.contains(&format!("`{f}`")),
+            "apply.{f} is missing from docs/request.md"
+        );
+    }
+}
+
+#[test]
+fn every_policy_field_is_documented_and_no_other() {
+    let code = fields::<RawPolicy>();
+    assert!(
+        code.contains("keepLatest") && code.contains("archivedForDays"),
+        "{code:?}"
+    );
+    let text = doc("policies.md");
+    let table = &text[text
+        .find("| field | default | meaning |")
+        .expect("the policy fields table")..];
+    let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+    let documented = table_names(table);
+    assert_eq!(
+        missing(&code, &documented),
+        Vec::<String>::new(),
+        "policy fields missing from docs/policies.md"
+    );
+    assert_eq!(
+        missing(&documented, &code),
+        Vec::<String>::new(),
+        "docs/policies.md names policy fields the policy does not have"
+    );
+}
+
+#[test]
+fn every_environment_variable_is_documented_and_no_other() {
+    let config = std::fs::read_to_string(format!("{ROOT}/src/config.rs")).unwrap();
+    let code: BTreeSet<String> =
+        Regex::new(r#"get\(\s*"([A-Z][A-Z0-9_]+)"|number\(\s*&get,\s*"([A-Z][A-Z0-9_]+)""#)
+            .unwrap()
+            .captures_iter(&config)
+            .filter_map(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_owned()))
+            .collect();
+    assert!(
+        code.contains("DEAD_LETTER_QUEUE_URL") && code.contains("REPORTS_BUCKET"),
+        "{code:?}"
+    );
+    let text = doc("configuration.md");
+    let documented = table_names(&text);
+    assert_eq!(
+        missing(&code, &documented),
+        Vec::<String>::new(),
+        "variables missing from docs/configuration.md"
+    );
+    // The SDK's and Lambda's own (`AWS_*`) are documented without being read here.
+    let ours: BTreeSet<String> = documented
+        .into_iter()
+        .filter(|n| !n.starts_with("AWS_"))
+        .collect();
+    assert_eq!(
+        missing(&ours, &code),
+        Vec::<String>::new(),
+        "docs/configuration.md names variables the code does not read"
+    );
+}
+
+fn template_keys(section: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).unwrap();
+    // The template's short-form tags (!Ref, !If, ...) are read as plain
+    // values: only the keys are wanted.
+    let plain = Regex::new(r"!(\w+)").unwrap().replace_all(&text, "");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&plain).unwrap();
+    doc[section]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .filter_map(|k| k.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn every_template_parameter_and_output_is_documented_and_no_other() {
+    let text = doc("deploying.md");
+    let parameters = template_keys("Parameters");
+    let documented = table_names(&text);
+    assert_eq!(
+        missing(&parameters, &documented),
+        Vec::<String>::new(),
+        "parameters missing from docs/deploying.md"
+    );
+    let outputs = template_keys("Outputs");
+    assert!(outputs.contains("DashboardName"), "{outputs:?}");
+    let para = &text[text.find("Outputs: ").expect("the Outputs paragraph")..];
+    let para = &para[..para.find("\n\n").unwrap_or(para.len())];
+    let named: BTreeSet<String> = Regex::new(r"`([A-Z][A-Za-z]+)`")
+        .unwrap()
+        .captures_iter(para)
+        .map(|c| c[1].to_owned())
+        .filter(|n| !parameters.contains(n))
+        .collect();
+    assert_eq!(
+        missing(&outputs, &named),
+        Vec::<String>::new(),
+        "outputs missing from docs/deploying.md"
+    );
+    assert_eq!(
+        missing(&named, &outputs),
+        Vec::<String>::new(),
+        "docs/deploying.md names outputs the template does not have"
+    );
+}
