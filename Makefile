@@ -22,7 +22,7 @@ help:
 	@echo "make demo      run the function end to end against the local stack"
 	@echo "make test      run every test: unit, handler, emulator conformance, end to end"
 	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying so on the terminal)"
-	@echo "make local     the whole local stack for your own requests (docs/try-it.md): emulator, moto, the function, a queue poller"
+	@echo "make local     the whole local stack for your own requests (README, "Try your own request"): emulator, moto, the function, a queue poller"
 	@echo "make invoke EVENT=events/x.json | REQUEST='{...}'   send a request to the local function"
 	@echo "make dlq | make redrive   read the local dead-letter queue | send its messages back to the work queue"
 	@echo "make emulator  run the emulator on http://127.0.0.1:4510 with the demo seed"
@@ -64,12 +64,12 @@ test: $(STAMP) bins
 docs-check:
 	$(CARGO) test --test docs
 
-# The local stack for one's own requests (docs/try-it.md). It runs until
+# The local stack for one's own requests (README, "Try your own request"). It runs until
 # interrupted; the commands below talk to it through target/local/env.
 local: $(STAMP) bins
 	$(CARGO) run --quiet --example local
 
-# Runs docs/try-it.md as written against a fresh `make local` (CI does).
+# Runs the README's "Try your own request" as written against a fresh `make local` (CI does).
 try-it: $(STAMP) bins
 	$(PY) scripts/try_it.py
 

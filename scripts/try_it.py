@@ -1,4 +1,4 @@
-"""Runs docs/try-it.md as written: starts `make local`, waits until it is
+"""Runs the README's "Try your own request" as written: starts `make local`, waits until it is
 ready, runs every line of every ```sh block in order (in bash, from the
 repository's root), and checks each `# expect: <text>` line against the
 output of the command above it. Exits non-zero at the first failure.
@@ -27,10 +27,12 @@ def steps(text):
 
 
 def main():
-    text = open(os.path.join(ROOT, "docs", "try-it.md")).read()
-    todo = steps(text)
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    start = readme.index("## Try your own request")
+    end = readme.find("\n## ", start + 1)
+    todo = steps(readme[start:end if end > 0 else len(readme)])
     if not todo:
-        sys.exit("docs/try-it.md has no ```sh blocks")
+        sys.exit("the README's \"Try your own request\" has no ```sh blocks")
     ready = os.path.join(ROOT, "target", "local", "ready")
     for f in (ready, os.path.join(ROOT, "target", "local", "env")):
         if os.path.exists(f):
@@ -52,7 +54,7 @@ def main():
                 print(f"step {n} failed: {command}\nexit {run.returncode}; missing {missing}\n{output}")
                 sys.exit(1)
             print(f"step {n} ok: {command[:100]}")
-        print(f"docs/try-it.md: {len(todo)} steps, all as written")
+        print(f"README, \"Try your own request\": {len(todo)} steps, all as written")
     finally:
         os.killpg(local.pid, signal.SIGINT)
         try:

@@ -97,7 +97,7 @@ async fn run(tools: Tools) -> Result<()> {
    send a request:     make invoke EVENT=events/scheduled-codeartifact-policy.json
                        make invoke REQUEST='{{\"service\":\"iot\",\"package\":\"sensor-fw\",\"policy\":{{\"keepLatest\":1}},\"dryRun\":true}}'
    read dead letters:  make dlq          (make redrive sends them back to the work queue)
-   walk-through:       docs/try-it.md",
+   walk-through:       README.md, \"Try your own request\"",
         emulator = emulator.url(),
         moto = moto.url,
         log = scratch_dir().display(),

@@ -259,3 +259,61 @@ mod held {
         assert!(detail("9.9").contains("does not list it"));
     }
 }
+
+mod archived {
+    use std::collections::HashMap;
+
+    use crate::downloads::{ArchiveTimes, DAY_MS};
+    use crate::plan::{ArchiveGuard, Listed};
+    use crate::policy::KeepRule;
+
+    const NOW: i64 = 1_790_000_000_000;
+
+    fn v(name: &str, status: &str) -> Listed {
+        Listed {
+            name: name.into(),
+            status: status.into(),
+            origin_type: None,
+            rank: 0,
+            old: None,
+            revision: None,
+            display: false,
+            published_ms: None,
+        }
+    }
+
+    #[test]
+    fn only_what_was_archived_long_enough_goes_and_unknown_times_fail_closed() {
+        let times = ArchiveTimes::Known(HashMap::from([
+            ("old".to_owned(), NOW - 61 * DAY_MS),
+            ("new".to_owned(), NOW - DAY_MS),
+        ]));
+        let guard = ArchiveGuard {
+            times: &times,
+            now_ms: NOW,
+            window_ms: 60 * DAY_MS,
+        };
+        assert_eq!(guard.keeps(&v("old", "Archived")), None);
+        let rule = |name, status| guard.keeps(&v(name, status)).map(|k| k.rule);
+        assert_eq!(rule("new", "Archived"), Some(KeepRule::ArchivedFor));
+        assert_eq!(
+            rule("never", "Archived"),
+            Some(KeepRule::ArchiveTimeUnknown)
+        );
+        assert_eq!(rule("old", "Published"), Some(KeepRule::ArchivedFor));
+        let unreadable = ArchiveTimes::Unknown("the table cannot be read".into());
+        let guard = ArchiveGuard {
+            times: &unreadable,
+            ..guard
+        };
+        assert_eq!(
+            guard
+                .keeps(&v("old", "Archived"))
+                .map(|k| (k.rule, k.detail)),
+            Some((
+                KeepRule::ArchiveTimeUnknown,
+                Some("the table cannot be read".into())
+            ))
+        );
+    }
+}
