@@ -105,6 +105,7 @@ impl Executor {
                         let seen = Expected {
                             status: l.status.clone(),
                             revision: l.revision.clone(),
+                            published: None,
                         };
                         (l.name.clone(), seen)
                     })

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::Handler;
+use crate::account::MAX_VERSIONS_PER_MESSAGE;
 use crate::account::{Entry, RequestResult};
 use crate::decode::{DecodeError, Invalid};
 use crate::error::DeleteError;
@@ -14,7 +15,7 @@ use crate::execute::{CallContext, ItemOutcome};
 use crate::plan::Item;
 use crate::report::store::ReportError;
 use crate::report::verify::PlanBody;
-use crate::request::{ApplyRequest, Job, PlanRefused, PlanSource};
+use crate::request::{Action, ApplyRequest, Job, PlanRefused, PlanSource, Request};
 
 impl Handler {
     pub(super) async fn run_apply(
@@ -47,19 +48,42 @@ impl Handler {
         tracing::info!(plan = %apply.label(), packages = requests.len(), "plan checked");
         let mut entries = Vec::new();
         let mut permitted = Vec::with_capacity(requests.len());
-        for r in requests {
+        for r in requests.into_iter().flat_map(chunks) {
             let job = Job::One(r);
-            match self.not_permitted(&job) {
-                Some(reason) => entries.push(Entry::NotPermitted { job, reason }),
-                None => match job {
-                    Job::One(r) => permitted.push(r),
-                    _ => unreachable!("an apply's packages are single requests"),
-                },
+            if let Some(reason) = self.not_permitted(&job) {
+                entries.push(Entry::NotPermitted { job, reason });
+            } else if let Some(invalid) = self.unsupported(&job) {
+                entries.push(Entry::Invalid(invalid));
+            } else if let Job::One(r) = job {
+                permitted.push(r);
             }
         }
         entries.extend(self.run_packages(permitted, may_fan_out, None, cx).await);
         entries
     }
+}
+
+/// A package's request cut into requests of at most
+/// [`MAX_VERSIONS_PER_MESSAGE`] planned versions each (with their
+/// expectations), so that each fits one SQS message when fanned out,
+/// dead-lettered or handed on.
+fn chunks(request: Request) -> Vec<Request> {
+    let only = match &request.action {
+        Action::Retain(r) => r.only.clone().unwrap_or_default(),
+        _ => return vec![request],
+    };
+    if only.len() <= MAX_VERSIONS_PER_MESSAGE {
+        return vec![request];
+    }
+    only.chunks(MAX_VERSIONS_PER_MESSAGE)
+        .map(|part| {
+            let mut r = request.clone();
+            if let Action::Retain(ret) = &mut r.action {
+                **ret = ret.narrowed(part);
+            }
+            r
+        })
+        .collect()
 }
 
 /// The plan refused: dead-lettered as an invalid request, with the reason.

@@ -104,7 +104,7 @@ impl Handler {
 
     /// A job this configuration cannot serve: `notDownloadedForDays`
     /// without the downloads table, or longer than its reads are kept.
-    fn unsupported(&self, job: &Job) -> Option<Invalid> {
+    pub(super) fn unsupported(&self, job: &Job) -> Option<Invalid> {
         let invalid = |error| {
             Some(Invalid {
                 raw: serde_json::to_string(&job.to_raw(None, None)).expect("request serializes"),

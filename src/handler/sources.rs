@@ -100,8 +100,11 @@ impl Handler {
         let mut accounts = vec![acc];
         apply_tally(&mut accounts[0], tally);
         let failures = self.flush(&accounts).await;
-        self.write_reports(&mut accounts, &[inputs], &inv.request_id)
-            .await;
+        // Failing, the invocation is retried whole: its retry reports it.
+        if failures.is_empty() {
+            self.write_reports(&mut accounts, &[inputs], &inv.request_id)
+                .await;
+        }
         audit(&accounts[0]);
         let mut summary = Summary::default();
         summary.add(&accounts[0]);

@@ -72,6 +72,19 @@ fn changed(listing: &[Listed], planned: &Planned, version: &str) -> Option<Strin
             show(&listed.revision)
         ))
     } else {
-        None
+        let now = listed.published_ms;
+        let then = expected
+            .published
+            .as_deref()
+            .and_then(crate::request::parse_rfc3339);
+        match (then, now) {
+            (Some(then), Some(now)) if then != now => Some(format!(
+                "published (created) {} in plan {}, now {}: deleted and published again",
+                crate::downloads::rfc3339(then),
+                planned.plan_id,
+                crate::downloads::rfc3339(now)
+            )),
+            _ => None,
+        }
     }
 }

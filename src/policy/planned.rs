@@ -17,6 +17,11 @@ pub struct Expected {
     /// IoT versions have none, so their status alone is compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// When it was published (IoT: created), RFC 3339, where the plan knew
+    /// it: a version deleted and published (created) again under the same
+    /// name has another time, which is how an IoT version shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<String>,
 }
 
 /// A reviewed plan, bound to one package.

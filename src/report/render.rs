@@ -99,9 +99,16 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
     for ((fate, rule), n) in &counts {
         let _ = writeln!(md, "| {fate} | {rule} | {n} |");
     }
+    // A dry-run apply's versions that would go have the action as fate.
     let gone: &[&str] = match kind {
         Kind::Plan => &[p.action.as_str()],
-        _ => &["deleted", "archived", "unlisted", "deprecated"],
+        _ => &[
+            "deleted",
+            "archived",
+            "unlisted",
+            "deprecated",
+            p.action.as_str(),
+        ],
     };
     let going: Vec<&super::VersionRow> = p
         .versions

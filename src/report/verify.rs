@@ -89,6 +89,7 @@ pub fn requests(report: &Report, sha256: &str, dry_run: bool) -> Result<Vec<Requ
             let seen = Expected {
                 status,
                 revision: v.revision.clone(),
+                published: v.published.clone(),
             };
             expect.insert(v.version.clone(), seen);
             versions.push(v.version.clone());

@@ -208,6 +208,7 @@ mod held {
                     let e = Expected {
                         status: (*s).into(),
                         revision: Some((*r).into()),
+                        published: None,
                     };
                     ((*v).into(), e)
                 })
@@ -257,6 +258,29 @@ mod held {
         assert!(detail("1.2").contains("status was Published"));
         assert!(detail("1.4").contains("keepLatest"));
         assert!(detail("9.9").contains("does not list it"));
+    }
+
+    #[test]
+    fn an_iot_version_created_again_under_its_name_is_stale() {
+        // IoT versions have no revision: the creation time tells.
+        let mut plan = planned(&[("1.0", "PUBLISHED", "x")]);
+        let e = plan.expect.get_mut("1.0").unwrap();
+        e.revision = None;
+        e.published = Some(crate::downloads::rfc3339(1_000_000));
+        let mut again = listed("1.0", "PUBLISHED", "x");
+        again.revision = None;
+        again.published_ms = Some(2_000_000);
+        let (go, kept) = hold_to(&[again.clone()], &plan, vec!["1.0".into()], vec![]);
+        assert!(go.is_empty());
+        assert_eq!(kept[0].rule, KeepRule::PlanStale);
+        assert!(kept[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("published again"));
+        again.published_ms = Some(1_000_000);
+        let (go, _) = hold_to(&[again], &plan, vec!["1.0".into()], vec![]);
+        assert_eq!(go, vec!["1.0".to_owned()]);
     }
 }
 
