@@ -107,7 +107,10 @@ pub fn metrics(watch: &LambdaWatch) {
         let others = t
             .iter()
             .filter(|(n, v)| !packprune::metrics::COUNTS.contains(&n.as_str()) && **v != 0.0)
-            .map(|(n, v)| format!("{n} {v}"));
+            .map(|(n, v)| match v.fract() == 0.0 {
+                true => format!("{n} {v}"),
+                false => format!("{n} {v:.2}"),
+            });
         let all: Vec<String> = outcomes.chain(others).collect();
         println!("   {service:<13} {}", all.join(" "));
     }
