@@ -22,33 +22,10 @@ use support::*;
 
 /// package label → versions, for everything in the emulator.
 fn inventory(state: &State) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    for (dname, d) in &state.codeartifact.domains {
-        for (rname, r) in &d.repositories {
-            for p in &r.packages {
-                let ns = p
-                    .namespace
-                    .as_deref()
-                    .map(|n| format!("{n}/"))
-                    .unwrap_or_default();
-                out.insert(
-                    format!(
-                        "codeartifact {dname}/{rname}/{}/{ns}{}",
-                        p.format, p.package
-                    ),
-                    p.versions.iter().map(|v| v.version.clone()).collect(),
-                );
-            }
-        }
-    }
-    for (name, p) in &state.iot.packages {
-        let label = match &p.default_version {
-            Some(d) => format!("iot {name} (default {d})"),
-            None => format!("iot {name}"),
-        };
-        out.insert(label, p.versions.keys().cloned().collect());
-    }
-    out
+    show::statuses(state)
+        .into_iter()
+        .map(|(label, vs)| (label, vs.into_iter().map(|(v, _)| v).collect()))
+        .collect()
 }
 
 fn strip_default(label: &str) -> &str {

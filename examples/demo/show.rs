@@ -8,7 +8,7 @@ use packprune_emulator::State;
 use crate::support::LambdaWatch;
 
 /// package label → (version, status), for everything in the emulator.
-fn statuses(state: &State) -> BTreeMap<String, Vec<(String, String)>> {
+pub fn statuses(state: &State) -> BTreeMap<String, Vec<(String, String)>> {
     let mut out = BTreeMap::new();
     for (dname, d) in &state.codeartifact.domains {
         for (rname, r) in &d.repositories {

@@ -31,20 +31,7 @@ async fn run(tools: Tools) -> Result<()> {
         &format!("127.0.0.1:{EMULATOR_PORT}"),
     )?;
     let moto = Moto::start_on(&tools, MOTO_PORT)?;
-    let env: Vec<(String, String)> = [
-        ("AWS_ENDPOINT_URL_CODEARTIFACT", emulator.url()),
-        ("AWS_ENDPOINT_URL_IOT", emulator.url()),
-        ("AWS_ENDPOINT_URL_SQS", moto.url.clone()),
-        ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
-        ("AWS_ENDPOINT_URL_S3", moto.url.clone()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "test".into()),
-        ("AWS_SECRET_ACCESS_KEY", "test".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    let env = aws_env(&emulator.url(), &moto.url, &moto.url);
     for (k, v) in &env {
         std::env::set_var(k, v);
     }

@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -58,6 +59,18 @@ where
         code,
         class,
         source: Box::new(e),
+    }
+}
+
+/// A conditional update that only moves a time forward: a failed
+/// condition means a later time is already there, which is success.
+fn forward_only<T>(
+    sent: Result<T, SdkError<UpdateItemError, HttpResponse>>,
+) -> Result<(), DeleteError> {
+    match sent {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+        Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
     }
 }
 
@@ -149,11 +162,7 @@ impl DownloadStore {
                     .expression_attribute_values(":exp", n(expires))
                     .send()
                     .await;
-                match sent {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
-                    Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
-                }
+                forward_only(sent)
             })
             .await;
         r
@@ -263,11 +272,7 @@ impl DownloadStore {
                     .expression_attribute_values(":exp", n(expires))
                     .send()
                     .await;
-                match sent {
-                    Ok(_) => Ok(()),
-                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
-                    Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
-                }
+                forward_only(sent)
             })
             .await;
         r

@@ -210,6 +210,26 @@ impl Moto {
     }
 }
 
+/// The standard variables that point the SDK at a local stack: the
+/// emulator for CodeArtifact and IoT, moto for SQS and S3, and `dynamodb`
+/// (moto, or a proxy in front of it) for DynamoDB.
+pub fn aws_env(emulator: &str, moto: &str, dynamodb: &str) -> Vec<(String, String)> {
+    [
+        ("AWS_ENDPOINT_URL_CODEARTIFACT", emulator),
+        ("AWS_ENDPOINT_URL_IOT", emulator),
+        ("AWS_ENDPOINT_URL_SQS", moto),
+        ("AWS_ENDPOINT_URL_DYNAMODB", dynamodb),
+        ("AWS_ENDPOINT_URL_S3", moto),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
 /// The emulator and moto, and the standard variables that point the SDK at
 /// them.
 pub struct Stack {
@@ -233,20 +253,11 @@ impl Stack {
 
     /// What the function's process needs to reach the stack.
     pub fn aws_env(&self) -> Vec<(String, String)> {
-        [
-            ("AWS_ENDPOINT_URL_CODEARTIFACT", self.emulator.url()),
-            ("AWS_ENDPOINT_URL_IOT", self.emulator.url()),
-            ("AWS_ENDPOINT_URL_SQS", self.moto.url.clone()),
-            ("AWS_ENDPOINT_URL_DYNAMODB", self.dynamodb_proxy.url.clone()),
-            ("AWS_ENDPOINT_URL_S3", self.moto.url.clone()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+        aws_env(
+            &self.emulator.url(),
+            &self.moto.url,
+            &self.dynamodb_proxy.url,
+        )
     }
 
     /// Puts the standard variables in this process's environment. Call once,
