@@ -19,8 +19,8 @@ use futures::stream::{self, StreamExt};
 
 use super::{rfc3339, Batch, Latest, PackageKey};
 use crate::error::DeleteError;
-use crate::request::Service;
 use crate::retry::{classify, QuotaClass, Retrier};
+use crate::service::Service;
 
 /// The marker item's sort key.
 const RECORDING_SINCE: &str = "recordingSince";

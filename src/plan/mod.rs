@@ -1,21 +1,21 @@
 //! From a validated request to the items it names and the calls that will
 //! delete them. Pure: no I/O.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-
-use serde::ser::SerializeMap;
-use serde::{Serialize, Serializer};
 
 mod archived;
 mod held;
+mod package;
+mod usage;
 
 pub use archived::{ArchiveGuard, Guards};
 pub use held::hold_to;
+pub use package::{KeptVersion, PackagePlan};
+pub use usage::{protect, DownloadGuard, Usage};
 
-use crate::downloads::{rfc3339, Downloads, DAY_MS};
-use crate::policy::{is_prerelease, release_line, Expected, KeepRule, Policy, Retention};
-use crate::request::{Action, Format, Request, Verb};
+use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
+use crate::request::{Action, Format, Request};
 
 /// DeletePackageVersions takes at most 100 versions per call (the model's
 /// PackageVersionList limit).
@@ -73,153 +73,6 @@ pub struct Listed {
     /// CodeArtifact's listing gives none, so only the versions
     /// DescribePackageVersion was asked about have one.
     pub published_ms: Option<i64>,
-}
-
-/// What a policy does to one package. Written as
-/// `{"package", "action", "<action>": [versions], "keep": [...]}`, so that
-/// a plan says `"archive": [...]` where it archives.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PackagePlan {
-    pub package: String,
-    pub verb: Verb,
-    /// The versions the action applies to, oldest first.
-    pub selected: Vec<String>,
-    /// Every other version, with the rule that kept it, newest first.
-    pub keep: Vec<KeptVersion>,
-    /// Version → its status and revision as the listing showed them (for
-    /// run reports; not part of the inline plan).
-    pub listed: BTreeMap<String, Expected>,
-    /// Cut to fit a response: the full counts (`selected`, `keep`).
-    pub truncated: Option<(usize, usize)>,
-    /// Version → when it was published (IoT: created), in milliseconds,
-    /// where the function knows it: written as `published`, RFC 3339.
-    pub published: BTreeMap<String, i64>,
-}
-
-impl Serialize for PackagePlan {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("package", &self.package)?;
-        m.serialize_entry("action", &self.verb)?;
-        m.serialize_entry(self.verb.as_str(), &self.selected)?;
-        m.serialize_entry("keep", &self.keep)?;
-        // A cut plan shows the times of the versions it shows.
-        let shown: Option<BTreeSet<&String>> = self.truncated.map(|_| {
-            self.selected
-                .iter()
-                .chain(self.keep.iter().map(|k| &k.version))
-                .collect()
-        });
-        let published: BTreeMap<&String, String> = self
-            .published
-            .iter()
-            .filter(|(v, _)| shown.as_ref().is_none_or(|s| s.contains(v)))
-            .map(|(v, ms)| (v, rfc3339(*ms)))
-            .collect();
-        if !published.is_empty() {
-            m.serialize_entry("published", &published)?;
-        }
-        if let Some((selected, keep)) = self.truncated {
-            m.serialize_entry(
-                "truncated",
-                &serde_json::json!({ self.verb.as_str(): selected, "keep": keep }),
-            )?;
-        }
-        m.end()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct KeptVersion {
-    pub version: String,
-    pub rule: KeepRule,
-    /// Where a version in use is used, or why that is unknown.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl KeptVersion {
-    pub fn new(version: String, rule: KeepRule) -> Self {
-        KeptVersion {
-            version,
-            rule,
-            detail: None,
-        }
-    }
-}
-
-/// Whether a version is in use (IoT), as the reads found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Usage {
-    Unused,
-    /// Installed on things, or named by unfinished jobs: the detail says
-    /// where.
-    InUse(String),
-    /// Cannot be known; the detail says why.
-    Unknown(String),
-}
-
-/// Moves the selected versions that are in use (or may be) to the kept
-/// ones, with the rule and where they are used. Pure.
-pub fn protect(
-    selected: Vec<String>,
-    keep: &mut Vec<KeptVersion>,
-    usage: &BTreeMap<String, Usage>,
-) -> Vec<String> {
-    let mut out = Vec::with_capacity(selected.len());
-    for v in selected {
-        let (rule, detail) = match usage.get(&v) {
-            None | Some(Usage::Unused) => {
-                out.push(v);
-                continue;
-            }
-            Some(Usage::InUse(d)) => (KeepRule::InUse, d.clone()),
-            Some(Usage::Unknown(d)) => (KeepRule::InUseUnknown, d.clone()),
-        };
-        keep.push(KeptVersion {
-            version: v,
-            rule,
-            detail: Some(detail),
-        });
-    }
-    out
-}
-
-/// `notDownloadedForDays` as a planning rule: the package's downloads, and
-/// the window ending now (milliseconds since the epoch).
-#[derive(Debug, Clone, Copy)]
-pub struct DownloadGuard<'a> {
-    pub downloads: &'a Downloads,
-    pub now_ms: i64,
-    pub window_ms: i64,
-}
-
-impl DownloadGuard<'_> {
-    /// Why `version` must stay, if it must: read within the window
-    /// (`RECENTLY_DOWNLOADED`, saying when), or the reads cannot be trusted
-    /// (`DOWNLOADS_UNKNOWN`, saying why). Pure.
-    pub fn keeps(&self, version: &str) -> Option<KeptVersion> {
-        let (rule, detail) = match self.downloads {
-            Downloads::Unknown(why) => (KeepRule::DownloadsUnknown, why.clone()),
-            Downloads::Known(reads) => {
-                let at = *reads.get(version)?;
-                if at <= self.now_ms - self.window_ms {
-                    return None;
-                }
-                let detail = format!(
-                    "last downloaded {} ({:.1} days ago)",
-                    rfc3339(at),
-                    (self.now_ms - at).max(0) as f64 / DAY_MS as f64
-                );
-                (KeepRule::RecentlyDownloaded, detail)
-            }
-        };
-        Some(KeptVersion {
-            version: version.to_owned(),
-            rule,
-            detail: Some(detail),
-        })
-    }
 }
 
 /// The first filter a version fails, if any.

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::super::*;
 use crate::downloads::{Downloads, DAY_MS};
 use crate::policy::RawPolicy;
-use crate::request::Service;
+use crate::request::{Service, Verb};
 
 const NOW: i64 = 1_000 * DAY_MS;
 

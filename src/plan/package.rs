@@ -1,0 +1,84 @@
+//! A package's plan as the function writes it: what the action applies to,
+//! what is kept and why.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::downloads::rfc3339;
+use crate::policy::{Expected, KeepRule};
+use crate::request::Verb;
+
+/// What a policy does to one package. Written as
+/// `{"package", "action", "<action>": [versions], "keep": [...]}`, so that
+/// a plan says `"archive": [...]` where it archives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PackagePlan {
+    pub package: String,
+    pub verb: Verb,
+    /// The versions the action applies to, oldest first.
+    pub selected: Vec<String>,
+    /// Every other version, with the rule that kept it, newest first.
+    pub keep: Vec<KeptVersion>,
+    /// Version → its status and revision as the listing showed them (for
+    /// run reports; not part of the inline plan).
+    pub listed: BTreeMap<String, Expected>,
+    /// Cut to fit a response: the full counts (`selected`, `keep`).
+    pub truncated: Option<(usize, usize)>,
+    /// Version → when it was published (IoT: created), in milliseconds,
+    /// where the function knows it: written as `published`, RFC 3339.
+    pub published: BTreeMap<String, i64>,
+}
+
+impl Serialize for PackagePlan {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("package", &self.package)?;
+        m.serialize_entry("action", &self.verb)?;
+        m.serialize_entry(self.verb.as_str(), &self.selected)?;
+        m.serialize_entry("keep", &self.keep)?;
+        // A cut plan shows the times of the versions it shows.
+        let shown: Option<BTreeSet<&String>> = self.truncated.map(|_| {
+            self.selected
+                .iter()
+                .chain(self.keep.iter().map(|k| &k.version))
+                .collect()
+        });
+        let published: BTreeMap<&String, String> = self
+            .published
+            .iter()
+            .filter(|(v, _)| shown.as_ref().is_none_or(|s| s.contains(v)))
+            .map(|(v, ms)| (v, rfc3339(*ms)))
+            .collect();
+        if !published.is_empty() {
+            m.serialize_entry("published", &published)?;
+        }
+        if let Some((selected, keep)) = self.truncated {
+            m.serialize_entry(
+                "truncated",
+                &serde_json::json!({ self.verb.as_str(): selected, "keep": keep }),
+            )?;
+        }
+        m.end()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptVersion {
+    pub version: String,
+    pub rule: KeepRule,
+    /// Where a version in use is used, or why that is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl KeptVersion {
+    pub fn new(version: String, rule: KeepRule) -> Self {
+        KeptVersion {
+            version,
+            rule,
+            detail: None,
+        }
+    }
+}
