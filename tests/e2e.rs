@@ -139,6 +139,39 @@ async fn a_mixed_sqs_batch_through_cargo_lambda_watch() {
             && l.contains("\"sender\":\"AROAIWPX5BD2BHG722MW4:scheduler\"")),
         "the audit line names the SQS sender:\n{log}"
     );
+    // Issue 19, item 3: a refused request's audit line carries its reason,
+    // not only the dead-letter message.
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let invalid = lines
+        .iter()
+        .find(|l| l["message"] == "invalid request")
+        .unwrap_or_else(|| panic!("an invalid request line:\n{log}"));
+    assert_eq!(invalid["code"], "INVALID_REQUEST", "{invalid}");
+    let refused = dead
+        .iter()
+        .find(|d| d["failure"]["code"] == "INVALID_REQUEST")
+        .expect("the poison record's dead letter");
+    assert!(
+        invalid["detail"].as_str().is_some_and(|d| !d.is_empty()),
+        "the reason is in detail: {invalid}"
+    );
+    assert_eq!(
+        invalid["detail"], refused["failure"]["message"],
+        "the audit line and the dead letter give the same reason"
+    );
+    let not_allowed = lines
+        .iter()
+        .find(|l| l["code"] == "NOT_ALLOWED" && l["message"] == "version outcome")
+        .unwrap_or_else(|| panic!("a NOT_ALLOWED line:\n{log}"));
+    assert!(
+        not_allowed["detail"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "the reason is in detail: {not_allowed}"
+    );
 }
 
 #[tokio::test]

@@ -173,31 +173,9 @@ async fn run(tools: Tools) -> Result<()> {
         println!("   nothing");
     }
     for d in &dead {
-        let what = match (d.get("package"), d.get("versions")) {
-            (Some(p), Some(v)) => format!(
-                "{} {} {}",
-                d["service"].as_str().unwrap_or("?"),
-                p.as_str().unwrap_or("?"),
-                v
-            ),
-            (Some(p), None) => format!(
-                "{} {} (whole package)",
-                d["service"].as_str().unwrap_or("?"),
-                p.as_str().unwrap_or("?")
-            ),
-            _ => format!("raw body {}", d["rawBody"]),
-        };
-        let source = d["failure"]["source"].as_str().unwrap_or("?");
-        let from = sources.get(source).map_or(source, String::as_str);
-        println!(
-            "   {:<22} {what}  (from {from})",
-            d["failure"]["code"].as_str().unwrap_or("?")
-        );
-        println!(
-            "   {:<22} ↳ {}",
-            "",
-            d["failure"]["message"].as_str().unwrap_or("")
-        );
+        for line in show::dead_letter(d, &sources) {
+            println!("{line}");
+        }
     }
     let waiting = depth(&sqs, &queues.work).await?;
     println!("\n── handed on to the work queue: {waiting} message(s)");

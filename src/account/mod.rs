@@ -108,8 +108,9 @@ pub struct Line {
     pub disposition: Disposition,
     pub code: Option<Reason>,
     pub attempts: u32,
-    /// Where a version kept as in use is used, why that is unknown, or
-    /// that the package was not found.
+    /// Where a version kept as in use is used, why that is unknown, that
+    /// the package was not found, or why an item was dead-lettered (its
+    /// dead letter's `failure.message`).
     pub detail: Option<String>,
     /// The package and version as the request wrote them, where they
     /// differ from the stored form in `package` and `item`.

@@ -214,10 +214,16 @@ fn hand_on(
 /// One line per item, and the messages: each the request narrowed to its
 /// items, with the failure.
 fn dead_letter(acc: &mut UnitAccount, rr: &RequestResult, f: Failure, cx: &Ctx) {
+    // The audit line says why, as the dead letter does, unless the item
+    // already has its own detail (where a version is in use).
+    let why = crate::raw_body::message(&f.message);
     for o in &f.items {
         let reason = Some(Reason::Code(f.code.clone()));
-        acc.lines
-            .push(line_for(rr, o, Disposition::DeadLettered, reason));
+        let mut line = line_for(rr, o, Disposition::DeadLettered, reason);
+        if line.detail.is_none() && !why.is_empty() {
+            line.detail = Some(why.clone());
+        }
+        acc.lines.push(line);
     }
     for chunk in narrow(&f.items) {
         let mut raw = rr.request.to_raw(chunk.as_deref(), None);
