@@ -77,10 +77,13 @@ LOCAL_ENV := target/local/env
 $(LOCAL_ENV):
 	@echo "the local stack is not running: start it with make local" >&2; exit 1
 
+# REQUEST and SET reach the commands through a file, unexpanded: a `$` or a
+# quote in the JSON stays as written.
 invoke: $(LOCAL_ENV)
-	@test -n "$(EVENT)$(REQUEST)" || { echo "give EVENT=events/<file>.json or REQUEST='<json>'" >&2; exit 1; }
+	@test -n "$(EVENT)$(value REQUEST)" || { echo "give EVENT=events/<file>.json or REQUEST='<json>'" >&2; exit 1; }
+	$(if $(EVENT),,$(file >target/local/request.json,$(value REQUEST)))
 	@cargo lambda invoke packprune --invoke-address 127.0.0.1 --invoke-port 9000 --output-format json \
-	  $(if $(EVENT),--data-file $(EVENT),--data-ascii '$(REQUEST)')
+	  --data-file $(if $(EVENT),$(EVENT),target/local/request.json)
 	@echo
 
 dlq: $(LOCAL_ENV)
@@ -93,7 +96,8 @@ cat: $(LOCAL_ENV)
 	@$(PY) scripts/local.py cat $(URI)
 
 edit: $(LOCAL_ENV)
-	@$(PY) scripts/local.py edit $(PACKAGE) $(VERSION) '$(SET)'
+	$(file >target/local/set.txt,$(value SET))
+	@$(PY) scripts/local.py edit "$(PACKAGE)" "$(VERSION)" target/local/set.txt "$(DOMAIN)" "$(REPOSITORY)" "$(NAMESPACE)"
 
 unit:
 	PACKPRUNE_SKIP_E2E=1 $(CARGO) test --workspace --all-targets

@@ -82,31 +82,48 @@ def cat(e, uri=""):
     sys.stdout.write(body.decode())
 
 
-def edit(e, package, version, assignment):
-    """Sets one field of a CodeArtifact version in the emulator's state
-    (GET, then PUT /_emulator/state): `deleteAllowed=true`, `status="Archived"`."""
+def edit(e, package, version, set_file, domain="", repository="", namespace=""):
+    """Sets one field of one CodeArtifact version in the emulator's state
+    (GET, then PUT /_emulator/state): `deleteAllowed=true`, `status="Archived"`.
+    The assignment is read from `set_file` as written. When the package and
+    version are in more than one place, DOMAIN, REPOSITORY or NAMESPACE say
+    which."""
+    with open(set_file) as f:
+        assignment = f.read().strip()
+    if not package or not version or "=" not in assignment:
+        sys.exit("give PACKAGE=<name> VERSION=<v> SET=<field>=<json> "
+                 "[DOMAIN=<d>] [REPOSITORY=<r>] [NAMESPACE=<n>]")
     field, value = assignment.split("=", 1)
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as err:
+        sys.exit(f"SET: {value!r} is not JSON ({err}); strings need quotes: status='\"Archived\"'")
     url = e["EMULATOR_URL"] + "/_emulator/state"
     state = json.load(urllib.request.urlopen(url))
-    changed = 0
-    for domain in state["codeartifact"]["domains"].values():
-        for repo in domain["repositories"].values():
+    found = []
+    for dname, d in state["codeartifact"]["domains"].items():
+        for rname, repo in d["repositories"].items():
             for p in repo["packages"]:
-                if p["package"] != package:
+                where = (dname, rname, p.get("namespace") or "")
+                if p["package"] != package or any(
+                        want and want != got for want, got in zip((domain, repository, namespace), where)):
                     continue
-                for v in p["versions"]:
-                    if v["version"] == version:
-                        v[field] = json.loads(value)
-                        changed += 1
-    if not changed:
+                found += [(where, v) for v in p["versions"] if v["version"] == version]
+    if not found:
         sys.exit(f"no CodeArtifact version {package}@{version} in the emulator")
+    if len(found) > 1:
+        places = ", ".join("/".join(w) for w, _ in found)
+        sys.exit(f"{package}@{version} is in {places}: say which with DOMAIN, REPOSITORY or NAMESPACE")
+    found[0][1][field] = parsed
     req = urllib.request.Request(url, data=json.dumps(state).encode(), method="PUT",
                                  headers={"content-type": "application/json"})
     urllib.request.urlopen(req).read()
-    print(f"{package}@{version}: {field} = {value}")
+    print(f"{'/'.join(found[0][0])}/{package}@{version}: {field} = {value}")
 
 
 if __name__ == "__main__":
     e = env()
-    command, args = sys.argv[1], [a for a in sys.argv[2:] if a]
+    command, args = sys.argv[1], sys.argv[2:]
+    if command != "edit":
+        args = [a for a in args if a]
     {"dlq": dlq, "redrive": redrive, "cat": cat, "edit": edit}[command](e, *args)

@@ -56,6 +56,23 @@ pub const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "Versions
 /// written when there were any.
 pub const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
 
+/// Counts written with [`COUNTS`], zero or not: items still throttled at
+/// the deadline, and packages a request named that do not exist.
+pub const ALARM_COUNTS: [&str; 2] = ["ThrottledAtDeadline", "PackagesNotFound"];
+
+/// Every metric name the function writes, but the per-rule and per-code
+/// ones (`Kept.<rule>`, `DeadLettered.<CODE>`): the counts, then `Calls`,
+/// `Throttles` and `WriteRate` (Count/Second).
+pub fn names() -> Vec<&'static str> {
+    COUNTS
+        .into_iter()
+        .chain(ALARM_COUNTS)
+        .chain(DOWNLOAD_COUNTS)
+        .chain(REPORT_COUNTS)
+        .chain(["Calls", "Throttles", "WriteRate"])
+        .collect()
+}
+
 /// The metric a disposition counts toward.
 fn count_name(d: Disposition) -> &'static str {
     match d {
@@ -177,10 +194,7 @@ fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: 
         root.insert(name.to_owned(), json!(value));
         metrics.push(json!({"Name": name, "Unit": unit}));
     };
-    for name in COUNTS
-        .into_iter()
-        .chain(["ThrottledAtDeadline", "PackagesNotFound"])
-    {
+    for name in COUNTS.into_iter().chain(ALARM_COUNTS) {
         put(
             &mut root,
             name,

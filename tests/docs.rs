@@ -1,7 +1,8 @@
 //! The documents match the code (`make docs-check`, and part of `make
 //! test`): every environment variable the configuration reads, every
-//! request and policy field, every template parameter and output is named
-//! in docs/, and the tables of docs/ name nothing the code does not have.
+//! request and policy field, every template parameter and output, and
+//! every metric is named in docs/, and the tables of docs/ name nothing the
+//! code does not have.
 //! The code's own lists are read from the code: serde's "expected one of"
 //! for the fields, `src/config.rs` for the variables, `template.yaml` for
 //! the parameters and outputs.
@@ -158,6 +159,11 @@ fn every_template_parameter_and_output_is_documented_and_no_other() {
         Vec::<String>::new(),
         "parameters missing from docs/deploying.md"
     );
+    assert_eq!(
+        missing(&documented, &parameters),
+        Vec::<String>::new(),
+        "docs/deploying.md's table names parameters the template does not have"
+    );
     let outputs = template_keys("Outputs");
     assert!(outputs.contains("DashboardName"), "{outputs:?}");
     let para = &text[text.find("Outputs: ").expect("the Outputs paragraph")..];
@@ -176,6 +182,50 @@ fn every_template_parameter_and_output_is_documented_and_no_other() {
     assert_eq!(
         missing(&named, &outputs),
         Vec::<String>::new(),
+        "docs/deploying.md's Outputs paragraph names outputs the template does not have"
+    );
+    // Wherever a document calls something "the `X` output", X is one.
+    let output = Regex::new(r"`([A-Za-z]+)` output").unwrap();
+    let mut files = vec![format!("{ROOT}/README.md")];
+    for entry in std::fs::read_dir(format!("{ROOT}/docs")).unwrap() {
+        files.push(entry.unwrap().path().display().to_string());
+    }
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for c in output.captures_iter(&text) {
+            assert!(
+                outputs.contains(&c[1]),
+                "{file} names `{}` as an output; the template's are {outputs:?}",
+                &c[1]
+            );
+        }
+    }
+    assert_eq!(
+        missing(&named, &outputs),
+        Vec::<String>::new(),
         "docs/deploying.md names outputs the template does not have"
+    );
+}
+
+#[test]
+fn every_metric_is_documented_and_no_other() {
+    let text = doc("operating.md");
+    let start = text.find("| metric | what |").expect("the metrics table");
+    let table = &text[start..];
+    let table = &table[..table.find("\n\n").unwrap_or(table.len())];
+    let documented = table_names(table);
+    let code: BTreeSet<String> = packprune::metrics::names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        missing(&code, &documented),
+        Vec::<String>::new(),
+        "metrics missing from docs/operating.md"
+    );
+    assert_eq!(
+        missing(&documented, &code),
+        Vec::<String>::new(),
+        "docs/operating.md names metrics the function does not write"
     );
 }

@@ -128,8 +128,11 @@ async fn stage_two_deletes_only_what_has_been_archived_for_the_window() {
     assert_eq!(deleted, planned);
     assert_eq!(kept_by(&out, KeepRule::ArchiveTimeUnknown), vec!["0.9.0"]);
 
-    // CodeArtifact's own event records when 0.9.0 was archived: 70 days ago.
-    let out = invoke(&h, archived_event("0.9.0", 70.0), LEFT).await;
+    // CodeArtifact's own event records when 0.9.0 was archived: 70 days
+    // ago. It comes as the template's ArchiveEventsRule delivers it: in an
+    // SQS record of the usage queue.
+    let out = invoke(&h, sqs_event(&[archived_event("0.9.0", 70.0)]), LEFT).await;
+    assert_eq!(out.response, json!({"batchItemFailures": []}));
     assert_eq!(out.summary.archives_recorded, 1, "{:?}", out.summary);
     let out = invoke(&h, stage2(), LEFT).await;
     assert_eq!(out.summary.deleted, 1, "{:?}", out.summary);
@@ -152,6 +155,25 @@ async fn without_the_table_archived_for_days_is_refused_and_nothing_is_deleted()
     assert_eq!(out.summary.invalid_requests, 1, "{:?}", out.summary);
     assert!(
         out.summary.invalid[0].contains("DOWNLOADS_TABLE is not set"),
+        "{:?}",
+        out.summary.invalid
+    );
+    assert!(stack.emulator.shared.calls().is_empty());
+    assert_eq!(ca_versions(stack, "npm-store", "web").unwrap().len(), 12);
+
+    // Archive times expire with the table's TTL: a longer window could
+    // never be met, and would keep every version ARCHIVE_TIME_UNKNOWN.
+    let table = create_downloads_table("downloads-archive-ttl")
+        .await
+        .unwrap();
+    let h = in_process_handler(
+        queues.config(&[("DOWNLOADS_TABLE", &table), ("DOWNLOADS_TTL_DAYS", "30")]),
+    )
+    .await;
+    let out = invoke(&h, stage2(), LEFT).await;
+    assert_eq!(out.summary.invalid_requests, 1, "{:?}", out.summary);
+    assert!(
+        out.summary.invalid[0].contains("archivedForDays` is longer than DOWNLOADS_TTL_DAYS (30)"),
         "{:?}",
         out.summary.invalid
     );

@@ -107,6 +107,12 @@ async fn a_dry_runs_report_lists_exactly_what_the_apply_then_deletes() {
     assert_eq!(dry.response["planned"], json!({"delete": 9}));
     let published = dry.response["plans"][0]["published"].as_object().unwrap();
     assert!(!published.is_empty(), "{}", dry.response);
+    // So the CSV's columns are compared where they hold something.
+    let rows = plan.packages.iter().flat_map(|p| &p.versions);
+    assert!(rows
+        .clone()
+        .all(|r| r.status.is_some() && r.revision.is_some()));
+    assert!(rows.clone().any(|r| r.published.is_some()));
     for (v, at) in published {
         let row = plan.packages[0]
             .versions
@@ -160,26 +166,51 @@ async fn a_dry_runs_report_lists_exactly_what_the_apply_then_deletes() {
 /// to go and its digest.
 fn assert_agrees(plan: &packprune::report::Report, csv: &[u8], md: &[u8], sha: &str) {
     let mut reader = csv::Reader::from_reader(csv);
-    let rows: Vec<(String, String, String)> = reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[1].to_owned(), r[2].to_owned(), r[3].to_owned())
-        })
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
         .collect();
-    let json_rows: Vec<(String, String, String)> = plan
+    assert_eq!(
+        header,
+        [
+            "package",
+            "version",
+            "fate",
+            "rule",
+            "detail",
+            "status",
+            "revision",
+            "published"
+        ]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    let json_rows: Vec<Vec<String>> = plan
         .packages
         .iter()
-        .flat_map(|p| &p.versions)
-        .map(|v| {
-            (
+        .flat_map(|p| p.versions.iter().map(move |v| (p, v)))
+        .map(|(p, v)| {
+            vec![
+                p.package.clone(),
                 v.version.clone(),
                 v.fate.clone(),
-                v.rule.clone().unwrap_or_default(),
-            )
+                o(&v.rule),
+                o(&v.detail),
+                o(&v.status),
+                o(&v.revision),
+                o(&v.published),
+            ]
         })
         .collect();
-    assert_eq!(rows, json_rows);
+    assert_eq!(
+        rows, json_rows,
+        "report.csv has report.json's rows, every column"
+    );
     let md = String::from_utf8(md.to_vec()).unwrap();
     assert!(md.contains(sha));
     let going = with_fate(plan, "delete");
@@ -195,7 +226,7 @@ fn assert_agrees(plan: &packprune::report::Report, csv: &[u8], md: &[u8], sha: &
         listed, going,
         "the Markdown lists the versions to go, in order"
     );
-    let kept = json_rows.iter().filter(|r| r.2 == "keepLatest").count();
+    let kept = json_rows.iter().filter(|r| r[3] == "keepLatest").count();
     assert!(
         md.contains(&format!("| kept | keepLatest | {kept} |")),
         "{md}"

@@ -18,6 +18,7 @@ use std::time::Duration;
 use anyhow::Result;
 use packprune_emulator::{Running, State};
 use serde_json::{json, Value};
+use support::template::create_queue;
 use support::*;
 
 const EMULATOR_PORT: u16 = 4510;
@@ -36,14 +37,15 @@ async fn run(tools: Tools) -> Result<()> {
         std::env::set_var(k, v);
     }
     let sqs = aws_sdk_sqs::Client::new(&packprune::sdk::sdk_config().await);
-    let mut urls = Vec::new();
-    for name in ["packprune-dlq", "packprune-work", "packprune-usage"] {
-        let out = sqs.create_queue().queue_name(name).send().await?;
-        urls.push(out.queue_url().unwrap_or_default().to_owned());
-    }
-    let (dlq, work, usage) = (urls[0].clone(), urls[1].clone(), urls[2].clone());
+    let (dlq, dlq_arn) = create_queue(&sqs, "DeadLetterQueue", "packprune-dlq", None).await?;
+    let (work, _) = create_queue(&sqs, "WorkQueue", "packprune-work", Some(&dlq_arn)).await?;
+    let usage_dlq = "packprune-usage-dlq";
+    let (usage_dlq, usage_dlq_arn) =
+        create_queue(&sqs, "UsageDeadLetterQueue", usage_dlq, None).await?;
+    let (usage, _) =
+        create_queue(&sqs, "UsageQueue", "packprune-usage", Some(&usage_dlq_arn)).await?;
     let table = downloads::create_downloads_table("packprune-downloads").await?;
-    let bucket = reports::create_bucket("packprune-reports").await?;
+    let bucket = reports::create_bucket_from_template("packprune-reports").await?;
     let mut function_env = env.clone();
     function_env.extend([
         ("DEAD_LETTER_QUEUE_URL".to_owned(), dlq.clone()),
@@ -77,6 +79,7 @@ async fn run(tools: Tools) -> Result<()> {
    dead-letter queue               {dlq}
    work queue                      {work}   (polled: batches of 10)
    usage queue                     {usage}   (polled: batches of 10)
+   usage dead-letter queue         {usage_dlq}
    downloads table                 {table}
    reports bucket                  s3://{bucket}/reports/
    function log                    {log}
@@ -87,7 +90,9 @@ async fn run(tools: Tools) -> Result<()> {
    walk-through:       README.md, \"Try your own request\"",
         emulator = emulator.url(),
         moto = moto.url,
-        log = scratch_dir().display(),
+        log = scratch_dir()
+            .join(format!("watch-{FUNCTION_PORT}.log"))
+            .display(),
     );
     std::fs::write(dir.join("ready"), "")?;
     loop {
@@ -134,11 +139,24 @@ async fn poll(sqs: &aws_sdk_sqs::Client, watch: &LambdaWatch, queue: &str) -> Re
 #[tokio::main]
 async fn main() -> Result<()> {
     let tools = Tools::find().map_err(|why| anyhow::anyhow!("{why}"))?;
-    tokio::select! {
+    let dir = std::path::Path::new(ROOT).join("target/local");
+    forget(&dir);
+    let result = tokio::select! {
         r = run(tools) => r,
         _ = tokio::signal::ctrl_c() => {
             eprintln!("\nstopping the local stack");
             Ok(())
         }
+    };
+    // `make invoke` and the others then say the stack is not running,
+    // instead of failing to connect.
+    forget(&dir);
+    result
+}
+
+/// Removes what says the stack is up (`env`, `ready`).
+fn forget(dir: &std::path::Path) {
+    for f in ["env", "ready"] {
+        let _ = std::fs::remove_file(dir.join(f));
     }
 }

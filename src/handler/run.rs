@@ -102,8 +102,10 @@ impl Handler {
         })
     }
 
-    /// A job this configuration cannot serve: `notDownloadedForDays`
-    /// without the downloads table, or longer than its reads are kept.
+    /// A job this configuration cannot serve: an expired plan, or a
+    /// window (`notDownloadedForDays`, `archivedForDays`) without the
+    /// downloads table or longer than its items are kept
+    /// (`DOWNLOADS_TTL_DAYS`).
     pub(super) fn unsupported(&self, job: &Job) -> Option<Invalid> {
         let invalid = |error| {
             Some(Invalid {
@@ -111,23 +113,31 @@ impl Handler {
                 error,
             })
         };
-        if let Some(expired) = job.retention()?.planned.as_ref().and_then(expired) {
+        let retention = job.retention()?;
+        if let Some(expired) = retention.planned.as_ref().and_then(expired) {
             return invalid(DecodeError::PlanRefused(expired));
         }
-        if job.retention()?.policy.archived_for_secs.is_some() && self.executor.downloads.is_none()
-        {
-            return invalid(DecodeError::Unsupported("`policy.archivedForDays` needs the archive times kept in the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".to_owned()));
-        }
-        let secs = job.retention()?.policy.not_downloaded_for_secs?;
         let ttl_days = self.config.downloads_ttl_days;
-        let why = if self.executor.downloads.is_none() {
-            "`policy.notDownloadedForDays` needs the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)".to_owned()
-        } else if secs > u64::from(ttl_days) * 86_400 {
-            format!("`policy.notDownloadedForDays` is longer than DOWNLOADS_TTL_DAYS ({ttl_days}): reads older than that have expired from the table")
-        } else {
-            return None;
-        };
-        invalid(DecodeError::Unsupported(why))
+        let policy = &retention.policy;
+        for (field, secs, kept) in [
+            ("archivedForDays", policy.archived_for_secs, "archive times"),
+            (
+                "notDownloadedForDays",
+                policy.not_downloaded_for_secs,
+                "reads",
+            ),
+        ] {
+            let Some(secs) = secs else { continue };
+            let why = if self.executor.downloads.is_none() {
+                format!("`policy.{field}` needs the {kept} kept in the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)")
+            } else if secs > u64::from(ttl_days) * 86_400 {
+                format!("`policy.{field}` is longer than DOWNLOADS_TTL_DAYS ({ttl_days}): {kept} older than that have expired from the table")
+            } else {
+                continue;
+            };
+            return invalid(DecodeError::Unsupported(why));
+        }
+        None
     }
 
     async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {

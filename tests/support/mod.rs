@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 pub mod downloads;
 pub mod proxy;
 pub mod reports;
+pub mod template;
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};

@@ -17,6 +17,101 @@ pub async fn create_bucket(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// Creates the bucket as `template.yaml`'s `ReportsBucket` defines it:
+/// default encryption, public access blocked, objects owned by the bucket
+/// owner, and the lifecycle rule that expires reports (`ReportsExpiryDays`
+/// at its default).
+pub async fn create_bucket_from_template(name: &str) -> Result<String> {
+    use super::template::{properties, text};
+    use aws_sdk_s3::types::{
+        BucketLifecycleConfiguration, ExpirationStatus, LifecycleExpiration, LifecycleRule,
+        LifecycleRuleFilter, ObjectOwnership, OwnershipControls, OwnershipControlsRule,
+        PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+        ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    };
+    let props = properties("ReportsBucket")?;
+    let client = s3().await;
+    client.create_bucket().bucket(name).send().await?;
+    let sse = &props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+        ["ServerSideEncryptionByDefault"]["SSEAlgorithm"];
+    let rule = ServerSideEncryptionRule::builder()
+        .apply_server_side_encryption_by_default(
+            ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::from(text(sse)?.as_str()))
+                .build()?,
+        )
+        .build();
+    client
+        .put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(
+            ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()?,
+        )
+        .send()
+        .await?;
+    let block = &props["PublicAccessBlockConfiguration"];
+    let flag = |k: &str| block[k].as_bool().unwrap_or(false);
+    client
+        .put_public_access_block()
+        .bucket(name)
+        .public_access_block_configuration(
+            PublicAccessBlockConfiguration::builder()
+                .block_public_acls(flag("BlockPublicAcls"))
+                .block_public_policy(flag("BlockPublicPolicy"))
+                .ignore_public_acls(flag("IgnorePublicAcls"))
+                .restrict_public_buckets(flag("RestrictPublicBuckets"))
+                .build(),
+        )
+        .send()
+        .await?;
+    let owner = &props["OwnershipControls"]["Rules"][0]["ObjectOwnership"];
+    client
+        .put_bucket_ownership_controls()
+        .bucket(name)
+        .ownership_controls(
+            OwnershipControls::builder()
+                .rules(
+                    OwnershipControlsRule::builder()
+                        .object_ownership(ObjectOwnership::from(text(owner)?.as_str()))
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    let mut lifecycle = BucketLifecycleConfiguration::builder();
+    for r in props["LifecycleConfiguration"]["Rules"]
+        .as_array()
+        .context("LifecycleConfiguration.Rules")?
+    {
+        lifecycle = lifecycle.rules(
+            LifecycleRule::builder()
+                .id(text(&r["Id"])?)
+                .status(ExpirationStatus::from(text(&r["Status"])?.as_str()))
+                .filter(
+                    LifecycleRuleFilter::builder()
+                        .prefix(text(&r["Prefix"])?)
+                        .build(),
+                )
+                .expiration(
+                    LifecycleExpiration::builder()
+                        .days(text(&r["ExpirationInDays"])?.parse()?)
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    client
+        .put_bucket_lifecycle_configuration()
+        .bucket(name)
+        .lifecycle_configuration(lifecycle.build()?)
+        .send()
+        .await?;
+    Ok(name.to_owned())
+}
+
 /// `(bucket, key)` of an `s3://` URI.
 pub fn split(uri: &str) -> Result<(String, String)> {
     let rest = uri
