@@ -534,15 +534,7 @@ async fn run(tools: &Tools, o: Options) -> Result<Value> {
         .await?
         .queue_url
         .unwrap();
-    let redrive_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&redrive)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await?
-        .attributes
-        .unwrap()[&QueueAttributeName::QueueArn]
-        .clone();
+    let redrive_arn = support::template::queue_arn(&sqs, &redrive).await?;
     sqs.set_queue_attributes()
         .queue_url(&queues.work)
         .attributes(

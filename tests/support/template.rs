@@ -115,14 +115,19 @@ pub async fn create_queue(
         create = create.attributes(A::RedrivePolicy, policy.to_string());
     }
     let url = create.send().await?.queue_url.context("a queue URL")?;
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
+    let arn = queue_arn(sqs, &url).await?;
+    Ok((url, arn))
+}
+
+/// A queue's ARN, from its URL.
+pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+    use aws_sdk_sqs::types::QueueAttributeName as A;
+    sqs.get_queue_attributes()
+        .queue_url(url)
         .attribute_names(A::QueueArn)
         .send()
         .await?
         .attributes
         .and_then(|mut a| a.remove(&A::QueueArn))
-        .context("a queue ARN")?;
-    Ok((url, arn))
+        .context("a queue ARN")
 }
