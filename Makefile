@@ -80,7 +80,7 @@ $(LOCAL_ENV):
 # REQUEST and SET reach the commands through a file, unexpanded: a `$` or a
 # quote in the JSON stays as written.
 invoke: $(LOCAL_ENV)
-	@test -n "$(EVENT)$(value REQUEST)" || { echo "give EVENT=events/<file>.json or REQUEST='<json>'" >&2; exit 1; }
+	$(if $(EVENT)$(value REQUEST),,$(error give EVENT=events/<file>.json or REQUEST='<json>'))
 	$(if $(EVENT),,$(file >target/local/request.json,$(value REQUEST)))
 	@cargo lambda invoke packprune --invoke-address 127.0.0.1 --invoke-port 9000 --output-format json \
 	  --data-file $(if $(EVENT),$(EVENT),target/local/request.json)
