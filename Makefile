@@ -10,7 +10,7 @@ PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test unit emulator fmt bins build bench deploy invoke-remote logs lint one-tls-stack venv docs-check local invoke dlq redrive cat edit try-it
+.PHONY: help demo test test-build test-chaos test-chaos-rest test-rest unit emulator fmt bins build bench deploy invoke-remote logs lint one-tls-stack venv docs-check local invoke dlq redrive cat edit try-it
 
 STACK_NAME ?= packprune
 # The tools in the virtualenv (cargo-lambda, zig, sam, cfn-lint) come first.
@@ -55,9 +55,34 @@ demo: $(STAMP) bins
 	$(CARGO) run --quiet --example demo
 
 # Every test; a missing tool fails the end-to-end tests, never skips them.
-test: $(STAMP) bins
-	PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace --all-targets
+# One build of every target (the virtualenv installs beside it), then the
+# test binaries in three processes at once: the chaos suite's two runs are
+# bound by the clock (quotas, latency, visibility timeouts), not the CPU, and
+# each sets its process's endpoints, so each gets a process of its own beside
+# everything else. The end-to-end tests run the `packprune` binary this build
+# makes (tests/support, `LambdaWatch`), and pytest the emulator binary.
+test:
+	@$(MAKE) --no-print-directory -j2 $(STAMP) test-build
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-chaos test-chaos-rest test-rest
 	$(PY) -m pytest -q emulator/tests
+
+# The integration test files (tests/*.rs), each a test binary.
+TESTS := $(sort $(basename $(notdir $(wildcard tests/*.rs))))
+# The chaos suite's longest run; the rest of the suite runs in another process.
+CHAOS_LONGEST := five_thousand_versions_under_chaos_lose_nothing
+TEST_RUN := PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace
+
+test-build:
+	$(CARGO) test --workspace --all-targets --no-run
+
+test-chaos:
+	$(TEST_RUN) --test chaos -- --exact $(CHAOS_LONGEST)
+
+test-chaos-rest:
+	$(TEST_RUN) --test chaos -- --skip $(CHAOS_LONGEST)
+
+test-rest:
+	$(TEST_RUN) --lib --bins --examples --benches $(addprefix --test ,$(filter-out chaos,$(TESTS)))
 
 # The documents name every variable, field, parameter and output the code
 # has, and nothing else (also run by `make test`, as tests/docs.rs).

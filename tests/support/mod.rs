@@ -479,11 +479,24 @@ pub fn context(left: Duration) -> lambda_runtime::Context {
 }
 
 /// The function under `cargo lambda watch`: the real Lambda Runtime API.
+///
+/// In the integration tests, cargo-lambda serves only the Runtime API
+/// (`--only-lambda-apis`) and the function is the `packprune` binary this
+/// test run built (`CARGO_BIN_EXE_packprune`), polling it as Lambda's
+/// bootstrap does. Under `cargo lambda watch --bin packprune` the function
+/// would be built again by `cargo run`, without the test build's
+/// dev-dependency features, so `make test` would compile the whole SDK
+/// twice. The examples (`make demo`, `make local`) have no such binary and
+/// let cargo-lambda build and start the function.
 pub struct LambdaWatch {
     pub port: u16,
     tools: Tools,
     process: Supervised,
+    function: Option<Supervised>,
 }
+
+/// The name the function is invoked by and polls the Runtime API as.
+const FUNCTION: &str = "packprune";
 
 impl LambdaWatch {
     pub fn start(tools: &Tools, env: &[(String, String)]) -> Result<LambdaWatch> {
@@ -492,6 +505,7 @@ impl LambdaWatch {
 
     /// `cargo lambda watch` on a chosen invoke port.
     pub fn start_on(tools: &Tools, env: &[(String, String)], port: u16) -> Result<LambdaWatch> {
+        let built = option_env!("CARGO_BIN_EXE_packprune").map(PathBuf::from);
         let mut args: Vec<String> = vec![
             "lambda".into(),
             "watch".into(),
@@ -501,22 +515,24 @@ impl LambdaWatch {
             "127.0.0.1".into(),
             "--invoke-port".into(),
             port.to_string(),
-            "--bin".into(),
-            "packprune".into(),
         ];
+        match built {
+            Some(_) => args.push("--only-lambda-apis".into()),
+            None => args.extend(["--bin".into(), FUNCTION.into()]),
+        }
         for (k, v) in env {
             args.push("--env-var".into());
             args.push(format!("{k}={v}"));
         }
-        let mut child_env: Vec<(String, String)> = vec![(
-            "PATH".into(),
-            format!(
-                "{}:{}",
-                tools.bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )];
-        child_env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
+        let path = format!(
+            "{}:{}",
+            tools.bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let child_env = vec![
+            ("PATH".to_owned(), path),
+            ("AWS_LAMBDA_LOG_FORMAT".to_owned(), "JSON".to_owned()),
+        ];
         let process = Supervised::spawn(
             &tools.bin.join("cargo-lambda"),
             &args,
@@ -525,10 +541,36 @@ impl LambdaWatch {
         )?;
         wait_for_port(port, Duration::from_secs(120))
             .map_err(|e| anyhow!("{e}; cargo lambda watch's log:\n{}", process.log_text()))?;
+        let function = match built {
+            Some(binary) => {
+                // What cargo-lambda sets for a function it starts itself.
+                let mut fenv = child_env.clone();
+                fenv.extend(env.iter().cloned());
+                for (k, v) in [
+                    (
+                        "AWS_LAMBDA_RUNTIME_API",
+                        format!("http://127.0.0.1:{port}/.rt/{FUNCTION}"),
+                    ),
+                    ("AWS_LAMBDA_FUNCTION_NAME", FUNCTION.to_owned()),
+                    ("AWS_LAMBDA_FUNCTION_VERSION", "1".to_owned()),
+                    ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "4096".to_owned()),
+                ] {
+                    fenv.push((k.to_owned(), v));
+                }
+                Some(Supervised::spawn(
+                    &binary,
+                    &[],
+                    &fenv,
+                    scratch_dir().join(format!("function-{port}.log")),
+                )?)
+            }
+            None => None,
+        };
         Ok(LambdaWatch {
             port,
             tools: tools.clone(),
             process,
+            function,
         })
     }
 
@@ -565,18 +607,27 @@ impl LambdaWatch {
             .output()?;
         if !out.status.success() {
             bail!(
-                "cargo lambda invoke failed: {}{}\nwatch log:\n{}",
+                "cargo lambda invoke failed: {}{}\nwatch log:\n{}\nfunction log:\n{}",
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr),
-                self.process.log_text()
+                self.process.log_text(),
+                self.function
+                    .as_ref()
+                    .map(Supervised::log_text)
+                    .unwrap_or_default()
             );
         }
         serde_json::from_slice(&out.stdout)
             .with_context(|| format!("invoke printed {}", String::from_utf8_lossy(&out.stdout)))
     }
 
+    /// What the function wrote (and, with cargo-lambda starting it,
+    /// cargo-lambda's own lines).
     pub fn log_text(&self) -> String {
-        self.process.log_text()
+        match &self.function {
+            Some(f) => f.log_text(),
+            None => self.process.log_text(),
+        }
     }
 }
 
