@@ -43,8 +43,8 @@ $(STAMP): requirements-dev.txt
 
 venv: $(STAMP)
 
-# The binaries first: `cargo lambda watch` runs the function with
-# `cargo run --bin packprune`, and pytest starts the emulator binary. Each
+# The binaries for `make demo`, `make local` and `make emulator`: `cargo
+# lambda watch` runs the function with `cargo run --bin packprune`. Each
 # package is built on its own, as those commands build it: a workspace-wide
 # build would unify features with the emulator's and build a different binary.
 bins:
@@ -60,7 +60,7 @@ demo: $(STAMP) bins
 # bound by the clock (quotas, latency, visibility timeouts), not the CPU, and
 # each sets its process's endpoints, so each gets a process of its own beside
 # everything else. The end-to-end tests run the `packprune` binary this build
-# makes (tests/support, `LambdaWatch`), and pytest the emulator binary.
+# makes (tests/support, `LambdaWatch`), and pytest the emulator binary it makes.
 test:
 	@$(MAKE) --no-print-directory -j2 $(STAMP) test-build
 	@$(MAKE) --no-print-directory -j3 --output-sync=target test-chaos test-chaos-rest test-rest
@@ -72,8 +72,10 @@ TESTS := $(sort $(basename $(notdir $(wildcard tests/*.rs))))
 CHAOS_LONGEST := five_thousand_versions_under_chaos_lose_nothing
 TEST_RUN := PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace
 
+# `build --all-targets` (not `test --no-run`): the test binaries and the
+# real binaries too, which pytest (the emulator) needs.
 test-build:
-	$(CARGO) test --workspace --all-targets --no-run
+	$(CARGO) build --workspace --all-targets
 
 test-chaos:
 	$(TEST_RUN) --test chaos -- --exact $(CHAOS_LONGEST)

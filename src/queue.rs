@@ -9,9 +9,15 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use futures::future::join_all;
+use futures::stream::{self, StreamExt};
 
 use crate::account::Outgoing;
+
+/// SendMessageBatch calls one [`Outbox::send`] keeps in flight at once. A
+/// fanned-out scope of 1,000 packages is 100 batches: all at once meant 100
+/// connections (each its own TLS session in Lambda) and their buffers held
+/// together; 10 at a time send them in about ten round trips.
+pub const SENDS_IN_FLIGHT: usize = 10;
 
 /// SendMessageBatch takes at most 10 entries.
 pub const MAX_BATCH_ENTRIES: usize = 10;
@@ -56,9 +62,9 @@ impl Outbox {
         Outbox { client }
     }
 
-    /// Sends every message in batches of at most 10 entries and 1 MiB, the
-    /// batches concurrently; the result holds one entry per message, in
-    /// order.
+    /// Sends every message in batches of at most 10 entries and 1 MiB, at
+    /// most [`SENDS_IN_FLIGHT`] batches at once (a FIFO queue's one after
+    /// another); the result holds one entry per message, in order.
     pub async fn send(&self, queue_url: &str, messages: &[Outgoing]) -> Vec<Sent> {
         let fifo = queue_url.ends_with(".fifo");
         let (batches, mut results) = batches(messages);
@@ -71,12 +77,11 @@ impl Outbox {
             }
             out
         } else {
-            join_all(
-                batches
-                    .iter()
-                    .map(|b| self.send_batch(queue_url, fifo, messages, b)),
-            )
-            .await
+            stream::iter(&batches)
+                .map(|b| self.send_batch(queue_url, fifo, messages, b))
+                .buffer_unordered(SENDS_IN_FLIGHT)
+                .collect()
+                .await
         };
         for (i, r) in sent.into_iter().flatten() {
             results[i] = r;
@@ -176,4 +181,79 @@ fn batches(messages: &[Outgoing]) -> (Vec<Vec<usize>>, Vec<Sent>) {
         out.push(batch);
     }
     (out, results)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_runtime_api::client::http::{
+        http_client_fn, HttpConnector, HttpConnectorFuture, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_types::body::SdkBody;
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// SQS answering every entry as sent after 20 ms, counting the calls in
+    /// flight and the most at once.
+    #[derive(Debug, Default)]
+    struct Slow {
+        now: AtomicUsize,
+        most: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl HttpConnector for &'static Slow {
+        fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+            let me: &'static Slow = self;
+            let body: Value = serde_json::from_slice(request.body().bytes().unwrap()).unwrap();
+            let ok: Vec<Value> = body["Entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| json!({"Id": e["Id"], "MessageId": "m", "MD5OfMessageBody": "x"}))
+                .collect();
+            HttpConnectorFuture::new(async move {
+                let now = me.now.fetch_add(1, Ordering::SeqCst) + 1;
+                me.most.fetch_max(now, Ordering::SeqCst);
+                me.calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                me.now.fetch_sub(1, Ordering::SeqCst);
+                let text = json!({"Successful": ok, "Failed": []}).to_string();
+                Ok(HttpResponse::new(
+                    200.try_into().unwrap(),
+                    SdkBody::from(text),
+                ))
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fan_out_keeps_at_most_sends_in_flight_batches_at_once() {
+        let sqs: &'static Slow = Box::leak(Box::default());
+        let config = aws_sdk_sqs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .endpoint_url("http://sqs.test")
+            .http_client(http_client_fn(move |_, _| SharedHttpConnector::new(sqs)))
+            .build();
+        let outbox = Outbox::new(Client::from_conf(config));
+        // A 1,000-package scope's fan-out: 100 batches of 10.
+        let messages: Vec<Outgoing> = (0..1000)
+            .map(|i| Outgoing {
+                body: format!("{{\"package\":\"p{i}\"}}"),
+                delay_seconds: None,
+            })
+            .collect();
+        let sent = outbox.send("http://sqs.test/1/work", &messages).await;
+        assert_eq!(sent.len(), 1000);
+        assert!(sent.iter().all(Result::is_ok), "every message sent");
+        assert_eq!(sqs.calls.load(Ordering::SeqCst), 100);
+        assert_eq!(sqs.most.load(Ordering::SeqCst), SENDS_IN_FLIGHT);
+    }
 }

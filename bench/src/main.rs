@@ -201,7 +201,7 @@ async fn main() -> Result<()> {
             "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
             "--only" => only = Some(args.next().context("--only takes a workload")?),
             _ => bail!(
-                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads]"
+                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads|cold]"
             ),
         }
     }
@@ -225,8 +225,8 @@ async fn main() -> Result<()> {
         ("scope", workload::scope),
     ];
     if let Some(o) = only.as_deref() {
-        if o != "downloads" && !workloads.iter().any(|(key, _)| *key == o) {
-            bail!("--only takes iot, mixed, scope or downloads, not {o:?}");
+        if o != "downloads" && o != "cold" && !workloads.iter().any(|(key, _)| *key == o) {
+            bail!("--only takes iot, mixed, scope, downloads or cold, not {o:?}");
         }
     }
     for (_, build) in workloads
@@ -259,6 +259,9 @@ async fn main() -> Result<()> {
     };
     eprintln!("cold start ...");
     let cold = cold_starts(20).await?;
+    let mut sorted = cold.clone();
+    sorted.sort_by(f64::total_cmp);
+    eprintln!("cold start: median {:.1} ms", sorted[sorted.len() / 2]);
     let text = report::render(&runs, &cold, recording.as_ref())?;
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {}", out.display());

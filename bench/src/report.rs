@@ -152,13 +152,16 @@ fn runs_table(s: &mut String, runs: &[Run]) -> Result<()> {
                 r.about,
                 quotas_line(&QUOTAS)
             )?;
-            writeln!(s, "| run | versions | bound (s) | bound by | wall (s) | ratio | calls/s | throttles | left behind | unrequested | invocations | redelivered | to work queue |")?;
-            writeln!(s, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")?;
+            writeln!(s, "| run | versions | bound (s) | bound by | wall (s) | ratio | calls/s | throttles | left behind | unrequested | invocations | redelivered | to work queue | peak RSS (MiB) |")?;
+            writeln!(
+                s,
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+            )?;
         }
         let function = r.invocations > 0;
         writeln!(
             s,
-            "| {} | {} | {:.1} | {} | {:.1} | {:.2} | {:.1} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.1} | {} | {:.1} | {:.2} | {:.1} | {} | {} | {} | {} | {} | {} | {} |",
             r.who,
             r.versions,
             r.bound,
@@ -172,6 +175,8 @@ fn runs_table(s: &mut String, runs: &[Run]) -> Result<()> {
             dash(function, r.invocations),
             dash(function, r.redelivered),
             dash(function, r.sent_to_work_queue),
+            r.peak_rss_kib
+                .map_or("-".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0)),
         )?;
         if runs
             .iter()
