@@ -77,8 +77,15 @@ impl Outbox {
             }
             out
         } else {
-            stream::iter(&batches)
+            // Built first, then polled at most SENDS_IN_FLIGHT at a time (a
+            // future does nothing until polled). Mapping inside the stream
+            // instead leaves a closure over borrowed batches that is not
+            // `Send` for every lifetime, so the handler could not be spawned.
+            let calls: Vec<_> = batches
+                .iter()
                 .map(|b| self.send_batch(queue_url, fifo, messages, b))
+                .collect();
+            stream::iter(calls)
                 .buffer_unordered(SENDS_IN_FLIGHT)
                 .collect()
                 .await

@@ -47,9 +47,10 @@ pub async fn sdk_config() -> SdkConfig {
 /// store from every platform certificate (about 290 on the bench machine).
 /// The function constructs five SDK clients (CodeArtifact, IoT, SQS,
 /// DynamoDB, S3) on one HTTP client, which made five stores at cold start.
-/// This wrapper lets the first validation through, which reads the
+/// This wrapper lets validations through until one passes, which reads the
 /// certificates once (the library keeps them for the process), and skips the
-/// others. The connectors themselves are built as before, once per timeout
+/// rest. In aws-smithy-http-client 1.5 that validation ignores its arguments
+/// and always passes; check again when upgrading it. The connectors themselves are built as before, once per timeout
 /// setting at its first request, and shared by every SDK client.
 #[derive(Debug)]
 pub struct ValidatedOnce {
@@ -81,11 +82,18 @@ impl HttpClient for ValidatedOnce {
         runtime_components: &RuntimeComponentsBuilder,
         cfg: &ConfigBag,
     ) -> Result<(), BoxError> {
-        if self.validated.swap(true, Ordering::AcqRel) {
+        if self.validated.load(Ordering::Acquire) {
             return Ok(());
         }
-        self.inner
-            .validate_base_client_config(runtime_components, cfg)
+        // Marked only once it has passed: a failed validation fails each
+        // client built after it too.
+        let validated = self
+            .inner
+            .validate_base_client_config(runtime_components, cfg);
+        if validated.is_ok() {
+            self.validated.store(true, Ordering::Release);
+        }
+        validated
     }
 
     fn validate_final_config(

@@ -5,9 +5,9 @@
 //! cold start, peak RSS, binary sizes and the TLS stack. Writes
 //! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads]`; the
-//! binaries it measures are built by `make bench` first. `--only` runs one
-//! workload and writes its report to `target/bench/partial.md` unless
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads|cold]`;
+//! the binaries it measures are built by `make bench` first. `--only` runs one
+//! workload (`cold`: none, the cold starts alone) and writes its report to `target/bench/partial.md` unless
 //! `--out` is given. Every run's call log is kept in
 //! `target/bench/*.calls.json`, what it dead-lettered (nothing, if all
 //! goes well) in `target/bench/*.dead-letters.json`.

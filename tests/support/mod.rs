@@ -119,8 +119,9 @@ impl Supervised {
     ) -> Result<Supervised> {
         let mut cmd = Command::new("sh");
         // A shell's environment, not the test harness's: cargo runs under
-        // some of these tools, and the CARGO_* variables `cargo test` sets
-        // would make it rebuild what `make bins` already built.
+        // some of these tools (`cargo lambda watch` in `make demo` and
+        // `make local`), and the CARGO_* variables `cargo test` sets would
+        // make it rebuild what `make bins` already built.
         cmd.env_clear();
         for k in [
             "PATH",
@@ -185,8 +186,18 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// On a free port. Test processes run side by side (`make test`), so
+    /// two may be handed the same port; the one whose moto lost the bind
+    /// tries another.
     pub fn start(tools: &Tools) -> Result<Moto> {
-        Moto::start_on(tools, free_port())
+        let mut tried = Vec::new();
+        for _ in 0..3 {
+            match Moto::start_on(tools, free_port()) {
+                Ok(m) => return Ok(m),
+                Err(e) => tried.push(e.to_string()),
+            }
+        }
+        bail!("moto did not start: {}", tried.join("; "))
     }
 
     /// moto's server on a chosen port (`make local`'s fixed endpoints).
@@ -200,8 +211,22 @@ impl Moto {
                 port.to_string(),
             ],
             &[],
-            scratch_dir().join(format!("moto-{port}.log")),
+            scratch_dir().join(format!("moto-{}-{port}.log", std::process::id())),
         )?;
+        // Its own log says it listens: anything else on the port could be
+        // another test process's moto.
+        let listening = format!("Running on http://127.0.0.1:{port}");
+        let until = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = process.log_text();
+            if log.contains(&listening) {
+                break;
+            }
+            if log.contains("Address already in use") || Instant::now() > until {
+                bail!("moto did not listen on port {port}; its log:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         wait_for_port(port, Duration::from_secs(30))
             .map_err(|e| anyhow!("{e}; moto's log:\n{}", process.log_text()))?;
         Ok(Moto {
@@ -537,7 +562,7 @@ impl LambdaWatch {
             &tools.bin.join("cargo-lambda"),
             &args,
             &child_env,
-            scratch_dir().join(format!("watch-{port}.log")),
+            scratch_dir().join(format!("watch-{}-{port}.log", std::process::id())),
         )?;
         wait_for_port(port, Duration::from_secs(120))
             .map_err(|e| anyhow!("{e}; cargo lambda watch's log:\n{}", process.log_text()))?;
@@ -561,7 +586,7 @@ impl LambdaWatch {
                     &binary,
                     &[],
                     &fenv,
-                    scratch_dir().join(format!("function-{port}.log")),
+                    scratch_dir().join(format!("function-{}-{port}.log", std::process::id())),
                 )?)
             }
             None => None,
