@@ -21,6 +21,7 @@ LAMBDA_BINARY := target/lambda/packprune/bootstrap
 help:
 	@echo "make demo      run the function end to end against the local stack"
 	@echo "make test      run every test: unit, handler, emulator conformance, end to end"
+	@echo "make test-build | test-chaos | test-chaos-quotas | test-rest   make test's parts, one at a time"
 	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying so on the terminal)"
 	@echo "make local     the whole local stack for your own requests (README, "Try your own request"): emulator, moto, the function, a queue poller"
 	@echo "make invoke EVENT=events/x.json | REQUEST='{...}'   send a request to the local function"
