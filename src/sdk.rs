@@ -50,8 +50,9 @@ pub async fn sdk_config() -> SdkConfig {
 /// This wrapper lets validations through until one passes, which reads the
 /// certificates once (the library keeps them for the process), and skips the
 /// rest. In aws-smithy-http-client 1.5 that validation ignores its arguments
-/// and always passes; check again when upgrading it. The connectors themselves are built as before, once per timeout
-/// setting at its first request, and shared by every SDK client.
+/// and always passes; check again when upgrading it. The connectors
+/// themselves are built as before, once per timeout setting at its first
+/// request, and shared by every SDK client.
 #[derive(Debug)]
 pub struct ValidatedOnce {
     inner: SharedHttpClient,

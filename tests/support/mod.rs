@@ -227,8 +227,6 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        wait_for_port(port, Duration::from_secs(30))
-            .map_err(|e| anyhow!("{e}; moto's log:\n{}", process.log_text()))?;
         Ok(Moto {
             url: format!("http://127.0.0.1:{port}"),
             _process: process,
