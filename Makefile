@@ -10,7 +10,7 @@ PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test test-build test-chaos test-chaos-quotas test-rest unit emulator fmt bins build bench deploy invoke-remote logs lint one-tls-stack venv docs-check local invoke dlq redrive cat edit try-it
+.PHONY: help demo test test-build test-chaos test-chaos-quotas test-rest unit emulator fmt bins cli build bench deploy invoke-remote logs lint one-tls-stack lambda-deps venv docs-check local invoke plan dlq redrive cat edit try-it
 
 STACK_NAME ?= packprune
 # The tools in the virtualenv (cargo-lambda, zig, sam, cfn-lint) come first.
@@ -25,14 +25,16 @@ help:
 	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying so on the terminal)"
 	@echo "make local     the whole local stack for your own requests (README, "Try your own request"): emulator, moto, the function, a queue poller"
 	@echo "make invoke EVENT=events/x.json | REQUEST='{...}'   send a request to the local function"
+	@echo "make plan EVENT=events/x.json | REQUEST='{...}'     packprune-cli plan against the local stack (read calls only)"
 	@echo "make dlq | make redrive   read the local dead-letter queue | send its messages back to the work queue"
 	@echo "make emulator  run the emulator on http://127.0.0.1:4510 with the demo seed"
 	@echo "make fmt       format the code"
 	@echo "make lint      cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint"
 	@echo "make build     the Lambda binary: cargo lambda build --release --arm64"
+	@echo "make cli       packprune-cli (docs/cli.md): target/debug/packprune-cli"
 	@echo "make bench     quota-bound runs against the emulator, cold start, RSS, sizes: writes BENCHMARKS.md"
 	@echo "make deploy    sam build && sam deploy (guided the first time)"
-	@echo "make invoke-remote EVENT=events/x.json   invoke the deployed function"
+	@echo "make invoke-remote EVENT=events/x.json | REQUEST='{...}'   invoke the deployed function"
 	@echo "make logs      tail the deployed function's logs"
 
 # moto, boto3, pytest and cargo-lambda, from PyPI into a project-local virtualenv.
@@ -52,6 +54,12 @@ venv: $(STAMP)
 bins:
 	$(CARGO) build --bin packprune
 	$(CARGO) build -p packprune-emulator
+	$(CARGO) build -p packprune-cli
+
+# packprune-cli alone (docs/cli.md). `cargo install --path cli` installs it.
+cli:
+	$(CARGO) build -p packprune-cli
+	@echo "built target/debug/packprune-cli"
 
 demo: $(STAMP) bins
 	$(CARGO) run --quiet --example demo
@@ -116,6 +124,14 @@ invoke: $(LOCAL_ENV)
 	  --data-file $(if $(EVENT),$(EVENT),target/local/request.json)
 	@echo
 
+# packprune-cli plan against the local stack: its endpoints and table from
+# target/local/env; the plan goes to target/local/plans/.
+plan: $(LOCAL_ENV)
+	$(if $(EVENT)$(value REQUEST),,$(error give EVENT=events/<file>.json or REQUEST='<json>'))
+	$(if $(EVENT),,$(file >target/local/plan-request.json,$(value REQUEST)))
+	@set -a; . $(LOCAL_ENV); set +a; $(CARGO) run --quiet -p packprune-cli -- plan \
+	  --out target/local/plans/$$(date +%s%N) $(if $(EVENT),$(EVENT),target/local/plan-request.json)
+
 dlq: $(LOCAL_ENV)
 	@$(PY) scripts/local.py dlq
 
@@ -161,7 +177,15 @@ one-tls-stack:
 	  fi; echo "one $$crate: $$found"; \
 	done
 
-lint: $(STAMP) one-tls-stack
+# The Lambda binary links none of what only packprune-cli needs (the SSO
+# and credential-process providers, argument parsing, terminal output).
+CLI_ONLY := aws-sdk-sso aws-sdk-ssooidc clap indicatif console
+lambda-deps:
+	@found=$$($(CARGO) tree -p packprune -e normal --target all --prefix none | cut -d' ' -f1 | sort -u | grep -Fx -f <(printf '%s\n' $(CLI_ONLY)) || true); \
+	if [ -n "$$found" ]; then echo "the Lambda binary's dependencies include what only packprune-cli needs:" $$found; exit 1; fi; \
+	echo "the Lambda binary links none of: $(CLI_ONLY)"
+
+lint: $(STAMP) one-tls-stack lambda-deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cfn-lint template.yaml
@@ -174,8 +198,9 @@ deploy: $(STAMP)
 	if [ -f samconfig.toml ]; then sam deploy; else sam deploy --guided --stack-name $(STACK_NAME) --capabilities CAPABILITY_IAM; fi
 
 invoke-remote: $(STAMP)
-	@test -n "$(EVENT)" || { echo "usage: make invoke-remote EVENT=events/direct-iot.json"; exit 2; }
-	sam remote invoke Function --stack-name $(STACK_NAME) --event-file $(EVENT)
+	$(if $(EVENT)$(value REQUEST),,$(error give EVENT=events/<file>.json or REQUEST='<json>'))
+	$(if $(EVENT),,$(file >target/remote-request.json,$(value REQUEST)))
+	sam remote invoke Function --stack-name $(STACK_NAME) --event-file $(if $(EVENT),$(EVENT),target/remote-request.json)
 
 logs: $(STAMP)
 	sam logs --stack-name $(STACK_NAME) --name Function --tail

@@ -26,8 +26,10 @@ pub enum ConfigError {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// `DEAD_LETTER_QUEUE_URL`: where permanent failures go.
-    pub dead_letter_queue_url: String,
+    /// `DEAD_LETTER_QUEUE_URL`: where permanent failures go. Always set in
+    /// Lambda ([`Config::from_env`] requires it); `None` only in a run with
+    /// no queues ([`Config::local`], packprune-cli).
+    pub dead_letter_queue_url: Option<String>,
     /// `WORK_QUEUE_URL`: where unfinished work is handed on.
     pub work_queue_url: Option<String>,
     /// `MAX_ATTEMPTS`: hand-ons before unfinished work is dead-lettered with
@@ -87,17 +89,53 @@ impl Config {
     }
 
     /// Reads settings through `lookup` (the environment, or a map in tests).
+    /// `DEAD_LETTER_QUEUE_URL` is required.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(lookup, true)
+    }
+
+    /// The variables a run with no queues, bucket or schedule reads
+    /// ([`Config::local`]).
+    pub const LOCAL_VARIABLES: [&'static str; 5] = [
+        "RATE_LIMITS",
+        "MAX_CONCURRENCY",
+        "MAX_ATTEMPTS",
+        "DOWNLOADS_TABLE",
+        "DOWNLOADS_TTL_DAYS",
+    ];
+
+    /// The configuration of a run with no queues, no reports bucket and no
+    /// `DRY_RUN` or `ALLOWED_TARGETS` (packprune-cli, which runs what it is
+    /// given inline): only [`Config::LOCAL_VARIABLES`] are read through
+    /// `lookup`; everything else keeps its default.
+    pub fn local(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::read(
+            |k| {
+                Self::LOCAL_VARIABLES
+                    .contains(&k)
+                    .then(|| lookup(k))
+                    .flatten()
+            },
+            false,
+        )
+    }
+
+    fn read(lookup: impl Fn(&str) -> Option<String>, queues: bool) -> Result<Self, ConfigError> {
         let get = |k: &str| {
             lookup(k)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
-        let dead_letter_queue_url = get("DEAD_LETTER_QUEUE_URL").ok_or(ConfigError::Missing {
-            var: "DEAD_LETTER_QUEUE_URL",
-            hint: "the URL of the SQS queue that receives permanent failures",
-        })?;
-        check_url("DEAD_LETTER_QUEUE_URL", &dead_letter_queue_url)?;
+        let dead_letter_queue_url = get("DEAD_LETTER_QUEUE_URL");
+        if queues && dead_letter_queue_url.is_none() {
+            return Err(ConfigError::Missing {
+                var: "DEAD_LETTER_QUEUE_URL",
+                hint: "the URL of the SQS queue that receives permanent failures",
+            });
+        }
+        if let Some(u) = &dead_letter_queue_url {
+            check_url("DEAD_LETTER_QUEUE_URL", u)?;
+        }
         let work_queue_url = get("WORK_QUEUE_URL");
         if let Some(u) = &work_queue_url {
             check_url("WORK_QUEUE_URL", u)?;

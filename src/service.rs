@@ -20,6 +20,13 @@ impl Service {
             Service::Iot => "iot",
         }
     }
+
+    /// `codeartifact` or `iot`, as a request's `service` names it.
+    pub fn parse(s: &str) -> Option<Service> {
+        [Service::CodeArtifact, Service::Iot]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
 }
 
 impl fmt::Display for Service {

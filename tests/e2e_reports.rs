@@ -340,7 +340,8 @@ async fn a_tampered_or_expired_plan_is_refused_before_any_call() {
     );
     // A hand-on (or redrive) of one of its packages, later: refused too.
     let plan = report(&json_uri).await.unwrap();
-    let hand_on = packprune::report::requests(&plan, &sha, false).unwrap()[0].to_raw(None, Some(2));
+    let hand_on =
+        packprune::report::requests(&plan, &sha, false, None).unwrap()[0].to_raw(None, Some(2));
     let out = invoke(&h, serde_json::to_value(&hand_on).unwrap(), LEFT).await;
     assert_eq!(out.summary.invalid_requests, 1, "{:?}", out.summary);
     assert!(

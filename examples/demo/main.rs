@@ -265,7 +265,7 @@ fn watch_log_hint(watch: &LambdaWatch) -> String {
         .lines()
         .filter(|l| l.contains("\"version outcome\""))
         .count();
-    format!("{lines} audit lines in target/e2e/watch-{}.log", watch.port)
+    format!("{lines} audit lines in {}", watch.log_path().display())
 }
 
 #[tokio::main]

@@ -61,6 +61,10 @@ async fn run(tools: Tools) -> Result<()> {
     let watch = LambdaWatch::start_on(&tools, &function_env, FUNCTION_PORT)?;
     let dir = std::path::Path::new(ROOT).join("target/local");
     std::fs::create_dir_all(&dir)?;
+    // A stable name for the function's log (its file is named per process).
+    let log = dir.join("function.log");
+    let _ = std::fs::remove_file(&log);
+    std::os::unix::fs::symlink(watch.log_path(), &log)?;
     let lines: Vec<String> = function_env
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -82,17 +86,18 @@ async fn run(tools: Tools) -> Result<()> {
    usage dead-letter queue         {usage_dlq}
    downloads table                 {table}
    reports bucket                  s3://{bucket}/reports/
-   function log                    {log}
+   function log                    target/local/function.log ({log})
 
    send a request:     make invoke EVENT=events/scheduled-codeartifact-policy.json
                        make invoke REQUEST='{{\"service\":\"iot\",\"package\":\"sensor-fw\",\"policy\":{{\"keepLatest\":1}},\"dryRun\":true}}'
+   preview with the CLI (read calls only; docs/cli.md):
+                       make plan EVENT=events/scheduled-codeartifact-policy.json
+                       or: set -a; . target/local/env; set +a; target/debug/packprune-cli plan <request.json>
    read dead letters:  make dlq          (make redrive sends them back to the work queue)
    walk-through:       README.md, \"Try your own request\"",
         emulator = emulator.url(),
         moto = moto.url,
-        log = scratch_dir()
-            .join(format!("watch-{FUNCTION_PORT}.log"))
-            .display(),
+        log = watch.log_path().display(),
     );
     std::fs::write(dir.join("ready"), "")?;
     loop {

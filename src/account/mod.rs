@@ -26,8 +26,8 @@ use crate::decode::{Invalid, Origin};
 use crate::execute::ItemOutcome;
 use crate::plan::{Item, PackagePlan};
 use crate::policy::KeepRule;
-use crate::request::{Job, Request, Service};
-pub use summary::{cap_plans, ReportLinks, Summary, INLINE_PLAN_VERSIONS};
+use crate::request::{Job, Service};
+pub use summary::{cap_plans, PlanInProgress, ReportLinks, Summary, INLINE_PLAN_VERSIONS};
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
@@ -50,8 +50,15 @@ pub struct RequestResult {
 pub enum Entry {
     Executed(Box<RequestResult>),
     Invalid(Invalid),
-    /// A scope split into one policy request per package, for the work queue.
-    FannedOut(Vec<Request>),
+    /// Work split for the work queue: a scope's packages, one policy
+    /// request each, or an apply's parts.
+    FannedOut(Vec<Job>),
+    /// A scope's plan that did not fit this invocation: the request that
+    /// plans the rest, for the work queue, after `delay_seconds`.
+    Continues {
+        job: Box<Job>,
+        delay_seconds: u32,
+    },
     /// An event that asks for nothing (a CodeArtifact event other than a
     /// publish, or one with no EVENT_POLICY configured).
     Ignored(String),
@@ -182,6 +189,9 @@ pub struct UnitAccount {
     pub sender: Option<String>,
     pub dead_letters: Vec<Outgoing>,
     pub hand_ons: Vec<Outgoing>,
+    /// The requests that plan the rest of a scope's plan (sent with the
+    /// hand-ons, once this unit's part of the plan is written).
+    pub continuations: Vec<Outgoing>,
     /// The SQS record must be reported in `batchItemFailures`.
     pub redeliver: bool,
     pub lines: Vec<Line>,
@@ -198,6 +208,8 @@ pub struct UnitAccount {
     pub entry_lines: Vec<std::ops::Range<usize>>,
     /// The run reports written for this unit's requests.
     pub reports: Vec<ReportLinks>,
+    /// Plans of scopes made in parts, not yet complete.
+    pub plans_in_progress: Vec<PlanInProgress>,
     /// Archive times recorded from CodeArtifact's state-change events.
     pub archives_recorded: u64,
     /// Run reports that could not be written, by service.
@@ -239,6 +251,7 @@ impl UnitAccount {
     pub fn redeliver_unsent(&mut self) {
         self.redeliver = true;
         self.hand_ons.clear();
+        self.continuations.clear();
         self.fanned_out = 0;
     }
 
@@ -248,6 +261,7 @@ impl UnitAccount {
         self.redeliver = true;
         self.dead_letters.clear();
         self.hand_ons.clear();
+        self.continuations.clear();
         self.fanned_out = 0;
         for l in &mut self.lines {
             if l.disposition == Disposition::DeadLettered {
@@ -327,7 +341,12 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         progress.moved |= !matches!(entry, Entry::Executed(_));
         match entry {
             Entry::Ignored(why) => acc.ignored.push(why.clone()),
-            Entry::FannedOut(requests) => refuse::fan_out(&mut acc, requests),
+            Entry::FannedOut(jobs) => refuse::fan_out(&mut acc, jobs),
+            Entry::Continues { job, delay_seconds } => acc.continuations.push(Outgoing {
+                body: serde_json::to_string(&job.to_raw(None, Some(job.attempt())))
+                    .expect("request serializes"),
+                delay_seconds: Some(*delay_seconds as i32),
+            }),
             Entry::Invalid(inv) => refuse::refuse_invalid(&mut acc, inv, &cx),
             Entry::NotPermitted { job, reason } => {
                 refuse::refuse_not_permitted(&mut acc, job, reason, &cx)

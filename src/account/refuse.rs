@@ -8,13 +8,14 @@ use super::{Ctx, Disposition, Line, Outgoing, Reason, UnitAccount, Written};
 use crate::code::Code;
 use crate::decode::Invalid;
 use crate::plan::Item;
-use crate::request::{Job, Request};
+use crate::request::Job;
 
-/// One policy request per package, for the work queue.
-pub(super) fn fan_out(acc: &mut UnitAccount, requests: &[Request]) {
-    acc.fanned_out += requests.len() as u64;
-    acc.hand_ons.extend(requests.iter().map(|r| Outgoing {
-        body: serde_json::to_string(&r.to_raw(None, None)).expect("request serializes"),
+/// Work for the work queue: one policy request per package of a scope,
+/// or one part of an apply each.
+pub(super) fn fan_out(acc: &mut UnitAccount, jobs: &[Job]) {
+    acc.fanned_out += jobs.len() as u64;
+    acc.hand_ons.extend(jobs.iter().map(|j| Outgoing {
+        body: serde_json::to_string(&j.to_raw(None, None)).expect("request serializes"),
         delay_seconds: None,
     }));
 }

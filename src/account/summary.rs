@@ -26,6 +26,23 @@ pub struct ReportLinks {
     pub service: crate::request::Service,
 }
 
+/// A scope's plan made in parts, not complete at the end of this
+/// invocation: the work queue plans the rest, and the last part writes
+/// report.json at `report`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanInProgress {
+    pub plan_id: String,
+    /// Where the plan's report.json appears once complete (`s3://`).
+    pub report: String,
+    /// The scope's packages planned so far (from the first), and in all.
+    pub packages_planned: u64,
+    pub packages: u64,
+}
+
+/// How many missing packages a summary names at most.
+pub const MISSING_PACKAGES_SHOWN: usize = 100;
+
 /// How many versions the inline `plans` of a response or summary line
 /// show at most, across packages (selected and kept): beyond, each plan
 /// is cut and says `truncated`, and the report in S3 has them all. About
@@ -56,6 +73,10 @@ pub struct Summary {
     /// Requests (and policies) naming a package that does not exist: a
     /// typo shows here, and in the EMF metric `PackagesNotFound`.
     pub packages_not_found: u64,
+    /// Those packages, named as the audit log names them (at most
+    /// [`MISSING_PACKAGES_SHOWN`]; `packagesNotFound` counts them all).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_packages: Vec<String>,
     /// Download events received (usage queue), reads among them that named
     /// no version, and versions whose latest read was written.
     #[serde(skip_serializing_if = "is_zero")]
@@ -79,6 +100,9 @@ pub struct Summary {
     /// The reports, when it wrote more than one.
     #[serde(skip_serializing_if = "many")]
     pub reports: Vec<ReportLinks>,
+    /// Plans of scopes still being made in parts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plans_in_progress: Vec<PlanInProgress>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
     /// Dry runs: per package, what would be deleted and what is kept by
@@ -120,11 +144,20 @@ impl Summary {
         self.invalid_requests += acc.invalid.len() as u64;
         self.invalid.extend(acc.invalid.iter().cloned());
         self.dead_letter_messages += acc.dead_letters.len() as u64;
-        self.hand_on_messages += acc.hand_ons.len() as u64;
+        self.hand_on_messages += (acc.hand_ons.len() + acc.continuations.len()) as u64;
+        self.plans_in_progress
+            .extend(acc.plans_in_progress.iter().cloned());
         self.records_redelivered += u64::from(acc.redeliver);
         self.packages_fanned_out += acc.fanned_out;
         self.ignored_events += acc.ignored.len() as u64;
         self.packages_not_found += acc.packages_not_found.len() as u64;
+        for (_, package) in &acc.packages_not_found {
+            if self.missing_packages.len() < MISSING_PACKAGES_SHOWN
+                && !self.missing_packages.contains(package)
+            {
+                self.missing_packages.push(package.clone());
+            }
+        }
         self.read_events += acc.read_events;
         self.metadata_reads += acc.metadata_reads;
         self.versions_recorded += acc.versions_recorded;

@@ -3,7 +3,7 @@
 use super::*;
 use crate::error::{DeleteError, ErrorClass};
 use crate::execute::Done;
-use crate::request::RawRequest;
+use crate::request::{RawRequest, Request};
 use std::sync::Arc;
 
 fn request(versions: &[&str], attempt: u32) -> Request {

@@ -122,10 +122,12 @@ impl DecodeError {
             }
             DecodeError::Schema(e) => {
                 let path = e.path().to_string();
+                let inner = e.inner().to_string();
+                let inner = strict::unknown_field(&inner).unwrap_or(inner);
                 if path == "." {
-                    format!("{self}: {}", e.inner())
+                    format!("{self}: {inner}")
                 } else {
-                    format!("{self}: at `{path}`: {}", e.inner())
+                    format!("{self}: at `{path}`: {inner}")
                 }
             }
             _ => self.to_string(),

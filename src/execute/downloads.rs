@@ -2,7 +2,6 @@
 //! table, read beside its listing, and whether recording covers the window.
 
 use std::collections::HashMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{CallContext, Executor};
 use crate::downloads::{assess, Downloads, Namespace, PackageKey};
@@ -10,13 +9,7 @@ use crate::error::DeleteError;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
 
-/// Now, in milliseconds since the epoch.
-pub(super) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as i64
-}
+pub(super) use crate::downloads::now_ms;
 
 fn unreadable(e: &DeleteError) -> Downloads {
     Downloads::Unknown(format!("the downloads table cannot be read: {}", e.chain()))

@@ -1,60 +1,49 @@
 //! An explicit request (named versions, or the whole package): what is in
-//! use refused (or, in a dry run, reported kept), the rest acted on.
+//! use refused, the rest acted on. A dry run reads what the real run would
+//! find (the package's listing, what is in use) and plans only what
+//! exists: an absent version is `alreadyAbsent`, a missing package
+//! `packagesNotFound`, as the real run reports them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{
-    complete, CallContext, Done, Executed, Executor, ItemOutcome, PackageService, Revisions,
+    complete, CallContext, Done, Executed, Executor, ItemOutcome, Listing, PackageService,
+    Revisions,
 };
 use crate::error::DeleteError;
-use crate::plan::{self, Item, PackagePlan, Usage};
+use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
 use crate::policy::KeepRule;
 use crate::request::{Action, Request, Target, Verb};
 
+/// Every item of the request failed alike (its reads did).
+fn failed_all(request: &Request, e: DeleteError, attempts: u32) -> Executed {
+    let e = Arc::new(e);
+    let outcomes = plan::items(request)
+        .into_iter()
+        .map(|i| ItemOutcome::failed(i, e.clone(), attempts))
+        .collect();
+    Executed::of(outcomes, None)
+}
+
 impl Executor {
     /// Named versions (or the package): refused where in use, then acted
-    /// on, or, in a dry run, reported.
+    /// on, or, in a dry run, planned ([`Executor::explicit_dry`]).
     pub(super) async fn explicit(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
+        if request.dry_run {
+            return self.explicit_dry(request, cx).await;
+        }
         let (refused, attempts) = match self.in_use_refusals(request, cx).await {
             Ok(r) => r,
-            Err((e, attempts)) => {
-                let e = Arc::new(e);
-                let outcomes = plan::items(request)
-                    .into_iter()
-                    .map(|i| ItemOutcome::failed(i, e.clone(), attempts))
-                    .collect();
-                return Executed::of(outcomes, None);
-            }
+            Err((e, attempts)) => return failed_all(request, e, attempts),
         };
         let mut outcomes: Vec<ItemOutcome> = Vec::new();
-        let mut keep = Vec::new();
         let mut rest = Vec::new();
         for item in plan::items(request) {
-            match (refused.get(&item), request.dry_run) {
-                (None, _) => rest.push(item),
-                // A dry run reports what the real run would refuse.
-                (Some(e), true) => {
-                    let k = super::kept_instead(&item, e);
-                    outcomes.push(ItemOutcome::kept(&k));
-                    keep.push(k);
-                }
-                (Some(e), false) => outcomes.push(ItemOutcome::failed(item, e.clone(), attempts)),
+            match refused.get(&item) {
+                None => rest.push(item),
+                Some(e) => outcomes.push(ItemOutcome::failed(item, e.clone(), attempts)),
             }
-        }
-        if request.dry_run {
-            let plan = PackagePlan {
-                package: request.target.package_label(),
-                verb: request.verb,
-                selected: rest.iter().map(Item::to_string).collect(),
-                keep,
-                ..PackagePlan::default()
-            };
-            outcomes.extend(
-                rest.into_iter()
-                    .map(|i| ItemOutcome::done(i, Done::Kept(KeepRule::DryRun), 0)),
-            );
-            return Executed::of(complete(request, outcomes), Some(plan));
         }
         if !rest.is_empty() {
             let narrowed = match &request.action {
@@ -64,9 +53,204 @@ impl Executor {
                 },
                 _ => request.clone(),
             };
-            outcomes.extend(self.apply(&narrowed, &Revisions::new(), cx).await);
+            let mut acted = self.apply(&narrowed, &Revisions::new(), cx).await;
+            self.note_in_use(request, &mut acted, cx).await;
+            outcomes.extend(acted);
         }
         Executed::of(complete(request, outcomes), None)
+    }
+
+    /// A dry run of named versions (or the package): the package listed as
+    /// the real run's settling reads it; each named version planned if it
+    /// is there, `alreadyAbsent` if not, kept as `expectedStatus` if its
+    /// status is not the one the request expects (the real call would
+    /// refuse it), and, for an IoT delete, kept if in use; the whole
+    /// request `packagesNotFound` if the package is not there.
+    async fn explicit_dry(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
+        let (listing, attempts) = match &request.target {
+            Target::CodeArtifact { .. } => {
+                self.codeartifact.versions(&request.target, None, cx).await
+            }
+            Target::Iot { .. } => self.iot.versions(&request.target, None, cx).await,
+        };
+        let listing = match listing {
+            Ok(l) => l,
+            Err(e) => return failed_all(request, e, attempts),
+        };
+        if listing.missing {
+            let outcomes = plan::items(request)
+                .into_iter()
+                .map(|i| ItemOutcome::package_not_found(i, attempts))
+                .collect();
+            return Executed::of(outcomes, None);
+        }
+        let expected = match &request.target {
+            Target::CodeArtifact {
+                expected_status, ..
+            } => expected_status.as_deref(),
+            Target::Iot { .. } => None,
+        };
+        let mut outcomes = Vec::new();
+        let mut keep = Vec::new();
+        let mut rest = Vec::new();
+        for item in plan::items(request) {
+            let Item::Version(v) = &item else {
+                rest.push(item);
+                continue;
+            };
+            match listing.versions.iter().find(|l| &l.name == v) {
+                None => outcomes.push(ItemOutcome::done(item, Done::AlreadyAbsent, attempts)),
+                Some(l) if expected.is_some_and(|e| e != l.status) => {
+                    let k = KeptVersion {
+                        version: v.clone(),
+                        rule: KeepRule::ExpectedStatus,
+                        detail: Some(format!(
+                            "its status is {}, not the expected {}: the call would refuse it (MISMATCHED_STATUS)",
+                            l.status,
+                            expected.unwrap_or_default()
+                        )),
+                    };
+                    outcomes.push(ItemOutcome::kept(&k));
+                    keep.push(k);
+                }
+                Some(_) => rest.push(item),
+            }
+        }
+        let (rest, in_use) = match self.in_use_dry(request, &listing, rest, cx).await {
+            Ok(r) => r,
+            Err((e, n)) => return failed_all(request, e, attempts + n),
+        };
+        outcomes.extend(in_use.iter().map(ItemOutcome::kept));
+        keep.extend(in_use);
+        let mut planned: Vec<ItemOutcome> = rest
+            .iter()
+            .map(|i| ItemOutcome::done(i.clone(), Done::Kept(KeepRule::DryRun), 0))
+            .collect();
+        self.note_in_use(request, &mut planned, cx).await;
+        outcomes.extend(planned);
+        let plan = PackagePlan {
+            package: request.target.package_label(),
+            verb: request.verb,
+            selected: rest.iter().map(Item::to_string).collect(),
+            keep,
+            ..PackagePlan::of_listing(&listing.versions)
+        };
+        Executed::of(complete(request, outcomes), Some(plan))
+    }
+
+    /// A dry run's IoT delete with `protectInUse`: of `items`, those in use
+    /// (or that may be) are kept instead, saying where; for
+    /// `deletePackage`, the package is kept if any version is. Returns the
+    /// rest and what is kept.
+    async fn in_use_dry(
+        &self,
+        request: &Request,
+        listing: &Listing,
+        items: Vec<Item>,
+        cx: &CallContext<'_>,
+    ) -> Result<(Vec<Item>, Vec<KeptVersion>), (DeleteError, u32)> {
+        let Target::Iot {
+            package,
+            protect_in_use: true,
+            ..
+        } = &request.target
+        else {
+            return Ok((items, Vec::new()));
+        };
+        if request.verb != Verb::Delete || items.is_empty() {
+            return Ok((items, Vec::new()));
+        }
+        let versions: Vec<String> = match &request.action {
+            Action::DeletePackage => listing.versions.iter().map(|l| l.name.clone()).collect(),
+            _ => items.iter().map(Item::to_string).collect(),
+        };
+        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        let usage = usage.map_err(|e| (e, n))?;
+        let mut rest = Vec::with_capacity(items.len());
+        let mut keep = Vec::new();
+        for item in items {
+            let found = match &item {
+                Item::Version(v) => usage.get(v).map(|u| (v.clone(), u)),
+                Item::Package => usage
+                    .iter()
+                    .find(|(_, u)| !matches!(u, Usage::Unused))
+                    .map(|(v, u)| (v.clone(), u)),
+            };
+            let (rule, detail) = match found {
+                Some((v, Usage::InUse(d))) => (KeepRule::InUse, format!("{v}: {d}")),
+                Some((v, Usage::Unknown(d))) => (KeepRule::InUseUnknown, format!("{v}: {d}")),
+                _ => {
+                    rest.push(item);
+                    continue;
+                }
+            };
+            let detail = match item {
+                Item::Version(_) => detail
+                    .split_once(": ")
+                    .map_or(detail.clone(), |(_, d)| d.to_owned()),
+                Item::Package => detail,
+            };
+            keep.push(KeptVersion {
+                version: item.to_string(),
+                rule,
+                detail: Some(detail),
+            });
+        }
+        Ok((rest, keep))
+    }
+
+    /// An IoT deprecation with `protectInUse` deprecates what is in use all
+    /// the same: deprecating removes nothing, jobs can still deploy the
+    /// version, and operators deprecate what devices run to say "move off
+    /// it". Each deprecated (or, dry, planned) version in use says so in
+    /// its detail (`in use: installed on 2 things`); one whose use cannot
+    /// be read says that. Returns the calls made.
+    pub(super) async fn note_in_use(
+        &self,
+        request: &Request,
+        outcomes: &mut [ItemOutcome],
+        cx: &CallContext<'_>,
+    ) -> u32 {
+        let Target::Iot {
+            package,
+            protect_in_use: true,
+            ..
+        } = &request.target
+        else {
+            return 0;
+        };
+        let noted = |o: &ItemOutcome| {
+            matches!(
+                o.result,
+                Ok(Done::Deprecated | Done::Kept(KeepRule::DryRun))
+            )
+        };
+        let versions: Vec<String> = outcomes
+            .iter()
+            .filter(|o| noted(o))
+            .map(|o| o.item.to_string())
+            .collect();
+        if request.verb != Verb::Deprecate || versions.is_empty() {
+            return 0;
+        }
+        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        for o in outcomes.iter_mut().filter(|o| noted(o)) {
+            let version = o.item.to_string();
+            o.detail = match &usage {
+                Err(e) => Some(format!(
+                    "whether it is in use could not be read: {}",
+                    e.chain()
+                )),
+                Ok(u) => match u.get(&version) {
+                    Some(Usage::InUse(d)) => Some(format!("in use: {d}")),
+                    Some(Usage::Unknown(d)) => {
+                        Some(format!("whether it is in use is unknown: {d}"))
+                    }
+                    _ => o.detail.take(),
+                },
+            };
+        }
+        n
     }
 
     /// The items an IoT delete must not touch because they are (or may be)
@@ -84,10 +268,9 @@ impl Executor {
         else {
             return Ok((HashMap::new(), 0));
         };
-        // A real run's explicit versions are checked by the adapter, each
-        // beside its delete; a dry run reports them here.
-        let checked_by_adapter = matches!(request.action, Action::Versions(_)) && !request.dry_run;
-        if request.verb != Verb::Delete || checked_by_adapter {
+        // Explicit versions are checked by the adapter, each beside its
+        // delete; the whole package is checked here, first.
+        if request.verb != Verb::Delete || matches!(request.action, Action::Versions(_)) {
             return Ok((HashMap::new(), 0));
         }
         let (versions, mut attempts) = match &request.action {

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan};
-use crate::policy::{Expected, KeepRule, Retention};
+use crate::policy::{KeepRule, Retention};
 use crate::request::{Action, Request, Service, Target, Verb};
 
 impl Executor {
@@ -78,11 +78,18 @@ impl Executor {
 
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
         if request.dry_run {
-            outcomes.extend(selected.iter().map(|v| {
-                ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
-            }));
+            let mut planned: Vec<ItemOutcome> = selected
+                .iter()
+                .map(|v| {
+                    ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
+                })
+                .collect();
+            self.note_in_use(request, &mut planned, cx).await;
+            outcomes.extend(planned);
         } else if !selected.is_empty() {
-            for o in self.act(request, &listing, &selected, cx, overlap).await {
+            let mut acted = self.act(request, &listing, &selected, cx, overlap).await;
+            self.note_in_use(request, &mut acted, cx).await;
+            for o in acted {
                 // Found in use beside its delete: the policy keeps it.
                 match &o.result {
                     Err(e) if e.is_in_use() => {
@@ -98,28 +105,11 @@ impl Executor {
         Executed {
             outcomes,
             plan: Some(PackagePlan {
-                listed: listing
-                    .versions
-                    .iter()
-                    .map(|l| {
-                        let seen = Expected {
-                            status: l.status.clone(),
-                            revision: l.revision.clone(),
-                            published: None,
-                        };
-                        (l.name.clone(), seen)
-                    })
-                    .collect(),
-                published: listing
-                    .versions
-                    .iter()
-                    .filter_map(|l| Some((l.name.clone(), l.published_ms?)))
-                    .collect(),
                 package: request.target.package_label(),
                 verb: request.verb,
                 selected,
                 keep,
-                truncated: None,
+                ..PackagePlan::of_listing(&listing.versions)
             }),
             package_not_found: listing.missing,
         }

@@ -2,17 +2,22 @@
 //! source.
 
 mod apply;
+mod local;
 mod output;
 mod reports;
 mod run;
+mod scope;
 mod sources;
 mod usage;
+
+pub use local::Inline;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
+use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tokio::time::Instant;
@@ -44,29 +49,38 @@ impl Clients {
     /// the SDK's retries turned off: [`crate::retry`] owns every wait (so
     /// does the downloads table's).
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        Self::with_interceptors(sdk, &[])
+    }
+
+    /// [`Clients::from_sdk_config`], each client also running
+    /// `interceptors` around every call (packprune-cli's: refuse every
+    /// call that is not a read, count calls for its progress line).
+    pub fn with_interceptors(sdk: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
+        macro_rules! build {
+            ($builder:expr) => {{
+                let mut b = $builder;
+                for i in interceptors {
+                    b.push_interceptor(i.clone());
+                }
+                b.build()
+            }};
+        }
         Clients {
-            codeartifact: aws_sdk_codeartifact::Client::from_conf(
+            codeartifact: aws_sdk_codeartifact::Client::from_conf(build!(
                 aws_sdk_codeartifact::config::Builder::from(sdk)
                     .retry_config(RetryConfig::disabled())
-                    .build(),
-            ),
-            iot: aws_sdk_iot::Client::from_conf(
-                aws_sdk_iot::config::Builder::from(sdk)
-                    .retry_config(RetryConfig::disabled())
-                    .build(),
-            ),
-            sqs: aws_sdk_sqs::Client::new(sdk),
+            )),
+            iot: aws_sdk_iot::Client::from_conf(build!(
+                aws_sdk_iot::config::Builder::from(sdk).retry_config(RetryConfig::disabled())
+            )),
+            sqs: aws_sdk_sqs::Client::from_conf(build!(aws_sdk_sqs::config::Builder::from(sdk))),
             // Its calls go through the retry layer too.
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(sdk)
-                    .retry_config(RetryConfig::disabled())
-                    .build(),
-            ),
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(sdk)
-                    .force_path_style(endpoint_overridden())
-                    .build(),
-            ),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(build!(
+                aws_sdk_dynamodb::config::Builder::from(sdk).retry_config(RetryConfig::disabled())
+            )),
+            s3: aws_sdk_s3::Client::from_conf(build!(
+                aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint_overridden())
+            )),
         }
     }
 }
@@ -97,6 +111,8 @@ pub enum HandlerError {
         #[source]
         first: Arc<crate::error::DeleteError>,
     },
+    #[error("a part of a scope's plan ({record}) could not be written to the reports bucket; the invocation fails so that Lambda retries it (as a new plan)")]
+    PlanUnwritten { record: String },
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -113,6 +129,7 @@ impl From<HandlerError> for Diagnostic {
                 HandlerError::Unrecognised(_) => "UnrecognisedEvent".into(),
                 HandlerError::Unwritable { .. } => "QueueUnwritable".into(),
                 HandlerError::Unrecorded { .. } => "DownloadsUnwritable".into(),
+                HandlerError::PlanUnwritten { .. } => "ReportsUnwritable".into(),
             },
             error_message: message,
         }
@@ -153,6 +170,9 @@ struct Invocation {
     account: Option<String>,
     /// The Lambda request id (run reports are named after it).
     request_id: String,
+    /// Whether requests write run reports (to the reports bucket, or,
+    /// run inline, to the caller).
+    reporting: bool,
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
@@ -252,6 +272,7 @@ impl Handler {
             ),
             iot_reads: IotReads::default(),
             request_id: ctx.request_id.clone(),
+            reporting: self.reports.writes(),
             account: ctx
                 .invoked_function_arn
                 .split(':')

@@ -19,32 +19,39 @@ impl Handler {
         accounts: &[UnitAccount],
     ) -> Vec<(usize, String, Arc<SendError>)> {
         let queues = [
-            (Some(&self.config.dead_letter_queue_url), true),
+            (self.config.dead_letter_queue_url.as_ref(), true),
             (self.config.work_queue_url.as_ref(), false),
         ];
         let sent = join_all(queues.into_iter().map(|(queue, dead)| async move {
             let mut owners = Vec::new();
             let mut messages = Vec::new();
             for (i, acc) in accounts.iter().enumerate() {
-                let list = if dead {
-                    &acc.dead_letters
+                let list: Vec<&crate::account::Outgoing> = if dead {
+                    acc.dead_letters.iter().collect()
                 } else {
-                    &acc.hand_ons
+                    acc.hand_ons.iter().chain(&acc.continuations).collect()
                 };
                 owners.extend(std::iter::repeat_n(i, list.len()));
-                messages.extend(list.iter().cloned());
+                messages.extend(list.into_iter().cloned());
             }
             if messages.is_empty() {
                 return Vec::new();
             }
             let (queue, results) = match queue {
                 Some(q) => (q.clone(), self.outbox.send(q, &messages).await),
-                // Accounting hands on only with a work queue; should that
-                // ever change, the records fail rather than lose work.
+                // Accounting hands on only with a work queue, and the
+                // Lambda's configuration always has a dead-letter queue;
+                // should that ever change, the records fail rather than
+                // lose work.
                 None => {
                     let e = Arc::new(SendError::NoQueue);
+                    let var = if dead {
+                        "DEAD_LETTER_QUEUE_URL"
+                    } else {
+                        "WORK_QUEUE_URL"
+                    };
                     (
-                        "WORK_QUEUE_URL (unset)".to_owned(),
+                        format!("{var} (unset)"),
                         messages.iter().map(|_| Err(e.clone())).collect(),
                     )
                 }

@@ -8,8 +8,10 @@ use std::time::SystemTime;
 use futures::future::join_all;
 
 use super::Handler;
-use crate::account::{Entry, UnitAccount};
-use crate::report::{Applies, Delivered, PackageRun, ReportInput};
+use crate::account::{Entry, PlanInProgress, UnitAccount};
+use crate::report::parts::{PartFile, ScopeFile};
+use crate::report::store::PartWritten;
+use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput};
 use crate::request::{Action, Job, DEFAULT_PLAN_VALID_DAYS};
 
 /// The report a delivered job writes, if it writes one: a policy (one
@@ -33,23 +35,27 @@ pub(super) fn delivered(job: &Job) -> Option<Delivered> {
 }
 
 /// Per delivered request that writes a report: the packages it ran here
-/// (its entries that name one package), with their lines.
+/// (its entries that name one package), with their lines, and the part of
+/// a scope's plan it made, if it made one.
 pub(super) fn inputs(
-    delivered: Vec<(Option<Delivered>, Range<usize>)>,
+    delivered: Vec<(Option<Delivered>, Range<usize>, Option<PlanPart>)>,
     entries: &[Entry],
     entry_lines: &[Range<usize>],
 ) -> Vec<ReportInput> {
     let mut out = Vec::new();
-    for (index, (d, range)) in delivered.into_iter().enumerate() {
+    for (index, (d, range, part)) in delivered.into_iter().enumerate() {
         let Some(delivered) = d else { continue };
         let packages: Vec<PackageRun> = range
             .filter_map(|i| package_run(&entries[i], entry_lines.get(i)?.clone()))
             .collect();
-        if !packages.is_empty() {
+        // A part writes its scope and its range even with no package of
+        // its own (a first part that planned nothing yet).
+        if !packages.is_empty() || part.is_some() {
             out.push(ReportInput {
                 index,
                 delivered,
                 packages,
+                part,
             });
         }
     }
@@ -79,9 +85,75 @@ fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
 }
 
 impl Handler {
-    /// Writes every unit's reports, all at once; each account learns its
-    /// links (or how many could not be written: the run stands, the error
-    /// is logged).
+    /// Writes every unit's parts of plans made in parts ([`crate::report::parts`]),
+    /// before the unit's messages are sent: the request that plans the
+    /// rest goes only once its part is written. Each account learns the
+    /// plan's links when its part completed the plan, or its progress.
+    /// Returns the units (by index) whose part could not be written: their
+    /// continuations are dropped, and the caller has them retried whole.
+    pub(super) async fn write_parts(
+        &self,
+        accounts: &mut [UnitAccount],
+        inputs: &[Vec<ReportInput>],
+        request_id: &str,
+    ) -> Vec<usize> {
+        let now_ms = crate::downloads::now_ms();
+        let written = join_all(accounts.iter().zip(inputs).map(|(acc, ins)| {
+            join_all(ins.iter().filter_map(move |input| {
+                let part = input.part.as_ref()?;
+                Some(async move {
+                    let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
+                    let scope = ScopeFile::of(&report, part.scope.clone().unwrap_or_default());
+                    let file = PartFile {
+                        from: part.from,
+                        to: part.to,
+                        packages: report.packages,
+                    };
+                    let service = input.delivered.service;
+                    let first = part.scope.is_some();
+                    (
+                        part,
+                        self.reports.put_part(&scope, first, &file, service).await,
+                    )
+                })
+            }))
+        }))
+        .await;
+        let mut failed = Vec::new();
+        for (i, (acc, results)) in accounts.iter_mut().zip(written).enumerate() {
+            for (part, r) in results {
+                match r {
+                    Ok(PartWritten::Complete(links)) => {
+                        tracing::info!(record = %acc.source, plan = %part.plan_id, report = %links.json, sha256 = %links.sha256, "the last part completed the plan");
+                        acc.reports.push(links);
+                    }
+                    Ok(PartWritten::Pending { covered }) => {
+                        let created = crate::downloads::rfc3339(part.created_at_ms);
+                        acc.plans_in_progress.push(PlanInProgress {
+                            plan_id: part.plan_id.clone(),
+                            report: self
+                                .reports
+                                .json_uri(&created, &part.plan_id)
+                                .unwrap_or_default(),
+                            packages_planned: covered as u64,
+                            packages: part.total as u64,
+                        });
+                    }
+                    Err(e) => {
+                        tracing::error!(record = %acc.source, plan = %part.plan_id, error = %crate::error::chain(&e), "a part of the plan could not be written; it is planned again");
+                        acc.continuations.clear();
+                        failed.push(i);
+                    }
+                }
+            }
+        }
+        failed
+    }
+
+    /// Writes every unit's reports (but parts of plans, which
+    /// [`Handler::write_parts`] wrote), all at once; each account learns
+    /// its links (or how many could not be written: the run stands, the
+    /// error is logged).
     pub(super) async fn write_reports(
         &self,
         accounts: &mut [UnitAccount],
@@ -93,11 +165,15 @@ impl Handler {
             .unwrap_or_default()
             .as_millis() as i64;
         let written = join_all(accounts.iter().zip(inputs).map(|(acc, ins)| {
-            join_all(ins.iter().map(move |input| async move {
-                let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
-                let service = input.delivered.service;
-                (service, self.reports.put(&report, service).await)
-            }))
+            join_all(
+                ins.iter()
+                    .filter(|i| i.part.is_none())
+                    .map(move |input| async move {
+                        let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
+                        let service = input.delivered.service;
+                        (service, self.reports.put(&report, service).await)
+                    }),
+            )
         }))
         .await;
         for (acc, results) in accounts.iter_mut().zip(written) {

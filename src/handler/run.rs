@@ -1,7 +1,7 @@
-//! Running one delivery: its requests, each a single package or a scope
-//! of many, after the `ALLOWED_TARGETS` check.
+//! Running one delivery: its requests, each a single package, a scope of
+//! many ([`super::scope`]) or an apply ([`super::apply`]), after the
+//! `DRY_RUN` and `ALLOWED_TARGETS` checks.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use futures::future::join_all;
@@ -10,12 +10,15 @@ use tracing::Instrument;
 use super::{reports, Handler, Invocation};
 use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
 use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
-use crate::execute::{CallContext, ItemOutcome};
-use crate::plan::Item;
+use crate::execute::CallContext;
 use crate::policy::Planned;
-use crate::report::ReportInput;
+use crate::report::{report_id, Delivered, PlanPart, ReportInput};
 use crate::request::PlanRefused;
-use crate::request::{Action, Job, Request, ScopeRequest};
+use crate::request::{Action, Job, Request};
+
+/// What one decoded request gave: the report it writes, its entries, and
+/// the part of a scope's plan it made.
+type Ran = (Option<Delivered>, Vec<Entry>, Option<PlanPart>);
 
 impl Handler {
     /// Executes every request of one delivery and accounts for it.
@@ -33,41 +36,17 @@ impl Handler {
                 account: inv.account.as_deref(),
             };
             let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
-            let ran = join_all(unit.requests.into_iter().map(|d| async {
-                match d {
-                    Decoded::Valid(mut job) => {
-                        if self.config.dry_run {
-                            job.force_dry_run();
-                        }
-                        let delivered = self
-                            .reports
-                            .writes()
-                            .then(|| reports::delivered(&job))
-                            .flatten();
-                        if let Some(reason) = self.not_permitted(&job) {
-                            return (None, vec![Entry::NotPermitted { job, reason }]);
-                        }
-                        if let Some(invalid) = self.unsupported(&job) {
-                            return (None, vec![Entry::Invalid(invalid)]);
-                        }
-                        let entries = match job {
-                            Job::One(request) => vec![self.run_request(request, &cx).await],
-                            Job::Many(scope) => self.run_scope(scope, !fifo, &cx).await,
-                            Job::Apply(apply) => self.run_apply(apply, !fifo, &cx).await,
-                        };
-                        (delivered, entries)
-                    }
-                    Decoded::Invalid(inv) => (None, vec![Entry::Invalid(inv)]),
-                    Decoded::Ignored(why) => (None, vec![Entry::Ignored(why)]),
-                    // Taken out and recorded before the requests run.
-                    Decoded::Read(_) | Decoded::Archived(_) => (None, Vec::new()),
-                }
-            }))
+            let ran = join_all(
+                unit.requests
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, d)| self.run_decoded(d, (index, fifo), inv, &cx)),
+            )
             .await;
             let mut delivered = Vec::with_capacity(ran.len());
             let mut entries = Vec::new();
-            for (d, es) in ran {
-                delivered.push((d, entries.len()..entries.len() + es.len()));
+            for (d, es, part) in ran {
+                delivered.push((d, entries.len()..entries.len() + es.len(), part));
                 entries.extend(es);
             }
             let result = UnitResult {
@@ -82,6 +61,51 @@ impl Handler {
         }
         .instrument(span)
         .await
+    }
+
+    /// One decoded request of a delivery (the `index`-th; `fifo` when its
+    /// record is a FIFO queue's): the report it writes, its entries, and
+    /// the part of a scope's plan it made, if any.
+    async fn run_decoded(
+        &self,
+        d: Decoded,
+        (index, fifo): (usize, bool),
+        inv: &Invocation,
+        cx: &CallContext<'_>,
+    ) -> Ran {
+        let mut job = match d {
+            Decoded::Valid(job) => job,
+            Decoded::Invalid(inv) => return (None, vec![Entry::Invalid(inv)], None),
+            Decoded::Ignored(why) => return (None, vec![Entry::Ignored(why)], None),
+            // Taken out and recorded before the requests run.
+            Decoded::Read(_) | Decoded::Archived(_) => return (None, Vec::new(), None),
+        };
+        // `DRY_RUN` plans everything but the apply of a reviewed plan,
+        // whose digest is checked where it enters (or, for one package
+        // bound to a plan in S3, against that plan before it acts).
+        if self.config.dry_run && !job.applies_a_reviewed_plan() {
+            job.force_dry_run();
+        }
+        let delivered = inv.reporting.then(|| reports::delivered(&job)).flatten();
+        if let Some(reason) = self.not_permitted(&job) {
+            return (None, vec![Entry::NotPermitted { job, reason }], None);
+        }
+        if let Some(invalid) = self.unsupported(&job) {
+            return (None, vec![Entry::Invalid(invalid)], None);
+        }
+        let (entries, part) = match job {
+            Job::One(request) => match self.rebind(&request).await {
+                Some(refused) => (vec![refused], None),
+                None => (vec![self.run_request(request, cx).await], None),
+            },
+            Job::Many(scope) if scope.dry_run && inv.reporting => {
+                let plan_id = report_id(&inv.request_id, cx.source, index);
+                self.plan_scope(scope, plan_id, cx).await
+            }
+            Job::Many(scope) => (self.run_scope(scope, !fifo, cx).await, None),
+            Job::Apply(apply) => (self.run_apply(apply, !fifo, cx).await, None),
+        };
+        (delivered, entries, part)
     }
 
     /// Why `ALLOWED_TARGETS` refuses this job, if it does.
@@ -140,7 +164,7 @@ impl Handler {
         None
     }
 
-    async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
+    pub(super) async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
         let executed = self.executor.execute(&request, cx).await;
         Entry::Executed(Box::new(RequestResult {
             request: Job::One(request),
@@ -150,47 +174,10 @@ impl Handler {
         }))
     }
 
-    /// A policy for many packages. With a work queue (and a standard queue's
-    /// or no SQS record), more than one package fans out: one policy request
-    /// per package on the work queue. Otherwise the packages run here, in
-    /// turn, sharing `maxDeletions`; those the deadline leaves are handed on.
-    async fn run_scope(
-        &self,
-        scope: ScopeRequest,
-        may_fan_out: bool,
-        cx: &CallContext<'_>,
-    ) -> Vec<Entry> {
-        let (listed, attempts) = self.executor.packages(&scope.scope, cx).await;
-        let packages = match listed {
-            Ok(p) => p,
-            Err(e) => {
-                return vec![Entry::Executed(Box::new(RequestResult {
-                    request: Job::Many(scope),
-                    outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
-                    plan: None,
-                    package_not_found: false,
-                }))]
-            }
-        };
-        tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
-        let (requests, outside): (Vec<Request>, Vec<Request>) = packages
-            .iter()
-            .map(|p| scope.for_package(p))
-            .partition(|r| {
-                self.config
-                    .allowed
-                    .as_ref()
-                    .is_none_or(|a| a.permits(&r.target))
-            });
-        if !outside.is_empty() {
-            tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
-        }
-        self.run_packages(requests, may_fan_out, scope.retention.max_deletions, cx)
-            .await
-    }
-
-    /// Many packages' requests: fanned out (see [`Handler::run_scope`]), or
-    /// run here in turn, sharing `max_deletions`.
+    /// Many packages' requests: with a work queue (and `may_fan_out`: a
+    /// standard queue's record, or no SQS record), more than one fans out,
+    /// one request per package on the work queue; otherwise they run here
+    /// in turn, sharing `max_deletions`.
     pub(super) async fn run_packages(
         &self,
         requests: Vec<Request>,
@@ -199,7 +186,9 @@ impl Handler {
         cx: &CallContext<'_>,
     ) -> Vec<Entry> {
         if may_fan_out && self.config.work_queue_url.is_some() && requests.len() > 1 {
-            return vec![Entry::FannedOut(requests)];
+            return vec![Entry::FannedOut(
+                requests.into_iter().map(Job::One).collect(),
+            )];
         }
         let mut left = max_deletions;
         let mut entries = Vec::with_capacity(requests.len());

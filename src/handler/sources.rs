@@ -44,10 +44,17 @@ impl Handler {
         for (acc, t) in accounts.iter_mut().zip(tallies) {
             apply_tally(acc, t);
         }
+        // A part of a plan that could not be written is planned again.
+        for i in self
+            .write_parts(&mut accounts, &inputs, &inv.request_id)
+            .await
+        {
+            accounts[i].redeliver_whole();
+        }
         // `flush` names a record's dead-letter failure first, when it has one.
         for (i, queue, failure) in self.flush(&accounts).await {
             tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
-            if queue == self.config.dead_letter_queue_url {
+            if Some(&queue) == self.config.dead_letter_queue_url.as_ref() {
                 accounts[i].redeliver_whole();
             } else {
                 accounts[i].redeliver_unsent();
@@ -99,10 +106,21 @@ impl Handler {
         let (acc, inputs) = self.run_unit(unit, inv).await;
         let mut accounts = vec![acc];
         apply_tally(&mut accounts[0], tally);
+        let inputs = [inputs];
+        if !self
+            .write_parts(&mut accounts, &inputs, &inv.request_id)
+            .await
+            .is_empty()
+        {
+            // Failing, the invocation is retried whole, as a new plan.
+            return Err(HandlerError::PlanUnwritten {
+                record: accounts[0].source.clone(),
+            });
+        }
         let failures = self.flush(&accounts).await;
         // Failing, the invocation is retried whole: its retry reports it.
         if failures.is_empty() {
-            self.write_reports(&mut accounts, &[inputs], &inv.request_id)
+            self.write_reports(&mut accounts, &inputs, &inv.request_id)
                 .await;
         }
         audit(&accounts[0]);

@@ -64,6 +64,32 @@ impl Serialize for PackagePlan {
     }
 }
 
+impl PackagePlan {
+    /// A plan with what a listing shows: each version's status and
+    /// revision (`listed`) and, where known, its publish time
+    /// (`published`). The caller sets the rest.
+    pub fn of_listing(listing: &[super::Listed]) -> PackagePlan {
+        PackagePlan {
+            listed: listing
+                .iter()
+                .map(|l| {
+                    let seen = Expected {
+                        status: l.status.clone(),
+                        revision: l.revision.clone(),
+                        published: None,
+                    };
+                    (l.name.clone(), seen)
+                })
+                .collect(),
+            published: listing
+                .iter()
+                .filter_map(|l| Some((l.name.clone(), l.published_ms?)))
+                .collect(),
+            ..PackagePlan::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeptVersion {
     pub version: String,

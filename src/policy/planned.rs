@@ -36,6 +36,10 @@ pub struct Planned {
     /// Version → what the plan saw, for every version it listed under its
     /// action.
     pub expect: BTreeMap<String, Expected>,
+    /// Where the plan is (`s3://<bucket>/<key>` of its report.json), when
+    /// the apply read it from S3: with `DRY_RUN`, a request bound to a plan
+    /// runs only once that plan is read again and its digest checked.
+    pub report: Option<String>,
 }
 
 impl Planned {

@@ -5,11 +5,14 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// Why a version was kept.
+/// Why a version was kept. A rule that comes from a request or policy
+/// field carries that field's name (`statuses`, `originTypes`,
+/// `keepLatest`, ...); a protection, its code (`IN_USE`, ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum KeepRule {
     /// Its status is not in `statuses`.
+    #[serde(rename = "statuses")]
     Status,
     /// It does not match `match`.
     Match,
@@ -18,12 +21,16 @@ pub enum KeepRule {
     /// It is (or is not) a pre-release, against `prerelease`.
     Prerelease,
     /// Its origin type is not in `originTypes`.
+    #[serde(rename = "originTypes")]
     OriginType,
     /// Among the `keepLatest` most recently published candidates.
     KeepLatest,
     /// Published `olderThanDays` ago or less.
     #[serde(rename = "olderThanDays")]
     NewerThan,
+    /// An explicit dry run: its status is not the request's
+    /// `expectedStatus`, so the real call would refuse it.
+    ExpectedStatus,
     /// The IoT package's default version (and `unsetDefaultVersion` is not true).
     DefaultVersion,
     /// The last version of the package: a policy never empties a package.
@@ -71,11 +78,12 @@ pub enum KeepRule {
 impl KeepRule {
     pub fn as_str(self) -> &'static str {
         match self {
-            KeepRule::Status => "status",
+            KeepRule::Status => "statuses",
             KeepRule::Match => "match",
             KeepRule::Exclude => "exclude",
             KeepRule::Prerelease => "prerelease",
-            KeepRule::OriginType => "originType",
+            KeepRule::OriginType => "originTypes",
+            KeepRule::ExpectedStatus => "expectedStatus",
             KeepRule::KeepLatest => "keepLatest",
             KeepRule::NewerThan => "olderThanDays",
             KeepRule::DefaultVersion => "defaultVersion",
@@ -119,6 +127,7 @@ impl KeepRule {
 fn rule_names_are_the_same_in_json_and_logs() {
     for r in [
         KeepRule::Status,
+        KeepRule::ExpectedStatus,
         KeepRule::NewerThan,
         KeepRule::KeepLatest,
         KeepRule::OriginType,

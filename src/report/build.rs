@@ -43,6 +43,37 @@ pub struct ReportInput {
     pub index: usize,
     pub delivered: Delivered,
     pub packages: Vec<PackageRun>,
+    /// A part of a scope's plan made in parts ([`super::parts`]): then the
+    /// report is that part's, filed under the plan.
+    pub part: Option<PlanPart>,
+}
+
+/// Which part of which plan a scope's dry run made in this invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanPart {
+    /// The plan's id (its first part's report id).
+    pub plan_id: String,
+    /// When the first part was made, milliseconds since the epoch.
+    pub created_at_ms: i64,
+    /// The scope's packages this part planned: `from..to`.
+    pub from: usize,
+    pub to: usize,
+    /// The scope's package requests, in order: given by the first part,
+    /// which writes them to `scope.json`.
+    pub scope: Option<Vec<RawRequest>>,
+    /// How many packages the scope holds.
+    pub total: usize,
+}
+
+/// The id of the report of the request at `index` of the delivery
+/// `source` in Lambda request `request_id`: the same for a retried
+/// invocation, so that it writes the same keys again.
+pub fn report_id(request_id: &str, source: &str, index: usize) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_OID,
+        format!("packprune/{request_id}/{source}/{index}").as_bytes(),
+    )
+    .to_string()
 }
 
 impl Delivered {
@@ -68,19 +99,20 @@ impl ReportInput {
             (false, true) => Kind::Plan,
             (false, false) => Kind::Run,
         };
-        let id = uuid::Uuid::new_v5(
-            &uuid::Uuid::NAMESPACE_OID,
-            format!("packprune/{request_id}/{source}/{}", self.index).as_bytes(),
-        )
-        .to_string();
+        // A later part of a plan belongs to the plan its first part made.
+        let (id, made_ms) = match &self.part {
+            Some(p) => (p.plan_id.clone(), p.created_at_ms),
+            None => (report_id(request_id, source, self.index), now_ms),
+        };
         let mut raw = d.raw.clone();
         raw.dry_run = d.dry_run.then_some(true);
+        raw.continues = None;
         Report {
             kind,
             plan_id: (kind == Kind::Plan).then(|| id.clone()),
             id,
-            created_at: rfc3339(now_ms),
-            expires_at: (kind == Kind::Plan).then(|| rfc3339(d.expires_at_ms(now_ms))),
+            created_at: rfc3339(made_ms),
+            expires_at: (kind == Kind::Plan).then(|| rfc3339(d.expires_at_ms(made_ms))),
             applies: self.packages.iter().find_map(|p| p.applies.clone()),
             service: d.service.as_str().to_owned(),
             source: source.to_owned(),

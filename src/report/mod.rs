@@ -10,6 +10,7 @@
 //! object and canonicalized again.
 
 mod build;
+pub mod parts;
 mod render;
 pub mod store;
 #[cfg(test)]
@@ -22,10 +23,10 @@ use sha2::{Digest, Sha256};
 
 use crate::request::RawRequest;
 
-pub use build::{Delivered, PackageRun, ReportInput};
+pub use build::{report_id, Delivered, PackageRun, PlanPart, ReportInput};
 pub use render::{csv, markdown};
 pub use store::{ReportError, ReportStore};
-pub use verify::{requests, verify};
+pub use verify::{holds, requests, verify};
 
 /// What a report records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

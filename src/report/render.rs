@@ -42,10 +42,12 @@ pub fn csv(report: &Report) -> Vec<u8> {
 }
 
 /// report.md: what a reviewer reads in a pull request. The header names
-/// the report and, for a plan, the digest to approve, how long it
-/// holds and the apply request that carries it out (`json_uri` is where
-/// report.json is); per package, the counts by fate and rule, then every version
-/// that goes (or went), oldest first.
+/// the report and, for a plan, the digest to approve, how long it holds
+/// and how to carry it out (`json_uri` is where report.json is: an
+/// `s3://` URI gives the apply request, a file path the packprune-cli
+/// command); per package, the counts by fate and rule, every version that
+/// goes (or went), oldest first, then what stays, by rule, with the
+/// versions.
 pub fn markdown(report: &Report, sha256: &str, json_uri: &str) -> String {
     let mut md = String::new();
     let title = match report.kind {
@@ -69,16 +71,27 @@ pub fn markdown(report: &Report, sha256: &str, json_uri: &str) -> String {
     }
     let _ = writeln!(md, "| sha256 of report.json | `{sha256}` |");
     let _ = writeln!(md, "| source | {} |", report.source);
+    // An apply of a plan given inline shows the plan by its id, not whole.
+    let mut request = report.request.clone();
+    if let Some(plan) = request.pointer_mut("/apply/plan") {
+        let id = plan.get("id").and_then(|v| v.as_str()).unwrap_or("?");
+        *plan = serde_json::Value::from(format!("(plan {id}, inline)"));
+    }
     let _ = writeln!(
         md,
         "\nRequest:\n\n```json\n{}\n```",
-        serde_json::to_string(&report.request).unwrap_or_default()
+        serde_json::to_string(&request).unwrap_or_default()
     );
-    if report.kind == Kind::Plan {
+    if report.kind == Kind::Plan && json_uri.starts_with("s3://") {
         let _ = writeln!(
             md,
             "\nTo carry out exactly this plan, send:\n\n```json\n{}\n```",
             serde_json::json!({"service": report.service, "apply": {"report": json_uri, "sha256": sha256}})
+        );
+    } else if report.kind == Kind::Plan {
+        let _ = writeln!(
+            md,
+            "\nTo carry out exactly this plan:\n\n```sh\npackprune-cli apply {json_uri} --sha256 {sha256}\n```"
         );
     }
     for p in &report.packages {
@@ -120,15 +133,65 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
         _ => "Done".to_owned(),
     };
     let _ = writeln!(md, "\n{heading} ({}):\n", going.len());
-    for v in going {
+    for v in &going {
         let status = v.status.as_deref().unwrap_or("?");
-        match &v.published {
-            Some(at) => {
-                let _ = writeln!(md, "- `{}` ({status}, published {at})", v.version);
+        let when = v
+            .published
+            .as_ref()
+            .map_or_else(String::new, |at| format!(", published {at}"));
+        let detail = v
+            .detail
+            .as_ref()
+            .map_or_else(String::new, |d| format!(": {d}"));
+        let _ = writeln!(md, "- `{}` ({status}{when}){detail}", v.version);
+    }
+    stays(md, p, &going);
+}
+
+/// The versions a report lists per group of what stays (and why) at most;
+/// report.csv has them all.
+pub const STAYS_SHOWN: usize = 200;
+
+/// What stays, and why: every other version, grouped by fate and rule,
+/// each group's versions listed (with their details), at most
+/// [`STAYS_SHOWN`] a group.
+fn stays(md: &mut String, p: &super::PackageReport, going: &[&super::VersionRow]) {
+    let mut groups: BTreeMap<(&str, &str), Vec<&super::VersionRow>> = BTreeMap::new();
+    for v in &p.versions {
+        if !going.iter().any(|g| std::ptr::eq(*g, v)) {
+            let key = (v.fate.as_str(), v.rule.as_deref().unwrap_or(""));
+            groups.entry(key).or_default().push(v);
+        }
+    }
+    let n: usize = groups.values().map(Vec::len).sum();
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(md, "\nWhat stays ({n}), and why:\n");
+    for ((fate, rule), rows) in &groups {
+        let why = match (*fate, *rule) {
+            ("kept", "") => "kept".to_owned(),
+            ("kept", rule) => format!("kept by `{rule}`"),
+            (fate, "") => fate.to_owned(),
+            (fate, code) => format!("{fate} `{code}`"),
+        };
+        let _ = writeln!(md, "- {why} ({}):", rows.len());
+        for v in rows.iter().take(STAYS_SHOWN) {
+            match &v.detail {
+                Some(d) => {
+                    let _ = writeln!(md, "  - `{}`: {d}", v.version);
+                }
+                None => {
+                    let _ = writeln!(md, "  - `{}`", v.version);
+                }
             }
-            None => {
-                let _ = writeln!(md, "- `{}` ({status})", v.version);
-            }
+        }
+        if rows.len() > STAYS_SHOWN {
+            let _ = writeln!(
+                md,
+                "  - … and {} more (report.csv lists them all)",
+                rows.len() - STAYS_SHOWN
+            );
         }
     }
 }

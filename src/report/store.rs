@@ -5,7 +5,9 @@
 //! [`crate::retry`] paces.
 
 use aws_sdk_s3::primitives::ByteStream;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use super::parts::{self, PartFile, ScopeFile};
 use super::{csv, markdown, sha256_hex, Report};
 use crate::account::ReportLinks;
 use crate::error::BoxError;
@@ -49,6 +51,22 @@ impl ReportStore {
         self.bucket.is_some()
     }
 
+    /// The directory of a report made at `created_at` (RFC 3339) with id
+    /// `id`: `<prefix><yyyy-mm-dd>/<id>/`.
+    pub fn dir(&self, created_at: &str, id: &str) -> String {
+        let day = created_at.get(..10).unwrap_or("undated");
+        format!("{}{day}/{id}/", self.prefix)
+    }
+
+    /// Where a report's report.json is (or, for a plan in parts, will be).
+    pub fn json_uri(&self, created_at: &str, id: &str) -> Option<String> {
+        let bucket = self.bucket.as_deref()?;
+        Some(format!(
+            "s3://{bucket}/{}report.json",
+            self.dir(created_at, id)
+        ))
+    }
+
     /// Writes the report's three objects; `None` without a bucket.
     pub async fn put(
         &self,
@@ -58,8 +76,7 @@ impl ReportStore {
         let bucket = self.bucket.as_deref()?;
         let json = report.canonical();
         let sha256 = sha256_hex(&json);
-        let day = report.created_at.get(..10).unwrap_or("undated");
-        let dir = format!("{}{day}/{}/", self.prefix, report.id);
+        let dir = self.dir(&report.created_at, &report.id);
         let objects = [
             ("report.json", "application/json", json),
             ("report.csv", "text/csv; charset=utf-8", csv(report)),
@@ -99,6 +116,160 @@ impl ReportStore {
         }))
     }
 
+    /// Writes one part of a plan made in parts (and, for the first,
+    /// `scope.json`), each only if absent; then, if the parts from 0 now
+    /// tile the scope, the plan's report. See [`parts`].
+    pub async fn put_part(
+        &self,
+        scope: &ScopeFile,
+        first: bool,
+        part: &PartFile,
+        service: crate::request::Service,
+    ) -> Result<PartWritten, ReportError> {
+        let Some(bucket) = self.bucket.as_deref() else {
+            return Ok(PartWritten::Pending { covered: 0 });
+        };
+        let dir = self.dir(&scope.created_at, &scope.plan_id);
+        if first {
+            let body = serde_json::to_vec(scope).expect("scope.json serializes");
+            self.put_once(bucket, &format!("{dir}scope.json"), body)
+                .await?;
+        }
+        // A part that planned nothing writes no part: the range stays free
+        // for the part that plans it.
+        if part.to > part.from {
+            let body = serde_json::to_vec(part).expect("a part serializes");
+            self.put_once(
+                bucket,
+                &format!("{dir}{}", parts::part_name(part.from)),
+                body,
+            )
+            .await?;
+        }
+        let scope = match first {
+            true => scope.clone(),
+            false => self
+                .scope(bucket, &dir)
+                .await?
+                .unwrap_or_else(|| scope.clone()),
+        };
+        let total = scope.packages.len();
+        let mut found = Vec::new();
+        let mut from = 0;
+        while from < total {
+            match self.part(bucket, &dir, from).await? {
+                Some(p) if p.to > from => {
+                    from = p.to;
+                    found.push(p);
+                }
+                _ => break,
+            }
+        }
+        let Some(report) = parts::assemble(&scope, &found) else {
+            return Ok(PartWritten::Pending { covered: from });
+        };
+        match self.put(&report, service).await {
+            Some(Ok(links)) => Ok(PartWritten::Complete(links)),
+            Some(Err(e)) => Err(e),
+            None => Ok(PartWritten::Pending { covered: from }),
+        }
+    }
+
+    /// `scope.json` of the plan in `dir`, if written.
+    async fn scope(&self, bucket: &str, dir: &str) -> Result<Option<ScopeFile>, ReportError> {
+        self.get_json(bucket, &format!("{dir}scope.json")).await
+    }
+
+    async fn part(
+        &self,
+        bucket: &str,
+        dir: &str,
+        from: usize,
+    ) -> Result<Option<PartFile>, ReportError> {
+        self.get_json(bucket, &format!("{dir}{}", parts::part_name(from)))
+            .await
+    }
+
+    /// The scope of the plan `plan_id` made at `created_at`, from the
+    /// function's own bucket: what a later part plans.
+    pub async fn plan_scope(
+        &self,
+        created_at: &str,
+        plan_id: &str,
+    ) -> Result<Option<ScopeFile>, ReportError> {
+        let Some(bucket) = self.bucket.as_deref() else {
+            return Ok(None);
+        };
+        self.scope(bucket, &self.dir(created_at, plan_id)).await
+    }
+
+    /// Whether the plan whose report.json is `key` is a plan still being
+    /// made in parts (its `scope.json` is there).
+    pub async fn in_parts(&self, bucket: &str, key: &str) -> Result<bool, ReportError> {
+        let dir = key.strip_suffix("report.json").unwrap_or(key);
+        Ok(self
+            .get_optional(bucket, &format!("{dir}scope.json"))
+            .await?
+            .is_some())
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<T>, ReportError> {
+        let Some(bytes) = self.get_optional(bucket, key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| ReportError::S3 {
+                operation: "GetObject",
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                code: "NotAPlanPart".into(),
+                class: crate::error::ErrorClass::Permanent,
+                source: Box::new(e),
+            })
+    }
+
+    /// The object's bytes, `None` when there is no such key.
+    async fn get_optional(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, ReportError> {
+        match self.get(bucket, key).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(ReportError::S3 { code, .. }) if code == "NoSuchKey" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes an object only if the key is free (`If-None-Match: *`); an
+    /// object already there is kept as it is.
+    async fn put_once(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ReportError> {
+        let put = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("application/json")
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            // Already written (S3 answers 412; a concurrent write, 409).
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(s3_error(e, "PutObject", bucket, key)),
+        }
+    }
+
     /// The object's bytes (a plan's report.json).
     pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, ReportError> {
         let out = self
@@ -119,6 +290,15 @@ impl ReportStore {
         })?;
         Ok(body.into_bytes().to_vec())
     }
+}
+
+/// What writing a part of a plan made in parts gave.
+#[derive(Debug)]
+pub enum PartWritten {
+    /// The parts tile the scope: the plan's report is written.
+    Complete(ReportLinks),
+    /// Parts are missing: the packages `0..covered` are planned.
+    Pending { covered: usize },
 }
 
 fn s3_error<E>(

@@ -116,7 +116,7 @@ fn a_tampered_expired_or_foreign_plan_is_refused() {
 fn an_apply_names_only_the_planned_versions_bound_to_what_the_plan_saw() {
     let p = plan(Kind::Plan, NOW + 1000);
     let sha = sha256_hex(&p.canonical());
-    let applied = requests(&p, &sha, false).unwrap();
+    let applied = requests(&p, &sha, false, None).unwrap();
     assert_eq!(applied.len(), 1);
     let r = &applied[0];
     assert!(!r.dry_run);
@@ -137,7 +137,7 @@ fn an_apply_names_only_the_planned_versions_bound_to_what_the_plan_saw() {
     // Its wire form (a hand-on) reads back as the same request.
     let again = r.to_raw(None, Some(2)).validate().unwrap();
     assert_eq!(again.action, r.action);
-    assert!(requests(&p, &sha, true).unwrap()[0].dry_run);
+    assert!(requests(&p, &sha, true, None).unwrap()[0].dry_run);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{sha256_hex, Kind, Report};
 use crate::policy::{Expected, Planned};
-use crate::request::{parse_rfc3339, PlanRefused, Request, Service};
+use crate::request::{parse_rfc3339, Action, PlanRefused, Request, Service};
 
 /// A plan as it came: report.json's bytes (from S3), or its JSON inline.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +67,15 @@ pub fn verify(
 /// One request per package with versions the plan lists under its action:
 /// the package's own request from the plan, narrowed to those versions
 /// (`versions`), with `apply` binding each to the status and revision the
-/// plan saw, uncapped (the plan already counted), and a dry run if
-/// `dry_run`. Every request passes validation, or the whole plan is refused.
-pub fn requests(report: &Report, sha256: &str, dry_run: bool) -> Result<Vec<Request>, PlanRefused> {
+/// plan saw (and, when the plan is in S3, to its `report` URI), uncapped
+/// (the plan already counted), and a dry run if `dry_run`. Every request
+/// passes validation, or the whole plan is refused.
+pub fn requests(
+    report: &Report,
+    sha256: &str,
+    dry_run: bool,
+    source: Option<&str>,
+) -> Result<Vec<Request>, PlanRefused> {
     let expires_at_ms = report
         .expires_at
         .as_deref()
@@ -102,6 +108,7 @@ pub fn requests(report: &Report, sha256: &str, dry_run: bool) -> Result<Vec<Requ
             sha256: sha256.to_owned(),
             expires_at_ms,
             expect,
+            report: source.map(str::to_owned),
         };
         let mut raw = p.request.clone();
         raw.versions = Some(versions);
@@ -111,10 +118,60 @@ pub fn requests(report: &Report, sha256: &str, dry_run: bool) -> Result<Vec<Requ
         raw.plan_valid_for_days = None;
         raw.attempt = None;
         raw.failure = None;
+        raw.continues = None;
         out.push(raw.validate().map_err(|e| PlanRefused::Package {
             package: p.package.clone(),
             problems: e.problems.join("; "),
         })?);
     }
     Ok(out)
+}
+
+/// Whether the plan `report` holds `request`, one package bound to it (an
+/// apply's hand-on or dead letter): the same package, action and policy,
+/// and every version it names listed under the action with the status,
+/// revision and time it expects. What `DRY_RUN` checks before such a
+/// request acts.
+pub fn holds(report: &Report, sha256: &str, request: &Request) -> Result<(), PlanRefused> {
+    let Action::Retain(bound) = &request.action else {
+        return Err(unbound(request, report, "binds only policy requests"));
+    };
+    let Some(planned) = &bound.planned else {
+        return Err(unbound(request, report, "it is not bound to"));
+    };
+    let label = request.target.package_label();
+    let held = requests(report, sha256, false, planned.report.as_deref())?
+        .into_iter()
+        .filter(|r| r.target.package_label() == label && r.verb == request.verb)
+        .find_map(|r| match r.action {
+            Action::Retain(ret) if ret.raw == bound.raw => ret.planned,
+            _ => None,
+        });
+    let Some(held) = held else {
+        return Err(unbound(
+            request,
+            report,
+            "does not list this package, action and policy",
+        ));
+    };
+    match planned
+        .expect
+        .iter()
+        .find(|(v, e)| held.expect.get(*v) != Some(*e))
+    {
+        Some((v, _)) => Err(unbound(
+            request,
+            report,
+            &format!("does not list version {v:?} as the request expects it"),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn unbound(request: &Request, report: &Report, why: &str) -> PlanRefused {
+    PlanRefused::Unbound {
+        package: request.target.package_label(),
+        plan_id: report.id.clone(),
+        why: why.to_owned(),
+    }
 }

@@ -6,9 +6,13 @@
 //!   `"plan": {…}` (the report's JSON) in place of `report`: the plan is
 //!   read, checked against the digest, and split into one request per
 //!   package ([`ApplyRequest`]);
+//!   A plan of several packages fans out in parts: the same request with
+//!   `"part": {"from", "to"}`, which reads and checks the plan again and
+//!   runs only the plan's package requests `from..to` ([`ApplyPart`]);
 //! - `{"service", <package>, "policy", "versions", "apply": {"planId",
-//!   "sha256", "expiresAt", "expect": {version: {status, revision}}}}`:
-//!   one package of an apply ([`Planned`]).
+//!   "sha256", "expiresAt", "expect": {version: {status, revision}}}}`, and
+//!   `report` where the plan is in S3: one package of an apply
+//!   ([`Planned`]).
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -51,6 +55,19 @@ pub struct RawApply {
     /// One package of an apply: per version, what the plan saw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expect: Option<BTreeMap<String, Expected>>,
+    /// A part of a fanned-out apply: the plan's package requests
+    /// `from..to` (0-based, `to` exclusive, in the order
+    /// [`crate::report::requests`] gives them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<ApplyPart>,
+}
+
+/// Which of a plan's package requests an apply part runs: `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyPart {
+    pub from: usize,
+    pub to: usize,
 }
 
 /// Where the plan to apply is.
@@ -69,6 +86,8 @@ pub struct ApplyRequest {
     pub source: PlanSource,
     /// Lowercase hex, 64 characters.
     pub sha256: String,
+    /// A fanned-out part: only these of the plan's package requests.
+    pub part: Option<ApplyPart>,
     pub dry_run: bool,
     pub attempt: u32,
 }
@@ -78,16 +97,36 @@ impl Eq for ApplyRequest {}
 impl ApplyRequest {
     /// The plan, as logs name it: its S3 URI, or "inline plan <digest>".
     pub fn label(&self) -> String {
-        match &self.source {
+        let plan = match &self.source {
             PlanSource::Report { bucket, key } => format!("s3://{bucket}/{key}"),
             PlanSource::Inline(_) => format!("inline plan {}", &self.sha256[..12]),
+        };
+        match self.part {
+            Some(p) => format!("{plan} (part {}..{})", p.from, p.to),
+            None => plan,
+        }
+    }
+
+    /// The plan's S3 URI, when it is in S3.
+    pub fn report_uri(&self) -> Option<String> {
+        match &self.source {
+            PlanSource::Report { bucket, key } => Some(format!("s3://{bucket}/{key}")),
+            PlanSource::Inline(_) => None,
+        }
+    }
+
+    /// The same apply, for the plan's package requests `from..to`.
+    pub fn part(&self, from: usize, to: usize) -> ApplyRequest {
+        ApplyRequest {
+            part: Some(ApplyPart { from, to }),
+            ..self.clone()
         }
     }
 
     /// The wire form, with `attempt` (a hand-on) or without (a dead letter).
     pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
         let (report, plan) = match &self.source {
-            PlanSource::Report { .. } => (Some(self.label()), None),
+            PlanSource::Report { .. } => (self.report_uri(), None),
             PlanSource::Inline(v) => (None, Some(v.clone())),
         };
         RawRequest {
@@ -96,6 +135,7 @@ impl ApplyRequest {
                 report,
                 plan,
                 sha256: Some(self.sha256.clone()),
+                part: self.part,
                 ..RawApply::default()
             }),
             dry_run: self.dry_run.then_some(true),
@@ -113,6 +153,7 @@ impl Planned {
             sha256: Some(self.sha256.clone()),
             expires_at: Some(crate::downloads::rfc3339(self.expires_at_ms)),
             expect: Some(self.expect.clone()),
+            report: self.report.clone(),
             ..RawApply::default()
         }
     }
@@ -120,9 +161,9 @@ impl Planned {
 
 impl RawApply {
     /// Whether this names a plan to read (the request form), rather than
-    /// binding one package to a plan.
+    /// binding one package to a plan (which names its `planId`).
     pub fn names_a_plan(&self) -> bool {
-        self.report.is_some() || self.plan.is_some()
+        (self.report.is_some() || self.plan.is_some()) && self.plan_id.is_none()
     }
 }
 
@@ -172,10 +213,17 @@ impl RawRequest {
             }
         };
         let sha256 = self.sha256(c, apply);
+        if let Some(p) = apply.part.filter(|p| p.from >= p.to) {
+            c.problems.push(format!(
+                "`apply.part` must name at least one request: from {} to {}",
+                p.from, p.to
+            ));
+        }
         Some(ApplyRequest {
             service: service?,
             source: source?,
             sha256: sha256?,
+            part: apply.part,
             dry_run: self.dry_run.unwrap_or(false),
             attempt: self.attempt.unwrap_or(1).max(1),
         })
@@ -185,6 +233,20 @@ impl RawRequest {
     /// `expect`, beside `policy` and `versions` (each of them expected).
     pub(super) fn validate_planned(&self, c: &mut Checker, apply: &RawApply) -> Option<Planned> {
         let sha256 = self.sha256(c, apply);
+        c.forbid(
+            "apply.plan",
+            &apply.plan,
+            "beside `apply.planId` (a package bound to a plan names it by id)",
+        );
+        c.forbid(
+            "apply.part",
+            &apply.part,
+            "beside `apply.planId` (a part is a whole apply's)",
+        );
+        let report = apply
+            .report
+            .as_deref()
+            .and_then(|uri| s3_uri(c, uri).map(|_| uri.to_owned()));
         let plan_id = c
             .required("apply.planId", &apply.plan_id)
             .map(str::to_owned);
@@ -219,6 +281,7 @@ impl RawRequest {
             sha256: sha256?,
             expires_at_ms: expires_at_ms?,
             expect: expect.clone(),
+            report,
         })
     }
 
@@ -294,4 +357,20 @@ pub enum PlanRefused {
     WrongService { plan: String, request: String },
     #[error("the plan's request for {package} is not valid: {problems}")]
     Package { package: String, problems: String },
+    #[error("plan {plan_id} is not complete yet: {detail}. Apply it once its report.json is written (the last part writes it)")]
+    Incomplete { plan_id: String, detail: String },
+    #[error(
+        "part {from}..{to} of the plan is out of range: the plan has {requests} package request(s)"
+    )]
+    PartOutOfRange {
+        from: usize,
+        to: usize,
+        requests: usize,
+    },
+    #[error("the request for {package} is bound to plan {plan_id}, which {why}")]
+    Unbound {
+        package: String,
+        plan_id: String,
+        why: String,
+    },
 }

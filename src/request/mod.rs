@@ -96,7 +96,39 @@ pub struct RawRequest {
     /// dead-letter message can be redriven as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Value>,
+    /// A scope's dry run that did not fit one invocation: the plan it
+    /// continues, and the first of the scope's packages left to plan. Set
+    /// by the function on the work queue, never by a caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continues: Option<Continues>,
 }
+
+/// The plan a scope's dry run continues (see [`crate::report::parts`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Continues {
+    /// The plan's id (a UUID), given by its first part.
+    pub plan_id: String,
+    /// When its first part was made (RFC 3339): the plan's `createdAt`,
+    /// and the day its objects are filed under.
+    pub created_at: String,
+    /// The index of the first package left to plan, in the order the
+    /// first part listed the scope.
+    pub from: usize,
+}
+
+/// Fields of the wire form that the function writes on its own messages
+/// (hand-ons, dead letters, fan-out, continuations), never a caller:
+/// error messages do not offer them.
+pub const INTERNAL_FIELDS: [&str; 7] = [
+    "attempt",
+    "failure",
+    "continues",
+    "planId",
+    "expiresAt",
+    "expect",
+    "part",
+];
 
 /// A string that, when present, is not `null`.
 fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -292,6 +324,19 @@ impl Job {
             },
             Job::Many(s) => Some(&s.retention),
             Job::Apply(_) => None,
+        }
+    }
+
+    /// Whether it carries out a reviewed plan, which `DRY_RUN` lets act: an
+    /// `apply` (its digest checked where it enters), or one package bound
+    /// to a plan in S3 (checked against that plan before it acts,
+    /// [`crate::report::holds`]).
+    pub fn applies_a_reviewed_plan(&self) -> bool {
+        match self {
+            Job::Apply(_) => true,
+            Job::One(r) => matches!(&r.action, Action::Retain(ret)
+                if ret.planned.as_ref().is_some_and(|p| p.report.is_some())),
+            Job::Many(_) => false,
         }
     }
 

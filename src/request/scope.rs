@@ -3,7 +3,8 @@
 //! such a scope turns into one request per package it holds.
 
 use super::{
-    Action, CodeArtifactPackage, Format, RawRequest, Request, Service, Target, Verb, Written,
+    Action, CodeArtifactPackage, Continues, Format, RawRequest, Request, Service, Target, Verb,
+    Written,
 };
 use crate::policy::Retention;
 
@@ -47,6 +48,8 @@ pub struct ScopeRequest {
     pub protect_in_use: bool,
     pub dry_run: bool,
     pub attempt: u32,
+    /// A dry run's plan continued from an earlier invocation.
+    pub continues: Option<Continues>,
 }
 
 impl ScopeRequest {
@@ -113,6 +116,7 @@ impl ScopeRequest {
         }
         raw.action = (self.verb != Verb::Delete).then(|| self.verb.as_str().to_owned());
         raw.set_retention(&self.retention);
+        raw.continues = self.continues.clone();
         raw
     }
 

@@ -266,11 +266,11 @@ fn an_apply_names_its_plan_and_nothing_else() {
         ),
         (
             serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://bucket/k", "sha256": sha, "planId": "x"}}),
-            "`apply.planId` is not allowed",
+            "`apply.planId` binds one package's `policy`",
         ),
         (
             serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "versions": ["1.0"], "apply": {"planId": "p"}}),
-            "without `policy`",
+            "`apply.planId` binds one package's `policy`",
         ),
         (
             serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "r", "format": "npm", "package": "web", "policy": {"keepLatest": 1}, "versions": ["1.0"], "apply": {"planId": "p", "sha256": sha, "expiresAt": "soon", "expect": {}}}),

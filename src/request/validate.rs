@@ -94,6 +94,10 @@ impl RawRequest {
                 Some(Service::Iot) => self.validate_iot_scope(&mut c),
                 None => None,
             };
+            if self.continues.is_some() && !dry_run {
+                c.problems
+                    .push("`continues` is allowed only on a scope's dry run".into());
+            }
             return match (scope, retention) {
                 (Some(scope), Some(retention)) if c.problems.is_empty() => {
                     Ok(Job::Many(ScopeRequest {
@@ -104,6 +108,7 @@ impl RawRequest {
                         protect_in_use,
                         dry_run,
                         attempt,
+                        continues: self.continues.clone(),
                     }))
                 }
                 _ => Err(ValidationError {
@@ -115,6 +120,11 @@ impl RawRequest {
             "packagePrefix",
             &self.package_prefix,
             "with `package` (give one or the other), nor without `policy`",
+        );
+        c.forbid(
+            "continues",
+            &self.continues,
+            "with one package (it continues a scope's plan)",
         );
         let action = match retention {
             Some(mut r) => {
@@ -141,7 +151,11 @@ impl RawRequest {
             }
             None if self.policy.is_some() => None,
             None => {
-                c.forbid("apply", &self.apply, "without `policy`, `report` or `plan`");
+                c.forbid(
+                    "apply",
+                    &self.apply,
+                    "here: an apply of a plan gives `apply.report` or `apply.plan` (and no `apply.planId`), and `apply.planId` binds one package's `policy` and `versions` to a plan",
+                );
                 c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
                 c.forbid("maxFraction", &self.max_fraction, "without `policy`");
                 self.validate_action(&mut c, service, format)

@@ -110,7 +110,7 @@ impl Sqs {
 
 pub fn config(work_queue: bool) -> Config {
     Config {
-        dead_letter_queue_url: DLQ.into(),
+        dead_letter_queue_url: Some(DLQ.into()),
         work_queue_url: work_queue.then(|| WORK.to_owned()),
         max_attempts: 8,
         max_concurrency: 4,

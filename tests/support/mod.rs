@@ -27,7 +27,12 @@ use packprune_emulator::{Running, State};
 use serde_json::{json, Value};
 use tokio::sync::{Mutex, MutexGuard};
 
-pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The workspace's root (`.cargo/config.toml` sets it for every package,
+/// so packprune-cli's tests, which include this module, find it too).
+pub const ROOT: &str = match option_env!("PACKPRUNE_ROOT") {
+    Some(root) => root,
+    None => env!("CARGO_MANIFEST_DIR"),
+};
 
 /// The virtualenv's tools: moto's server and cargo-lambda.
 #[derive(Clone, Debug)]
@@ -39,9 +44,10 @@ impl Tools {
     /// Finds the tools in `PACKPRUNE_VENV` (default `.venv`), or says what
     /// is missing.
     pub fn find() -> Result<Tools, String> {
-        let venv = std::env::var("PACKPRUNE_VENV")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| Path::new(ROOT).join(".venv"));
+        // Relative to the workspace's root, whatever package's tests run
+        // (cargo runs each in its own package's directory).
+        let venv = Path::new(ROOT)
+            .join(std::env::var("PACKPRUNE_VENV").unwrap_or_else(|_| ".venv".to_owned()));
         let bin = venv.join("bin");
         for tool in ["moto_server", "cargo-lambda"] {
             if !bin.join(tool).exists() {
@@ -647,9 +653,14 @@ impl LambdaWatch {
     /// What the function wrote (and, with cargo-lambda starting it,
     /// cargo-lambda's own lines).
     pub fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The file the function's log goes to.
+    pub fn log_path(&self) -> &Path {
         match &self.function {
-            Some(f) => f.log_text(),
-            None => self.process.log_text(),
+            Some(f) => &f.log,
+            None => &self.process.log,
         }
     }
 }

@@ -199,6 +199,7 @@ mod held {
 
     fn planned(versions: &[(&str, &str, &str)]) -> Planned {
         Planned {
+            report: None,
             plan_id: "p-1".into(),
             sha256: "0".repeat(64),
             expires_at_ms: i64::MAX,

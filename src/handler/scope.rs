@@ -1,0 +1,284 @@
+//! A policy for many packages: listed, then fanned out over the work queue
+//! or run here in turn; or, for a dry run that writes reports, planned here
+//! as one plan, in parts when the deadline comes first (the objects and
+//! how the last part completes the plan: [`crate::report::parts`]).
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+
+use super::apply::unread;
+use super::Handler;
+use crate::account::{hand_on_delay, Entry, RequestResult};
+use crate::decode::{DecodeError, Invalid};
+use crate::execute::{CallContext, ItemOutcome};
+use crate::plan::Item;
+use crate::report::PlanPart;
+use crate::request::{parse_rfc3339, Action, Continues, Job, PlanRefused, Request, ScopeRequest};
+
+/// How many of a scope's packages a dry run plans at once (their calls
+/// still share the pacers and `MAX_CONCURRENCY`).
+const PLAN_PACKAGES_AT_ONCE: usize = 4;
+
+impl Handler {
+    /// A policy for many packages. With a work queue (and a standard
+    /// queue's or no SQS record), more than one package fans out: one
+    /// policy request per package on the work queue. Otherwise the packages
+    /// run here, in turn, sharing `maxDeletions`; those the deadline leaves
+    /// are handed on.
+    pub(super) async fn run_scope(
+        &self,
+        scope: ScopeRequest,
+        may_fan_out: bool,
+        cx: &CallContext<'_>,
+    ) -> Vec<Entry> {
+        match self.scope_requests(&scope, cx).await {
+            Ok(requests) => {
+                self.run_packages(requests, may_fan_out, scope.retention.max_deletions, cx)
+                    .await
+            }
+            Err(entry) => vec![entry],
+        }
+    }
+
+    /// The scope's packages, one request each, those outside
+    /// `ALLOWED_TARGETS` left out (and logged); a listing that failed is
+    /// the scope's one failed item.
+    async fn scope_requests(
+        &self,
+        scope: &ScopeRequest,
+        cx: &CallContext<'_>,
+    ) -> Result<Vec<Request>, Entry> {
+        let (listed, attempts) = self.executor.packages(&scope.scope, cx).await;
+        let packages = listed.map_err(|e| {
+            Entry::Executed(Box::new(RequestResult {
+                request: Job::Many(scope.clone()),
+                outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
+                plan: None,
+                package_not_found: false,
+            }))
+        })?;
+        tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
+        let (requests, outside): (Vec<Request>, Vec<Request>) = packages
+            .iter()
+            .map(|p| scope.for_package(p))
+            .partition(|r| {
+                self.config
+                    .allowed
+                    .as_ref()
+                    .is_none_or(|a| a.permits(&r.target))
+            });
+        if !outside.is_empty() {
+            tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
+        }
+        Ok(requests)
+    }
+
+    /// A scope's dry run, as one plan: every package planned here, in
+    /// order, until the deadline. If all fit, the entries are the plan's
+    /// (one report). If not, this invocation made a part of the plan
+    /// `plan_id` (or of the plan it continues): the packages planned in
+    /// order from its first, and a request for the work queue to plan the
+    /// rest. A part that planned nothing hands the rest on with its
+    /// attempt raised, after a backoff; at `MAX_ATTEMPTS`, the package it
+    /// could not plan is dead-lettered, so that the plan always moves.
+    pub(super) async fn plan_scope(
+        &self,
+        scope: ScopeRequest,
+        plan_id: String,
+        cx: &CallContext<'_>,
+    ) -> (Vec<Entry>, Option<PlanPart>) {
+        let now_ms = crate::downloads::now_ms();
+        let (requests, from, plan_id, created_at_ms) = match &scope.continues {
+            None => match self.scope_requests(&scope, cx).await {
+                Ok(r) => (r, 0, plan_id, now_ms),
+                Err(entry) => return (vec![entry], None),
+            },
+            Some(c) => match self.continued(&scope, c, now_ms).await {
+                Ok((r, created_at_ms)) => (r, c.from, c.plan_id.clone(), created_at_ms),
+                Err(entry) => return (vec![entry], None),
+            },
+        };
+        let first = scope.continues.is_none();
+        let total = requests.len();
+        let from = from.min(total);
+        let (mut entries, settled) = self.plan_packages(&requests[from..], &scope, cx).await;
+        if first && settled == total {
+            return (entries, None);
+        }
+        let mut to = from + settled;
+        let mut next = scope.clone();
+        let mut delay_seconds = 0;
+        if settled == 0 && from < total {
+            if scope.attempt >= self.config.max_attempts {
+                // Given up: accounted as it ended, so dead-lettered.
+                to = from + 1;
+            } else {
+                next.attempt += 1;
+                delay_seconds = hand_on_delay(scope.attempt, retry_after(&entries));
+            }
+        }
+        entries.truncate(to - from);
+        if let Some(left) = planned_left(&scope, &entries) {
+            next.retention.max_deletions = Some(left);
+        }
+        if to < total {
+            next.continues = Some(Continues {
+                plan_id: plan_id.clone(),
+                created_at: crate::downloads::rfc3339(created_at_ms),
+                from: to,
+            });
+            tracing::info!(plan = %plan_id, from, to, total, "scope planned in part; the rest continues on the work queue");
+            entries.push(Entry::Continues {
+                job: Box::new(Job::Many(next)),
+                delay_seconds,
+            });
+        }
+        let part = PlanPart {
+            plan_id,
+            created_at_ms,
+            from,
+            to,
+            scope: first.then(|| requests.iter().map(|r| r.to_raw(None, None)).collect()),
+            total,
+        };
+        (entries, Some(part))
+    }
+
+    /// The packages of a scope's dry run, in order, until the deadline:
+    /// their entries, and how many of them from the first are settled
+    /// (nothing left to retry). At most one unsettled entry follows them.
+    async fn plan_packages(
+        &self,
+        requests: &[Request],
+        scope: &ScopeRequest,
+        cx: &CallContext<'_>,
+    ) -> (Vec<Entry>, usize) {
+        let requests = requests.iter().cloned().map(|mut r| {
+            r.attempt = scope.attempt;
+            r
+        });
+        let mut entries = Vec::new();
+        if let Some(cap) = scope.retention.max_deletions {
+            // A shared `maxDeletions` is counted package by package, in turn.
+            let mut left = cap;
+            for mut r in requests {
+                if let Action::Retain(ret) = &mut r.action {
+                    ret.max_deletions = Some(left);
+                }
+                let entry = self.run_request(r, cx).await;
+                if let Entry::Executed(rr) = &entry {
+                    let n = rr.plan.as_ref().map_or(0, |p| p.selected.len());
+                    left = left.saturating_sub(n as u32);
+                }
+                let done = settled(&entry);
+                entries.push(entry);
+                if !done {
+                    break;
+                }
+            }
+        } else {
+            let mut planned = futures::stream::iter(requests)
+                .map(|r| self.run_request(r, cx))
+                .buffered(PLAN_PACKAGES_AT_ONCE);
+            while let Some(entry) = planned.next().await {
+                let done = settled(&entry);
+                entries.push(entry);
+                if !done {
+                    break;
+                }
+            }
+        }
+        let settled = entries.iter().take_while(|e| settled(e)).count();
+        (entries, settled)
+    }
+
+    /// A later part's packages, from the plan's `scope.json` in the
+    /// reports bucket, and when the plan was made. Refused (dead-lettered)
+    /// when the plan is missing or has expired; a read that failed is the
+    /// part's one failed item, retried like any.
+    async fn continued(
+        &self,
+        scope: &ScopeRequest,
+        c: &Continues,
+        now_ms: i64,
+    ) -> Result<(Vec<Request>, i64), Entry> {
+        let job = || Job::Many(scope.clone());
+        let refuse = |refused: PlanRefused| {
+            Entry::Invalid(Invalid {
+                raw: serde_json::to_string(&job().to_raw(None, None)).expect("request serializes"),
+                error: DecodeError::PlanRefused(refused),
+            })
+        };
+        let file = match self.reports.plan_scope(&c.created_at, &c.plan_id).await {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return Err(refuse(PlanRefused::Unreadable(format!(
+                    "plan {}'s scope.json is not in the reports bucket",
+                    c.plan_id
+                ))))
+            }
+            Err(e) => return Err(unread(job(), scope.service(), e)),
+        };
+        match parse_rfc3339(&file.expires_at) {
+            Some(at) if at > now_ms => {}
+            _ => {
+                return Err(refuse(PlanRefused::Expired {
+                    plan_id: c.plan_id.clone(),
+                    expires_at: file.expires_at.clone(),
+                }))
+            }
+        }
+        let created_at_ms = parse_rfc3339(&file.created_at).unwrap_or(now_ms);
+        let mut requests = Vec::with_capacity(file.packages.len());
+        for raw in &file.packages {
+            let r = raw.validate().map_err(|e| {
+                refuse(PlanRefused::Package {
+                    package: raw.package.clone().unwrap_or_default(),
+                    problems: e.problems.join("; "),
+                })
+            })?;
+            requests.push(r);
+        }
+        Ok((requests, created_at_ms))
+    }
+}
+
+/// Whether nothing of a planned package is left to retry.
+fn settled(entry: &Entry) -> bool {
+    match entry {
+        Entry::Executed(rr) => rr.outcomes.iter().all(|o| {
+            o.result
+                .as_ref()
+                .map_or_else(|e| e.is_permanent(), |_| true)
+        }),
+        _ => true,
+    }
+}
+
+/// The longest `Retry-After` among the entries' failures, in seconds.
+fn retry_after(entries: &[Entry]) -> u64 {
+    entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Executed(rr) => Some(rr.outcomes.iter()),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|o| o.result.as_ref().err()?.retry_after())
+        .max()
+        .map_or(0, |d| d.as_secs_f64().ceil() as u64)
+}
+
+/// What a shared `maxDeletions` leaves after the entries' plans.
+fn planned_left(scope: &ScopeRequest, entries: &[Entry]) -> Option<u32> {
+    let cap = scope.retention.max_deletions?;
+    let used: usize = entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Executed(rr) => rr.plan.as_ref().map(|p| p.selected.len()),
+            _ => None,
+        })
+        .sum();
+    Some(cap.saturating_sub(used as u32))
+}

@@ -1,0 +1,187 @@
+//! One plan per scope, end to end (in process, the emulator and moto's SQS
+//! and S3): a dry run over a repository answers with one report and its
+//! digest; one apply of it fans out in parts over the work queue, each
+//! checking the plan again, and deletes what it lists across every
+//! package; a scope too large for one invocation is planned in parts, the
+//! last part completing the plan, and an apply before then is refused.
+//! Needs the virtualenv `make test` creates (see tests/e2e.rs).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use support::reports::*;
+use support::*;
+
+const LEFT: Duration = Duration::from_secs(120);
+const PACKAGES: [&str; 5] = ["api", "cli", "core", "ui", "web"];
+
+/// `releases`: five npm packages of six versions each, 1.0.0 the oldest.
+fn releases() -> packprune_emulator::State {
+    let packages: Vec<Value> = PACKAGES
+        .iter()
+        .map(|name| {
+            let versions: Vec<Value> = (0..6)
+                .map(|i| json!({"version": format!("1.{i}.0"), "publishedDaysAgo": 60 - i}))
+                .collect();
+            json!({"format": "npm", "package": name, "versions": versions})
+        })
+        .collect();
+    seed(
+        json!({"codeartifact": {"domains": {"acme": {"repositories": {
+            "releases": {"packages": packages}
+        }}}}}),
+    )
+}
+
+const SCOPE: &str = r#"{"service":"codeartifact","domain":"acme","repository":"releases","policy":{"keepLatest":2},"dryRun":true}"#;
+
+async fn setup(stack: &Stack, tag: &str, extra: &[(&str, &str)]) -> (packprune::Handler, Queues) {
+    let queues = Queues::create(&stack.sqs().await, tag).await.unwrap();
+    let bucket = create_bucket(&format!("reports-{tag}")).await.unwrap();
+    let mut vars = vec![("REPORTS_BUCKET", bucket.as_str())];
+    vars.extend_from_slice(extra);
+    let h = in_process_handler(queues.config(&vars)).await;
+    (h, queues)
+}
+
+fn left(stack: &Stack) -> usize {
+    PACKAGES
+        .iter()
+        .map(|p| ca_versions(stack, "releases", p).unwrap().len())
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_over_a_repository_is_one_plan_and_one_apply_deletes_it_all() {
+    let Some((_g, stack, _)) = stack("scope_one_plan", releases()).await else {
+        return;
+    };
+    let (h, queues) = setup(stack, "oneplan", &[]).await;
+    let sqs = stack.sqs().await;
+    let scope: Value = serde_json::from_str(SCOPE).unwrap();
+    let dry = invoke(&h, scope, LEFT).await;
+    assert_eq!(dry.summary.packages_fanned_out, 0, "{:?}", dry.summary);
+    assert_eq!(dry.summary.hand_on_messages, 0, "{:?}", dry.summary);
+    assert_eq!(dry.summary.reports_written, 1, "{:?}", dry.summary);
+    assert_eq!(dry.summary.planned, [("delete".to_owned(), 20)].into());
+    let (json_uri, _, _, sha) = links(&dry.response).unwrap();
+    let plan = report(&json_uri).await.unwrap();
+    let names: Vec<&str> = plan.packages.iter().map(|p| p.package.as_str()).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(with_fate(&plan, "delete").len(), 20);
+    assert_eq!(depth(&sqs, &queues.work).await.unwrap(), 0);
+    assert_eq!(left(stack), 30, "a plan changes nothing");
+
+    let apply = json!({"service": "codeartifact", "apply": {"report": json_uri, "sha256": sha}});
+    let out = invoke(&h, apply, LEFT).await;
+    assert_eq!(
+        out.summary.packages_fanned_out, 5,
+        "one part per package: {:?}",
+        out.summary
+    );
+    let parts = drain(&sqs, &queues.work, &h, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let deleted: u64 = parts.iter().map(|s| s.deleted).sum();
+    assert_eq!(deleted, 20);
+    assert_eq!(left(stack), 10, "keepLatest 2 of each of five packages");
+    for p in PACKAGES {
+        assert_eq!(
+            ca_versions(stack, "releases", p).unwrap(),
+            ["1.4.0", "1.5.0"],
+            "{p}"
+        );
+    }
+    // A part names the plan and its digest, and checks them again: with
+    // another digest, it is refused before any call.
+    let mut part: Value = serde_json::from_str(&format!(
+        r#"{{"service":"codeartifact","apply":{{"report":"{json_uri}","sha256":"{}","part":{{"from":0,"to":1}}}}}}"#,
+        "0".repeat(64)
+    ))
+    .unwrap();
+    stack.emulator.shared.clear_calls();
+    let out = invoke(&h, part.clone(), LEFT).await;
+    assert_eq!(out.summary.invalid_requests, 1, "{:?}", out.summary);
+    assert!(stack.emulator.shared.calls().is_empty());
+    part["apply"]["part"] = json!({"from": 4, "to": 9});
+    part["apply"]["sha256"] = json!(sha);
+    let out = invoke(&h, part, LEFT).await;
+    assert!(
+        out.summary.invalid[0].contains("out of range"),
+        "{:?}",
+        out.summary.invalid
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_too_large_for_one_invocation_is_planned_in_parts_and_completed_by_the_last() {
+    let Some((_g, stack, _)) = stack("scope_in_parts", releases()).await else {
+        return;
+    };
+    // Each listing takes 400 ms and calls go one at a time: an invocation
+    // with a second to spare plans two or three of the five packages.
+    let mut state = releases();
+    state.faults = serde_json::from_value(json!({
+        "codeartifact:ListPackageVersions": {"latencyMs": 400}
+    }))
+    .unwrap();
+    stack.emulator.shared.set_state(state);
+    let (h, queues) = setup(
+        stack,
+        "inparts",
+        &[("MAX_CONCURRENCY", "1"), ("DEADLINE_MARGIN_MS", "0")],
+    )
+    .await;
+    let sqs = stack.sqs().await;
+    let scope: Value = serde_json::from_str(SCOPE).unwrap();
+    let first = invoke(&h, scope, Duration::from_millis(1_000)).await;
+    let progress = first.response["plansInProgress"][0].clone();
+    let planned = progress["packagesPlanned"].as_u64().unwrap();
+    assert!((1..5).contains(&planned), "{}", first.response);
+    assert_eq!(progress["packages"], json!(5));
+    assert_eq!(
+        first.summary.reports_written, 0,
+        "no report until the plan is whole"
+    );
+    let json_uri = progress["report"].as_str().unwrap().to_owned();
+    assert!(get(&json_uri).await.is_err(), "no report.json yet");
+    // An apply of a plan still being made is refused, saying so.
+    let early =
+        json!({"service": "codeartifact", "apply": {"report": json_uri, "sha256": "0".repeat(64)}});
+    let out = invoke(&h, early, LEFT).await;
+    assert!(
+        out.summary.invalid[0].contains("is not complete yet"),
+        "{:?}",
+        out.summary.invalid
+    );
+    // The work queue plans the rest; the last part writes the plan.
+    let rest = drain(&sqs, &queues.work, &h, Duration::from_secs(120))
+        .await
+        .unwrap();
+    let done = rest
+        .iter()
+        .find_map(|s| s.report.clone())
+        .expect("the last part's report");
+    assert_eq!(done.json, json_uri, "the plan is where the first part said");
+    let bytes = get(&json_uri).await.unwrap();
+    assert_eq!(packprune::report::sha256_hex(&bytes), done.sha256);
+    let plan = report(&json_uri).await.unwrap();
+    let mut names: Vec<String> = plan.packages.iter().map(|p| p.package.clone()).collect();
+    assert_eq!(names.len(), 5, "each package once: {names:?}");
+    names.dedup();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(with_fate(&plan, "delete").len(), 20);
+    assert_eq!(plan.plan_id.as_deref(), Some(plan.id.as_str()));
+    assert_eq!(left(stack), 30);
+    // Applied (the latency off), it deletes what it lists.
+    stack.emulator.shared.set_faults(Default::default());
+    let apply =
+        json!({"service": "codeartifact", "apply": {"report": json_uri, "sha256": done.sha256}});
+    invoke(&h, apply, LEFT).await;
+    drain(&sqs, &queues.work, &h, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(left(stack), 10);
+}
