@@ -424,4 +424,31 @@ mod tests {
             .to_string()
             .starts_with("DEAD_LETTER_QUEUE_URL=\"dlq\" is invalid"));
     }
+
+    #[test]
+    fn a_local_configuration_needs_no_queue_and_reads_only_its_variables() {
+        let vars: HashMap<&str, &str> = HashMap::from([
+            ("RATE_LIMITS", "codeartifact.list=50"),
+            ("DOWNLOADS_TABLE", "downloads"),
+            ("DRY_RUN", "true"),
+            ("ALLOWED_TARGETS", "iot:fw-*"),
+            ("REPORTS_BUCKET", "bucket"),
+            (
+                "WORK_QUEUE_URL",
+                "https://sqs.eu-west-1.amazonaws.com/1/work",
+            ),
+        ]);
+        let c = Config::local(|k| vars.get(k).map(|v| v.to_string())).unwrap();
+        assert_eq!(c.rates.get(QuotaClass::CodeArtifactList), 50.0);
+        assert_eq!(c.downloads_table.as_deref(), Some("downloads"));
+        assert_eq!(c.dead_letter_queue_url, None);
+        assert_eq!(c.work_queue_url, None);
+        assert!(!c.dry_run, "it runs what it is given");
+        assert_eq!(
+            (c.allowed.as_ref(), c.reports_bucket.as_deref()),
+            (None, None)
+        );
+        let err = Config::local(|k| (k == "RATE_LIMITS").then(|| "nope".to_owned())).unwrap_err();
+        assert!(err.to_string().starts_with("RATE_LIMITS"), "{err}");
+    }
 }

@@ -307,3 +307,41 @@ fn reads_that_came_back_are_progress_not_a_whole_redelivery() {
     );
     assert!(!acc.redeliver && acc.hand_ons.len() == 1);
 }
+
+#[test]
+fn the_summary_names_missing_packages_once_each_and_counts_continuations() {
+    let mut r = unit(
+        Origin::Direct,
+        request(&["1.0"], 1),
+        vec![Ok(Done::AlreadyAbsent)],
+    );
+    if let Entry::Executed(rr) = &mut r.entries[0] {
+        rr.package_not_found = true;
+    }
+    let label = match &r.entries[0] {
+        Entry::Executed(rr) => rr.request.label(),
+        _ => unreachable!(),
+    };
+    let scope = RawRequest {
+        service: Some("iot".into()),
+        policy: serde_json::from_value(serde_json::json!({"keepLatest": 1})).ok(),
+        dry_run: Some(true),
+        ..RawRequest::default()
+    }
+    .validate_job()
+    .unwrap();
+    r.entries.push(Entry::Continues {
+        job: Box::new(scope),
+        delay_seconds: 7,
+    });
+    let acc = account(&r, &WQ, std::time::SystemTime::UNIX_EPOCH);
+    assert_eq!(acc.continuations.len(), 1);
+    assert_eq!(acc.continuations[0].delay_seconds, Some(7));
+    let mut s = Summary::default();
+    s.add(&acc);
+    s.add(&acc);
+    assert_eq!(s.packages_not_found, 2, "each request counts");
+    assert_eq!(s.missing_packages, [label], "each package is named once");
+    assert_eq!(s.hand_on_messages, 2, "a continuation is a hand-on message");
+    assert!(s.balanced());
+}

@@ -197,3 +197,98 @@ fn inline_plans_are_capped_and_say_so() {
     let json = serde_json::to_value(&plans[1]).unwrap();
     assert_eq!(json["truncated"], json!({"delete": 50, "keep": 1}));
 }
+
+#[test]
+fn markdown_says_what_stays_by_rule_with_the_versions_and_caps_each_rule() {
+    let mut p = plan(Kind::Plan, NOW + 1000);
+    let versions = &mut p.packages[0].versions;
+    let mut in_use = row("0.9.0", "kept", Some("IN_USE"), "Published", "r09");
+    in_use.detail = Some("installed on 2 things".into());
+    versions.push(in_use);
+    for i in 0..(render::STAYS_SHOWN + 3) {
+        versions.push(row(
+            &format!("0.1.{i}"),
+            "kept",
+            Some("statuses"),
+            "Archived",
+            "r",
+        ));
+    }
+    let md = markdown(&p, "abc", "plans/x/report.json");
+    let stays = &md[md.find("What stays").expect("a what-stays section")..];
+    assert!(
+        stays.starts_with(&format!(
+            "What stays ({}), and why:",
+            3 + render::STAYS_SHOWN + 3
+        )),
+        "{stays}"
+    );
+    assert!(
+        stays.contains("- kept by `keepLatest` (2):\n  - `1.3.0`\n  - `1.2.0`"),
+        "{stays}"
+    );
+    assert!(
+        stays.contains("- kept by `IN_USE` (1):\n  - `0.9.0`: installed on 2 things"),
+        "{stays}"
+    );
+    assert!(stays.contains("- kept by `statuses` (203):"), "{stays}");
+    assert!(
+        stays.contains("  - … and 3 more (report.csv lists them all)"),
+        "{stays}"
+    );
+    assert!(
+        !stays.contains("`1.1.0`"),
+        "what goes is not among what stays"
+    );
+    // A plan on a file is carried out by the CLI, one in S3 by a request.
+    assert!(
+        md.contains("packprune-cli apply plans/x/report.json --sha256 abc"),
+        "{md}"
+    );
+    assert!(!md.contains("\"apply\""), "{md}");
+}
+
+#[test]
+fn an_apply_of_an_inline_plan_shows_the_plan_by_its_id() {
+    let mut p = plan(Kind::Apply, NOW + 1000);
+    p.request = json!({"service": "codeartifact", "apply": {"plan": {"id": "p-0", "packages": [1, 2, 3]}, "sha256": "s"}});
+    let md = markdown(&p, "abc", "s3://b/k/report.json");
+    assert!(md.contains(r#""plan":"(plan p-0, inline)""#), "{md}");
+    assert!(!md.contains("packages\":[1,2,3]"), "{md}");
+}
+
+#[test]
+fn a_plan_holds_a_request_bound_to_it_only_as_it_listed_it() {
+    let p = plan(Kind::Plan, NOW + 1000);
+    let sha = sha256_hex(&p.canonical());
+    let uri = Some("s3://bucket-b/k/report.json");
+    let bound = requests(&p, &sha, false, uri).unwrap().remove(0);
+    let Action::Retain(ret) = &bound.action else {
+        panic!("a policy request")
+    };
+    assert_eq!(ret.planned.as_ref().unwrap().report.as_deref(), uri);
+    assert_eq!(holds(&p, &sha, &bound), Ok(()));
+    // Narrowed (a hand-on of some of its versions): still held.
+    let narrowed = bound
+        .to_raw(Some(&["1.0.0".into()]), Some(2))
+        .validate()
+        .unwrap();
+    assert_eq!(holds(&p, &sha, &narrowed), Ok(()));
+    // An expectation the plan does not have: refused.
+    let mut forged = bound.clone();
+    if let Action::Retain(r) = &mut forged.action {
+        let planned = r.planned.as_mut().unwrap();
+        planned.expect.get_mut("1.1.0").unwrap().revision = Some("r99".into());
+    }
+    assert!(
+        matches!(holds(&p, &sha, &forged), Err(PlanRefused::Unbound { why, .. }) if why.contains("1.1.0"))
+    );
+    // Another policy: refused.
+    let mut other = bound.to_raw(None, None);
+    other.policy.as_mut().unwrap().keep_latest = Some(1);
+    let other = other.validate().unwrap();
+    assert!(matches!(
+        holds(&p, &sha, &other),
+        Err(PlanRefused::Unbound { .. })
+    ));
+}

@@ -18,8 +18,8 @@ use serde_json::Value;
 use crate::policy::{RawPolicy, Retention};
 pub use crate::service::{Format, Service, Verb, VERSION_STATUSES};
 pub use apply::{
-    parse_rfc3339, ApplyRequest, PlanRefused, PlanSource, RawApply, DEFAULT_PLAN_VALID_DAYS,
-    MAX_PLAN_VALID_DAYS,
+    parse_rfc3339, ApplyPart, ApplyRequest, PlanRefused, PlanSource, RawApply,
+    DEFAULT_PLAN_VALID_DAYS, MAX_PLAN_VALID_DAYS,
 };
 pub use scope::{PackageRef, Scope, ScopeRequest};
 

@@ -297,3 +297,79 @@ fn an_apply_names_its_plan_and_nothing_else() {
         );
     }
 }
+
+#[test]
+fn continuations_parts_and_bindings_are_checked_where_they_belong() {
+    let sha = "a".repeat(64);
+    let scope = serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel",
+        "policy": {"keepLatest": 1}, "dryRun": true,
+        "continues": {"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": 3}});
+    let Job::Many(s) = raw(scope.clone()).validate_job().unwrap() else {
+        panic!("a scope's continuation is a scope")
+    };
+    assert_eq!(s.continues.as_ref().map(|c| c.from), Some(3));
+    assert_eq!(
+        serde_json::to_value(s.to_raw(None)).unwrap()["continues"],
+        scope["continues"]
+    );
+    let job = Job::Many(s);
+    assert!(!job.applies_a_reviewed_plan());
+    let apply = serde_json::json!({"service": "codeartifact",
+        "apply": {"report": "s3://bucket/k/report.json", "sha256": sha, "part": {"from": 1, "to": 2}}});
+    let Ok(Job::Apply(a)) = raw(apply).validate_job() else {
+        panic!("an apply's part is an apply")
+    };
+    assert_eq!(a.part, Some(ApplyPart { from: 1, to: 2 }));
+    assert!(Job::Apply(a).applies_a_reviewed_plan());
+    for (bad, says) in [
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "policy": {"keepLatest": 1},
+                "continues": {"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": 3}}),
+            "only on a scope's dry run",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "format": "npm", "package": "web",
+                "policy": {"keepLatest": 1}, "dryRun": true,
+                "continues": {"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": 3}}),
+            "`continues` is not allowed with one package",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "apply": {"report": "s3://bucket/k", "sha256": sha, "part": {"from": 2, "to": 2}}}),
+            "at least one request",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "format": "npm", "package": "web",
+                "policy": {"keepLatest": 1}, "versions": ["1.0"],
+                "apply": {"planId": "p", "sha256": sha, "expiresAt": "2026-12-01T00:00:00Z", "expect": {"1.0": {"status": "Published"}}, "report": "not-s3"}}),
+            "`apply.report` must be s3://",
+        ),
+        (
+            serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "format": "npm", "package": "web",
+                "policy": {"keepLatest": 1}, "versions": ["1.0"],
+                "apply": {"planId": "p", "sha256": sha, "expiresAt": "2026-12-01T00:00:00Z", "expect": {"1.0": {"status": "Published"}}, "plan": {}}}),
+            "`apply.plan` is not allowed beside `apply.planId`",
+        ),
+    ] {
+        let err = raw(bad.clone()).validate_job().expect_err(&bad.to_string());
+        assert!(
+            err.problems.iter().any(|p| p.contains(says)),
+            "{bad}: {:?}",
+            err.problems
+        );
+    }
+    // Bound to a plan in S3: DRY_RUN lets it act once the plan holds it.
+    let bound = serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "format": "npm", "package": "web",
+        "policy": {"keepLatest": 1}, "versions": ["1.0"],
+        "apply": {"planId": "p", "sha256": sha, "expiresAt": "2026-12-01T00:00:00Z", "expect": {"1.0": {"status": "Published"}}}});
+    let unbound = raw(bound.clone()).validate_job().unwrap();
+    assert!(
+        !unbound.applies_a_reviewed_plan(),
+        "no report to check it against"
+    );
+    let mut with_report = bound;
+    with_report["apply"]["report"] = serde_json::json!("s3://bucket/k/report.json");
+    assert!(raw(with_report)
+        .validate_job()
+        .unwrap()
+        .applies_a_reviewed_plan());
+}
