@@ -165,8 +165,16 @@ fn cases() -> Vec<Case> {
         ("attempt zero".into(), Body::Json(with(iot(), "/attempt", json!(0))), &["`attempt` counts from 1"]),
         ("attempt fractional".into(), Body::Json(with(iot(), "/attempt", json!(1.5))), &["attempt"]),
         ("attempt past u32".into(), Body::Json(with(iot(), "/attempt", json!(4_294_967_296u64))), &["attempt"]),
-        ("unknown field".into(), Body::Json(with(iot(), "/verisons", json!(["1"]))), &["verisons"]),
-        ("unknown policy field".into(), Body::Json(with(policy(), "/policy/keepLast", json!(3))), &["keepLast"]),
+        ("unknown field".into(), Body::Json(with(iot(), "/verisons", json!(["1"]))), &["did you mean `versions`?"]),
+        ("unknown policy field".into(), Body::Json(with(policy(), "/policy/keepLast", json!(3))), &["did you mean `keepLatest`?"]),
+        // What only the function writes on its own messages.
+        ("continues on one package".into(), Body::Json(with(with(policy(), "/dryRun", json!(true)), "/continues", json!({"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": 1}))), &["`continues` is not allowed with one package"]),
+        ("continues on a real scope".into(), Body::Json(with(without(policy(), "package"), "/continues", json!({"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": 1}))), &["`continues` is allowed only on a scope's dry run"]),
+        ("continues without from".into(), Body::Json(with(with(without(policy(), "package"), "/dryRun", json!(true)), "/continues", json!({"planId": "p", "createdAt": "2026-12-06T00:00:00Z"}))), &["from"]),
+        ("continues from negative".into(), Body::Json(with(with(without(policy(), "package"), "/dryRun", json!(true)), "/continues", json!({"planId": "p", "createdAt": "2026-12-06T00:00:00Z", "from": -1}))), &["from"]),
+        ("an apply's empty part".into(), Body::Json(json!({"service": "iot", "apply": {"report": "s3://bucket/k/report.json", "sha256": "a".repeat(64), "part": {"from": 3, "to": 3}}})), &["`apply.part` must name at least one request"]),
+        ("an apply's part a string".into(), Body::Json(json!({"service": "iot", "apply": {"report": "s3://bucket/k/report.json", "sha256": "a".repeat(64), "part": "0-1"}})), &["part"]),
+        ("an apply part beside planId".into(), Body::Json(json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 2}, "versions": ["1.0"], "apply": {"planId": "p", "sha256": "a".repeat(64), "expiresAt": "2026-12-06T00:00:00Z", "expect": {"1.0": {"status": "PUBLISHED"}}, "part": {"from": 0, "to": 1}}})), &["`apply.part` is not allowed beside `apply.planId`"]),
         // Numbers at and past their limits.
         ("keepLatest zero".into(), Body::Json(with(policy(), "/policy/keepLatest", json!(0))), &["keepLatest"]),
         ("keepLatest negative".into(), Body::Json(with(policy(), "/policy/keepLatest", json!(-1))), &["keepLatest"]),
