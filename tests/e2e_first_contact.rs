@@ -304,9 +304,15 @@ async fn with_dry_run_on_a_reviewed_plans_apply_runs_and_everything_else_only_pl
     let out = invoke(&h, bound(Some(&json_uri)), LEFT).await;
     assert_eq!(out.summary.deleted, 3, "{:?}", out.summary);
     assert_eq!(all(), ["1.3.0", "1.4.0", "2.0.0"]);
-    // A reviewed plan's apply, its digest checked where it enters, runs.
+    // A reviewed plan's apply, its digest checked where it enters, runs;
+    // given inline, the plan could be anyone's, so it is only planned.
     let plan = invoke(&h, web(json!({"policy": {"keepLatest": 1}})), LEFT).await;
     let (json_uri, _, _, sha) = links(&plan.response).unwrap();
+    let inline: Value = serde_json::from_slice(&get(&json_uri).await.unwrap()).unwrap();
+    let inline_apply = json!({"service": "codeartifact", "apply": {"plan": inline, "sha256": sha}});
+    let out = invoke(&h, inline_apply, LEFT).await;
+    assert_eq!(out.summary.deleted, 0, "{:?}", out.summary);
+    assert_eq!(all(), ["1.3.0", "1.4.0", "2.0.0"]);
     let apply = json!({"service": "codeartifact", "apply": {"report": json_uri, "sha256": sha}});
     let out = invoke(&h, apply, LEFT).await;
     assert_eq!(out.summary.deleted, 1, "{:?}", out.summary);

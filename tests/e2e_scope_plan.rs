@@ -113,6 +113,17 @@ async fn a_dry_run_over_a_repository_is_one_plan_and_one_apply_deletes_it_all() 
         "{:?}",
         out.summary.invalid
     );
+    // A scope with nothing to plan is a plan of nothing, with its digest.
+    let mut none: Value = serde_json::from_str(SCOPE).unwrap();
+    none["packagePrefix"] = json!("zzz");
+    let empty = invoke(&h, none, LEFT).await;
+    let (empty_uri, _, _, empty_sha) = links(&empty.response).unwrap();
+    let empty_plan = report(&empty_uri).await.unwrap();
+    assert!(empty_plan.packages.is_empty());
+    assert_eq!(
+        packprune::report::sha256_hex(&get(&empty_uri).await.unwrap()),
+        empty_sha
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,15 +167,68 @@ async fn a_scope_too_large_for_one_invocation_is_planned_in_parts_and_completed_
         "{:?}",
         out.summary.invalid
     );
+    // The request that plans the rest, delivered twice: once cut short,
+    // once with time to plan everything. The part the first wrote stands,
+    // and the second goes on from its end, not its own.
+    let got = receive(&sqs, &queues.work, 1).await.unwrap();
+    assert_eq!(got.len(), 1, "one continuation");
+    let record = sqs_record(&queues.work, &got[0]);
+    sqs.delete_message()
+        .queue_url(&queues.work)
+        .receipt_handle(got[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let short = invoke(
+        &h,
+        json!({"Records": [record.clone()]}),
+        Duration::from_millis(900),
+    )
+    .await;
+    assert_eq!(
+        short.summary.plans_in_progress.len(),
+        1,
+        "{:?}",
+        short.summary
+    );
+    // Its continuation lost (as if its send had failed, the record coming
+    // back): only the second delivery's can carry the plan on.
+    for m in receive(&sqs, &queues.work, 10).await.unwrap() {
+        sqs.delete_message()
+            .queue_url(&queues.work)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    let again = invoke(&h, json!({"Records": [record]}), LEFT).await;
+    assert_eq!(
+        again.summary.plans_in_progress.len(),
+        1,
+        "the part written first stands: {:?}",
+        again.summary
+    );
+    assert!(get(&json_uri).await.is_err(), "still no report.json");
     // The work queue plans the rest; the last part writes the plan.
     let rest = drain(&sqs, &queues.work, &h, Duration::from_secs(120))
         .await
         .unwrap();
-    let done = rest
+    // Whoever reaches the end writes the plan (one invocation may run
+    // more than one part that does: each writes the same bytes).
+    let done: Vec<_> = rest
         .iter()
-        .find_map(|s| s.report.clone())
-        .expect("the last part's report");
-    assert_eq!(done.json, json_uri, "the plan is where the first part said");
+        .flat_map(|s| s.reports.iter().chain(&s.report))
+        .collect();
+    assert!(!done.is_empty(), "the last part's report: {rest:?}");
+    assert!(
+        done.iter().all(|r| r.json == json_uri),
+        "the plan is where the first part said"
+    );
+    assert!(
+        done.iter().all(|r| r.sha256 == done[0].sha256),
+        "one plan, one digest"
+    );
+    let done = done[0].clone();
     let bytes = get(&json_uri).await.unwrap();
     assert_eq!(packprune::report::sha256_hex(&bytes), done.sha256);
     let plan = report(&json_uri).await.unwrap();

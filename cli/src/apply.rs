@@ -64,6 +64,7 @@ pub async fn run(
     let job = raw
         .validate_job()
         .map_err(|e| CliError::Invalid(e.to_string()))?;
+    guard.resume();
     let inline = handler
         .run_inline(job, &output::request_id(), BUDGET, common.account.clone())
         .await;

@@ -73,6 +73,13 @@ impl Guard {
         self.progress.finish_and_clear();
     }
 
+    /// Shows the progress line again (after a question, say).
+    pub fn resume(&self) {
+        self.progress.reset();
+        self.progress
+            .enable_steady_tick(std::time::Duration::from_millis(120));
+    }
+
     /// Calls made, by operation.
     pub fn calls(&self) -> BTreeMap<String, u64> {
         self.calls.lock().expect("calls lock").clone()

@@ -220,3 +220,51 @@ async fn a_plan_reads_only_lists_what_the_lambdas_dry_run_lists_and_its_apply_de
     assert_eq!(applied.applies.as_ref().unwrap().sha256, sha);
     assert_eq!(with_fate(&applied, "deleted").len(), 17);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_that_cannot_read_a_package_says_so_and_exits_1_and_no_setup_exits_2() {
+    let Some((_g, stack, _)) = stack("cli_plan_fails", releases()).await else {
+        return;
+    };
+    let dir = workdir("fails");
+    std::fs::write(dir.join("request.json"), REQUEST).unwrap();
+    // Every listing of a package's versions fails: nothing may be left
+    // out of the plan silently.
+    let mut state = releases();
+    state.faults = serde_json::from_value(json!({
+        "codeartifact:ListPackageVersions": {"errorRate": 1.0}
+    }))
+    .unwrap();
+    stack.emulator.shared.set_state(state);
+    let out = cli(stack, &dir, &["plan", "request.json", "--out", "plan"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let plan: Report =
+        serde_json::from_slice(&std::fs::read(dir.join("plan/report.json")).unwrap()).unwrap();
+    assert_eq!(plan.packages.len(), 3, "every package is in the plan");
+    assert!(
+        plan.packages
+            .iter()
+            .all(|p| p.versions.iter().all(|v| v.fate == "deadLettered")),
+        "{:?}",
+        plan.packages
+    );
+    assert_eq!(text(&out).matches("not done:").count(), 3, "{}", text(&out));
+    // No region: nothing is called, exit 2.
+    stack.emulator.shared.clear_calls();
+    let no_region = Command::new(CLI)
+        .args(["plan", "request.json"])
+        .current_dir(&dir)
+        .envs(stack.aws_env())
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", dir.join("none"))
+        .output()
+        .unwrap();
+    assert_eq!(no_region.status.code(), Some(2), "{}", text(&no_region));
+    assert!(
+        text(&no_region).contains("no AWS region"),
+        "{}",
+        text(&no_region)
+    );
+    assert!(stack.emulator.shared.calls().is_empty());
+}

@@ -53,12 +53,6 @@ pub enum Entry {
     /// Work split for the work queue: a scope's packages, one policy
     /// request each, or an apply's parts.
     FannedOut(Vec<Job>),
-    /// A scope's plan that did not fit this invocation: the request that
-    /// plans the rest, for the work queue, after `delay_seconds`.
-    Continues {
-        job: Box<Job>,
-        delay_seconds: u32,
-    },
     /// An event that asks for nothing (a CodeArtifact event other than a
     /// publish, or one with no EVENT_POLICY configured).
     Ignored(String),
@@ -189,8 +183,8 @@ pub struct UnitAccount {
     pub sender: Option<String>,
     pub dead_letters: Vec<Outgoing>,
     pub hand_ons: Vec<Outgoing>,
-    /// The requests that plan the rest of a scope's plan (sent with the
-    /// hand-ons, once this unit's part of the plan is written).
+    /// The requests that plan the rest of a scope's plan, made once this
+    /// unit's part of the plan is written, and sent with the hand-ons.
     pub continuations: Vec<Outgoing>,
     /// The SQS record must be reported in `batchItemFailures`.
     pub redeliver: bool,
@@ -342,11 +336,6 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
         match entry {
             Entry::Ignored(why) => acc.ignored.push(why.clone()),
             Entry::FannedOut(jobs) => refuse::fan_out(&mut acc, jobs),
-            Entry::Continues { job, delay_seconds } => acc.continuations.push(Outgoing {
-                body: serde_json::to_string(&job.to_raw(None, Some(job.attempt())))
-                    .expect("request serializes"),
-                delay_seconds: Some(*delay_seconds as i32),
-            }),
             Entry::Invalid(inv) => refuse::refuse_invalid(&mut acc, inv, &cx),
             Entry::NotPermitted { job, reason } => {
                 refuse::refuse_not_permitted(&mut acc, job, reason, &cx)

@@ -322,21 +322,11 @@ fn the_summary_names_missing_packages_once_each_and_counts_continuations() {
         Entry::Executed(rr) => rr.request.label(),
         _ => unreachable!(),
     };
-    let scope = RawRequest {
-        service: Some("iot".into()),
-        policy: serde_json::from_value(serde_json::json!({"keepLatest": 1})).ok(),
-        dry_run: Some(true),
-        ..RawRequest::default()
-    }
-    .validate_job()
-    .unwrap();
-    r.entries.push(Entry::Continues {
-        job: Box::new(scope),
-        delay_seconds: 7,
+    let mut acc = account(&r, &WQ, std::time::SystemTime::UNIX_EPOCH);
+    acc.continuations.push(Outgoing {
+        body: "{}".into(),
+        delay_seconds: Some(7),
     });
-    let acc = account(&r, &WQ, std::time::SystemTime::UNIX_EPOCH);
-    assert_eq!(acc.continuations.len(), 1);
-    assert_eq!(acc.continuations[0].delay_seconds, Some(7));
     let mut s = Summary::default();
     s.add(&acc);
     s.add(&acc);

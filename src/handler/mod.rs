@@ -111,7 +111,7 @@ pub enum HandlerError {
         #[source]
         first: Arc<crate::error::DeleteError>,
     },
-    #[error("a part of a scope's plan ({record}) could not be written to the reports bucket; the invocation fails so that Lambda retries it (as a new plan)")]
+    #[error("a part of a scope's plan ({record}) could not be written to the reports bucket; the invocation fails so that Lambda retries it (a part already written stands)")]
     PlanUnwritten { record: String },
 }
 

@@ -8,11 +8,28 @@ use std::time::SystemTime;
 use futures::future::join_all;
 
 use super::Handler;
-use crate::account::{Entry, PlanInProgress, UnitAccount};
+use crate::account::{Entry, Outgoing, PlanInProgress, UnitAccount};
 use crate::report::parts::{PartFile, ScopeFile};
 use crate::report::store::PartWritten;
 use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput};
-use crate::request::{Action, Job, DEFAULT_PLAN_VALID_DAYS};
+use crate::request::{Action, Continues, Job, DEFAULT_PLAN_VALID_DAYS};
+
+/// The request that plans a scope's plan on from `to`, the end of the
+/// part written, for the work queue.
+fn continuation(part: &PlanPart, scope: &ScopeFile, to: usize) -> Option<Outgoing> {
+    let (next, delay_seconds) = part.next.as_ref()?;
+    let mut next = next.as_ref().clone();
+    next.continues = Some(Continues {
+        plan_id: scope.plan_id.clone(),
+        created_at: scope.created_at.clone(),
+        from: to,
+    });
+    let raw = next.to_raw(Some(next.attempt));
+    Some(Outgoing {
+        body: serde_json::to_string(&raw).expect("request serializes"),
+        delay_seconds: Some(*delay_seconds as i32),
+    })
+}
 
 /// The report a delivered job writes, if it writes one: a policy (one
 /// package or a scope), or an apply.
@@ -31,6 +48,7 @@ pub(super) fn delivered(job: &Job) -> Option<Delivered> {
         dry_run,
         apply,
         valid_days: valid_days.unwrap_or(DEFAULT_PLAN_VALID_DAYS),
+        scope: matches!(job, Job::Many(_)),
     })
 }
 
@@ -46,11 +64,15 @@ pub(super) fn inputs(
     for (index, (d, range, part)) in delivered.into_iter().enumerate() {
         let Some(delivered) = d else { continue };
         let packages: Vec<PackageRun> = range
+            .clone()
             .filter_map(|i| package_run(&entries[i], entry_lines.get(i)?.clone()))
             .collect();
         // A part writes its scope and its range even with no package of
-        // its own (a first part that planned nothing yet).
-        if !packages.is_empty() || part.is_some() {
+        // its own (a first part that planned nothing yet); a scope's dry
+        // run that found no package to plan is a plan of nothing, digest
+        // and all.
+        let empty_plan = delivered.scope && delivered.dry_run && range.is_empty();
+        if !packages.is_empty() || part.is_some() || empty_plan {
             out.push(ReportInput {
                 index,
                 delivered,
@@ -85,12 +107,14 @@ fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
 }
 
 impl Handler {
-    /// Writes every unit's parts of plans made in parts ([`crate::report::parts`]),
-    /// before the unit's messages are sent: the request that plans the
-    /// rest goes only once its part is written. Each account learns the
-    /// plan's links when its part completed the plan, or its progress.
-    /// Returns the units (by index) whose part could not be written: their
-    /// continuations are dropped, and the caller has them retried whole.
+    /// Writes every unit's parts of plans made in parts
+    /// ([`crate::report::parts`]), before the unit's messages are sent, and
+    /// only then makes the request that plans the rest, from where the
+    /// part written ends (a part already written by a retry stands, and
+    /// the plan goes on from its end). Each account learns the plan's links
+    /// when its part completed the plan, or its progress. Returns the units
+    /// (by index) whose part could not be written: they make no
+    /// continuation, and the caller has them retried whole.
     pub(super) async fn write_parts(
         &self,
         accounts: &mut [UnitAccount],
@@ -127,21 +151,20 @@ impl Handler {
                         tracing::info!(record = %acc.source, plan = %part.plan_id, report = %links.json, sha256 = %links.sha256, "the last part completed the plan");
                         acc.reports.push(links);
                     }
-                    Ok(PartWritten::Pending { covered }) => {
-                        let created = crate::downloads::rfc3339(part.created_at_ms);
+                    Ok(PartWritten::Pending { scope, to }) => {
                         acc.plans_in_progress.push(PlanInProgress {
-                            plan_id: part.plan_id.clone(),
+                            plan_id: scope.plan_id.clone(),
                             report: self
                                 .reports
-                                .json_uri(&created, &part.plan_id)
+                                .json_uri(&scope.created_at, &scope.plan_id)
                                 .unwrap_or_default(),
-                            packages_planned: covered as u64,
-                            packages: part.total as u64,
+                            packages_planned: to as u64,
+                            packages: scope.packages.len() as u64,
                         });
+                        acc.continuations.extend(continuation(part, &scope, to));
                     }
                     Err(e) => {
                         tracing::error!(record = %acc.source, plan = %part.plan_id, error = %crate::error::chain(&e), "a part of the plan could not be written; it is planned again");
-                        acc.continuations.clear();
                         failed.push(i);
                     }
                 }

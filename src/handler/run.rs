@@ -80,10 +80,11 @@ impl Handler {
             // Taken out and recorded before the requests run.
             Decoded::Read(_) | Decoded::Archived(_) => return (None, Vec::new(), None),
         };
-        // `DRY_RUN` plans everything but the apply of a reviewed plan,
-        // whose digest is checked where it enters (or, for one package
-        // bound to a plan in S3, against that plan before it acts).
-        if self.config.dry_run && !job.applies_a_reviewed_plan() {
+        // `DRY_RUN` plans everything but the apply of a plan the function
+        // wrote to its own bucket, whose digest is checked where it enters
+        // (or, for one package bound to it, against it before it acts).
+        let reviewed = job.applies_a_reviewed_plan(self.config.reports_bucket.as_deref());
+        if self.config.dry_run && !reviewed {
             job.force_dry_run();
         }
         let delivered = inv.reporting.then(|| reports::delivered(&job)).flatten();

@@ -14,7 +14,9 @@ use crate::decode::{DecodeError, Invalid};
 use crate::execute::{CallContext, ItemOutcome};
 use crate::plan::Item;
 use crate::report::PlanPart;
-use crate::request::{parse_rfc3339, Action, Continues, Job, PlanRefused, Request, ScopeRequest};
+use crate::request::{
+    parse_rfc3339, Action, Continues, Job, PlanRefused, RawRequest, Request, ScopeRequest,
+};
 
 /// How many of a scope's packages a dry run plans at once (their calls
 /// still share the pacers and `MAX_CONCURRENCY`).
@@ -75,13 +77,15 @@ impl Handler {
     }
 
     /// A scope's dry run, as one plan: every package planned here, in
-    /// order, until the deadline. If all fit, the entries are the plan's
-    /// (one report). If not, this invocation made a part of the plan
-    /// `plan_id` (or of the plan it continues): the packages planned in
-    /// order from its first, and a request for the work queue to plan the
-    /// rest. A part that planned nothing hands the rest on with its
-    /// attempt raised, after a backoff; at `MAX_ATTEMPTS`, the package it
-    /// could not plan is dead-lettered, so that the plan always moves.
+    /// order, until the deadline. If all fit, or no work queue could take
+    /// the rest (then what is left ends as any unfinished work does), the
+    /// entries are the plan's: one report. If not, this invocation made a
+    /// part of the plan `plan_id` (or of the plan it continues): the
+    /// packages planned in order from its first, and what plans the rest
+    /// (sent once the part is written: [`Handler::write_parts`]). A part
+    /// that planned nothing hands the rest on with its attempt raised,
+    /// after a backoff; at `MAX_ATTEMPTS`, the package it could not plan is
+    /// dead-lettered, so that the plan always moves.
     pub(super) async fn plan_scope(
         &self,
         scope: ScopeRequest,
@@ -100,16 +104,22 @@ impl Handler {
             },
         };
         let first = scope.continues.is_none();
+        let in_parts = self.config.work_queue_url.is_some();
         let total = requests.len();
         let from = from.min(total);
-        let (mut entries, settled) = self.plan_packages(&requests[from..], &scope, cx).await;
-        if first && settled == total {
+        let (mut entries, settled) = self
+            .plan_packages(&requests[from..], &scope, in_parts, cx)
+            .await;
+        if first && (settled == total || !in_parts) {
             return (entries, None);
         }
         let mut to = from + settled;
         let mut next = scope.clone();
         let mut delay_seconds = 0;
-        if settled == 0 && from < total {
+        if settled > 0 {
+            // It moved: the next part starts its attempts afresh.
+            next.attempt = 1;
+        } else if from < total {
             if scope.attempt >= self.config.max_attempts {
                 // Given up: accounted as it ended, so dead-lettered.
                 to = from + 1;
@@ -122,18 +132,7 @@ impl Handler {
         if let Some(left) = planned_left(&scope, &entries) {
             next.retention.max_deletions = Some(left);
         }
-        if to < total {
-            next.continues = Some(Continues {
-                plan_id: plan_id.clone(),
-                created_at: crate::downloads::rfc3339(created_at_ms),
-                from: to,
-            });
-            tracing::info!(plan = %plan_id, from, to, total, "scope planned in part; the rest continues on the work queue");
-            entries.push(Entry::Continues {
-                job: Box::new(Job::Many(next)),
-                delay_seconds,
-            });
-        }
+        tracing::info!(plan = %plan_id, from, to, total, "scope planned in part");
         let part = PlanPart {
             plan_id,
             created_at_ms,
@@ -141,17 +140,20 @@ impl Handler {
             to,
             scope: first.then(|| requests.iter().map(|r| r.to_raw(None, None)).collect()),
             total,
+            next: Some((Box::new(next), delay_seconds)),
         };
         (entries, Some(part))
     }
 
     /// The packages of a scope's dry run, in order, until the deadline:
     /// their entries, and how many of them from the first are settled
-    /// (nothing left to retry). At most one unsettled entry follows them.
+    /// (nothing left to retry). With `stop_unsettled`, at most one
+    /// unsettled entry follows them; without, every package has its entry.
     async fn plan_packages(
         &self,
         requests: &[Request],
         scope: &ScopeRequest,
+        stop_unsettled: bool,
         cx: &CallContext<'_>,
     ) -> (Vec<Entry>, usize) {
         let requests = requests.iter().cloned().map(|mut r| {
@@ -173,7 +175,7 @@ impl Handler {
                 }
                 let done = settled(&entry);
                 entries.push(entry);
-                if !done {
+                if !done && stop_unsettled {
                     break;
                 }
             }
@@ -184,7 +186,7 @@ impl Handler {
             while let Some(entry) = planned.next().await {
                 let done = settled(&entry);
                 entries.push(entry);
-                if !done {
+                if !done && stop_unsettled {
                     break;
                 }
             }
@@ -229,6 +231,12 @@ impl Handler {
                 }))
             }
         }
+        if let Err(why) = same_scope(scope, &file.request) {
+            return Err(refuse(PlanRefused::Unreadable(format!(
+                "the request continuing plan {} is not the plan's: {why}",
+                c.plan_id
+            ))));
+        }
         let created_at_ms = parse_rfc3339(&file.created_at).unwrap_or(now_ms);
         let mut requests = Vec::with_capacity(file.packages.len());
         for raw in &file.packages {
@@ -241,6 +249,29 @@ impl Handler {
             requests.push(r);
         }
         Ok((requests, created_at_ms))
+    }
+}
+
+/// Whether a continuation asks for the scope and policy the plan's first
+/// part was given (its `maxDeletions` what is left of the plan's, so at
+/// most the plan's).
+fn same_scope(scope: &ScopeRequest, planned: &serde_json::Value) -> Result<(), String> {
+    let planned: RawRequest = serde_json::from_value(planned.clone())
+        .map_err(|e| format!("scope.json's request: {e}"))?;
+    let mut given = scope.to_raw(None);
+    given.continues = None;
+    let cap = |r: &RawRequest| r.max_deletions.unwrap_or(u32::MAX);
+    if cap(&given) > cap(&planned) {
+        return Err(format!(
+            "its maxDeletions {} is above the plan's {}",
+            cap(&given),
+            cap(&planned)
+        ));
+    }
+    given.max_deletions = planned.max_deletions;
+    match given == planned {
+        true => Ok(()),
+        false => Err("another scope or policy".into()),
     }
 }
 

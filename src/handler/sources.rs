@@ -112,7 +112,8 @@ impl Handler {
             .await
             .is_empty()
         {
-            // Failing, the invocation is retried whole, as a new plan.
+            // Failing, the invocation is retried whole; a part already
+            // written stands, and the retry goes on from its end.
             return Err(HandlerError::PlanUnwritten {
                 record: accounts[0].source.clone(),
             });

@@ -22,6 +22,8 @@ pub struct Delivered {
     pub apply: bool,
     /// `planValidForDays`, or the default.
     pub valid_days: f64,
+    /// A scope (many packages): its dry run is one plan, even of nothing.
+    pub scope: bool,
 }
 
 /// One package the delivered request ran in this invocation.
@@ -63,6 +65,10 @@ pub struct PlanPart {
     pub scope: Option<Vec<RawRequest>>,
     /// How many packages the scope holds.
     pub total: usize,
+    /// The scope's request that plans on from where the part ends (its
+    /// `continues` set once the part is written), and after how many
+    /// seconds.
+    pub next: Option<(Box<crate::request::ScopeRequest>, u32)>,
 }
 
 /// The id of the report of the request at `index` of the delivery

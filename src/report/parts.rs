@@ -76,19 +76,6 @@ impl ScopeFile {
     }
 }
 
-/// Where the next part starts, following the parts from `from`:
-/// `next(from)` gives the part starting there, if written.
-pub fn covered(mut next: impl FnMut(usize) -> Option<usize>, total: usize) -> usize {
-    let mut from = 0;
-    while from < total {
-        match next(from) {
-            Some(to) if to > from => from = to,
-            _ => break,
-        }
-    }
-    from
-}
-
 /// The plan, if `parts` (in order from 0) tile the whole scope: the
 /// envelope of `scope` and every part's packages, in order. `None` while
 /// a part is missing.
@@ -154,19 +141,6 @@ mod tests {
         assert!(assemble(&s, &[part(0, 2), part(3, 5)]).is_none());
         assert!(assemble(&s, &[part(0, 2), part(2, 4)]).is_none());
         assert!(assemble(&s, &[part(0, 2), part(1, 5)]).is_none());
-    }
-
-    #[test]
-    fn coverage_follows_the_parts_from_zero_and_stops_at_a_gap() {
-        let parts = [(0, 3), (3, 4), (6, 9)];
-        let next = |from: usize| parts.iter().find(|p| p.0 == from).map(|p| p.1);
-        assert_eq!(covered(next, 9), 4);
-        let all = [(0, 3), (3, 9)];
-        assert_eq!(
-            covered(|f| all.iter().find(|p| p.0 == f).map(|p| p.1), 9),
-            9
-        );
-        assert_eq!(covered(|_| Some(0), 3), 0, "an empty part never loops");
     }
 
     #[test]

@@ -145,23 +145,25 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
             .map_or_else(String::new, |d| format!(": {d}"));
         let _ = writeln!(md, "- `{}` ({status}{when}){detail}", v.version);
     }
-    stays(md, p, &going);
+    stays(md, p, gone);
 }
 
 /// The versions a report lists per group of what stays (and why) at most;
 /// report.csv has them all.
 pub const STAYS_SHOWN: usize = 200;
 
-/// What stays, and why: every other version, grouped by fate and rule,
-/// each group's versions listed (with their details), at most
-/// [`STAYS_SHOWN`] a group.
-fn stays(md: &mut String, p: &super::PackageReport, going: &[&super::VersionRow]) {
+/// What stays, and why: every version whose fate is not among `gone`,
+/// grouped by fate and rule, each group's versions listed (with their
+/// details), at most [`STAYS_SHOWN`] a group.
+fn stays(md: &mut String, p: &super::PackageReport, gone: &[&str]) {
     let mut groups: BTreeMap<(&str, &str), Vec<&super::VersionRow>> = BTreeMap::new();
-    for v in &p.versions {
-        if !going.iter().any(|g| std::ptr::eq(*g, v)) {
-            let key = (v.fate.as_str(), v.rule.as_deref().unwrap_or(""));
-            groups.entry(key).or_default().push(v);
-        }
+    for v in p
+        .versions
+        .iter()
+        .filter(|v| !gone.contains(&v.fate.as_str()))
+    {
+        let key = (v.fate.as_str(), v.rule.as_deref().unwrap_or(""));
+        groups.entry(key).or_default().push(v);
     }
     let n: usize = groups.values().map(Vec::len).sum();
     if n == 0 {

@@ -117,8 +117,12 @@ impl ReportStore {
     }
 
     /// Writes one part of a plan made in parts (and, for the first,
-    /// `scope.json`), each only if absent; then, if the parts from 0 now
-    /// tile the scope, the plan's report. See [`parts`].
+    /// `scope.json`), each only if absent: a part already written (by a
+    /// retried or duplicated part) stands, and the plan goes on from its
+    /// end, not this one's. The parts form a chain, each written before
+    /// the request that plans on from its end is sent; so the part that
+    /// reaches the end of the scope knows every part before it is written,
+    /// reads them and writes the plan's report. See [`parts`].
     pub async fn put_part(
         &self,
         scope: &ScopeFile,
@@ -127,51 +131,52 @@ impl ReportStore {
         service: crate::request::Service,
     ) -> Result<PartWritten, ReportError> {
         let Some(bucket) = self.bucket.as_deref() else {
-            return Ok(PartWritten::Pending { covered: 0 });
+            return Err(no_bucket(&scope.plan_id));
         };
         let dir = self.dir(&scope.created_at, &scope.plan_id);
-        if first {
-            let body = serde_json::to_vec(scope).expect("scope.json serializes");
-            self.put_once(bucket, &format!("{dir}scope.json"), body)
-                .await?;
-        }
-        // A part that planned nothing writes no part: the range stays free
-        // for the part that plans it.
-        if part.to > part.from {
-            let body = serde_json::to_vec(part).expect("a part serializes");
-            self.put_once(
-                bucket,
-                &format!("{dir}{}", parts::part_name(part.from)),
-                body,
-            )
-            .await?;
-        }
-        let scope = match first {
+        let scope_key = format!("{dir}scope.json");
+        let body = serde_json::to_vec(scope).expect("scope.json serializes");
+        let stored = match first && self.put_once(bucket, &scope_key, body).await? {
             true => scope.clone(),
             false => self
                 .scope(bucket, &dir)
                 .await?
-                .unwrap_or_else(|| scope.clone()),
+                .ok_or_else(|| missing(bucket, &scope_key))?,
         };
-        let total = scope.packages.len();
+        // A part that planned nothing writes nothing: the range stays free
+        // for the part that plans it.
+        let mut to = part.from;
+        if part.to > part.from {
+            let key = format!("{dir}{}", parts::part_name(part.from));
+            let body = serde_json::to_vec(part).expect("a part serializes");
+            to = match self.put_once(bucket, &key, body).await? {
+                true => part.to,
+                false => self
+                    .part(bucket, &dir, part.from)
+                    .await?
+                    .map_or(part.to, |p| p.to),
+            };
+        }
+        if to < stored.packages.len() {
+            return Ok(PartWritten::Pending { scope: stored, to });
+        }
         let mut found = Vec::new();
         let mut from = 0;
-        while from < total {
+        while from < stored.packages.len() {
             match self.part(bucket, &dir, from).await? {
                 Some(p) if p.to > from => {
                     from = p.to;
                     found.push(p);
                 }
-                _ => break,
+                _ => return Err(missing(bucket, &format!("{dir}{}", parts::part_name(from)))),
             }
         }
-        let Some(report) = parts::assemble(&scope, &found) else {
-            return Ok(PartWritten::Pending { covered: from });
-        };
+        let report = parts::assemble(&stored, &found)
+            .ok_or_else(|| missing(bucket, &format!("{dir}{}", parts::part_name(from))))?;
         match self.put(&report, service).await {
             Some(Ok(links)) => Ok(PartWritten::Complete(links)),
             Some(Err(e)) => Err(e),
-            None => Ok(PartWritten::Pending { covered: from }),
+            None => Err(no_bucket(&scope.plan_id)),
         }
     }
 
@@ -243,8 +248,8 @@ impl ReportStore {
     }
 
     /// Writes an object only if the key is free (`If-None-Match: *`); an
-    /// object already there is kept as it is.
-    async fn put_once(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), ReportError> {
+    /// object already there is kept as it is. Whether this call wrote it.
+    async fn put_once(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<bool, ReportError> {
         let put = self
             .client
             .put_object()
@@ -256,7 +261,7 @@ impl ReportStore {
             .send()
             .await;
         match put {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(true),
             // Already written (S3 answers 412; a concurrent write, 409).
             Err(e)
                 if matches!(
@@ -264,7 +269,7 @@ impl ReportStore {
                     Some("PreconditionFailed" | "ConditionalRequestConflict")
                 ) =>
             {
-                Ok(())
+                Ok(false)
             }
             Err(e) => Err(s3_error(e, "PutObject", bucket, key)),
         }
@@ -295,10 +300,36 @@ impl ReportStore {
 /// What writing a part of a plan made in parts gave.
 #[derive(Debug)]
 pub enum PartWritten {
-    /// The parts tile the scope: the plan's report is written.
+    /// The part reached the end of the scope: the plan's report is written.
     Complete(ReportLinks),
-    /// Parts are missing: the packages `0..covered` are planned.
-    Pending { covered: usize },
+    /// The scope's packages `0..to` are planned; the rest is left to plan,
+    /// from `to`. `scope` is the plan's `scope.json` as stored.
+    Pending { scope: ScopeFile, to: usize },
+}
+
+/// An object of a plan made in parts that should be there and is not.
+fn missing(bucket: &str, key: &str) -> ReportError {
+    ReportError::S3 {
+        operation: "GetObject",
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        code: "NoSuchKey".into(),
+        class: crate::error::ErrorClass::Permanent,
+        source: format!("s3://{bucket}/{key} is missing: the plan cannot be completed").into(),
+    }
+}
+
+/// A plan in parts with no bucket to write it to (never, in Lambda: a
+/// scope is planned in parts only where reports are written).
+fn no_bucket(plan_id: &str) -> ReportError {
+    ReportError::S3 {
+        operation: "PutObject",
+        bucket: String::new(),
+        key: plan_id.to_owned(),
+        code: "NoReportsBucket".into(),
+        class: crate::error::ErrorClass::Permanent,
+        source: "REPORTS_BUCKET is not set".into(),
+    }
 }
 
 fn s3_error<E>(

@@ -327,15 +327,28 @@ impl Job {
         }
     }
 
-    /// Whether it carries out a reviewed plan, which `DRY_RUN` lets act: an
-    /// `apply` (its digest checked where it enters), or one package bound
-    /// to a plan in S3 (checked against that plan before it acts,
-    /// [`crate::report::holds`]).
-    pub fn applies_a_reviewed_plan(&self) -> bool {
+    /// Whether it carries out a plan the function itself wrote to its
+    /// reports bucket (`reports_bucket`), which `DRY_RUN` lets act: an
+    /// `apply` of a plan in that bucket (its digest checked where it
+    /// enters), or one package bound to such a plan (checked against it
+    /// before it acts, [`crate::report::holds`]). A plan given inline, or
+    /// in another bucket, is not one the function made: with `DRY_RUN` it
+    /// is planned, not applied.
+    pub fn applies_a_reviewed_plan(&self, reports_bucket: Option<&str>) -> bool {
+        let Some(own) = reports_bucket else {
+            return false;
+        };
+        let in_own = |uri: &str| {
+            uri.strip_prefix("s3://")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(bucket, _)| bucket == own)
+        };
         match self {
-            Job::Apply(_) => true,
+            Job::Apply(a) => {
+                matches!(&a.source, PlanSource::Report { bucket, .. } if bucket == own)
+            }
             Job::One(r) => matches!(&r.action, Action::Retain(ret)
-                if ret.planned.as_ref().is_some_and(|p| p.report.is_some())),
+                if ret.planned.as_ref().and_then(|p| p.report.as_deref()).is_some_and(in_own)),
             Job::Many(_) => false,
         }
     }

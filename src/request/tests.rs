@@ -313,14 +313,39 @@ fn continuations_parts_and_bindings_are_checked_where_they_belong() {
         scope["continues"]
     );
     let job = Job::Many(s);
-    assert!(!job.applies_a_reviewed_plan());
+    assert!(!job.applies_a_reviewed_plan(Some("bucket")));
     let apply = serde_json::json!({"service": "codeartifact",
         "apply": {"report": "s3://bucket/k/report.json", "sha256": sha, "part": {"from": 1, "to": 2}}});
     let Ok(Job::Apply(a)) = raw(apply).validate_job() else {
         panic!("an apply's part is an apply")
     };
     assert_eq!(a.part, Some(ApplyPart { from: 1, to: 2 }));
-    assert!(Job::Apply(a).applies_a_reviewed_plan());
+    let apply = Job::Apply(a);
+    assert!(apply.applies_a_reviewed_plan(Some("bucket")));
+    assert!(
+        !apply.applies_a_reviewed_plan(Some("another")),
+        "a plan the function did not write"
+    );
+    assert!(!apply.applies_a_reviewed_plan(None));
+    let inline = raw(serde_json::json!({"service": "codeartifact", "apply": {"plan": {"kind": "plan"}, "sha256": sha}}))
+        .validate_job()
+        .unwrap();
+    assert!(
+        !inline.applies_a_reviewed_plan(Some("bucket")),
+        "an inline plan may be anyone's"
+    );
+    assert!(
+        !apply.applies_a_reviewed_plan(Some("another")),
+        "a plan the function did not write"
+    );
+    assert!(!apply.applies_a_reviewed_plan(None));
+    let inline = raw(serde_json::json!({"service": "codeartifact", "apply": {"plan": {"kind": "plan"}, "sha256": sha}}))
+        .validate_job()
+        .unwrap();
+    assert!(
+        !inline.applies_a_reviewed_plan(Some("bucket")),
+        "an inline plan may be anyone's"
+    );
     for (bad, says) in [
         (
             serde_json::json!({"service": "codeartifact", "domain": "acme", "repository": "rel", "policy": {"keepLatest": 1},
@@ -363,13 +388,12 @@ fn continuations_parts_and_bindings_are_checked_where_they_belong() {
         "apply": {"planId": "p", "sha256": sha, "expiresAt": "2026-12-01T00:00:00Z", "expect": {"1.0": {"status": "Published"}}}});
     let unbound = raw(bound.clone()).validate_job().unwrap();
     assert!(
-        !unbound.applies_a_reviewed_plan(),
+        !unbound.applies_a_reviewed_plan(Some("bucket")),
         "no report to check it against"
     );
     let mut with_report = bound;
     with_report["apply"]["report"] = serde_json::json!("s3://bucket/k/report.json");
-    assert!(raw(with_report)
-        .validate_job()
-        .unwrap()
-        .applies_a_reviewed_plan());
+    let with_report = raw(with_report).validate_job().unwrap();
+    assert!(with_report.applies_a_reviewed_plan(Some("bucket")));
+    assert!(!with_report.applies_a_reviewed_plan(Some("other-bucket")));
 }
