@@ -16,6 +16,38 @@ use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
 use crate::policy::KeepRule;
 use crate::request::{Action, Request, Target, Verb};
 
+/// A dry run's named items against the package's listing: those the
+/// listing does not hold (absent), those the real call would refuse for
+/// their status (kept as `expectedStatus`), and the rest. Pure.
+fn sort_named(request: &Request, listing: &Listing) -> (Vec<Item>, Vec<KeptVersion>, Vec<Item>) {
+    let expected = match &request.target {
+        Target::CodeArtifact {
+            expected_status, ..
+        } => expected_status.as_deref(),
+        Target::Iot { .. } => None,
+    };
+    let (mut absent, mut keep, mut rest) = (Vec::new(), Vec::new(), Vec::new());
+    for item in plan::items(request) {
+        let Item::Version(v) = &item else {
+            rest.push(item);
+            continue;
+        };
+        match (listing.versions.iter().find(|l| &l.name == v), expected) {
+            (None, _) => absent.push(item),
+            (Some(l), Some(e)) if e != l.status => keep.push(KeptVersion {
+                version: v.clone(),
+                rule: KeepRule::ExpectedStatus,
+                detail: Some(format!(
+                    "its status is {}, not the expected {e}: the call would refuse it (MISMATCHED_STATUS)",
+                    l.status
+                )),
+            }),
+            (Some(_), _) => rest.push(item),
+        }
+    }
+    (absent, keep, rest)
+}
+
 /// Every item of the request failed alike (its reads did).
 fn failed_all(request: &Request, e: DeleteError, attempts: u32) -> Executed {
     let e = Arc::new(e);
@@ -84,38 +116,12 @@ impl Executor {
                 .collect();
             return Executed::of(outcomes, None);
         }
-        let expected = match &request.target {
-            Target::CodeArtifact {
-                expected_status, ..
-            } => expected_status.as_deref(),
-            Target::Iot { .. } => None,
-        };
-        let mut outcomes = Vec::new();
-        let mut keep = Vec::new();
-        let mut rest = Vec::new();
-        for item in plan::items(request) {
-            let Item::Version(v) = &item else {
-                rest.push(item);
-                continue;
-            };
-            match listing.versions.iter().find(|l| &l.name == v) {
-                None => outcomes.push(ItemOutcome::done(item, Done::AlreadyAbsent, attempts)),
-                Some(l) if expected.is_some_and(|e| e != l.status) => {
-                    let k = KeptVersion {
-                        version: v.clone(),
-                        rule: KeepRule::ExpectedStatus,
-                        detail: Some(format!(
-                            "its status is {}, not the expected {}: the call would refuse it (MISMATCHED_STATUS)",
-                            l.status,
-                            expected.unwrap_or_default()
-                        )),
-                    };
-                    outcomes.push(ItemOutcome::kept(&k));
-                    keep.push(k);
-                }
-                Some(_) => rest.push(item),
-            }
-        }
+        let (absent, mut keep, rest) = sort_named(request, &listing);
+        let mut outcomes: Vec<ItemOutcome> = absent
+            .into_iter()
+            .map(|i| ItemOutcome::done(i, Done::AlreadyAbsent, attempts))
+            .collect();
+        outcomes.extend(keep.iter().map(ItemOutcome::kept));
         let (rest, in_use) = match self.in_use_dry(request, &listing, rest, cx).await {
             Ok(r) => r,
             Err((e, n)) => return failed_all(request, e, attempts + n),
@@ -307,5 +313,63 @@ impl Executor {
             }
         }
         Ok((refused, attempts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Listed;
+    use crate::request::RawRequest;
+
+    fn listed(name: &str, status: &str) -> Listed {
+        Listed {
+            name: name.into(),
+            status: status.into(),
+            origin_type: None,
+            rank: 0,
+            old: None,
+            revision: Some(format!("rev-{name}")),
+            display: false,
+            published_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_dry_run_sorts_named_versions_as_the_real_call_would_answer_them() {
+        let request: RawRequest = serde_json::from_value(serde_json::json!({
+            "service": "codeartifact", "domain": "acme", "repository": "rel", "format": "npm",
+            "package": "web", "versions": ["1.0.0", "1.1.0", "9.9.9"], "expectedStatus": "Unlisted"
+        }))
+        .unwrap();
+        let request = request.validate().unwrap();
+        let listing = Listing {
+            versions: vec![listed("1.0.0", "Unlisted"), listed("1.1.0", "Published")],
+            ..Listing::default()
+        };
+        let (absent, keep, rest) = sort_named(&request, &listing);
+        assert_eq!(absent, [Item::Version("9.9.9".into())]);
+        assert_eq!(rest, [Item::Version("1.0.0".into())]);
+        assert_eq!(keep.len(), 1);
+        assert_eq!(
+            (keep[0].version.as_str(), keep[0].rule),
+            ("1.1.0", KeepRule::ExpectedStatus)
+        );
+        assert!(keep[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("its status is Published, not the expected Unlisted"));
+        // Without `expectedStatus`, every listed version is planned.
+        let mut any = request.clone();
+        if let Target::CodeArtifact {
+            expected_status, ..
+        } = &mut any.target
+        {
+            *expected_status = None;
+        }
+        let (_, keep, rest) = sort_named(&any, &listing);
+        assert!(keep.is_empty());
+        assert_eq!(rest.len(), 2);
     }
 }
