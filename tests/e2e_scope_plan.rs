@@ -124,6 +124,147 @@ async fn a_dry_run_over_a_repository_is_one_plan_and_one_apply_deletes_it_all() 
         packprune::report::sha256_hex(&get(&empty_uri).await.unwrap()),
         empty_sha
     );
+    // Applied, it says it did nothing, in a report of its own.
+    let apply =
+        json!({"service": "codeartifact", "apply": {"report": empty_uri, "sha256": empty_sha}});
+    let nothing = invoke(&h, apply, LEFT).await;
+    assert_eq!(nothing.summary.requested, 0);
+    let (applied_uri, _, _, _) = links(&nothing.response).unwrap();
+    let applied = report(&applied_uri).await.unwrap();
+    assert_eq!(
+        (applied.kind, applied.packages.len()),
+        (packprune::report::Kind::Apply, 0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inline_plan_fans_out_as_requests_bound_to_it_not_copies_of_it() {
+    let Some((_g, stack, _)) = stack("scope_inline_apply", releases()).await else {
+        return;
+    };
+    let (h, queues) = setup(stack, "inlineapply", &[]).await;
+    let sqs = stack.sqs().await;
+    let dry = invoke(&h, serde_json::from_str(SCOPE).unwrap(), LEFT).await;
+    let (json_uri, _, _, sha) = links(&dry.response).unwrap();
+    let plan: Value = serde_json::from_slice(&get(&json_uri).await.unwrap()).unwrap();
+    let apply = json!({"service": "codeartifact", "apply": {"plan": plan, "sha256": sha}});
+    let out = invoke(&h, apply, LEFT).await;
+    assert_eq!(out.summary.packages_fanned_out, 5, "{:?}", out.summary);
+    let sent = take_all(&sqs, &queues.work).await.unwrap();
+    assert_eq!(sent.len(), 5);
+    for body in &sent {
+        assert!(
+            body["apply"]["planId"].is_string(),
+            "bound to the plan: {body}"
+        );
+        assert!(
+            body["apply"].get("plan").is_none(),
+            "not a copy of the plan: {body}"
+        );
+        sqs.send_message()
+            .queue_url(&queues.work)
+            .message_body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    drain(&sqs, &queues.work, &h, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(left(stack), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_once_written_stands_whoever_plans_it_again() {
+    let Some((_g, stack, _)) = stack("scope_retry_changed", releases()).await else {
+        return;
+    };
+    let mut state = releases();
+    state.faults = serde_json::from_value(json!({
+        "codeartifact:ListPackageVersions": {"latencyMs": 400}
+    }))
+    .unwrap();
+    stack.emulator.shared.set_state(state.clone());
+    let (h, queues) = setup(
+        stack,
+        "retrychanged",
+        &[("MAX_CONCURRENCY", "1"), ("DEADLINE_MARGIN_MS", "0")],
+    )
+    .await;
+    let sqs = stack.sqs().await;
+    // The same invocation twice (an asynchronous invocation's retry keeps
+    // its request id, so its plan's id): between them, a package published
+    // first in the listing's order.
+    let run = |left: Duration| {
+        let mut ctx = context(left);
+        ctx.request_id = "retried-request".into();
+        h.process(lambda_runtime::LambdaEvent::new(
+            serde_json::from_str(SCOPE).unwrap(),
+            ctx,
+        ))
+    };
+    let first = run(Duration::from_millis(1_000)).await.unwrap();
+    let progress = first
+        .summary
+        .plans_in_progress
+        .first()
+        .unwrap_or_else(|| panic!("{:?}", first.summary));
+    let planned = progress.packages_planned;
+    let mut changed = state;
+    let versions: Vec<Value> = (0..3)
+        .map(|i| json!({"version": format!("0.{i}.0"), "publishedDaysAgo": 90 - i}))
+        .collect();
+    let new: packprune_emulator::state::CaPackage =
+        serde_json::from_value(json!({"format": "npm", "package": "aaa", "versions": versions}))
+            .unwrap();
+    let repo = changed
+        .codeartifact
+        .domains
+        .get_mut("acme")
+        .unwrap()
+        .repositories
+        .get_mut("releases")
+        .unwrap();
+    repo.packages.push(new);
+    stack.emulator.shared.set_state(changed);
+    // The retry plans the whole scope as it lists it now: the first
+    // complete plan written at the plan's address stands, and the first
+    // attempt's parts, completed on the work queue, find it there.
+    let again = run(LEFT).await.unwrap();
+    let written = again
+        .summary
+        .report
+        .clone()
+        .expect("the retry's whole plan");
+    assert_eq!(written.json, progress.report);
+    let rest = drain(&sqs, &queues.work, &h, Duration::from_secs(120))
+        .await
+        .unwrap();
+    for s in &rest {
+        for r in s.reports.iter().chain(&s.report) {
+            assert_eq!(
+                (&r.json, &r.sha256),
+                (&written.json, &written.sha256),
+                "one plan, one digest"
+            );
+        }
+    }
+    let bytes = get(&progress.report).await.unwrap();
+    assert_eq!(packprune::report::sha256_hex(&bytes), written.sha256);
+    let plan = report(&progress.report).await.unwrap();
+    let mut names: Vec<&str> = plan
+        .packages
+        .iter()
+        .map(|p| p.package.rsplit('/').next().unwrap())
+        .collect();
+    assert!(
+        names.len() == 6 && names.contains(&"aaa"),
+        "the scope as the retry listed it: {names:?}"
+    );
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 6, "each package once");
+    assert!(planned < 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -234,6 +375,7 @@ async fn a_scope_too_large_for_one_invocation_is_planned_in_parts_and_completed_
     let plan = report(&json_uri).await.unwrap();
     let mut names: Vec<String> = plan.packages.iter().map(|p| p.package.clone()).collect();
     assert_eq!(names.len(), 5, "each package once: {names:?}");
+    names.sort();
     names.dedup();
     assert_eq!(names.len(), 5, "{names:?}");
     assert_eq!(with_fate(&plan, "delete").len(), 20);

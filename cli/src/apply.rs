@@ -112,13 +112,15 @@ async fn read_plan(report: &str, s3: &aws_sdk_s3::Client) -> Result<(Value, bool
     let invalid = |why: String| CliError::Invalid(format!("{report}: {why}"));
     let bytes = match report.strip_prefix("s3://").and_then(|r| r.split_once('/')) {
         Some((bucket, key)) => {
-            let out = s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| invalid(packprune::error::chain(&e)))?;
+            let out = match s3.get_object().bucket(bucket).key(key).send().await {
+                Ok(out) => out,
+                Err(e) if still_in_parts(s3, bucket, key, &e).await => {
+                    return Err(CliError::Refused(format!(
+                        "{report} is not written yet: the plan's scope is still being planned in parts (its scope.json is there); apply it once report.json appears"
+                    )))
+                }
+                Err(e) => return Err(invalid(packprune::error::chain(&e))),
+            };
             let body = out
                 .body
                 .collect()
@@ -130,6 +132,26 @@ async fn read_plan(report: &str, s3: &aws_sdk_s3::Client) -> Result<(Value, bool
     };
     let plan = serde_json::from_slice(&bytes).map_err(|e| invalid(format!("not JSON: {e}")))?;
     Ok((plan, report.starts_with("s3://")))
+}
+
+/// Whether `e`, reading a plan's report.json, is because the plan is still
+/// being made in parts: no such key, and a scope.json beside it.
+async fn still_in_parts<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    e: &E,
+) -> bool {
+    if e.code() != Some("NoSuchKey") {
+        return false;
+    }
+    let scope = format!("{}scope.json", key.trim_end_matches("report.json"));
+    s3.head_object()
+        .bucket(bucket)
+        .key(scope)
+        .send()
+        .await
+        .is_ok()
 }
 
 /// What the plan will do, package by package, on stderr.

@@ -24,6 +24,9 @@ pub enum CliError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A plan refused before anything was done (exit status 1).
+    #[error("plan refused, nothing done: {0}")]
+    Refused(String),
     #[error(transparent)]
     Config(#[from] packprune::config::ConfigError),
     #[error("{path}: {source}")]
@@ -116,7 +119,10 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("packprune-cli: {}", packprune::error::chain(&e));
-            ExitCode::from(2)
+            match e {
+                CliError::Refused(_) => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            }
         }
     }
 }

@@ -103,6 +103,10 @@ pub struct Summary {
     /// Plans of scopes still being made in parts.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub plans_in_progress: Vec<PlanInProgress>,
+    /// Requests sent to the work queue to plan the rest of those plans
+    /// (not hand-ons: nothing of them was left unfinished).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub plan_continuations: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
     /// Dry runs: per package, what would be deleted and what is kept by
@@ -144,7 +148,8 @@ impl Summary {
         self.invalid_requests += acc.invalid.len() as u64;
         self.invalid.extend(acc.invalid.iter().cloned());
         self.dead_letter_messages += acc.dead_letters.len() as u64;
-        self.hand_on_messages += (acc.hand_ons.len() + acc.continuations.len()) as u64;
+        self.hand_on_messages += acc.hand_ons.len() as u64;
+        self.plan_continuations += acc.continuations.len() as u64;
         self.plans_in_progress
             .extend(acc.plans_in_progress.iter().cloned());
         self.records_redelivered += u64::from(acc.redeliver);

@@ -68,10 +68,17 @@ impl Handler {
             && self.config.work_queue_url.is_some()
             && permitted.len() > 1;
         if fan_out {
-            let parts = permitted
-                .iter()
-                .map(|(i, _)| Job::Apply(apply.part(*i, i + 1)));
-            entries.push(Entry::FannedOut(parts.collect()));
+            // A plan in S3 fans out in parts that read it again; one given
+            // inline, as the package requests bound to it (each part would
+            // carry the whole plan).
+            let jobs = match &apply.source {
+                PlanSource::Report { .. } => permitted
+                    .into_iter()
+                    .map(|(i, _)| Job::Apply(apply.part(i, i + 1)))
+                    .collect(),
+                PlanSource::Inline(_) => permitted.into_iter().map(|(_, r)| Job::One(r)).collect(),
+            };
+            entries.push(Entry::FannedOut(jobs));
             return entries;
         }
         let permitted = permitted.into_iter().map(|(_, r)| r).collect();

@@ -113,6 +113,7 @@ pub(super) fn log_summary(s: &Summary) {
         invalid_requests = s.invalid_requests,
         dead_letter_messages = s.dead_letter_messages,
         hand_on_messages = s.hand_on_messages,
+        plan_continuations = s.plan_continuations,
         records_redelivered = s.records_redelivered,
         packages_not_found = s.packages_not_found,
         planned = %serde_json::to_string(&s.planned).unwrap_or_default(),

@@ -15,10 +15,20 @@ use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput};
 use crate::request::{Action, Continues, Job, DEFAULT_PLAN_VALID_DAYS};
 
 /// The request that plans a scope's plan on from `to`, the end of the
-/// part written, for the work queue.
-fn continuation(part: &PlanPart, scope: &ScopeFile, to: usize) -> Option<Outgoing> {
+/// part that stands (which selected `selected` versions), for the work
+/// queue.
+fn continuation(
+    part: &PlanPart,
+    scope: &ScopeFile,
+    to: usize,
+    selected: usize,
+) -> Option<Outgoing> {
     let (next, delay_seconds) = part.next.as_ref()?;
     let mut next = next.as_ref().clone();
+    // What the part that stands selected, whichever part wrote it.
+    if let Some(cap) = part.cap {
+        next.retention.max_deletions = Some(cap.saturating_sub(selected as u32));
+    }
     next.continues = Some(Continues {
         plan_id: scope.plan_id.clone(),
         created_at: scope.created_at.clone(),
@@ -70,8 +80,9 @@ pub(super) fn inputs(
         // A part writes its scope and its range even with no package of
         // its own (a first part that planned nothing yet); a scope's dry
         // run that found no package to plan is a plan of nothing, digest
-        // and all.
-        let empty_plan = delivered.scope && delivered.dry_run && range.is_empty();
+        // and all; an apply of a plan with nothing to apply says so.
+        let empty_plan =
+            range.is_empty() && ((delivered.scope && delivered.dry_run) || delivered.apply);
         if !packages.is_empty() || part.is_some() || empty_plan {
             out.push(ReportInput {
                 index,
@@ -108,7 +119,10 @@ fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
 
 impl Handler {
     /// Writes every unit's parts of plans made in parts
-    /// ([`crate::report::parts`]), before the unit's messages are sent, and
+    /// ([`crate::report::parts`]), before the unit's messages are sent (so,
+    /// unlike a report, a part's row may say `deadLettered` for a package
+    /// given up whose dead letter's send then fails: the record is then
+    /// retried, and gives the package up again), and
     /// only then makes the request that plans the rest, from where the
     /// part written ends (a part already written by a retry stands, and
     /// the plan goes on from its end). Each account learns the plan's links
@@ -151,7 +165,11 @@ impl Handler {
                         tracing::info!(record = %acc.source, plan = %part.plan_id, report = %links.json, sha256 = %links.sha256, "the last part completed the plan");
                         acc.reports.push(links);
                     }
-                    Ok(PartWritten::Pending { scope, to }) => {
+                    Ok(PartWritten::Pending {
+                        scope,
+                        to,
+                        selected,
+                    }) => {
                         acc.plans_in_progress.push(PlanInProgress {
                             plan_id: scope.plan_id.clone(),
                             report: self
@@ -161,7 +179,8 @@ impl Handler {
                             packages_planned: to as u64,
                             packages: scope.packages.len() as u64,
                         });
-                        acc.continuations.extend(continuation(part, &scope, to));
+                        acc.continuations
+                            .extend(continuation(part, &scope, to, selected));
                     }
                     Err(e) => {
                         tracing::error!(record = %acc.source, plan = %part.plan_id, error = %crate::error::chain(&e), "a part of the plan could not be written; it is planned again");
@@ -214,5 +233,53 @@ impl Handler {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::{RawRequest, ScopeRequest};
+
+    #[test]
+    fn a_continuation_goes_on_from_the_part_that_stands_and_counts_its_selections() {
+        let scope = |cap: u32| -> ScopeRequest {
+            let raw: RawRequest = serde_json::from_value(serde_json::json!({
+                "service": "iot", "policy": {"keepLatest": 1}, "maxDeletions": cap, "dryRun": true
+            }))
+            .unwrap();
+            match raw.validate_job().unwrap() {
+                Job::Many(s) => s,
+                _ => unreachable!(),
+            }
+        };
+        let part = PlanPart {
+            plan_id: "p".into(),
+            created_at_ms: 0,
+            from: 3,
+            to: 5,
+            scope: None,
+            total: 9,
+            // What this attempt would have left: not what counts.
+            next: Some((Box::new(scope(8)), 7)),
+            cap: Some(10),
+        };
+        let file = ScopeFile {
+            plan_id: "p".into(),
+            created_at: "2026-12-06T00:00:00Z".into(),
+            expires_at: "2026-12-13T00:00:00Z".into(),
+            service: "iot".into(),
+            source: "s".into(),
+            request: serde_json::Value::Null,
+            packages: Vec::new(),
+        };
+        let out = continuation(&part, &file, 6, 4).unwrap();
+        let body: serde_json::Value = serde_json::from_str(&out.body).unwrap();
+        assert_eq!(
+            body["continues"]["from"], 6,
+            "from the end of the part that stands"
+        );
+        assert_eq!(body["maxDeletions"], 6, "10 less the 4 it selected");
+        assert_eq!(out.delay_seconds, Some(7));
     }
 }

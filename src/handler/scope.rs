@@ -116,10 +116,7 @@ impl Handler {
         let mut to = from + settled;
         let mut next = scope.clone();
         let mut delay_seconds = 0;
-        if settled > 0 {
-            // It moved: the next part starts its attempts afresh.
-            next.attempt = 1;
-        } else if from < total {
+        if settled == 0 && from < total {
             if scope.attempt >= self.config.max_attempts {
                 // Given up: accounted as it ended, so dead-lettered.
                 to = from + 1;
@@ -128,10 +125,11 @@ impl Handler {
                 delay_seconds = hand_on_delay(scope.attempt, retry_after(&entries));
             }
         }
-        entries.truncate(to - from);
-        if let Some(left) = planned_left(&scope, &entries) {
-            next.retention.max_deletions = Some(left);
+        if to > from {
+            // It moved: the next part starts its attempts afresh.
+            next.attempt = 1;
         }
+        entries.truncate(to - from);
         tracing::info!(plan = %plan_id, from, to, total, "scope planned in part");
         let part = PlanPart {
             plan_id,
@@ -141,6 +139,7 @@ impl Handler {
             scope: first.then(|| requests.iter().map(|r| r.to_raw(None, None)).collect()),
             total,
             next: Some((Box::new(next), delay_seconds)),
+            cap: scope.retention.max_deletions,
         };
         (entries, Some(part))
     }
@@ -240,6 +239,9 @@ impl Handler {
         let created_at_ms = parse_rfc3339(&file.created_at).unwrap_or(now_ms);
         let mut requests = Vec::with_capacity(file.packages.len());
         for raw in &file.packages {
+            // Whatever scope.json says, a part only plans.
+            let mut raw = raw.clone();
+            raw.dry_run = Some(true);
             let r = raw.validate().map_err(|e| {
                 refuse(PlanRefused::Package {
                     package: raw.package.clone().unwrap_or_default(),
@@ -299,17 +301,4 @@ fn retry_after(entries: &[Entry]) -> u64 {
         .filter_map(|o| o.result.as_ref().err()?.retry_after())
         .max()
         .map_or(0, |d| d.as_secs_f64().ceil() as u64)
-}
-
-/// What a shared `maxDeletions` leaves after the entries' plans.
-fn planned_left(scope: &ScopeRequest, entries: &[Entry]) -> Option<u32> {
-    let cap = scope.retention.max_deletions?;
-    let used: usize = entries
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Executed(rr) => rr.plan.as_ref().map(|p| p.selected.len()),
-            _ => None,
-        })
-        .sum();
-    Some(cap.saturating_sub(used as u32))
 }

@@ -44,12 +44,16 @@ impl Handler {
         for (acc, t) in accounts.iter_mut().zip(tallies) {
             apply_tally(acc, t);
         }
-        // A part of a plan that could not be written is planned again.
+        // A part of a plan that could not be written is planned again; on
+        // a FIFO queue, the records after it wait for it, unsent.
         for i in self
             .write_parts(&mut accounts, &inputs, &inv.request_id)
             .await
         {
             accounts[i].redeliver_whole();
+        }
+        if fifo {
+            redeliver_after_first(&mut accounts);
         }
         // `flush` names a record's dead-letter failure first, when it has one.
         for (i, queue, failure) in self.flush(&accounts).await {
@@ -61,11 +65,7 @@ impl Handler {
             }
         }
         if fifo {
-            if let Some(first) = accounts.iter().position(|a| a.redeliver) {
-                accounts[first..]
-                    .iter_mut()
-                    .for_each(UnitAccount::redeliver_whole);
-            }
+            redeliver_after_first(&mut accounts);
         }
         self.write_reports(&mut accounts, &inputs, &inv.request_id)
             .await;
@@ -142,6 +142,16 @@ impl Handler {
             lines: Vec::new(),
         };
         Ok((processed, accounts))
+    }
+}
+
+/// On a FIFO queue, the records from the first that goes back to SQS on
+/// go back whole: a group's order holds.
+fn redeliver_after_first(accounts: &mut [UnitAccount]) {
+    if let Some(first) = accounts.iter().position(|a| a.redeliver) {
+        accounts[first..]
+            .iter_mut()
+            .for_each(UnitAccount::redeliver_whole);
     }
 }
 

@@ -69,6 +69,8 @@ pub struct PlanPart {
     /// `continues` set once the part is written), and after how many
     /// seconds.
     pub next: Option<(Box<crate::request::ScopeRequest>, u32)>,
+    /// A shared `maxDeletions`, as it stood when the part began.
+    pub cap: Option<u32>,
 }
 
 /// The id of the report of the request at `index` of the delivery

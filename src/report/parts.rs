@@ -55,6 +55,16 @@ pub struct PartFile {
     pub packages: Vec<PackageReport>,
 }
 
+impl PartFile {
+    /// How many versions the part's packages list under their action.
+    pub fn selected(&self) -> usize {
+        self.packages
+            .iter()
+            .map(|p| p.versions.iter().filter(|v| v.fate == p.action).count())
+            .sum()
+    }
+}
+
 /// The name of the part starting at `from`, zero-padded so that the
 /// objects list in order.
 pub fn part_name(from: usize) -> String {

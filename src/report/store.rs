@@ -67,60 +67,105 @@ impl ReportStore {
         ))
     }
 
-    /// Writes the report's three objects; `None` without a bucket.
+    /// Writes the report's three objects; `None` without a bucket. A
+    /// plan's report.json is written once: the first complete plan at its
+    /// address stands (a retried invocation, or the last part of a plan
+    /// made in parts, may plan it again), and the links, digest and the
+    /// CSV and Markdown are the stored plan's.
     pub async fn put(
         &self,
         report: &Report,
         service: crate::request::Service,
     ) -> Option<Result<ReportLinks, ReportError>> {
         let bucket = self.bucket.as_deref()?;
-        let json = report.canonical();
-        let sha256 = sha256_hex(&json);
+        Some(self.put_in(bucket, report, service).await)
+    }
+
+    async fn put_in(
+        &self,
+        bucket: &str,
+        report: &Report,
+        service: crate::request::Service,
+    ) -> Result<ReportLinks, ReportError> {
         let dir = self.dir(&report.created_at, &report.id);
-        let objects = [
-            ("report.json", "application/json", json),
+        let json_key = format!("{dir}report.json");
+        let mut json = report.canonical();
+        let mut stored = None;
+        if report.kind == super::Kind::Plan {
+            if !self.put_once(bucket, &json_key, json.clone()).await? {
+                json = self.get(bucket, &json_key).await?;
+                let r: Report = serde_json::from_slice(&json).map_err(|e| ReportError::S3 {
+                    operation: "GetObject",
+                    bucket: bucket.to_owned(),
+                    key: json_key.clone(),
+                    code: "NotAPlan".into(),
+                    class: crate::error::ErrorClass::Permanent,
+                    source: Box::new(e),
+                })?;
+                stored = Some(r);
+            }
+        } else {
+            self.put_object(bucket, &json_key, "application/json", json.clone())
+                .await?;
+        }
+        let report = stored.as_ref().unwrap_or(report);
+        let sha256 = sha256_hex(&json);
+        let json_uri = format!("s3://{bucket}/{json_key}");
+        let others = [
             ("report.csv", "text/csv; charset=utf-8", csv(report)),
             (
                 "report.md",
                 "text/markdown; charset=utf-8",
-                markdown(report, &sha256, &format!("s3://{bucket}/{dir}report.json")).into_bytes(),
+                markdown(report, &sha256, &json_uri).into_bytes(),
             ),
         ];
-        let puts = objects.into_iter().map(|(name, content_type, body)| {
+        let puts = others.into_iter().map(|(name, content_type, body)| {
             let key = format!("{dir}{name}");
             async move {
-                self.client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(&key)
-                    .content_type(content_type)
-                    .metadata("sha256", sha256_hex(&body))
-                    .body(ByteStream::from(body))
-                    .send()
-                    .await
-                    .map_err(|e| s3_error(e, "PutObject", bucket, &key))?;
+                self.put_object(bucket, &key, content_type, body).await?;
                 Ok::<String, ReportError>(format!("s3://{bucket}/{key}"))
             }
         });
-        let written = futures::future::try_join_all(puts).await;
-        Some(written.map(|uris| {
-            let [json, csv, markdown] = <[String; 3]>::try_from(uris).expect("three objects");
-            ReportLinks {
-                json,
-                csv,
-                markdown,
-                sha256,
-                plan_id: report.plan_id.clone(),
-                service,
-            }
-        }))
+        let [csv, markdown] = <[String; 2]>::try_from(futures::future::try_join_all(puts).await?)
+            .expect("two objects");
+        Ok(ReportLinks {
+            json: json_uri,
+            csv,
+            markdown,
+            sha256,
+            plan_id: report.plan_id.clone(),
+            service,
+        })
+    }
+
+    /// One object, its SHA-256 in its metadata.
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), ReportError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .metadata("sha256", sha256_hex(&body))
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| s3_error(e, "PutObject", bucket, key))
     }
 
     /// Writes one part of a plan made in parts (and, for the first,
     /// `scope.json`), each only if absent: a part already written (by a
     /// retried or duplicated part) stands, and the plan goes on from its
-    /// end, not this one's. The parts form a chain, each written before
-    /// the request that plans on from its end is sent; so the part that
+    /// end, not this one's. So does one whose first part listed the scope
+    /// again and found it changed since `scope.json` was written (its part
+    /// would not fit). The parts form a chain, each written before the
+    /// request that plans on from its end is sent; so the part that
     /// reaches the end of the scope knows every part before it is written,
     /// reads them and writes the plan's report. See [`parts`].
     pub async fn put_part(
@@ -136,29 +181,48 @@ impl ReportStore {
         let dir = self.dir(&scope.created_at, &scope.plan_id);
         let scope_key = format!("{dir}scope.json");
         let body = serde_json::to_vec(scope).expect("scope.json serializes");
-        let stored = match first && self.put_once(bucket, &scope_key, body).await? {
-            true => scope.clone(),
-            false => self
-                .scope(bucket, &dir)
-                .await?
-                .ok_or_else(|| missing(bucket, &scope_key))?,
-        };
-        // A part that planned nothing writes nothing: the range stays free
-        // for the part that plans it.
-        let mut to = part.from;
-        if part.to > part.from {
-            let key = format!("{dir}{}", parts::part_name(part.from));
-            let body = serde_json::to_vec(part).expect("a part serializes");
-            to = match self.put_once(bucket, &key, body).await? {
-                true => part.to,
-                false => self
-                    .part(bucket, &dir, part.from)
+        let (stored, fits) = match first && self.put_once(bucket, &scope_key, body).await? {
+            true => (scope.clone(), true),
+            false => {
+                let stored = self
+                    .scope(bucket, &dir)
                     .await?
-                    .map_or(part.to, |p| p.to),
-            };
-        }
+                    .ok_or_else(|| missing(bucket, &scope_key))?;
+                let fits = !first || stored.packages == scope.packages;
+                (stored, fits)
+            }
+        };
+        let key = format!("{dir}{}", parts::part_name(part.from));
+        let kept = match self.part(bucket, &dir, part.from).await? {
+            Some(there) => Some(there),
+            // A part that planned nothing, or that does not fit, writes
+            // nothing: the range stays free for the part that plans it.
+            None if !fits || part.to <= part.from => None,
+            None => match self
+                .put_once(
+                    bucket,
+                    &key,
+                    serde_json::to_vec(part).expect("a part serializes"),
+                )
+                .await?
+            {
+                true => Some(part.clone()),
+                false => Some(
+                    self.part(bucket, &dir, part.from)
+                        .await?
+                        .ok_or_else(|| missing(bucket, &key))?,
+                ),
+            },
+        };
+        let (to, selected) = kept
+            .as_ref()
+            .map_or((part.from, 0), |p| (p.to, p.selected()));
         if to < stored.packages.len() {
-            return Ok(PartWritten::Pending { scope: stored, to });
+            return Ok(PartWritten::Pending {
+                scope: stored,
+                to,
+                selected,
+            });
         }
         let mut found = Vec::new();
         let mut from = 0;
@@ -256,21 +320,17 @@ impl ReportStore {
             .bucket(bucket)
             .key(key)
             .content_type("application/json")
+            .metadata("sha256", sha256_hex(&body))
             .if_none_match("*")
             .body(ByteStream::from(body))
             .send()
             .await;
         match put {
             Ok(_) => Ok(true),
-            // Already written (S3 answers 412; a concurrent write, 409).
-            Err(e)
-                if matches!(
-                    e.code(),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict")
-                ) =>
-            {
-                Ok(false)
-            }
+            // Already written (S3 answers 412). A concurrent write
+            // (409, ConditionalRequestConflict) is an error: whether it will
+            // land is not known yet, so the part is retried.
+            Err(e) if e.code() == Some("PreconditionFailed") => Ok(false),
             Err(e) => Err(s3_error(e, "PutObject", bucket, key)),
         }
     }
@@ -303,8 +363,14 @@ pub enum PartWritten {
     /// The part reached the end of the scope: the plan's report is written.
     Complete(ReportLinks),
     /// The scope's packages `0..to` are planned; the rest is left to plan,
-    /// from `to`. `scope` is the plan's `scope.json` as stored.
-    Pending { scope: ScopeFile, to: usize },
+    /// from `to`. `scope` is the plan's `scope.json` as stored; `selected`,
+    /// how many versions the part that stands selected (what a shared
+    /// `maxDeletions` has left is counted from it).
+    Pending {
+        scope: ScopeFile,
+        to: usize,
+        selected: usize,
+    },
 }
 
 /// An object of a plan made in parts that should be there and is not.
