@@ -60,21 +60,6 @@ fn counts(s: &packprune::account::Summary) -> (u64, u64, u64, u64) {
     )
 }
 
-fn writes(stack: &Stack) -> Vec<String> {
-    stack
-        .emulator
-        .shared
-        .calls()
-        .into_iter()
-        .map(|c| c.operation)
-        .filter(|op| {
-            !["List", "Describe", "Get", "Search"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_dry_run_of_explicit_versions_plans_only_what_exists_and_names_what_is_missing() {
     let Some((_g, stack, _)) = stack("dry_explicit", registry()).await else {
@@ -100,9 +85,9 @@ async fn a_dry_run_of_explicit_versions_plans_only_what_exists_and_names_what_is
         dry.push(invoke(&h, d, LEFT).await.summary);
     }
     assert!(
-        writes(stack).is_empty(),
+        write_calls(stack).is_empty(),
         "a dry run only reads: {:?}",
-        writes(stack)
+        write_calls(stack)
     );
     // What each dry run says.
     assert_eq!(dry[0].planned, [("delete".to_owned(), 1)].into());
@@ -269,7 +254,7 @@ async fn with_dry_run_on_a_reviewed_plans_apply_runs_and_everything_else_only_pl
         assert!(!out.summary.planned.is_empty(), "{r}: {:?}", out.summary);
     }
     assert_eq!(all(), before);
-    assert!(writes(stack).is_empty(), "{:?}", writes(stack));
+    assert!(write_calls(stack).is_empty(), "{:?}", write_calls(stack));
     let (json_uri, _, _, sha) = links(&plan.response).unwrap();
     let reviewed = report(&json_uri).await.unwrap();
     let bound = |report: Option<&str>| {

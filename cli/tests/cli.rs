@@ -79,19 +79,6 @@ fn workdir(tag: &str) -> PathBuf {
     dir
 }
 
-/// What the emulator was asked that is not a read.
-fn writes(stack: &Stack) -> Vec<String> {
-    let reads = ["List", "Describe", "Get", "Search"];
-    stack
-        .emulator
-        .shared
-        .calls()
-        .into_iter()
-        .map(|c| c.operation)
-        .filter(|op| !reads.iter().any(|p| op.starts_with(p)))
-        .collect()
-}
-
 /// A report's version lines: what must agree between the CLI and the
 /// Lambda (the envelope, `id`, `createdAt`, `expiresAt` and `source`,
 /// differs): the package, then the whole row (version, fate, rule,
@@ -138,7 +125,7 @@ async fn a_plan_reads_only_lists_what_the_lambdas_dry_run_lists_and_its_apply_de
         "it read the registry"
     );
     assert_eq!(
-        writes(stack),
+        write_calls(stack),
         Vec::<String>::new(),
         "a plan makes no write call"
     );
@@ -183,7 +170,7 @@ async fn a_plan_reads_only_lists_what_the_lambdas_dry_run_lists_and_its_apply_de
     // Not confirmed: nothing done.
     let out = cli(stack, &dir, &["apply", plan_arg, "--sha256", &sha], "n\n");
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(writes(stack).is_empty() && left(stack) == before);
+    assert!(write_calls(stack).is_empty() && left(stack) == before);
 
     // Confirmed: exactly the plan's versions go.
     let out = cli(

@@ -146,6 +146,10 @@ fn rule_names_are_the_same_in_json_and_logs() {
             serde_json::Value::from(r.as_str())
         );
     }
+    // A rule that comes from a field carries the field's name.
+    assert_eq!(KeepRule::Status.as_str(), "statuses");
+    assert_eq!(KeepRule::OriginType.as_str(), "originTypes");
+    assert_eq!(KeepRule::ExpectedStatus.as_str(), "expectedStatus");
 }
 
 impl fmt::Display for KeepRule {

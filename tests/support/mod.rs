@@ -703,6 +703,21 @@ pub fn seed(v: Value) -> State {
     s
 }
 
+/// The operations the emulator was asked that are not reads (`List*`,
+/// `Describe*`, `Get*`, `Search*`), in order: what a read-only run must
+/// leave empty.
+pub fn write_calls(stack: &Stack) -> Vec<String> {
+    let reads = ["List", "Describe", "Get", "Search"];
+    stack
+        .emulator
+        .shared
+        .calls()
+        .into_iter()
+        .map(|c| c.operation)
+        .filter(|op| !reads.iter().any(|p| op.starts_with(p)))
+        .collect()
+}
+
 pub fn ca_versions(stack: &Stack, repo: &str, package: &str) -> Option<Vec<String>> {
     let state = stack.emulator.shared.state();
     state.codeartifact.domains["acme"].repositories[repo]
