@@ -4,7 +4,7 @@
 //! every metric is named in docs/, and the tables of docs/ name nothing the
 //! code does not have.
 //! The code's own lists are read from the code: serde's "expected one of"
-//! for the fields, `src/config.rs` for the variables, `template.yaml` for
+//! for the fields, `src/config/mod.rs` for the variables, `template.yaml` for
 //! the parameters and outputs.
 
 use std::collections::BTreeSet;
@@ -105,7 +105,7 @@ fn every_policy_field_is_documented_and_no_other() {
 
 #[test]
 fn every_environment_variable_is_documented_and_no_other() {
-    let config = std::fs::read_to_string(format!("{ROOT}/src/config.rs")).unwrap();
+    let config = std::fs::read_to_string(format!("{ROOT}/src/config/mod.rs")).unwrap();
     let code: BTreeSet<String> =
         Regex::new(r#"get\(\s*"([A-Z][A-Z0-9_]+)"|number\(\s*&get,\s*"([A-Z][A-Z0-9_]+)""#)
             .unwrap()

@@ -22,51 +22,13 @@ impl Handler {
         let fifo = units
             .iter()
             .any(|u| matches!(u.origin, Origin::Sqs { fifo: true, .. }));
-        let ran: Vec<(UnitAccount, Vec<ReportInput>)> = if fifo {
-            // In order; at the first record that must be retried, stop.
-            let mut out = Vec::with_capacity(units.len());
-            let mut stopped = false;
-            for unit in units {
-                let ran = if stopped {
-                    (UnitAccount::unstarted(&unit), Vec::new())
-                } else {
-                    self.run_unit(unit, inv).await
-                };
-                stopped |= ran.0.redeliver;
-                out.push(ran);
-            }
-            out
-        } else {
-            join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await
-        };
+        let ran = self.run_units(units, fifo, inv).await;
         let (mut accounts, inputs): (Vec<UnitAccount>, Vec<Vec<ReportInput>>) =
             ran.into_iter().unzip();
         for (acc, t) in accounts.iter_mut().zip(tallies) {
             apply_tally(acc, t);
         }
-        // A part of a plan that could not be written is planned again; on
-        // a FIFO queue, the records after it wait for it, unsent.
-        for i in self
-            .write_parts(&mut accounts, &inputs, &inv.request_id)
-            .await
-        {
-            accounts[i].redeliver_whole();
-        }
-        if fifo {
-            redeliver_after_first(&mut accounts);
-        }
-        // `flush` names a record's dead-letter failure first, when it has one.
-        for (i, queue, failure) in self.flush(&accounts).await {
-            tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
-            if Some(&queue) == self.config.dead_letter_queue_url.as_ref() {
-                accounts[i].redeliver_whole();
-            } else {
-                accounts[i].redeliver_unsent();
-            }
-        }
-        if fifo {
-            redeliver_after_first(&mut accounts);
-        }
+        self.send(&mut accounts, &inputs, fifo, inv).await;
         self.write_reports(&mut accounts, &inputs, &inv.request_id)
             .await;
         let mut response = SqsBatchResponse::default();
@@ -86,6 +48,62 @@ impl Handler {
             lines: Vec::new(),
         };
         (processed, accounts)
+    }
+
+    /// The batch's records: together, or on a FIFO queue in order,
+    /// stopping at the first that must be retried.
+    async fn run_units(
+        &self,
+        units: Vec<Unit>,
+        fifo: bool,
+        inv: &Invocation,
+    ) -> Vec<(UnitAccount, Vec<ReportInput>)> {
+        if !fifo {
+            return join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await;
+        }
+        let mut out = Vec::with_capacity(units.len());
+        let mut stopped = false;
+        for unit in units {
+            let ran = if stopped {
+                (UnitAccount::unstarted(&unit), Vec::new())
+            } else {
+                self.run_unit(unit, inv).await
+            };
+            stopped |= ran.0.redeliver;
+            out.push(ran);
+        }
+        out
+    }
+
+    /// The records' parts of plans, then their messages. A part that
+    /// could not be written is planned again; a record whose messages did
+    /// not all get through goes back to SQS; on a FIFO queue, the records
+    /// after one that goes back go back whole, unsent.
+    async fn send(
+        &self,
+        accounts: &mut [UnitAccount],
+        inputs: &[Vec<ReportInput>],
+        fifo: bool,
+        inv: &Invocation,
+    ) {
+        for i in self.write_parts(accounts, inputs, &inv.request_id).await {
+            accounts[i].redeliver_whole();
+        }
+        if fifo {
+            redeliver_after_first(accounts);
+        }
+        // `flush` names a record's dead-letter failure first, when it has one.
+        for (i, queue, failure) in self.flush(accounts).await {
+            tracing::error!(record = %accounts[i].source, %queue, error = %failure, "could not write the record's messages; SQS will redeliver it");
+            if Some(&queue) == self.config.dead_letter_queue_url.as_ref() {
+                accounts[i].redeliver_whole();
+            } else {
+                accounts[i].redeliver_unsent();
+            }
+        }
+        if fifo {
+            redeliver_after_first(accounts);
+        }
     }
 
     pub(super) async fn handle_invocation(

@@ -179,40 +179,13 @@ impl ReportStore {
             return Err(no_bucket(&scope.plan_id));
         };
         let dir = self.dir(&scope.created_at, &scope.plan_id);
-        let scope_key = format!("{dir}scope.json");
-        let body = serde_json::to_vec(scope).expect("scope.json serializes");
-        let (stored, fits) = match first && self.put_once(bucket, &scope_key, body).await? {
-            true => (scope.clone(), true),
-            false => {
-                let stored = self
-                    .scope(bucket, &dir)
-                    .await?
-                    .ok_or_else(|| missing(bucket, &scope_key))?;
-                let fits = !first || stored.packages == scope.packages;
-                (stored, fits)
-            }
-        };
-        let key = format!("{dir}{}", parts::part_name(part.from));
+        let (stored, fits) = self.stored_scope(bucket, &dir, scope, first).await?;
         let kept = match self.part(bucket, &dir, part.from).await? {
             Some(there) => Some(there),
             // A part that planned nothing, or that does not fit, writes
             // nothing: the range stays free for the part that plans it.
             None if !fits || part.to <= part.from => None,
-            None => match self
-                .put_once(
-                    bucket,
-                    &key,
-                    serde_json::to_vec(part).expect("a part serializes"),
-                )
-                .await?
-            {
-                true => Some(part.clone()),
-                false => Some(
-                    self.part(bucket, &dir, part.from)
-                        .await?
-                        .ok_or_else(|| missing(bucket, &key))?,
-                ),
-            },
+            None => Some(self.stand(bucket, &dir, part).await?),
         };
         let (to, selected) = kept
             .as_ref()
@@ -224,24 +197,72 @@ impl ReportStore {
                 selected,
             });
         }
+        let report = self.assemble(bucket, &dir, &stored).await?;
+        self.put_in(bucket, &report, service)
+            .await
+            .map(PartWritten::Complete)
+    }
+
+    /// The plan's `scope.json` as stored (the first part writes it, once),
+    /// and whether this part fits it: a retried first part whose listing
+    /// found the scope changed does not.
+    async fn stored_scope(
+        &self,
+        bucket: &str,
+        dir: &str,
+        scope: &ScopeFile,
+        first: bool,
+    ) -> Result<(ScopeFile, bool), ReportError> {
+        let key = format!("{dir}scope.json");
+        let body = serde_json::to_vec(scope).expect("scope.json serializes");
+        if first && self.put_once(bucket, &key, body).await? {
+            return Ok((scope.clone(), true));
+        }
+        let stored = self
+            .scope(bucket, dir)
+            .await?
+            .ok_or_else(|| missing(bucket, &key))?;
+        let fits = !first || stored.packages == scope.packages;
+        Ok((stored, fits))
+    }
+
+    /// Writes `part` if no part starts where it does; the part that stands.
+    async fn stand(
+        &self,
+        bucket: &str,
+        dir: &str,
+        part: &PartFile,
+    ) -> Result<PartFile, ReportError> {
+        let key = format!("{dir}{}", parts::part_name(part.from));
+        let body = serde_json::to_vec(part).expect("a part serializes");
+        if self.put_once(bucket, &key, body).await? {
+            return Ok(part.clone());
+        }
+        self.part(bucket, dir, part.from)
+            .await?
+            .ok_or_else(|| missing(bucket, &key))
+    }
+
+    /// Every part, from 0 to the end of the scope, into the plan.
+    async fn assemble(
+        &self,
+        bucket: &str,
+        dir: &str,
+        stored: &ScopeFile,
+    ) -> Result<Report, ReportError> {
         let mut found = Vec::new();
         let mut from = 0;
         while from < stored.packages.len() {
-            match self.part(bucket, &dir, from).await? {
+            match self.part(bucket, dir, from).await? {
                 Some(p) if p.to > from => {
                     from = p.to;
                     found.push(p);
                 }
-                _ => return Err(missing(bucket, &format!("{dir}{}", parts::part_name(from)))),
+                _ => break,
             }
         }
-        let report = parts::assemble(&stored, &found)
-            .ok_or_else(|| missing(bucket, &format!("{dir}{}", parts::part_name(from))))?;
-        match self.put(&report, service).await {
-            Some(Ok(links)) => Ok(PartWritten::Complete(links)),
-            Some(Err(e)) => Err(e),
-            None => Err(no_bucket(&scope.plan_id)),
-        }
+        parts::assemble(stored, &found)
+            .ok_or_else(|| missing(bucket, &format!("{dir}{}", parts::part_name(from))))
     }
 
     /// `scope.json` of the plan in `dir`, if written.
