@@ -26,6 +26,7 @@ pub async fn run(
     out: Option<PathBuf>,
     common: Common,
 ) -> Result<ExitCode, CliError> {
+    output::free(out.as_deref())?;
     let (handler, guard, clients) = output::handler(&common, &["codeartifact", "IoT"]).await?;
     let (plan, from_s3) = read_plan(report, &clients.s3).await?;
     let service = plan

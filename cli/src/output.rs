@@ -70,6 +70,17 @@ pub fn request_id() -> String {
     )
 }
 
+/// Refuses, before any call, an `--out` that already holds a report.
+pub fn free(out: Option<&Path>) -> Result<(), CliError> {
+    match out.map(|dir| dir.join("report.json")) {
+        Some(json) if json.exists() => Err(CliError::Invalid(format!(
+            "{} exists: give another --out, or none (a report is never overwritten)",
+            json.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// A report written as the Lambda writes it to S3: report.json (RFC 8785,
 /// so its SHA-256 is the digest), report.csv and report.md, in `out` or
 /// `reports/<yyyy-mm-dd>/<id>/`. An existing report.json is never

@@ -24,6 +24,7 @@ pub async fn run(path: &Path, out: Option<PathBuf>, common: Common) -> Result<Ex
         ));
     }
     job.force_dry_run();
+    output::free(out.as_deref())?;
     let (handler, guard, _) = output::handler(&common, &[]).await?;
     let inline = handler
         .run_inline(job, &output::request_id(), BUDGET, common.account.clone())

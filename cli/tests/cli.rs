@@ -141,6 +141,16 @@ async fn a_plan_reads_only_lists_what_the_lambdas_dry_run_lists_and_its_apply_de
     for f in ["report.md", "report.csv"] {
         assert!(dir.join("plan").join(f).exists(), "{f}");
     }
+    // Planned again into the same directory: refused before any call.
+    stack.emulator.shared.clear_calls();
+    let again = cli(stack, &dir, &["plan", "request.json", "--out", "plan"], "");
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    assert!(stack.emulator.shared.calls().is_empty(), "{}", text(&again));
+    assert_eq!(
+        std::fs::read(dir.join("plan/report.json")).unwrap(),
+        json,
+        "never overwritten"
+    );
     let cli_plan: Report = serde_json::from_slice(&json).unwrap();
     assert_eq!(lines(&cli_plan), lines(&lambda_plan));
     assert_eq!(
