@@ -166,7 +166,11 @@ async fn a_plan_reads_only_lists_what_the_lambdas_dry_run_lists_and_its_apply_de
 
     // A changed digest: refused, nothing done.
     stack.emulator.shared.clear_calls();
-    let wrong = format!("{}0", &sha[..63]);
+    // Another digest: its last hex digit changed (a 1-in-16 chance made
+    // "0" the same digest).
+    let last = if sha.ends_with('0') { '1' } else { '0' };
+    let wrong = format!("{}{last}", &sha[..63]);
+    assert_ne!(wrong, sha);
     let plan_json = dir.join("plan/report.json");
     let plan_arg = plan_json.to_str().unwrap();
     let out = cli(
