@@ -10,7 +10,7 @@ PIP     := $(VENV)/bin/pip
 CARGO   ?= cargo
 STAMP   := $(VENV)/.installed
 
-.PHONY: help demo test test-build test-chaos test-chaos-quotas test-rest unit emulator fmt bins cli build bench deploy invoke-remote logs lint one-tls-stack lambda-deps venv docs-check local invoke plan dlq redrive cat edit try-it
+.PHONY: help demo test test-build test-chaos test-chaos-quotas test-spin test-rest unit emulator fmt bins cli build bench deploy invoke-remote logs lint one-tls-stack lambda-deps venv docs-check local invoke plan dlq redrive cat edit try-it
 
 STACK_NAME ?= packprune
 # The tools in the virtualenv (cargo-lambda, zig, sam, cfn-lint) come first.
@@ -21,7 +21,8 @@ LAMBDA_BINARY := target/lambda/packprune/bootstrap
 help:
 	@echo "make demo      run the function end to end against the local stack"
 	@echo "make test      run every test: unit, handler, emulator conformance, end to end"
-	@echo "make test-build | test-chaos | test-chaos-quotas | test-rest   make test's parts, one at a time"
+	@echo "make test-build | test-chaos | test-chaos-quotas | test-spin | test-rest   make test's parts, one at a time"
+	@echo "make test-spin the never-spin run (tests/spin.rs): one shared quota per service, faults, 5 s deadlines"
 	@echo "make unit      cargo tests only, no virtualenv (end-to-end tests skip, saying so on the terminal)"
 	@echo "make local     the whole local stack for your own requests (README, "Try your own request"): emulator, moto, the function, a queue poller"
 	@echo "make invoke EVENT=events/x.json | REQUEST='{...}'   send a request to the local function"
@@ -73,7 +74,10 @@ demo: $(STAMP) bins
 # the clock (quotas, latency, visibility timeouts) more than the CPU, and each
 # sets its process's endpoints, so each gets a process of its own beside
 # everything else. The third process runs every target, skipping exactly
-# those two tests (a renamed one runs there rather than nowhere). The
+# those two tests and the never-spin run (a renamed one runs there rather
+# than nowhere). The never-spin run (`make test-spin`) is not part of
+# `make test` yet: it does not drain within its 15 minutes (issue 26 is
+# open; RELIABILITY.md has its last figures). The
 # end-to-end tests run the `packprune` binary this build makes
 # (tests/support, `LambdaWatch`), and pytest the emulator binary it makes.
 test:
@@ -83,6 +87,7 @@ test:
 
 CHAOS_RUN := five_thousand_versions_under_chaos_lose_nothing
 CHAOS_QUOTAS := a_third_of_the_quotas_and_short_deadlines_exhaust_nothing
+SPIN_RUN := one_shared_bucket_per_service_and_five_second_deadlines_still_settle_everything
 TEST_RUN := PACKPRUNE_VENV=$(VENV) $(CARGO) test --workspace
 
 # The test binaries, then the real ones with the same features (pytest
@@ -97,8 +102,14 @@ test-chaos:
 test-chaos-quotas:
 	$(TEST_RUN) --test chaos -- --exact $(CHAOS_QUOTAS)
 
+# Issue 26: one token bucket per service shared by every call, faults and
+# 5 s deadlines; it must drain within 15 minutes (tests/spin.rs). It does
+# not yet, so it runs alone, not in `make test` (RELIABILITY.md).
+test-spin:
+	$(TEST_RUN) --test spin -- --exact $(SPIN_RUN)
+
 test-rest:
-	$(TEST_RUN) --all-targets -- --exact --skip $(CHAOS_RUN) --skip $(CHAOS_QUOTAS)
+	$(TEST_RUN) --all-targets -- --exact --skip $(CHAOS_RUN) --skip $(CHAOS_QUOTAS) --skip $(SPIN_RUN)
 
 # The documents name every variable, field, parameter and output the code
 # has, and nothing else (also run by `make test`, as tests/docs.rs).

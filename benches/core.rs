@@ -116,6 +116,7 @@ fn outcomes_unit(n: usize) -> UnitResult {
             outcomes,
             plan: None,
             package_not_found: false,
+            learned: false,
         }))],
     }
 }
@@ -149,6 +150,8 @@ fn main() {
     let settings = Settings {
         has_work_queue: true,
         max_attempts: 8,
+        no_progress_limit: 5,
+        spent: String::new(),
     };
     println!("{:<48} {:>12} {:>8}", "case", "mean", "runs");
     for n in [100usize, 1_000, 10_000] {

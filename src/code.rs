@@ -25,6 +25,10 @@ pub enum Code {
     InUseUnknown,
     /// The invocation ran out of time before the item was tried.
     Deadline,
+    /// `NO_PROGRESS_LIMIT` invocations in a row made no progress on the
+    /// item (none settled anything of its request, nor learned what it
+    /// waits for): dead-lettered rather than handed on again.
+    NoProgress,
     /// CodeArtifact refused this version (a DeletePackageVersions
     /// `failedVersions` entry): `NOT_ALLOWED`, `MISMATCHED_STATUS`, …
     Refused(PackageVersionErrorCode),
@@ -48,6 +52,7 @@ impl Code {
             Code::InUse => "IN_USE",
             Code::InUseUnknown => "IN_USE_UNKNOWN",
             Code::Deadline => "DEADLINE",
+            Code::NoProgress => "NO_PROGRESS",
             Code::Refused(c) => c.as_str(),
             Code::Service(c) => c,
         }

@@ -57,8 +57,13 @@ pub const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "Versions
 pub const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
 
 /// Counts written with [`COUNTS`], zero or not: items still throttled at
-/// the deadline, and packages a request named that do not exist.
-pub const ALARM_COUNTS: [&str; 2] = ["ThrottledAtDeadline", "PackagesNotFound"];
+/// the deadline, packages a request named that do not exist, and items
+/// handed on that the invocation made no progress on.
+pub const ALARM_COUNTS: [&str; 3] = [
+    "ThrottledAtDeadline",
+    "PackagesNotFound",
+    "HandedOnWithoutProgress",
+];
 
 /// Every metric name the function writes, but the per-rule and per-code
 /// ones (`Kept.<rule>`, `DeadLettered.<CODE>`): the counts, then `Calls`,
@@ -139,6 +144,13 @@ pub fn documents(
         {
             bump("ThrottledAtDeadline".into());
         }
+    }
+    for (service, n) in accounts.iter().flat_map(|a| &a.handed_on_without_progress) {
+        *by.entry(*service)
+            .or_default()
+            .counts
+            .entry("HandedOnWithoutProgress".into())
+            .or_default() += *n as f64;
     }
     for (service, _) in accounts.iter().flat_map(|a| &a.packages_not_found) {
         *by.entry(*service)

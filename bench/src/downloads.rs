@@ -29,7 +29,7 @@ use crate::{function_env, spawn_function, workload, ROOT, TIMEOUT};
 
 pub const EVENTS: usize = 100_000;
 pub const BATCH: usize = 10_000;
-const TABLE: &str = "packprune-downloads";
+pub(crate) const TABLE: &str = "packprune-downloads";
 
 /// What the two runs measured.
 #[derive(Debug)]
@@ -47,7 +47,7 @@ pub struct Report {
 }
 
 /// moto's server from the virtualenv, on a free port.
-fn moto() -> Result<(tokio::process::Child, String)> {
+pub(crate) fn moto() -> Result<(tokio::process::Child, String)> {
     let venv = std::env::var("PACKPRUNE_VENV").unwrap_or_else(|_| format!("{ROOT}/.venv"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -62,7 +62,7 @@ fn moto() -> Result<(tokio::process::Child, String)> {
     Ok((child, format!("http://127.0.0.1:{port}")))
 }
 
-async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
+pub(crate) async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
@@ -77,7 +77,7 @@ async fn dynamodb(endpoint: &str) -> aws_sdk_dynamodb::Client {
 }
 
 /// The table, with `template.yaml`'s key schema.
-async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<()> {
+pub(crate) async fn create_table(client: &aws_sdk_dynamodb::Client) -> Result<()> {
     let text = std::fs::read_to_string(format!("{ROOT}/template.yaml"))?;
     let doc: yaml_serde::Value = yaml_serde::from_str(&text)?;
     let props = serde_json::to_value(&doc["Resources"]["DownloadsTable"]["Properties"])?;
@@ -167,9 +167,9 @@ fn events() -> (Vec<String>, usize) {
 
 /// Both runs: the events through one function process with batches of
 /// 10,000; then the scope's policy with `notDownloadedForDays: 30`.
-pub async fn run() -> Result<Report> {
-    let (_moto, moto_url) = moto()?;
-    let proxy = proxy::FaultProxy::start(&moto_url);
+/// moto's server with the function's table created in it.
+pub(crate) async fn moto_with_table() -> Result<(tokio::process::Child, String)> {
+    let (child, moto_url) = moto()?;
     let client = dynamodb(&moto_url).await;
     let ready = Instant::now() + Duration::from_secs(60);
     while let Err(e) = create_table(&client).await {
@@ -178,6 +178,13 @@ pub async fn run() -> Result<Report> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    Ok((child, moto_url))
+}
+
+pub async fn run() -> Result<Report> {
+    let (_moto, moto_url) = moto_with_table().await?;
+    let proxy = proxy::FaultProxy::start(&moto_url);
+    let client = dynamodb(&moto_url).await;
     // Recording began 60 days ago: the events span that (a first batch alone
     // dates the marker from its writing, less 15 minutes).
     let since = (time::OffsetDateTime::now_utc().unix_timestamp() - 60 * 86_400) * 1000;

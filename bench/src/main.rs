@@ -5,7 +5,7 @@
 //! cold start, peak RSS, binary sizes and the TLS stack. Writes
 //! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads|cold]`;
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|cold]`;
 //! the binaries it measures are built by `make bench` first. `--only` runs one
 //! workload (`cold`: none, the cold starts alone) and writes its report to `target/bench/partial.md` unless
 //! `--out` is given. Every run's call log is kept in
@@ -13,6 +13,7 @@
 //! goes well) in `target/bench/*.dead-letters.json`.
 
 mod downloads;
+mod jobs;
 mod naive;
 mod quotas;
 mod report;
@@ -102,7 +103,16 @@ fn emulator_for(w: &Workload) -> Result<Running> {
 async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
     let emulator = emulator_for(w)?;
     let source = EventSource::start(TIMEOUT).await?;
-    let env = function_env(&emulator.url(), &source, concurrent);
+    let mut env = function_env(&emulator.url(), &source, concurrent);
+    // The function's table, on a moto of the run's own.
+    let moto = match w.table {
+        true => Some(downloads::moto_with_table().await?),
+        false => None,
+    };
+    if let Some((_, url)) = &moto {
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), url.clone()));
+        env.push(("DOWNLOADS_TABLE".into(), downloads::TABLE.into()));
+    }
     let logs = Path::new(ROOT).join("target/bench");
     std::fs::create_dir_all(&logs)?;
     let mut children = Vec::new();
@@ -201,7 +211,7 @@ async fn main() -> Result<()> {
             "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
             "--only" => only = Some(args.next().context("--only takes a workload")?),
             _ => bail!(
-                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|mixed|scope|downloads|cold]"
+                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|cold]"
             ),
         }
     }
@@ -219,14 +229,18 @@ async fn main() -> Result<()> {
         );
     }
     let mut runs = Vec::new();
-    let workloads: [(&str, Build); 3] = [
+    let workloads: [(&str, Build); 5] = [
         ("iot", workload::iot_only),
+        ("jobs", || jobs::iot_jobs(true)),
+        ("jobs-no-table", || jobs::iot_jobs(false)),
         ("mixed", workload::mixed),
         ("scope", workload::scope),
     ];
     if let Some(o) = only.as_deref() {
         if o != "downloads" && o != "cold" && !workloads.iter().any(|(key, _)| *key == o) {
-            bail!("--only takes iot, mixed, scope, downloads or cold, not {o:?}");
+            bail!(
+                "--only takes iot, jobs, jobs-no-table, mixed, scope, downloads or cold, not {o:?}"
+            );
         }
     }
     for (_, build) in workloads
@@ -240,10 +254,14 @@ async fn main() -> Result<()> {
             r.say();
             runs.push(r);
         }
-        eprintln!("{}: naive ...", w.name);
-        let r = run_naive(&w).await?;
-        r.say();
-        runs.push(r);
+        // The naive loop checks nothing for use: no baseline for a
+        // workload whose work is the check.
+        if w.first.is_none() {
+            eprintln!("{}: naive ...", w.name);
+            let r = run_naive(&w).await?;
+            r.say();
+            runs.push(r);
+        }
     }
     let recording = match only.as_deref() {
         None | Some("downloads") => {

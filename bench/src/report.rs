@@ -127,12 +127,12 @@ fn method(s: &mut String) -> Result<()> {
     let last = counts.pop().unwrap_or_default();
     let counts = format!("{} and {last}", counts.join(", "));
     writeln!(s, "## Method\n")?;
-    writeln!(s, "- **Function.** The release binary (`target/release/packprune`, x86_64), started as Lambda starts it and driven through a local **Lambda Runtime API that plays the SQS event source** (`bench/src/runtime_api.rs`): each poll of `/next` gets up to 10 records, records named in `batchItemFailures` go back on the queue. Each workload runs with {counts} invocations at once: that many processes poll the same queue, each with `EVENT_SOURCE_MAX_CONCURRENCY` set to that number (as the template sets it from the event source mapping's `MaximumConcurrency`). Function timeout {} s. `RATE_LIMITS` is left at its defaults, which are the quotas below. **Protection of what is in use is on** (`protectInUse` defaults to true): the function searches the fleet index (SearchIndex) for every IoT version it deletes, and reads the fleet-indexing configuration and the unfinished jobs (ListJobs, DescribeJob) once per invocation.", crate::TIMEOUT.as_secs())?;
+    writeln!(s, "- **Function.** The release binary (`target/release/packprune`, x86_64), started as Lambda starts it and driven through a local **Lambda Runtime API that plays the SQS event source** (`bench/src/runtime_api.rs`): each poll of `/next` gets up to 10 records, records named in `batchItemFailures` go back on the queue. Each workload runs with {counts} invocations at once: that many processes poll the same queue, each with `EVENT_SOURCE_MAX_CONCURRENCY` set to that number (as the template sets it from the event source mapping's `MaximumConcurrency`). Function timeout {} s. `RATE_LIMITS` is left at its defaults, which are the quotas below. **Protection of what is in use is on** (`protectInUse` defaults to true): the function searches the fleet index (SearchIndex) for every IoT version it deletes, reads the fleet-indexing configuration and lists the unfinished jobs (ListJobs) at most once per invocation, and describes (DescribeJob) only jobs its execution environment, or with `DOWNLOADS_TABLE` any environment, has not described before.", crate::TIMEOUT.as_secs())?;
     writeln!(s, "- **SQS.** The event source is also the function's SQS endpoint (`AWS_ENDPOINT_URL_SQS`; `bench/src/sqs.rs`): it answers SendMessageBatch (awsJson1_0). What the function sends to `WORK_QUEUE_URL`, a scope's fan-out (one policy request per package) or work handed on, goes on the queue the processes poll, after its `DelaySeconds`; what it sends to `DEAD_LETTER_QUEUE_URL` is counted (it must be nothing).")?;
     writeln!(s, "- **Services.** The emulator, in the bench process, with one token bucket per quota class, shared by the operations the class covers, a burst of one second's worth of tokens, and {LATENCY_MS} ms latency on every call. The classes, by the function's names for them, at the published quotas (IoT publishes none for the software package catalog; the function assumes 10/s): {}. CodeArtifact's throttles carry `Retry-After` (the seconds until a token is back, rounded up); IoT's carry none.", classes_text(&QUOTAS))?;
     writeln!(s, "- **Seeds.** Where there are IoT packages, fleet indexing indexes `$package`, things run versions no request deletes, and a finished job names a version to delete: every IoT version deleted is searched and none is protected.")?;
-    writeln!(s, "- **Naive baseline.** `bench/src/naive.rs`, one run per workload: one call at a time, the SDK's standard retries (`RetryConfig::standard()`: 3 attempts, jittered backoff, retry quota); a call that still fails is sent again until it succeeds. It deletes exactly the versions the function must delete (the policies' selections included), so it does no listing and checks nothing for use.")?;
-    writeln!(s, "- **Lower bound.** For each quota class the work involves, the calls it needs at the least, at the class's quota, without the first second's burst; the bound is the largest of these, and **bound by** names its class. The calls: CodeArtifact, one DeletePackageVersions per 100 versions of a package, one ListPackageVersions per policy's package, one ListPackages per scope; IoT, one DeletePackageVersion and one SearchIndex per version, one GetPackage and one ListPackageVersions per package, and the two ListJobs (in progress, scheduled). Ratio = bound / wall time (1.0 is the quota; a little over 1.0 is possible through the burst).")?;
+    writeln!(s, "- **Naive baseline.** `bench/src/naive.rs`, one run per workload (none for the unfinished-jobs workloads, whose work is the check the naive loop does not make): one call at a time, the SDK's standard retries (`RetryConfig::standard()`: 3 attempts, jittered backoff, retry quota); a call that still fails is sent again until it succeeds. It deletes exactly the versions the function must delete (the policies' selections included), so it does no listing and checks nothing for use.")?;
+    writeln!(s, "- **Lower bound.** For each quota class the work involves, the calls it needs at the least, at the class's quota, without the first second's burst; the bound is the largest of these, and **bound by** names its class. The calls: CodeArtifact, one DeletePackageVersions per 100 versions of a package, one ListPackageVersions per policy's package, one ListPackages per scope; IoT, one DeletePackageVersion and one SearchIndex per version, one GetPackage and one ListPackageVersions per package, and the two ListJobs (in progress, scheduled). Where the work cannot start before other calls are answered (no IoT version can be cleared before every unfinished job is described), the bound is those calls' time, then the largest of the rest: **bound by** says \"then\". Ratio = bound / wall time (1.0 is the quota; a little over 1.0 is possible through the burst).")?;
     writeln!(s, "- **Calls and throttles** are the emulator's call log over the run (every operation, reads included; SQS not). **Left behind** counts versions that had to be deleted and remain; **unrequested** counts versions that had to stay and are gone (both must be 0). **To work queue** counts the messages the function sent to the work queue.")?;
     writeln!(s, "- **Wall time** runs from the first message on the queue to the last acknowledgement (of the fanned-out messages too), with the processes already started.\n")?;
     Ok(())
@@ -184,8 +184,32 @@ fn runs_table(s: &mut String, runs: &[Run]) -> Result<()> {
             .is_some_and(|x| std::ptr::eq(x, r))
         {
             writeln!(s)?;
+            jobs_table(s, runs, r.workload)?;
         }
     }
+    Ok(())
+}
+
+/// For a workload with unfinished jobs: how often each job was described.
+fn jobs_table(s: &mut String, runs: &[Run], workload: &str) -> Result<()> {
+    let runs: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.workload == workload && r.describe_job.1 > 0)
+        .collect();
+    if runs.is_empty() || !workload.contains("jobs") {
+        return Ok(());
+    }
+    writeln!(s, "| run | DescribeJob answered | per job | DescribeJob calls (throttled included) |\n|---|---|---|---|")?;
+    for r in runs {
+        let (answered, made) = r.describe_job;
+        writeln!(
+            s,
+            "| {} | {answered} | {:.2} | {made} |",
+            r.who,
+            answered as f64 / crate::jobs::JOBS as f64
+        )?;
+    }
+    writeln!(s)?;
     Ok(())
 }
 

@@ -33,6 +33,8 @@ pub struct Run {
     /// Messages the function sent to the dead-letter queue.
     pub dead_lettered: usize,
     pub peak_rss_kib: Option<u64>,
+    /// DescribeJob calls answered (200), and all made.
+    pub describe_job: (usize, usize),
 }
 
 impl Run {
@@ -40,6 +42,12 @@ impl Run {
     /// what is left (the call log kept under the run's name).
     pub fn measured(w: &Workload, who: String, emulator: &Running, wall: f64) -> Run {
         let (calls, throttles) = count_calls(emulator, &format!("{} {who}", w.name));
+        let log = emulator.shared.calls();
+        let describes = log.iter().filter(|c| c.operation == "DescribeJob");
+        let describe_job = (
+            describes.clone().filter(|c| c.status == 200).count(),
+            describes.count(),
+        );
         let (left_behind, unrequested_deleted) = verify(w, emulator);
         Run {
             workload: w.name,
@@ -48,7 +56,7 @@ impl Run {
             versions: w.versions(),
             wall,
             bound: w.bound_secs(),
-            bound_by: w.bound_by().map_or_else(String::new, |n| n.label()),
+            bound_by: w.bound_label(),
             calls,
             throttles,
             left_behind,
@@ -58,6 +66,7 @@ impl Run {
             sent_to_work_queue: 0,
             dead_lettered: 0,
             peak_rss_kib: None,
+            describe_job,
         }
     }
 

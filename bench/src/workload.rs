@@ -52,13 +52,28 @@ pub struct Workload {
     pub victims: Vec<Victims>,
     /// The calls the work needs at the least, per quota class involved.
     pub needs: Vec<Need>,
+    /// Calls that must all be answered before any of `needs` can be: the
+    /// bound is their time, then the largest of the needs'.
+    pub first: Option<Need>,
+    /// The function's table (`DOWNLOADS_TABLE`) is deployed: moto's
+    /// DynamoDB, with the template's key schema.
+    pub table: bool,
 }
 
 impl Workload {
     /// The quota-limited lower bound: the largest of the needs' calls at
     /// their quota (without the first second's burst).
     pub fn bound_secs(&self) -> f64 {
-        self.bound_by().map_or(0.0, |n| n.secs())
+        self.first.map_or(0.0, |f| f.secs()) + self.bound_by().map_or(0.0, |n| n.secs())
+    }
+
+    /// The bound's calls, as "class: calls at quota" (the first, then).
+    pub fn bound_label(&self) -> String {
+        let by = self.bound_by().map_or_else(String::new, |n| n.label());
+        match self.first {
+            Some(f) => format!("{}, then {by}", f.label()),
+            None => by,
+        }
     }
 
     /// The need that sets the bound.
@@ -81,7 +96,7 @@ impl Workload {
     }
 }
 
-fn names(n: usize) -> Vec<String> {
+pub(crate) fn names(n: usize) -> Vec<String> {
     (0..n)
         .map(|i| format!("1.{}.{}", i / 100, i % 100))
         .collect()
@@ -91,7 +106,7 @@ fn names(n: usize) -> Vec<String> {
 /// things: every search finds nothing on a victim, and this one stays.
 const INSTALLED: &str = "2.0.0";
 
-fn iot_package(versions: &[String]) -> Value {
+pub(crate) fn iot_package(versions: &[String]) -> Value {
     let v: Map<String, Value> = versions
         .iter()
         .enumerate()
@@ -136,7 +151,7 @@ fn ca_seed(packages: Vec<Value>) -> Value {
     json!({"domains": {"acme": {"repositories": {"releases": {"packages": packages}}}}})
 }
 
-fn iot_explicit(package: &str, versions: &[String]) -> String {
+pub(crate) fn iot_explicit(package: &str, versions: &[String]) -> String {
     json!({"service": "iot", "package": package, "versions": versions}).to_string()
 }
 
@@ -146,7 +161,7 @@ fn ca_target() -> Value {
 
 /// Interleaves the messages of different packages, as a queue filled by
 /// several producers would hold them.
-fn interleave(groups: Vec<Vec<String>>) -> Vec<String> {
+pub(crate) fn interleave(groups: Vec<Vec<String>>) -> Vec<String> {
     let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
     (0..longest)
         .flat_map(|i| groups.iter().filter_map(move |g| g.get(i).cloned()))
@@ -156,7 +171,7 @@ fn interleave(groups: Vec<Vec<String>>) -> Vec<String> {
 /// The IoT needs of deleting `deletes` versions of `packages` packages with
 /// protection on: a delete and a search per version, a GetPackage and a
 /// listing per package, and the two ListJobs (in progress, scheduled).
-fn iot_needs(deletes: usize, packages: usize) -> Vec<Need> {
+pub(crate) fn iot_needs(deletes: usize, packages: usize) -> Vec<Need> {
     vec![
         QUOTAS.need("iot.write", deletes),
         QUOTAS.need("iot.search", deletes),
@@ -195,6 +210,8 @@ pub fn iot_only() -> Workload {
         messages: interleave(groups),
         victims,
         needs: iot_needs(300, 10),
+        first: None,
+        table: false,
     }
 }
 
@@ -290,6 +307,8 @@ pub fn mixed() -> Workload {
         messages,
         victims,
         needs,
+        first: None,
+        table: false,
     }
 }
 
@@ -323,5 +342,7 @@ pub fn scope() -> Workload {
             QUOTAS.need("codeartifact.write", 1000),
             QUOTAS.need("codeartifact.list", 1001),
         ],
+        first: None,
+        table: false,
     }
 }

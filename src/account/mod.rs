@@ -44,6 +44,10 @@ pub struct RequestResult {
     pub plan: Option<PackagePlan>,
     /// The request's package does not exist.
     pub package_not_found: bool,
+    /// The invocation learned and kept facts this request waits for (an
+    /// IoT request's jobs or indexing configuration): progress, though
+    /// nothing of it settled.
+    pub learned: bool,
 }
 
 #[derive(Debug)]
@@ -169,15 +173,23 @@ pub struct Outgoing {
     pub delay_seconds: Option<i32>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     pub has_work_queue: bool,
     pub max_attempts: u32,
+    /// `NO_PROGRESS_LIMIT`.
+    pub no_progress_limit: u32,
+    /// What the invocation spent its time on, for a `NO_PROGRESS` dead
+    /// letter ([`crate::retry::Retrier::spent`]).
+    pub spent: String,
 }
 
 /// What the handler must do for one delivery.
 #[derive(Debug, Default)]
 pub struct UnitAccount {
+    /// Items handed on that this invocation made no progress on, by
+    /// service (EMF `HandedOnWithoutProgress`).
+    pub handed_on_without_progress: Vec<(Service, u64)>,
     pub source: String,
     /// Who sent the delivery, when known (see [`crate::decode::Unit::sender`]).
     pub sender: Option<String>,

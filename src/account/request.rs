@@ -46,6 +46,9 @@ enum Fate {
     DeadLetter,
     /// Re-enqueued on the work queue, `attempt` raised.
     HandOn,
+    /// `NO_PROGRESS_LIMIT` invocations in a row made no progress on it:
+    /// dead-lettered as `NO_PROGRESS`, never handed on forever.
+    NoProgress,
     /// The SQS record goes back to its queue (no work queue, or FIFO).
     Redeliver,
 }
@@ -119,20 +122,19 @@ pub(super) fn account_request(
         };
         acc.lines.push(line_for(rr, o, disposition, reason));
     }
-    // Progress: something settled, or an item's reads came back and only
-    // the deadline stopped its next call (returning the record whole would
-    // redo that work and spend a receive).
-    progress.moved |= !sorted.done.is_empty()
-        || !sorted.permanent.is_empty()
-        || sorted
-            .retryable
-            .iter()
-            .any(|(o, e)| o.attempts > 0 && matches!(e, DeleteError::OutOfTime { last: None }));
+    // Progress: something settled, or a fact learned and kept for the next
+    // invocation. Reads whose answers end with the invocation are not.
+    let settled = !sorted.done.is_empty() || !sorted.permanent.is_empty();
+    progress.moved |= settled || rr.learned;
     let mut dead = group(&sorted.permanent, DeleteError::code, DeleteError::chain);
     if !sorted.retryable.is_empty() {
         let max = cx.settings.max_attempts;
-        let fate = fate(attempt, cx);
-        progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter);
+        let stalls = stalls(rr, settled);
+        let mut fate = fate(attempt, cx);
+        if fate == Fate::HandOn && stalls >= cx.settings.no_progress_limit {
+            fate = Fate::NoProgress;
+        }
+        progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter | Fate::NoProgress);
         progress.waiting |= matches!(fate, Fate::HandOn | Fate::Redeliver);
         progress.spent |= sorted.retryable.iter().any(|(_, e)| e.spends_attempt());
         match fate {
@@ -151,6 +153,18 @@ pub(super) fn account_request(
                 DeleteError::code,
                 DeleteError::chain,
             )),
+            Fate::NoProgress => dead.extend(group(
+                &sorted.retryable,
+                |_| Code::NoProgress,
+                |e| {
+                    format!(
+                        "no progress in {stalls} invocations in a row (NO_PROGRESS_LIMIT {}); the last spent its time on: {}; last error: {}",
+                        cx.settings.no_progress_limit,
+                        cx.settings.spent,
+                        e.chain()
+                    )
+                },
+            )),
             Fate::HandOn | Fate::Redeliver => {
                 for (o, e) in &sorted.retryable {
                     let reason = Some(Reason::Code(e.code()));
@@ -158,8 +172,11 @@ pub(super) fn account_request(
                         .push(line_for(rr, o, Disposition::HandedOn, reason));
                 }
                 if fate == Fate::HandOn {
-                    let settled = !sorted.done.is_empty() || !sorted.permanent.is_empty();
-                    hand_on(acc, rr, &sorted.retryable, (attempt, settled));
+                    if stalls > rr.request.no_progress() {
+                        acc.handed_on_without_progress
+                            .push((rr.request.service(), sorted.retryable.len() as u64));
+                    }
+                    hand_on(acc, rr, &sorted.retryable, (attempt, settled, stalls));
                 } else {
                     acc.redeliver = true;
                 }
@@ -171,13 +188,27 @@ pub(super) fn account_request(
     }
 }
 
+/// The invocations in a row that made no progress on a request, this one
+/// included: none once something of it settled or it learned what it
+/// waits for; one more when it made calls and nothing came of them; as
+/// many as before when it was not started (the invocation's time went to
+/// the requests before it, which come first).
+fn stalls(rr: &RequestResult, settled: bool) -> u32 {
+    let touched = rr.outcomes.iter().any(|o| o.attempts > 0);
+    match (settled || rr.learned, touched) {
+        (true, _) => 0,
+        (false, true) => rr.request.no_progress().saturating_add(1),
+        (false, false) => rr.request.no_progress(),
+    }
+}
+
 /// Re-enqueues the retryable items, after a backoff unless the deadline
-/// alone stopped them.
+/// alone stopped them; `stalls` is carried as `noProgress`.
 fn hand_on(
     acc: &mut UnitAccount,
     rr: &RequestResult,
     retryable: &[Failed],
-    (attempt, settled): (u32, bool),
+    (attempt, settled, stalls): (u32, bool, u32),
 ) {
     let retry_after = retryable
         .iter()
@@ -203,7 +234,8 @@ fn hand_on(
     };
     let items: Vec<&ItemOutcome> = retryable.iter().map(|(o, _)| *o).collect();
     for chunk in narrow(&items) {
-        let raw = rr.request.to_raw(chunk.as_deref(), Some(next));
+        let mut raw = rr.request.to_raw(chunk.as_deref(), Some(next));
+        raw.no_progress = (stalls > 0).then_some(stalls);
         acc.hand_ons.push(Outgoing {
             body: serde_json::to_string(&raw).expect("request serializes"),
             delay_seconds: Some(delay as i32),

@@ -67,6 +67,11 @@ pub struct Summary {
     pub invalid_requests: u64,
     pub dead_letter_messages: u64,
     pub hand_on_messages: u64,
+    /// Items handed on that this invocation made no progress on (their
+    /// `noProgress` rose): a queue that only spins shows here, and in the
+    /// EMF metric `HandedOnWithoutProgress`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub handed_on_without_progress: u64,
     pub records_redelivered: u64,
     pub packages_fanned_out: u64,
     pub ignored_events: u64,
@@ -149,6 +154,11 @@ impl Summary {
         self.invalid.extend(acc.invalid.iter().cloned());
         self.dead_letter_messages += acc.dead_letters.len() as u64;
         self.hand_on_messages += acc.hand_ons.len() as u64;
+        self.handed_on_without_progress += acc
+            .handed_on_without_progress
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<u64>();
         self.plan_continuations += acc.continuations.len() as u64;
         self.plans_in_progress
             .extend(acc.plans_in_progress.iter().cloned());

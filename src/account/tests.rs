@@ -49,6 +49,7 @@ fn unit(
             outcomes,
             plan: None,
             package_not_found: false,
+            learned: false,
         }))],
     }
 }
@@ -60,6 +61,8 @@ const SQS: Origin = Origin::Sqs {
 const WQ: Settings = Settings {
     has_work_queue: true,
     max_attempts: 8,
+    no_progress_limit: 5,
+    spent: String::new(),
 };
 
 fn summary(acc: &UnitAccount) -> Summary {
@@ -216,7 +219,7 @@ fn direct_invocations_without_a_work_queue_dead_letter_with_the_last_code() {
         &u,
         &Settings {
             has_work_queue: false,
-            max_attempts: 8,
+            ..WQ
         },
         SystemTime::UNIX_EPOCH,
     );
@@ -335,4 +338,75 @@ fn the_summary_names_missing_packages_once_each_and_counts_continuations() {
     assert_eq!(s.hand_on_messages, 0, "a continuation is not a hand-on");
     assert_eq!(s.plan_continuations, 2);
     assert!(s.balanced());
+}
+
+/// Issue 26: a hand-on carries the invocations in a row that made no
+/// progress on it; at `NO_PROGRESS_LIMIT` its items are dead-lettered
+/// `NO_PROGRESS`, saying what the time went on.
+#[test]
+fn no_progress_counts_up_to_the_limit_then_dead_letters_saying_why() {
+    let throttled = api(ErrorClass::Throttled, "ThrottlingException");
+    let settings = Settings {
+        spent: "iot.read 14 calls, 11 throttled; 4.5 s to work in".into(),
+        ..WQ
+    };
+    let run = |no_progress: u32, results: Vec<Result<Done, Arc<DeleteError>>>| {
+        let mut r = request(&["1", "2"], 1);
+        r.no_progress = no_progress;
+        account(&unit(SQS, r, results), &settings, SystemTime::UNIX_EPOCH)
+    };
+    let body =
+        |acc: &UnitAccount| -> Value { serde_json::from_str(&acc.hand_ons[0].body).unwrap() };
+    // Calls made, nothing settled: one more.
+    let acc = run(0, vec![Err(throttled.clone()), Err(throttled.clone())]);
+    assert_eq!(body(&acc)["noProgress"], 1);
+    assert_eq!(acc.handed_on_without_progress, [(Service::CodeArtifact, 2)]);
+    let acc = run(3, vec![Err(throttled.clone()), Err(throttled.clone())]);
+    assert_eq!(body(&acc)["noProgress"], 4);
+    // Something settled: the count starts over (and is not written).
+    let acc = run(4, vec![Ok(Done::Deleted), Err(throttled.clone())]);
+    assert!(body(&acc).get("noProgress").is_none());
+    assert!(acc.handed_on_without_progress.is_empty());
+    // The fifth: dead-lettered, with what the invocation spent its time on.
+    let acc = run(4, vec![Err(throttled.clone()), Err(throttled.clone())]);
+    assert!(acc.hand_ons.is_empty());
+    assert_eq!(acc.dead_letters.len(), 1);
+    let dead: Value = serde_json::from_str(&acc.dead_letters[0].body).unwrap();
+    assert_eq!(dead["failure"]["code"], "NO_PROGRESS");
+    let message = dead["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no progress in 5 invocations in a row"),
+        "{message}"
+    );
+    assert!(
+        message.contains("iot.read 14 calls, 11 throttled"),
+        "{message}"
+    );
+    assert!(dead.get("noProgress").is_none(), "a redrive starts over");
+    assert_eq!(summary(&acc).dead_lettered, 2);
+}
+
+/// Not started (the invocation's time went to the requests before it):
+/// handed on as it was, its count neither raised nor reset; a fact
+/// learned for it is progress.
+#[test]
+fn work_not_started_keeps_its_count_and_learning_resets_it() {
+    let late = Arc::new(DeleteError::OutOfTime { last: None });
+    let mut r = request(&["1"], 1);
+    r.no_progress = 4;
+    let mut u = unit(SQS, r.clone(), vec![Err(late.clone())]);
+    if let Entry::Executed(rr) = &mut u.entries[0] {
+        rr.outcomes[0].attempts = 0;
+    }
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    let body: Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+    assert_eq!(body["noProgress"], 4);
+    assert!(acc.handed_on_without_progress.is_empty());
+    let mut u = unit(SQS, r, vec![Err(late)]);
+    if let Entry::Executed(rr) = &mut u.entries[0] {
+        rr.learned = true;
+    }
+    let acc = account(&u, &WQ, SystemTime::UNIX_EPOCH);
+    let body: Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
+    assert!(body.get("noProgress").is_none());
 }

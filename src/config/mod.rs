@@ -35,6 +35,9 @@ pub struct Config {
     /// `MAX_ATTEMPTS`: hand-ons before unfinished work is dead-lettered with
     /// `RETRIES_EXHAUSTED`.
     pub max_attempts: u32,
+    /// `NO_PROGRESS_LIMIT`: invocations in a row that may make no progress
+    /// on a hand-on before it is dead-lettered with `NO_PROGRESS`.
+    pub no_progress_limit: u32,
     /// `MAX_CONCURRENCY`: API calls in flight at once per invocation.
     pub max_concurrency: usize,
     /// `DEADLINE_MARGIN_MS`: time kept back before the Lambda deadline for
@@ -79,6 +82,7 @@ pub struct Config {
 
 impl Config {
     pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+    pub const DEFAULT_NO_PROGRESS_LIMIT: u32 = 5;
     pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
     pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 3000;
     pub const DEFAULT_DOWNLOADS_TTL_DAYS: u32 = 400;
@@ -144,6 +148,13 @@ impl Config {
             dead_letter_queue_url,
             work_queue_url,
             max_attempts: number(&get, "MAX_ATTEMPTS", Self::DEFAULT_MAX_ATTEMPTS, 1, 100)?,
+            no_progress_limit: number(
+                &get,
+                "NO_PROGRESS_LIMIT",
+                Self::DEFAULT_NO_PROGRESS_LIMIT,
+                1,
+                100,
+            )?,
             max_concurrency: number(
                 &get,
                 "MAX_CONCURRENCY",

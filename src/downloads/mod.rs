@@ -37,12 +37,14 @@
 
 mod archive;
 mod event;
+mod jobs;
 mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use archive::{archive_partition, ArchiveTimes, Archived};
 pub use event::{read, ReadEventError, READ_EVENT_NAME};
+pub use jobs::{JobTable, StoredJob, JOBS_PARTITION};
 pub use store::{DownloadStore, Recorded};
 
 use crate::service::Format;

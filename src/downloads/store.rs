@@ -48,7 +48,10 @@ pub struct Recorded {
 /// with it).
 type Written<'a> = (Result<(), DeleteError>, &'a Latest);
 
-fn dynamodb_error<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> DeleteError
+pub(super) fn dynamodb_error<E>(
+    operation: &'static str,
+    e: SdkError<E, HttpResponse>,
+) -> DeleteError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -21,6 +21,7 @@ pub use calls::client_token;
 use calls::not_found;
 pub(crate) use calls::{api_error, paginate};
 pub use codeartifact::CodeArtifactAdapter;
+pub use inuse::{Memory, INDEXING_TRUST, LISTING_TRUST};
 pub use iot::{IotAdapter, IotReads};
 
 use crate::error::DeleteError;
@@ -80,6 +81,17 @@ pub struct Executed {
 }
 
 impl Executed {
+    /// A request the cut-off came before: every item out of time, no call
+    /// made.
+    pub fn not_started(request: &Request) -> Self {
+        let late = Arc::new(DeleteError::OutOfTime { last: None });
+        let outcomes = plan::items(request)
+            .into_iter()
+            .map(|item| ItemOutcome::failed(item, late.clone(), 0))
+            .collect();
+        Executed::of(outcomes, None)
+    }
+
     /// The outcomes (and plan) of a request; the package counts as not
     /// found when an outcome says so.
     pub fn of(outcomes: Vec<ItemOutcome>, plan: Option<PackagePlan>) -> Self {

@@ -223,5 +223,6 @@ pub(super) fn unread(job: Job, service: Service, e: ReportError) -> Entry {
         outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(err), 1)],
         plan: None,
         package_not_found: false,
+        learned: false,
     }))
 }

@@ -54,7 +54,8 @@ impl Handler {
                 self.config.max_concurrency,
                 self.pacers.clone(),
             ),
-            iot_reads: IotReads::default(),
+            // packprune-cli reads what the function learned, never writes it.
+            iot_reads: IotReads::new(self.memory.clone(), false),
             account,
             request_id: request_id.to_owned(),
             reporting: true,

@@ -26,7 +26,8 @@ use crate::account::{Settings, Summary};
 use crate::config::Config;
 use crate::decode::{self, Event, UnrecognisedEvent};
 use crate::downloads::DownloadStore;
-use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads};
+use crate::downloads::JobTable;
+use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads, Memory};
 use crate::queue::{Outbox, SendError};
 use crate::report::ReportStore;
 use crate::retry::{Pacers, Retrier, RetryPolicy};
@@ -159,6 +160,9 @@ pub struct Handler {
     config: Config,
     retry: RetryPolicy,
     pacers: Arc<Pacers>,
+    /// What the usage checks learned, kept for the next invocations (and,
+    /// with `DOWNLOADS_TABLE`, shared through the table).
+    memory: Arc<Memory>,
 }
 
 /// What the tasks of one invocation share.
@@ -205,7 +209,12 @@ pub fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
 
 impl Handler {
     pub fn new(clients: Clients, config: Config) -> Self {
+        let jobs = config
+            .downloads_table
+            .as_ref()
+            .map(|table| JobTable::new(clients.dynamodb.clone(), table.clone()));
         Handler {
+            memory: Arc::new(Memory::new(jobs)),
             executor: Executor {
                 codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
                 iot: IotAdapter::new(clients.iot),
@@ -240,10 +249,14 @@ impl Handler {
         self
     }
 
-    fn settings(&self) -> Settings {
+    /// The accounting's settings, `spent` saying what the invocation
+    /// spent its time on so far.
+    fn settings(&self, spent: String) -> Settings {
         Settings {
             has_work_queue: self.config.work_queue_url.is_some(),
             max_attempts: self.config.max_attempts,
+            no_progress_limit: self.config.no_progress_limit,
+            spent,
         }
     }
 
@@ -270,7 +283,7 @@ impl Handler {
                 self.config.max_concurrency,
                 self.pacers.clone(),
             ),
-            iot_reads: IotReads::default(),
+            iot_reads: IotReads::new(self.memory.clone(), true),
             request_id: ctx.request_id.clone(),
             reporting: self.reports.writes(),
             account: ctx

@@ -10,11 +10,13 @@ use tracing::Instrument;
 use super::{reports, Handler, Invocation};
 use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
 use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
-use crate::execute::CallContext;
+use crate::execute::{CallContext, Executed};
 use crate::policy::Planned;
 use crate::report::{report_id, Delivered, PlanPart, ReportInput};
 use crate::request::PlanRefused;
 use crate::request::{Action, Job, Request};
+use crate::retry::nth;
+use crate::service::Service;
 
 /// What one decoded request gave: the report it writes, its entries, and
 /// the part of a scope's plan it made.
@@ -40,7 +42,7 @@ impl Handler {
                 unit.requests
                     .into_iter()
                     .enumerate()
-                    .map(|(index, d)| self.run_decoded(d, (index, fifo), inv, &cx)),
+                    .map(|(index, d)| nth(index, self.run_decoded(d, (index, fifo), inv, &cx))),
             )
             .await;
             let mut delivered = Vec::with_capacity(ran.len());
@@ -55,7 +57,8 @@ impl Handler {
                 origin: unit.origin,
                 entries,
             };
-            let acc = account::account(&result, &self.settings(), SystemTime::now());
+            let settings = self.settings(inv.retrier.spent());
+            let acc = account::account(&result, &settings, SystemTime::now());
             let inputs = reports::inputs(delivered, &result.entries, &acc.entry_lines);
             (acc, inputs)
         }
@@ -165,13 +168,21 @@ impl Handler {
         None
     }
 
+    /// One package's request, once its turn comes ([`crate::retry::Retrier::admit`]):
+    /// one the cut-off came before is handed on untouched.
     pub(super) async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
-        let executed = self.executor.execute(&request, cx).await;
+        let before = cx.iot_reads.learned();
+        let executed = match cx.retrier.admit(request.target.service()).await {
+            Some(_turn) => self.executor.execute(&request, cx).await,
+            None => Executed::not_started(&request),
+        };
+        let learned = request.target.service() == Service::Iot && cx.iot_reads.learned() > before;
         Entry::Executed(Box::new(RequestResult {
             request: Job::One(request),
             outcomes: executed.outcomes,
             plan: executed.plan,
             package_not_found: executed.package_not_found,
+            learned,
         }))
     }
 

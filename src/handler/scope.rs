@@ -58,6 +58,7 @@ impl Handler {
                 outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
                 plan: None,
                 package_not_found: false,
+                learned: false,
             }))
         })?;
         tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");

@@ -5,6 +5,8 @@
 use aws_lambda_events::sqs::SqsBatchResponse;
 use futures::future::join_all;
 
+use crate::retry::nth;
+
 use super::output::{audit, log_summary};
 use super::usage::Tally;
 use super::{Handler, HandlerError, Invocation, Processed};
@@ -59,7 +61,14 @@ impl Handler {
         inv: &Invocation,
     ) -> Vec<(UnitAccount, Vec<ReportInput>)> {
         if !fifo {
-            return join_all(units.into_iter().map(|u| self.run_unit(u, inv))).await;
+            // Progress before breadth: the first record's calls go first.
+            return join_all(
+                units
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, u)| nth(i, self.run_unit(u, inv))),
+            )
+            .await;
         }
         let mut out = Vec::with_capacity(units.len());
         let mut stopped = false;

@@ -90,6 +90,8 @@ pub struct ApplyRequest {
     pub part: Option<ApplyPart>,
     pub dry_run: bool,
     pub attempt: u32,
+    /// The invocations in a row that made no progress on it.
+    pub no_progress: u32,
 }
 
 impl Eq for ApplyRequest {}
@@ -181,6 +183,7 @@ impl RawRequest {
             apply: None,
             dry_run: None,
             attempt: None,
+            no_progress: None,
             failure: None,
             ..self.clone()
         };
@@ -226,6 +229,7 @@ impl RawRequest {
             part: apply.part,
             dry_run: self.dry_run.unwrap_or(false),
             attempt: self.attempt.unwrap_or(1).max(1),
+            no_progress: self.no_progress.unwrap_or(0),
         })
     }
 

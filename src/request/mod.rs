@@ -85,6 +85,11 @@ pub struct RawRequest {
     /// work is re-enqueued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt: Option<u32>,
+    /// Hand-on counter: the invocations in a row that made no progress on
+    /// this work (absent: none). At `NO_PROGRESS_LIMIT` it is
+    /// dead-lettered `NO_PROGRESS`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_progress: Option<u32>,
     /// Carry out a reviewed plan (see [`apply`]), or, beside `policy`, the
     /// plan one package of an apply is held to.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,8 +125,9 @@ pub struct Continues {
 /// Fields of the wire form that the function writes on its own messages
 /// (hand-ons, dead letters, fan-out, continuations), never a caller:
 /// error messages do not offer them.
-pub const INTERNAL_FIELDS: [&str; 7] = [
+pub const INTERNAL_FIELDS: [&str; 8] = [
     "attempt",
+    "noProgress",
     "failure",
     "continues",
     "planId",
@@ -226,6 +232,8 @@ pub struct Request {
     pub verb: Verb,
     /// 1 for a fresh request; raised on each hand-on.
     pub attempt: u32,
+    /// The invocations in a row that made no progress on it.
+    pub no_progress: u32,
     /// Delete nothing; report what would be deleted.
     pub dry_run: bool,
     /// What the request wrote, where it differs from the stored form.
@@ -312,6 +320,15 @@ impl Job {
             Job::One(r) => r.attempt,
             Job::Many(s) => s.attempt,
             Job::Apply(a) => a.attempt,
+        }
+    }
+
+    /// The invocations in a row that made no progress on it.
+    pub fn no_progress(&self) -> u32 {
+        match self {
+            Job::One(r) => r.no_progress,
+            Job::Many(s) => s.no_progress,
+            Job::Apply(a) => a.no_progress,
         }
     }
 

@@ -48,6 +48,8 @@ pub struct ScopeRequest {
     pub protect_in_use: bool,
     pub dry_run: bool,
     pub attempt: u32,
+    /// The invocations in a row that made no progress on it.
+    pub no_progress: u32,
     /// A dry run's plan continued from an earlier invocation.
     pub continues: Option<Continues>,
 }
@@ -158,6 +160,7 @@ impl ScopeRequest {
             action: Action::Retain(self.retention.clone()),
             verb: self.verb,
             attempt: self.attempt,
+            no_progress: 0,
             dry_run: self.dry_run,
             written: Written::default(),
         }

@@ -108,6 +108,7 @@ impl RawRequest {
                         protect_in_use,
                         dry_run,
                         attempt,
+                        no_progress: self.no_progress.unwrap_or(0),
                         continues: self.continues.clone(),
                     }))
                 }
@@ -177,6 +178,7 @@ impl RawRequest {
                 action,
                 verb,
                 attempt,
+                no_progress: self.no_progress.unwrap_or(0),
                 dry_run,
                 written: c.written,
             })),

@@ -14,21 +14,25 @@
 //!   handed on.
 
 mod classify;
+pub mod gate;
 pub mod pace;
 mod quota;
 #[cfg(test)]
 mod tests;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::error::{DeleteError, ErrorClass};
+use crate::request::Service;
 pub use classify::classify;
+use gate::Gate;
+pub use gate::{nth, Priority};
 pub use pace::{Pacer, Pacers};
 pub use quota::{QuotaClass, Rates};
 
@@ -78,8 +82,69 @@ pub struct Retrier {
     /// Calls in flight, per quota class: calls queued for one class's slots
     /// never hold back another class (reads waiting for their turn do not
     /// stall deletes whose package is already read).
-    limiters: [Semaphore; QuotaClass::ALL.len()],
+    limiters: [Gate; QuotaClass::ALL.len()],
     pacers: Arc<Pacers>,
+    /// Requests under way at once, per service ([`Retrier::admit`]).
+    requests: [Gate; 2],
+    /// Per service, when its quota was starved as the invocation began
+    /// ([`pace::Strain`]): its calls go one at a time, in priority order.
+    one_at_a_time: [Option<Gate>; 2],
+    /// This invocation's calls and throttles, per class.
+    spent: [(AtomicU32, AtomicU32); QuotaClass::ALL.len()],
+    started: Instant,
+}
+
+fn service_index(service: Service) -> usize {
+    usize::from(service == Service::Iot)
+}
+
+/// What a call holds while it is sent.
+struct Turn<'g> {
+    single: Option<gate::Pass<'g>>,
+    _room: gate::Pass<'g>,
+}
+
+/// Requests of a starved service under way at once in one invocation: the
+/// second has its reads answered while the first waits on a throttle, and
+/// its calls go only when the first has none waiting.
+const STARVED_REQUESTS: usize = 2;
+
+/// How long a starved service's throttled call waits (half to one and a
+/// half times this) before it is sent again.
+const STARVED_RETRY: Duration = Duration::from_millis(200);
+
+/// Calls a request needs before its first version settles, at the least:
+/// a read or two of the package, a check, the delete.
+const CALLS_TO_SETTLE: f64 = 4.0;
+
+/// The classes a request of `service` spends its calls in.
+fn classes(service: Service) -> &'static [QuotaClass] {
+    match service {
+        Service::CodeArtifact => &[QuotaClass::CodeArtifactList, QuotaClass::CodeArtifactWrite],
+        Service::Iot => &[
+            QuotaClass::IotRead,
+            QuotaClass::IotSearch,
+            QuotaClass::IotWrite,
+        ],
+    }
+}
+
+/// How many requests of `service` may be under way at once: as many as
+/// the slowest of its classes, at the rate the pacers have learned, can
+/// bring to a first settled version before `budget` is spent (at least
+/// one, at most `concurrency`). The rest wait their turn untouched.
+pub fn requests_at_once(
+    pacers: &Pacers,
+    service: Service,
+    budget: Duration,
+    concurrency: usize,
+) -> usize {
+    let rate = classes(service)
+        .iter()
+        .map(|c| pacers.get(*c).rate())
+        .fold(f64::INFINITY, f64::min);
+    let fits = (rate * budget.as_secs_f64() / CALLS_TO_SETTLE).floor();
+    (fits.max(1.0) as usize).min(concurrency.max(1))
 }
 
 impl Retrier {
@@ -89,12 +154,73 @@ impl Retrier {
         concurrency: usize,
         pacers: Arc<Pacers>,
     ) -> Self {
+        let now = Instant::now();
+        let budget = cutoff.saturating_duration_since(now);
+        let starved = |s| pacers.strain(s).starved();
+        let at_once = |s| match starved(s) {
+            true => Gate::new(STARVED_REQUESTS),
+            false => Gate::new(requests_at_once(&pacers, s, budget, concurrency)),
+        };
+        let single = |s| starved(s).then(|| Gate::new(1));
         Retrier {
+            one_at_a_time: [single(Service::CodeArtifact), single(Service::Iot)],
             policy,
             cutoff,
-            limiters: QuotaClass::ALL.map(|_| Semaphore::new(concurrency.max(1))),
+            limiters: QuotaClass::ALL.map(|_| Gate::new(concurrency)),
+            requests: [at_once(Service::CodeArtifact), at_once(Service::Iot)],
+            spent: QuotaClass::ALL.map(|_| (AtomicU32::new(0), AtomicU32::new(0))),
+            started: now,
             pacers,
         }
+    }
+
+    /// Waits for the turn of a request of `service` (in priority order):
+    /// `None` when the cut-off came first, and the request was not started.
+    pub async fn admit(&self, service: Service) -> Option<gate::Pass<'_>> {
+        let gate = &self.requests[service_index(service)];
+        tokio::time::timeout_at(self.cutoff, gate.pass(Priority::current()))
+            .await
+            .ok()
+    }
+
+    /// Whether `service`'s quota was starved as the invocation began (its
+    /// calls go one at a time: [`pace::Strain`]).
+    pub fn starved(&self, service: Service) -> bool {
+        self.one_at_a_time[service_index(service)].is_some()
+    }
+
+    /// What this invocation spent its time on, for a `NO_PROGRESS` dead
+    /// letter: the classes with the most calls, their throttles, and the
+    /// time it had ("iot.read 14 calls, 11 throttled; iot.search 3 calls,
+    /// 3 throttled; 4.5 s").
+    pub fn spent(&self) -> String {
+        let mut used: Vec<(QuotaClass, u32, u32)> = QuotaClass::ALL
+            .iter()
+            .map(|c| {
+                let (calls, throttles) = &self.spent[c.index()];
+                (
+                    *c,
+                    calls.load(Ordering::Relaxed),
+                    throttles.load(Ordering::Relaxed),
+                )
+            })
+            .filter(|(_, calls, _)| *calls > 0)
+            .collect();
+        used.sort_by_key(|(_, calls, throttles)| std::cmp::Reverse((*throttles, *calls)));
+        let mut parts: Vec<String> = used
+            .iter()
+            .take(3)
+            .map(|(c, calls, throttles)| format!("{c} {calls} calls, {throttles} throttled"))
+            .collect();
+        if parts.is_empty() {
+            parts.push("no call made".into());
+        }
+        let budget = self.cutoff.saturating_duration_since(self.started);
+        format!(
+            "{}; {:.1} s to work in",
+            parts.join("; "),
+            budget.as_secs_f64()
+        )
     }
 
     pub fn cutoff(&self) -> Instant {
@@ -110,6 +236,63 @@ impl Retrier {
         &self.pacers
     }
 
+    /// Waits for this call's turn to be sent: in a starved service, the
+    /// invocation's one place, in priority order; then room among the
+    /// class's calls in flight; then the class's next slot (so the slot is
+    /// not spent waiting for room). A starved service's calls, one at a
+    /// time, skip the slot: the rates of classes that share one bucket mean
+    /// nothing. A throttled call of a starved service keeps its place
+    /// (`held`) while it waits to be sent again, so that the calls after it
+    /// wait too. `None`: the cut-off came first.
+    async fn turn<'s>(
+        &'s self,
+        class: QuotaClass,
+        held: Option<gate::Pass<'s>>,
+    ) -> Option<(Turn<'s>, Instant)> {
+        let single = match (&self.one_at_a_time[service_index(class.service())], held) {
+            (_, Some(pass)) => Some(pass),
+            (Some(gate), None) => Some(
+                tokio::time::timeout_at(self.cutoff, gate.pass(Priority::current()))
+                    .await
+                    .ok()?,
+            ),
+            (None, None) => None,
+        };
+        let room = self.limiters[class.index()].pass(Priority::current()).await;
+        let pacer = self.pacers.get(class);
+        let sent = match single {
+            Some(_) if Instant::now() < self.cutoff => pacer.unpaced(),
+            Some(_) => return None,
+            None => pacer.slot(self.cutoff).await?,
+        };
+        let (calls, _) = &self.spent[class.index()];
+        calls.fetch_add(1, Ordering::Relaxed);
+        Some((
+            Turn {
+                single,
+                _room: room,
+            },
+            sent,
+        ))
+    }
+
+    /// What a throttle does: the pacer slows (unless the service is
+    /// starved: then this call waits a moment of its own, and the hint).
+    fn throttled(&self, class: QuotaClass, sent: Instant, hint: Option<Duration>) -> Instant {
+        let (_, throttles) = &self.spent[class.index()];
+        throttles.fetch_add(1, Ordering::Relaxed);
+        let starved = self.one_at_a_time[service_index(class.service())].is_some();
+        self.pacers.get(class).throttled(sent, hint, !starved);
+        match starved {
+            true => {
+                Instant::now()
+                    + STARVED_RETRY.mul_f64(rand::rng().random_range(0.5..=1.5))
+                    + hint.unwrap_or_default()
+            }
+            false => Instant::now(),
+        }
+    }
+
     /// Runs `call` until it succeeds, fails permanently, exhausts the retry
     /// budget on transient errors or runs into the cut-off. Returns the
     /// result and the number of calls made.
@@ -122,33 +305,30 @@ impl Retrier {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, DeleteError>>,
     {
-        let pacer = self.pacers.get(class);
+        let strain = self.pacers.strain(class.service());
         let mut calls = 0u32;
         let mut failures = 0u32;
         let mut last: Option<Arc<DeleteError>> = None;
         let mut own_wait_until = Instant::now();
+        let mut held = None;
         loop {
-            // This call's own backoff, then room among the class's calls in
-            // flight, then the class's next slot (so the slot is not spent
-            // waiting for room).
+            // This call's own backoff, then its turn.
             if own_wait_until >= self.cutoff {
                 return (Err(DeleteError::OutOfTime { last }), calls);
             }
             tokio::time::sleep_until(own_wait_until).await;
-            let permit = self.limiters[class.index()]
-                .acquire()
-                .await
-                .expect("semaphore never closed");
-            let Some(sent) = pacer.slot(self.cutoff).await else {
+            let Some((turn, sent)) = self.turn(class, held.take()).await else {
                 return (Err(DeleteError::OutOfTime { last }), calls);
             };
             calls += 1;
             let outcome = tokio::time::timeout_at(self.cutoff, call()).await;
-            drop(permit);
+            let Turn { single, _room } = turn;
+            drop(_room);
             let err = match outcome {
                 Err(_elapsed) => return (Err(DeleteError::OutOfTime { last }), calls),
                 Ok(Ok(value)) => {
-                    pacer.succeeded();
+                    self.pacers.get(class).succeeded();
+                    strain.record(false);
                     return (Ok(value), calls);
                 }
                 Ok(Err(err)) => err,
@@ -157,10 +337,20 @@ impl Retrier {
                 DeleteError::Api { class, .. } => *class,
                 _ => ErrorClass::Permanent,
             };
+            let throttled = matches!(
+                kind,
+                ErrorClass::ThrottledWithHint(_) | ErrorClass::Throttled
+            );
+            strain.record(throttled);
+            if throttled {
+                held = single;
+            }
             match kind {
                 ErrorClass::Permanent => return (Err(err), calls),
-                ErrorClass::ThrottledWithHint(hint) => pacer.throttled(sent, Some(hint)),
-                ErrorClass::Throttled => pacer.throttled(sent, None),
+                ErrorClass::ThrottledWithHint(hint) => {
+                    own_wait_until = self.throttled(class, sent, Some(hint))
+                }
+                ErrorClass::Throttled => own_wait_until = self.throttled(class, sent, None),
                 ErrorClass::Transient => {
                     failures += 1;
                     own_wait_until = Instant::now() + self.policy.full_jitter(failures);

@@ -6,9 +6,10 @@
 //! invocation starts from the rate the last one learned):
 //!
 //! - **Pacing.** Every call waits for its slot before it is sent. Slots are
-//!   `1 / rate` apart and handed out first come, first served: the waiters
-//!   queue on a fair lock and the one holding it sleeps until its slot, so
-//!   they wake one by one, never as a herd.
+//!   `1 / rate` apart and handed out in [`Priority`] order (first come,
+//!   first served among equals): the waiters queue on a [`Gate`] of one
+//!   place and the one holding it sleeps until its slot, so they wake one
+//!   by one, never as a herd, and the first request's calls go first.
 //! - **Burst.** After a quiet spell, up to [`BURST`] worth of slots may go at
 //!   once (a GCRA tolerance), as the services' token buckets allow; the
 //!   first throttle clears what is left of it.
@@ -39,7 +40,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::gate::{Gate, Priority};
 use super::quota::{QuotaClass, Rates};
+use crate::request::Service;
 
 #[cfg(test)]
 mod tests;
@@ -95,9 +98,11 @@ struct Control {
 pub struct Pacer {
     class: QuotaClass,
     control: Mutex<Control>,
-    /// The next free slot. A fair (FIFO) lock: its holder sleeps until its
-    /// slot, the others queue behind it.
-    next_slot: tokio::sync::Mutex<Instant>,
+    /// Who waits for the next slot: its holder sleeps until its slot, the
+    /// others queue behind it in priority order.
+    turn: Gate,
+    /// The next free slot.
+    next_slot: Mutex<Instant>,
     calls: AtomicU64,
     throttles: AtomicU64,
 }
@@ -129,7 +134,8 @@ impl Pacer {
                 hold_until: now,
                 credit_floor: now,
             }),
-            next_slot: tokio::sync::Mutex::new(now),
+            turn: Gate::new(1),
+            next_slot: Mutex::new(now),
             calls: AtomicU64::new(0),
             throttles: AtomicU64::new(0),
         }
@@ -155,7 +161,8 @@ impl Pacer {
     /// Waits for this call's slot. Returns the instant it may be sent, or
     /// `None` (without waiting) when that slot lies at or past `cutoff`.
     pub async fn slot(&self, cutoff: Instant) -> Option<Instant> {
-        let mut next = self.next_slot.lock().await;
+        let _turn = self.turn.pass(Priority::current()).await;
+        let mut next = *self.next_slot.lock().expect("slot lock");
         loop {
             let (hold, gap, floor) = {
                 let c = self.control();
@@ -166,7 +173,7 @@ impl Pacer {
                 )
             };
             // GCRA: the theoretical slot, less the burst tolerance.
-            let due = (*next).max(floor);
+            let due = next.max(floor);
             let earliest = due.checked_sub(BURST).unwrap_or(due);
             let at = Instant::now().max(earliest).max(hold);
             if at >= cutoff {
@@ -177,10 +184,18 @@ impl Pacer {
             if self.control().hold_until > at {
                 continue;
             }
-            *next = due.max(at) + gap;
+            next = due.max(at) + gap;
+            *self.next_slot.lock().expect("slot lock") = next;
             self.calls.fetch_add(1, Ordering::Relaxed);
             return Some(at);
         }
+    }
+
+    /// A call sent now outside the pace (a starved service's, one at a
+    /// time: [`Strain`]), counted as any other.
+    pub fn unpaced(&self) -> Instant {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Instant::now()
     }
 
     /// A call succeeded: additive increase, or calm growth. Either is
@@ -197,13 +212,14 @@ impl Pacer {
     }
 
     /// A call sent at `sent` was throttled: multiplicative decrease, once
-    /// per round, and a hold for a `Retry-After`.
-    pub fn throttled(&self, sent: Instant, retry_after: Option<Duration>) {
+    /// per round (unless `cut` is false: see [`Strain`]), and a hold for a
+    /// `Retry-After`.
+    pub fn throttled(&self, sent: Instant, retry_after: Option<Duration>, cut: bool) {
         self.throttles.fetch_add(1, Ordering::Relaxed);
         let mut c = self.control();
         let now = Instant::now();
         c.last_throttle = now;
-        if sent >= c.last_cut && now - c.last_cut >= ROUND {
+        if cut && sent >= c.last_cut && now - c.last_cut >= ROUND {
             c.rate = (c.rate * DECREASE).max(MIN_RATE);
             c.last_cut = now;
         }
@@ -214,19 +230,60 @@ impl Pacer {
     }
 }
 
-/// One pacer per quota class, shared by every task.
+/// How strained a service's quota is: the share of its recent calls that
+/// were throttled, over all its classes (an exponentially weighted mean,
+/// each call weighing [`STRAIN_WEIGHT`]).
+///
+/// Per-class pacing assumes each class has a quota of its own. Where one
+/// bucket serves them all (as a service may share one across its APIs, or
+/// other callers drain it), each class sees throttles it did not cause,
+/// and a class that calls rarely (the deletes) is cut to nothing while the
+/// reads take the tokens. Past [`STARVED`], an invocation stops trusting
+/// the classes' rates: it sends the service's calls one at a time, in
+/// priority order, the first request's next call first, and a throttle no
+/// longer cuts a class's rate (one call at a time cannot be what overloads
+/// the service).
+#[derive(Debug, Default)]
+pub struct Strain(Mutex<f64>);
+
+/// Each call's weight in [`Strain`].
+pub const STRAIN_WEIGHT: f64 = 0.1;
+/// The strain past which an invocation goes one call at a time.
+pub const STARVED: f64 = 0.5;
+
+impl Strain {
+    pub fn record(&self, throttled: bool) {
+        let mut s = self.0.lock().expect("strain lock");
+        *s = *s * (1.0 - STRAIN_WEIGHT) + if throttled { STRAIN_WEIGHT } else { 0.0 };
+    }
+
+    pub fn starved(&self) -> bool {
+        *self.0.lock().expect("strain lock") > STARVED
+    }
+}
+
+/// One pacer per quota class, shared by every task, and each service's
+/// [`Strain`].
 #[derive(Debug)]
-pub struct Pacers([Pacer; QuotaClass::ALL.len()]);
+pub struct Pacers([Pacer; QuotaClass::ALL.len()], [Strain; 2]);
 
 impl Pacers {
     /// Pacers for `rates`, each starting at its share when `shared_by`
     /// invocations run at once.
     pub fn new(rates: &Rates, shared_by: u32) -> Self {
-        Pacers(QuotaClass::ALL.map(|c| Pacer::new(c, rates.get(c), shared_by)))
+        Pacers(
+            QuotaClass::ALL.map(|c| Pacer::new(c, rates.get(c), shared_by)),
+            Default::default(),
+        )
     }
 
     pub fn get(&self, class: QuotaClass) -> &Pacer {
         &self.0[class.index()]
+    }
+
+    /// The strain on `service`'s quota.
+    pub fn strain(&self, service: Service) -> &Strain {
+        &self.1[usize::from(service == Service::Iot)]
     }
 
     pub fn stats(&self) -> Vec<PaceStats> {

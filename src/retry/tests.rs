@@ -214,3 +214,101 @@ async fn a_call_running_into_the_cutoff_is_cut_short() {
     assert!(matches!(res, Err(DeleteError::OutOfTime { last: None })));
     assert_eq!(Instant::now() - start, Duration::from_secs(2));
 }
+
+/// Issue 26: as many requests at once as the slowest class of the service,
+/// at the pace learned, can bring to a first delete before the deadline;
+/// at least one, at most the concurrency.
+#[test]
+fn requests_start_as_many_at_once_as_the_pace_can_finish() {
+    let pacers = Pacers::new(&Rates::default(), 1);
+    let budget = Duration::from_secs(300);
+    assert_eq!(requests_at_once(&pacers, Service::Iot, budget, 8), 8);
+    // IoT's reads at 10/s, 4.5 s to work in: 10 × 4.5 / 4 calls = 11.
+    let short = Duration::from_millis(4500);
+    assert_eq!(requests_at_once(&pacers, Service::Iot, short, 64), 11);
+    let mut rates = Rates::default();
+    rates.set(QuotaClass::IotWrite, 0.5);
+    let slow = Pacers::new(&rates, 1);
+    assert_eq!(requests_at_once(&slow, Service::Iot, short, 64), 1);
+    assert_eq!(
+        requests_at_once(&slow, Service::CodeArtifact, short, 64),
+        64,
+        "one service's pace is not another's"
+    );
+}
+
+/// Issue 26: once most of a service's calls are throttled, an invocation
+/// sends them one at a time, the first in priority order first, and a
+/// throttle no longer cuts the class's rate.
+#[tokio::test(start_paused = true)]
+async fn a_starved_service_sends_one_call_at_a_time_first_things_first() {
+    let pacers = Arc::new(Pacers::new(&Rates::default(), 1));
+    for _ in 0..20 {
+        pacers.strain(Service::Iot).record(true);
+    }
+    assert!(pacers.strain(Service::Iot).starved());
+    assert!(!pacers.strain(Service::CodeArtifact).starved());
+    let r = Arc::new(Retrier::new(
+        RetryPolicy::default(),
+        Instant::now() + Duration::from_secs(60),
+        8,
+        pacers.clone(),
+    ));
+    let in_flight = Arc::new(Mutex::new((0u32, 0u32)));
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..4usize)
+        .rev()
+        .map(|i| {
+            let (r, in_flight, order) = (r.clone(), in_flight.clone(), order.clone());
+            tokio::spawn(nth(i, async move {
+                r.run(QuotaClass::IotSearch, || {
+                    let (in_flight, order) = (in_flight.clone(), order.clone());
+                    async move {
+                        {
+                            let mut f = in_flight.lock().unwrap();
+                            f.0 += 1;
+                            f.1 = f.1.max(f.0);
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        order.lock().unwrap().push(i);
+                        in_flight.lock().unwrap().0 -= 1;
+                        Ok::<_, DeleteError>(())
+                    }
+                })
+                .await
+            }))
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.await.unwrap().0.is_ok());
+    }
+    assert_eq!(in_flight.lock().unwrap().1, 1, "one call at a time");
+    let order = order.lock().unwrap().clone();
+    assert_eq!(&order[1..], [0, 1, 2], "then in priority order: {order:?}");
+    let rate = pacers.get(QuotaClass::IotWrite).rate();
+    let r2 = Retrier::new(
+        RetryPolicy::default(),
+        Instant::now() + Duration::from_secs(60),
+        8,
+        pacers.clone(),
+    );
+    let (_, _) = r2
+        .run(QuotaClass::IotWrite, {
+            let mut n = 0;
+            move || {
+                n += 1;
+                let first = n == 1;
+                async move {
+                    match first {
+                        true => Err(api(ErrorClass::Throttled)),
+                        false => Ok(()),
+                    }
+                }
+            }
+        })
+        .await;
+    assert!(
+        pacers.get(QuotaClass::IotWrite).rate() >= rate,
+        "a throttle one call at a time cuts nothing"
+    );
+}

@@ -113,6 +113,7 @@ pub fn config(work_queue: bool) -> Config {
         dead_letter_queue_url: Some(DLQ.into()),
         work_queue_url: work_queue.then(|| WORK.to_owned()),
         max_attempts: 8,
+        no_progress_limit: 5,
         max_concurrency: 4,
         deadline_margin: Duration::from_secs(2),
         dry_run: false,

@@ -2,25 +2,32 @@
 //! indexing reports the reserved named shadow `$package`, or named by a job
 //! that is not finished. Read-only calls, all through the retrier.
 //!
-//! - GetIndexingConfiguration, once per invocation: without `$package`
-//!   indexed, a search silently finds nothing, so an empty answer proves
-//!   nothing and the usage is unknown (the caller fails closed).
-//! - ListJobs (`IN_PROGRESS`, then `SCHEDULED`) and DescribeJob for each,
-//!   once per invocation: the jobs' `destinationPackageVersions`.
+//! - GetIndexingConfiguration, at most once per invocation and once in
+//!   [`memory::INDEXING_TRUST`] per execution environment: without
+//!   `$package` indexed, a search silently finds nothing, so an empty
+//!   answer proves nothing and the usage is unknown (the caller fails
+//!   closed).
+//! - ListJobs (`IN_PROGRESS`, then `SCHEDULED`), at most once per
+//!   invocation and once in [`memory::LISTING_TRUST`] per environment, and
+//!   DescribeJob only for jobs not seen before ([`memory`]): the jobs'
+//!   `destinationPackageVersions`.
 //! - SearchIndex on `AWS_Things`, one per version asked about:
 //!   `shadow.name.$package.reported.<package>.version:"<version>"`.
 //!
 //! This module holds what the answers mean (pure, tested here) and the
 //! per-invocation caches; [`reader`] makes the calls.
 
+mod memory;
 mod reader;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_iot::types::{NamedShadowIndexingMode, ThingIndexingMode};
 use tokio::sync::OnceCell;
 
+pub use memory::{Memory, INDEXING_TRUST, LISTING_TRUST};
 pub use reader::InUseReader;
 
 use crate::plan::Usage;
@@ -47,6 +54,33 @@ pub struct UsageReads {
     indexing: OnceCell<Indexing>,
     /// The unfinished jobs' package versions.
     jobs: OnceCell<Arc<JobIndex>>,
+    /// What outlives the invocation.
+    memory: Arc<Memory>,
+    /// Whether what is learned is written to the table (not by
+    /// packprune-cli).
+    writes: bool,
+    /// Facts this invocation learned and kept: jobs described, a
+    /// configuration read.
+    learned: AtomicU32,
+}
+
+impl UsageReads {
+    pub fn new(memory: Arc<Memory>, writes: bool) -> Self {
+        UsageReads {
+            memory,
+            writes,
+            ..UsageReads::default()
+        }
+    }
+
+    /// Facts this invocation learned and kept for the next.
+    pub fn learned(&self) -> u32 {
+        self.learned.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn learn(&self, n: u32) {
+        self.learned.fetch_add(n, Ordering::Relaxed);
+    }
 }
 
 /// The (package, version) a package-version ARN names:

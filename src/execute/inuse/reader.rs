@@ -1,6 +1,7 @@
 //! The read-only IoT calls behind a usage check: GetIndexingConfiguration
-//! and the jobs (each once per invocation, kept in [`UsageReads`]), and one
-//! SearchIndex per version asked about.
+//! and the jobs (each at most once per invocation, kept in [`UsageReads`]
+//! and what outlives it in its [`super::Memory`]), and one SearchIndex per
+//! version asked about.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,7 +79,9 @@ impl<'c> InUseReader<'c> {
         (Ok(out), calls)
     }
 
-    /// Whether `$package` is indexed, read once per invocation.
+    /// Whether `$package` is indexed: read once per invocation, unless the
+    /// execution environment read it less than [`super::INDEXING_TRUST`]
+    /// ago.
     async fn indexing(
         &self,
         reads: &UsageReads,
@@ -88,6 +91,9 @@ impl<'c> InUseReader<'c> {
         let read = reads
             .indexing
             .get_or_try_init(|| async {
+                if let Some(known) = reads.memory.indexing() {
+                    return Ok(known);
+                }
                 let (r, n) = cx
                     .retrier
                     .run(QuotaClass::IotSearch, || async {
@@ -101,13 +107,18 @@ impl<'c> InUseReader<'c> {
                     })
                     .await;
                 calls = n;
-                r.map(|out| indexing_of(out.thing_indexing_configuration()))
+                let indexing = indexing_of(r?.thing_indexing_configuration());
+                reads.memory.remember_indexing(&indexing);
+                reads.learn(1);
+                Ok(indexing)
             })
             .await;
         (read.cloned(), calls)
     }
 
-    /// Every unfinished job's package versions, read once per invocation.
+    /// Every unfinished job's package versions, once per invocation: the
+    /// jobs listed (or the listing kept less than
+    /// [`super::LISTING_TRUST`] ago), described only if not seen before.
     async fn jobs(
         &self,
         reads: &UsageReads,
@@ -117,17 +128,34 @@ impl<'c> InUseReader<'c> {
         let read = reads
             .jobs
             .get_or_try_init(|| async {
-                let mut ids = Vec::new();
-                for status in [JobStatus::InProgress, JobStatus::Scheduled] {
-                    let (listed, n) = self.list_jobs(status, &mut ids, cx).await;
-                    calls += n;
-                    listed?;
-                }
-                let described = join_all(ids.iter().map(|id| self.describe_job(id, cx))).await;
+                let ids = match reads.memory.listing() {
+                    Some(ids) => ids,
+                    None => {
+                        let mut ids = Vec::new();
+                        for status in [JobStatus::InProgress, JobStatus::Scheduled] {
+                            let (listed, n) = self.list_jobs(status, &mut ids, cx).await;
+                            calls += n;
+                            listed?;
+                        }
+                        let ids = Arc::new(ids);
+                        reads.memory.remember_listing(ids.clone());
+                        ids
+                    }
+                };
+                let (known, n, learned) = reads
+                    .memory
+                    .destinations(
+                        &ids,
+                        reads.writes,
+                        |id| async move { self.describe_job(&id, cx).await },
+                        cx.retrier,
+                    )
+                    .await;
+                calls += n;
+                reads.learn(learned);
                 let mut index = JobIndex::new();
-                for (id, (arns, n)) in ids.iter().zip(described) {
-                    calls += n;
-                    for pv in arns?.iter().filter_map(|a| package_version_of(a)) {
+                for (id, arns) in known? {
+                    for pv in arns.iter().filter_map(|a| package_version_of(a)) {
                         index.entry(pv).or_default().insert(id.clone());
                     }
                 }

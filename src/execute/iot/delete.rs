@@ -12,7 +12,7 @@ use crate::error::DeleteError;
 use crate::execute::{api_error, client_token, not_found, CallContext, Done, ItemOutcome};
 use crate::plan::{Item, Usage};
 use crate::request::Service;
-use crate::retry::QuotaClass;
+use crate::retry::{nth, QuotaClass};
 
 impl IotAdapter {
     async fn unset_default(
@@ -234,10 +234,12 @@ impl IotAdapter {
             }
         }
         outcomes.extend(
+            // Progress before breadth: the first version's calls go first.
             join_all(
                 to_delete
                     .into_iter()
-                    .map(|v| self.delete_one(package, v, protect, &state, cx)),
+                    .enumerate()
+                    .map(|(i, v)| nth(i, self.delete_one(package, v, protect, &state, cx))),
             )
             .await,
         );

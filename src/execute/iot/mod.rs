@@ -18,7 +18,7 @@ use aws_sdk_iot::Client;
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 
-use super::inuse::{InUseReader, UsageReads};
+use super::inuse::{InUseReader, Memory, UsageReads};
 use super::{
     api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions,
 };
@@ -37,7 +37,13 @@ fn lock(state: &Mutex<PackageState>) -> std::sync::MutexGuard<'_, PackageState> 
 #[derive(Clone, Debug)]
 pub struct IotAdapter {
     client: Client,
+    /// Packages' states as the execution environment last read them, for
+    /// invocations whose IoT quota is starved ([`reads`]).
+    recent: Arc<Mutex<HashMap<String, Recent>>>,
 }
+
+/// A package's state as an execution environment read it, and when.
+type Recent = (Arc<Mutex<PackageState>>, tokio::time::Instant);
 
 /// One version as ListPackageVersions shows it.
 #[derive(Debug, Clone)]
@@ -71,6 +77,27 @@ pub struct IotReads {
 }
 
 impl IotReads {
+    /// An invocation's reads, keeping what outlives it in `memory`
+    /// (written to the table, if it has one, only with `writes`).
+    pub fn new(memory: Arc<Memory>, writes: bool) -> Self {
+        IotReads {
+            packages: Mutex::default(),
+            usage: UsageReads::new(memory, writes),
+        }
+    }
+
+    /// Facts about usage this invocation learned and kept for the next
+    /// (jobs described, a configuration read): progress, though no version
+    /// settled.
+    pub fn learned(&self) -> u32 {
+        self.usage.learned()
+    }
+
+    /// A package's state read and kept for the next invocation.
+    fn learned_package(&self) {
+        self.usage.learn(1);
+    }
+
     fn cell(&self, package: &str) -> Arc<OnceCell<Read>> {
         self.packages
             .lock()
@@ -83,7 +110,10 @@ impl IotReads {
 
 impl IotAdapter {
     pub fn new(client: Client) -> Self {
-        IotAdapter { client }
+        IotAdapter {
+            client,
+            recent: Arc::default(),
+        }
     }
 
     /// The usage of each of `versions` of `package`. A failed read fails

@@ -11,6 +11,10 @@ use crate::execute::{api_error, not_found, paginate, CallContext};
 use crate::request::Service;
 use crate::retry::QuotaClass;
 
+/// How long a starved invocation trusts a package's state read by an
+/// earlier invocation of the same execution environment.
+pub const RECENT: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl IotAdapter {
     /// The package's state, read at most once per invocation: GetPackage,
     /// then every page of ListPackageVersions. `Ok(None)` when the package
@@ -29,14 +33,48 @@ impl IotAdapter {
     ) -> (Result<Read, DeleteError>, u32) {
         let cell = cx.iot_reads.cell(package);
         let mut calls = 0;
+        let starved = cx.retrier.starved(Service::Iot);
         let read = cell
             .get_or_try_init(|| async {
+                if let Some(known) = starved.then(|| self.recently_read(package)).flatten() {
+                    return Ok(Some(known));
+                }
                 let (read, n) = self.read(package, cx).await;
                 calls = n;
-                read.map(|s| s.map(|s| Arc::new(Mutex::new(s))))
+                let state = read?.map(|s| Arc::new(Mutex::new(s)));
+                if let Some(s) = &state {
+                    self.remember(package, s.clone());
+                    // Starved, the next invocation here starts from it:
+                    // read once, not thrown away.
+                    if starved {
+                        cx.iot_reads.learned_package();
+                    }
+                }
+                Ok(state)
             })
             .await;
         (read.cloned(), calls)
+    }
+
+    /// A package's state read by this execution environment less than
+    /// [`RECENT`] ago, kept current by its own deletes. Used only when the
+    /// IoT quota is starved: two reads per package per invocation would
+    /// then take the tokens the deletes need. The cost: a version another
+    /// environment deleted meanwhile is deleted again (IoT's
+    /// DeletePackageVersion answers 200 for a version that is gone) and
+    /// reported deleted by both.
+    fn recently_read(&self, package: &str) -> Option<Arc<Mutex<PackageState>>> {
+        let recent = self.recent.lock().expect("recent lock");
+        recent
+            .get(package)
+            .filter(|(_, at)| at.elapsed() < RECENT)
+            .map(|(s, _)| s.clone())
+    }
+
+    fn remember(&self, package: &str, state: Arc<Mutex<PackageState>>) {
+        let mut recent = self.recent.lock().expect("recent lock");
+        recent.retain(|_, (_, at)| at.elapsed() < RECENT);
+        recent.insert(package.to_owned(), (state, tokio::time::Instant::now()));
     }
 
     /// GetPackage and the listing, sent together: a package's deletes wait

@@ -52,7 +52,7 @@ async fn a_seconds_burst_then_slots_paced_first_come_first_served() {
 async fn a_throttle_clears_the_burst_credit() {
     let p = std::sync::Arc::new(Pacer::new(QuotaClass::IotWrite, 10.0, 1));
     tokio::time::advance(Duration::from_secs(5)).await;
-    p.throttled(Instant::now() - Duration::from_secs(5), None);
+    p.throttled(Instant::now() - Duration::from_secs(5), None, true);
     // Cut to 8/s, and no burst: one slot now, then 125 ms apart.
     let (slots, in_turn) = ask(&p, 4).await;
     assert_eq!(slots, ms(&[0, 125, 250, 375]));
@@ -69,16 +69,16 @@ async fn a_burst_of_throttles_cuts_the_rate_once() {
     let sent = Instant::now();
     tokio::time::advance(Duration::from_millis(5)).await;
     for _ in 0..8 {
-        p.throttled(sent, None);
+        p.throttled(sent, None, true);
     }
     assert!((p.rate() - 8.0).abs() < 1e-9, "{}", p.rate());
     // A call sent after the cut but within the round does not cut again;
     // one a round later does.
     tokio::time::advance(Duration::from_millis(5)).await;
-    p.throttled(Instant::now(), None);
+    p.throttled(Instant::now(), None, true);
     assert!((p.rate() - 8.0).abs() < 1e-9, "{}", p.rate());
     tokio::time::advance(ROUND).await;
-    p.throttled(Instant::now(), None);
+    p.throttled(Instant::now(), None, true);
     assert!((p.rate() - 6.4).abs() < 1e-9, "{}", p.rate());
     assert_eq!(p.stats().throttles, 10);
 }
@@ -120,7 +120,7 @@ async fn in_calm_the_rate_doubles_in_a_second_until_a_throttle() {
     assert!((p.rate() - 20.0).abs() < 1e-9, "{}", p.rate());
     // A throttle cuts, and growth is additive again: about +3/s over
     // the next second's (some 17) successes, not +16/s.
-    p.throttled(Instant::now(), None);
+    p.throttled(Instant::now(), None, true);
     assert!((p.rate() - 16.0).abs() < 1e-9, "{}", p.rate());
     for _ in 0..17 {
         p.succeeded();
@@ -132,11 +132,11 @@ async fn in_calm_the_rate_doubles_in_a_second_until_a_throttle() {
 async fn retry_after_holds_the_class_and_the_cutoff_is_respected() {
     let p = Pacer::new(QuotaClass::CodeArtifactWrite, 100.0, 1);
     let start = Instant::now();
-    p.throttled(start, Some(Duration::from_secs(2)));
+    p.throttled(start, Some(Duration::from_secs(2)), true);
     let at = p.slot(start + Duration::from_secs(60)).await.unwrap();
     assert_eq!(at - start, Duration::from_secs(2));
     // A slot at or past the cut-off is refused at once, without waiting.
-    p.throttled(Instant::now(), Some(Duration::from_secs(30)));
+    p.throttled(Instant::now(), Some(Duration::from_secs(30)), true);
     let before = Instant::now();
     assert_eq!(p.slot(before + Duration::from_secs(10)).await, None);
     assert_eq!(Instant::now(), before);

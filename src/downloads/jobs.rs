@@ -1,0 +1,220 @@
+//! What the function learned of IoT jobs, kept in its table so that every
+//! execution environment describes a job once between them: a job's
+//! `destinationPackageVersions` never change after the job is created
+//! (IoT API Reference, CreateJob; DescribeJob).
+//!
+//! One partition, [`JOBS_PARTITION`], one item per job id (the sort key
+//! `version`): `destinations` (a list of package-version ARNs, written
+//! once: a conditional write that never replaces it) once it is known,
+//! and before that, while some invocation describes the job,
+//! `claimedUntil` (milliseconds since the epoch). A claim is taken with a
+//! conditional write that succeeds only when the job is neither known nor
+//! claimed by someone else now; a claim whose holder ran out of time
+//! lapses and is taken again. Items expire (`expiresAt`) 30 days after
+//! they were learned: a job still unfinished then is described once more.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::now_ms;
+use super::store::dynamodb_error;
+use crate::error::DeleteError;
+use crate::retry::{QuotaClass, Retrier};
+
+/// The table's `packageKey` of the jobs' items (the table is the stack's:
+/// one account, one region, as IoT jobs are).
+pub const JOBS_PARTITION: &str = "iot#jobs";
+/// How long a job's item is kept after it was learned.
+const KEEP_FOR: Duration = Duration::from_secs(30 * 86_400);
+
+/// What the table holds of one job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredJob {
+    /// Its `destinationPackageVersions`.
+    Known(Vec<String>),
+    /// Someone describes it; the claim lapses at this time (ms).
+    Claimed(i64),
+}
+
+/// The jobs' items of the table `DOWNLOADS_TABLE`.
+#[derive(Debug, Clone)]
+pub struct JobTable {
+    client: Client,
+    table: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn key(job_id: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("packageKey".to_owned(), s(JOBS_PARTITION)),
+        ("version".to_owned(), s(job_id)),
+    ])
+}
+
+/// An item as the table holds it, or `None` for one of neither kind.
+fn stored(item: &HashMap<String, AttributeValue>) -> Option<StoredJob> {
+    if let Some(list) = item.get("destinations").and_then(|v| v.as_l().ok()) {
+        let arns = list.iter().filter_map(|a| a.as_s().ok().cloned()).collect();
+        return Some(StoredJob::Known(arns));
+    }
+    let until = item.get("claimedUntil")?.as_n().ok()?.parse().ok()?;
+    Some(StoredJob::Claimed(until))
+}
+
+impl JobTable {
+    pub fn new(client: Client, table: String) -> Self {
+        JobTable { client, table }
+    }
+
+    /// Every job the table holds (one paged Query), by job id.
+    pub async fn read(
+        &self,
+        retrier: &Retrier,
+    ) -> (Result<HashMap<String, StoredJob>, DeleteError>, u32) {
+        let mut out = HashMap::new();
+        let mut start = None;
+        let mut calls = 0;
+        loop {
+            let (page, c) = retrier
+                .run(QuotaClass::DownloadsRead, || {
+                    let start = start.clone();
+                    async move {
+                        self.client
+                            .query()
+                            .table_name(&self.table)
+                            .key_condition_expression("packageKey = :pk")
+                            .expression_attribute_values(":pk", s(JOBS_PARTITION))
+                            .set_exclusive_start_key(start)
+                            .send()
+                            .await
+                            .map_err(|e| dynamodb_error("DynamoDB Query", e))
+                    }
+                })
+                .await;
+            calls += c;
+            let page = match page {
+                Ok(p) => p,
+                Err(e) => return (Err(e), calls),
+            };
+            for item in page.items() {
+                let id = item.get("version").and_then(|v| v.as_s().ok());
+                if let (Some(id), Some(job)) = (id, stored(item)) {
+                    out.insert(id.clone(), job);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return (Ok(out), calls),
+            }
+        }
+    }
+
+    /// Claims `job_id` until `until` (ms): `Ok(false)` when it is known
+    /// already or claimed by someone else now.
+    pub async fn claim(
+        &self,
+        job_id: &str,
+        until: i64,
+        retrier: &Retrier,
+    ) -> (Result<bool, DeleteError>, u32) {
+        retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                let sent = self
+                    .client
+                    .update_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(job_id)))
+                    .update_expression("SET claimedUntil = :until")
+                    .condition_expression(
+                        "attribute_not_exists(destinations) AND \
+                         (attribute_not_exists(claimedUntil) OR claimedUntil < :now)",
+                    )
+                    .expression_attribute_values(":until", n(until))
+                    .expression_attribute_values(":now", n(now_ms()))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => Ok(true),
+                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(false),
+                    Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
+                }
+            })
+            .await
+    }
+
+    /// Stores a job's destinations, once: a job already stored keeps what
+    /// it holds (they are the same: they never change).
+    pub async fn store(
+        &self,
+        job_id: &str,
+        destinations: &[String],
+        retrier: &Retrier,
+    ) -> (Result<(), DeleteError>, u32) {
+        let list = AttributeValue::L(destinations.iter().map(|a| s(a.as_str())).collect());
+        let now = now_ms();
+        retrier
+            .run(QuotaClass::DownloadsWrite, || {
+                let list = list.clone();
+                async move {
+                    let sent = self
+                        .client
+                        .update_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key(job_id)))
+                        .update_expression(
+                            "SET destinations = :d, learnedAt = :now, expiresAt = :exp REMOVE claimedUntil",
+                        )
+                        .condition_expression("attribute_not_exists(destinations)")
+                        .expression_attribute_values(":d", list)
+                        .expression_attribute_values(":now", n(now))
+                        .expression_attribute_values(
+                            ":exp",
+                            n(now / 1000 + KEEP_FOR.as_secs() as i64),
+                        )
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+                        Err(e) => Err(dynamodb_error("DynamoDB UpdateItem", e)),
+                    }
+                }
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_known_claimed_or_neither() {
+        let known = HashMap::from([(
+            "destinations".to_owned(),
+            AttributeValue::L(vec![s("arn:aws:iot:us-east-1:1:package/fw/version/1")]),
+        )]);
+        assert_eq!(
+            stored(&known),
+            Some(StoredJob::Known(vec![
+                "arn:aws:iot:us-east-1:1:package/fw/version/1".into()
+            ]))
+        );
+        let empty = HashMap::from([("destinations".to_owned(), AttributeValue::L(vec![]))]);
+        assert_eq!(stored(&empty), Some(StoredJob::Known(vec![])));
+        let claimed = HashMap::from([("claimedUntil".to_owned(), n(42))]);
+        assert_eq!(stored(&claimed), Some(StoredJob::Claimed(42)));
+        assert_eq!(stored(&HashMap::new()), None);
+    }
+}

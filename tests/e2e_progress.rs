@@ -1,0 +1,169 @@
+//! Issue 26 end to end, the real SDK against the emulator and moto: an
+//! invocation that can never progress ends in `NO_PROGRESS` dead letters
+//! after `NO_PROGRESS_LIMIT`, never an endless chain of hand-ons; and
+//! execution environments that share the table describe each unfinished
+//! job once between them. (The shared-quota chaos run is tests/spin.rs.)
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use packprune_emulator::{Fault, State};
+use serde_json::{json, Value};
+use support::downloads::create_downloads_table;
+use support::*;
+
+/// `fw` with versions 1.0 … 1.9, and `jobs` unfinished jobs; job `i`
+/// deploys `other` version `i` (no version of `fw`).
+fn fleet(jobs: usize) -> State {
+    let versions: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("1.{i}"), json!({"createdDaysAgo": 40 - i})))
+        .collect();
+    let arn =
+        |p: &str, v: usize| format!("arn:aws:iot:us-east-1:111122223333:package/{p}/version/{v}");
+    let jobs: serde_json::Map<String, Value> = (0..jobs)
+        .map(|i| {
+            let status = if i % 3 == 0 {
+                "SCHEDULED"
+            } else {
+                "IN_PROGRESS"
+            };
+            (
+                format!("rollout-{i}"),
+                json!({"status": status, "destinationPackageVersions": [arn("other", i)]}),
+            )
+        })
+        .collect();
+    seed(json!({"iot": {"packages": {"fw": {"versions": versions}}, "jobs": jobs}}))
+}
+
+/// What the queue holds once its delays have passed (nothing, if empty).
+async fn waited_for(sqs: &aws_sdk_sqs::Client, queue: &str) -> Vec<Value> {
+    loop {
+        let got = take_all(sqs, queue).await.unwrap();
+        if !got.is_empty() || depth(sqs, queue).await.unwrap() == 0 {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every IoT call is throttled, for good: nothing can ever settle. Each
+/// invocation hands the request on with `noProgress` one higher, until
+/// the limit dead-letters it `NO_PROGRESS`, saying what ate the time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invocation_that_can_never_progress_ends_in_no_progress_after_the_limit() {
+    let mut state = fleet(0);
+    state.faults = BTreeMap::from([(
+        "iot:*".to_owned(),
+        Fault {
+            throttle_rate: 1.0,
+            ..Fault::default()
+        },
+    )]);
+    let Some((_g, stack, _)) = stack("never_progress", state).await else {
+        return;
+    };
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "never-progress").await.unwrap();
+    let handler = in_process_handler(
+        queues.config(&[("NO_PROGRESS_LIMIT", "3"), ("DEADLINE_MARGIN_MS", "500")]),
+    )
+    .await;
+    let mut body = json!({"service": "iot", "package": "fw", "versions": ["1.1", "1.2"]});
+    let mut chain = Vec::new();
+    let mut metrics = Vec::new();
+    for _ in 0..10 {
+        // One invocation, 2 s long, on the request as it was handed on.
+        let out = handler
+            .process(lambda_runtime::LambdaEvent::new(
+                body.clone(),
+                context(Duration::from_secs(2)),
+            ))
+            .await
+            .unwrap();
+        assert!(out.summary.balanced(), "{:?}", out.summary);
+        metrics.extend(out.metrics);
+        let handed_on = waited_for(&sqs, &queues.work).await;
+        let Some(next) = handed_on.first() else {
+            break;
+        };
+        assert_eq!(handed_on.len(), 1);
+        assert_eq!(out.summary.handed_on_without_progress, 2);
+        chain.push(next["noProgress"].clone());
+        body = next.clone();
+    }
+    assert_eq!(chain, [json!(1), json!(2)], "handed on twice, counting");
+    let dead = take_all(&sqs, &queues.dead_letter).await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0]["failure"]["code"], "NO_PROGRESS");
+    assert_eq!(dead[0]["versions"], json!(["1.1", "1.2"]));
+    let message = dead[0]["failure"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("no progress in 3 invocations in a row") && message.contains("throttled"),
+        "{message}"
+    );
+    let without_progress: f64 = metrics
+        .iter()
+        .filter_map(|d| d["HandedOnWithoutProgress"].as_f64())
+        .sum();
+    assert_eq!(without_progress, 4.0, "EMF counts both hand-ons' versions");
+    // Nothing was deleted: every call was refused.
+    assert_eq!(iot_versions(stack, "fw").unwrap().1.len(), 10);
+}
+
+/// Three execution environments (each a handler of its own) sharing the
+/// table, invoked at once, each deleting versions of `fw` with 40
+/// unfinished jobs in the account: every job is described once between
+/// them, and a fourth environment, later, describes none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environments_sharing_the_table_describe_each_job_once() {
+    let Some((_g, stack, _)) = stack("describe_once", fleet(40)).await else {
+        return;
+    };
+    let table = create_downloads_table("learned-once").await.unwrap();
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "learned-once").await.unwrap();
+    let config = || queues.config(&[("DOWNLOADS_TABLE", table.as_str())]);
+    let mut handlers = Vec::new();
+    for _ in 0..4 {
+        handlers.push(in_process_handler(config()).await);
+    }
+    let event = |versions: Value| {
+        lambda_runtime::LambdaEvent::new(
+            json!({"service": "iot", "package": "fw", "versions": versions}),
+            context(Duration::from_secs(60)),
+        )
+    };
+    let handlers: Vec<std::sync::Arc<packprune::Handler>> =
+        handlers.into_iter().map(std::sync::Arc::new).collect();
+    let at_once = (0..3).map(|i| {
+        let (h, versions) = (
+            handlers[i].clone(),
+            json!([format!("1.{}", 2 * i), format!("1.{}", 2 * i + 1)]),
+        );
+        let e = event(versions);
+        tokio::spawn(async move { Box::pin(h.process(e)).await.map(|o| o.summary.deleted) })
+    });
+    for deleted in futures::future::join_all(at_once).await {
+        assert_eq!(deleted.unwrap().unwrap(), 2);
+    }
+    let describes = |stack: &Stack| {
+        let calls = stack.emulator.shared.calls();
+        calls
+            .iter()
+            .filter(|c| c.operation == "DescribeJob")
+            .count()
+    };
+    assert_eq!(describes(stack), 40, "each of the 40 jobs described once");
+    let out = Box::pin(handlers[3].process(event(json!(["1.6"]))))
+        .await
+        .unwrap();
+    assert_eq!(out.summary.deleted, 1);
+    assert_eq!(
+        describes(stack),
+        40,
+        "a new environment reads them from the table"
+    );
+}
