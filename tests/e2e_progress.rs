@@ -49,22 +49,42 @@ async fn waited_for(sqs: &aws_sdk_sqs::Client, queue: &str) -> Vec<Value> {
     }
 }
 
-/// Every IoT call is throttled, for good: nothing can ever settle. Each
-/// invocation hands the request on with `noProgress` one higher, until
-/// the limit dead-letters it `NO_PROGRESS`, saying what ate the time.
+/// Faults under which nothing of `fw` can ever settle: every IoT call
+/// throttled; or the package's reads answered but every search and delete
+/// throttled (reads whose answers end with the invocation are not
+/// progress).
+fn never(everything: bool) -> BTreeMap<String, Fault> {
+    let throttled = Fault {
+        throttle_rate: 1.0,
+        ..Fault::default()
+    };
+    let ops: &[&str] = match everything {
+        true => &["iot:*"],
+        false => &["iot:SearchIndex", "iot:DeletePackageVersion"],
+    };
+    ops.iter()
+        .map(|op| ((*op).to_owned(), throttled.clone()))
+        .collect()
+}
+
+/// Nothing can ever settle. Each invocation hands the request on with
+/// `noProgress` one higher, until the limit dead-letters it `NO_PROGRESS`,
+/// saying what ate the time: with every IoT call throttled, and with only
+/// the package's reads answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invocation_that_can_never_progress_ends_in_no_progress_after_the_limit() {
-    let mut state = fleet(0);
-    state.faults = BTreeMap::from([(
-        "iot:*".to_owned(),
-        Fault {
-            throttle_rate: 1.0,
-            ..Fault::default()
-        },
-    )]);
-    let Some((_g, stack, _)) = stack("never_progress", state).await else {
+    let Some((_g, stack, _)) = stack("never_progress", fleet(0)).await else {
         return;
     };
+    for everything in [true, false] {
+        let mut state = fleet(0);
+        state.faults = never(everything);
+        stack.emulator.shared.set_state(state);
+        never_progresses(stack, everything).await;
+    }
+}
+
+async fn never_progresses(stack: &Stack, everything: bool) {
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "never-progress").await.unwrap();
     let handler = in_process_handler(
@@ -90,11 +110,25 @@ async fn an_invocation_that_can_never_progress_ends_in_no_progress_after_the_lim
             break;
         };
         assert_eq!(handed_on.len(), 1);
-        assert_eq!(out.summary.handed_on_without_progress, 2);
+        let stalled = next.get("noProgress").is_some();
+        assert_eq!(
+            out.summary.handed_on_without_progress,
+            if stalled { 2 } else { 0 }
+        );
         chain.push(next["noProgress"].clone());
         body = next.clone();
     }
-    assert_eq!(chain, [json!(1), json!(2)], "handed on twice, counting");
+    // With the reads answered, the first invocation learns the fleet
+    // index's configuration and keeps it: progress, once.
+    let expected = match everything {
+        true => json!([1, 2]),
+        false => json!([null, 1, 2]),
+    };
+    assert_eq!(
+        json!(chain),
+        expected,
+        "handed on, counting (all throttled: {everything})"
+    );
     let dead = take_all(&sqs, &queues.dead_letter).await.unwrap();
     assert_eq!(dead.len(), 1, "{dead:?}");
     assert_eq!(dead[0]["failure"]["code"], "NO_PROGRESS");

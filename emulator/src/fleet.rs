@@ -230,7 +230,7 @@ fn list_jobs(state: &State, req: &Req) -> Result<Value, ApiError> {
         .jobs
         .iter()
         .filter(|(_, j)| status.is_none_or(|s| j.status == s))
-        .map(|(id, j)| json!({"jobArn": job_arn(state, id), "jobId": id, "status": j.status, "targetSelection": "SNAPSHOT"}))
+        .map(|(id, j)| json!({"jobArn": job_arn(state, id), "jobId": id, "status": j.status, "targetSelection": "SNAPSHOT", "createdAt": j.created_at}))
         .collect();
     let (items, next) = wire::page(&jobs, offset, size);
     Ok(wire::with_token(json!({"jobs": items}), next))
@@ -246,7 +246,8 @@ fn describe_job(state: &State, req: &Req) -> Result<Value, ApiError> {
         .ok_or_else(|| ApiError::iot_not_found(format!("Job {id} does not exist")))?;
     Ok(
         json!({"job": {"jobArn": job_arn(state, id), "jobId": id, "status": job.status,
-        "targetSelection": "SNAPSHOT", "destinationPackageVersions": job.destination_package_versions}}),
+        "targetSelection": "SNAPSHOT", "createdAt": job.created_at,
+        "destinationPackageVersions": job.destination_package_versions}}),
     )
 }
 

@@ -219,6 +219,11 @@ pub struct IotJob {
     pub status: String,
     #[serde(default)]
     pub destination_package_versions: Vec<String>,
+    /// `createdAt` (seconds since the epoch); the seed's load time when the
+    /// seed leaves it out. A job id can be reused once its job is deleted
+    /// (DeleteJob), so a job is the id and this.
+    #[serde(default, deserialize_with = "timestamp")]
+    pub created_at: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -314,6 +319,9 @@ impl State {
     pub fn normalize(&mut self, now: f64) {
         const DAY: f64 = 86_400.0;
         let account = self.account_id.clone();
+        for job in self.iot.jobs.values_mut() {
+            job.created_at.get_or_insert(now);
+        }
         for domain in self.codeartifact.domains.values_mut() {
             domain.owner.get_or_insert_with(|| account.clone());
             for repo in domain.repositories.values_mut() {

@@ -325,7 +325,10 @@ def test_iot_jobs_list_by_status_and_name_package_versions(seeded):
     running = iot.list_jobs(status="IN_PROGRESS")["jobs"]
     assert [j["jobId"] for j in running] == ["rollout-1"]
     assert [j["jobId"] for j in iot.list_jobs()["jobs"]] == ["old-1", "rollout-1"]
+    # JobSummary.createdAt and Job.createdAt are timestamps in the model.
+    assert all(isinstance(j["createdAt"], datetime) for j in running)
     job = iot.describe_job(jobId="rollout-1")["job"]
+    assert job["createdAt"] == running[0]["createdAt"]
     assert job["destinationPackageVersions"] == ["arn:aws:iot:us-east-1:111122223333:package/thermostat-fw/version/1.0.0"]
     assert job["jobArn"].endswith(":job/rollout-1")
     with pytest.raises(iot.exceptions.ResourceNotFoundException):

@@ -3,14 +3,16 @@
 //! `destinationPackageVersions` never change after the job is created
 //! (IoT API Reference, CreateJob; DescribeJob).
 //!
-//! One partition, [`JOBS_PARTITION`], one item per job id (the sort key
-//! `version`): `destinations` (a list of package-version ARNs, written
+//! One partition, [`JOBS_PARTITION`], one item per job (the sort key
+//! `version`: the job id and its `createdAt`, since IoT lets a deleted
+//! job's id be reused): `destinations` (a list of package-version ARNs, written
 //! once: a conditional write that never replaces it) once it is known,
 //! and before that, while some invocation describes the job,
-//! `claimedUntil` (milliseconds since the epoch). A claim is taken with a
-//! conditional write that succeeds only when the job is neither known nor
-//! claimed by someone else now; a claim whose holder ran out of time
-//! lapses and is taken again. Items expire (`expiresAt`) 30 days after
+//! `claimedUntil` (milliseconds since the epoch) and `claimedBy` (the
+//! claiming invocation's token). A claim is taken with a conditional write
+//! that succeeds only when the job is neither known nor claimed by someone
+//! else now; a claim whose holder ran out of time lapses and is taken
+//! again, and an unanswered claim's item expires after a day. Items expire (`expiresAt`) 30 days after
 //! they were learned: a job still unfinished then is described once more.
 
 use std::collections::HashMap;
@@ -30,6 +32,8 @@ use crate::retry::{QuotaClass, Retrier};
 pub const JOBS_PARTITION: &str = "iot#jobs";
 /// How long a job's item is kept after it was learned.
 const KEEP_FOR: Duration = Duration::from_secs(30 * 86_400);
+/// How long a claim's item is kept if it is never answered.
+const CLAIM_KEPT: Duration = Duration::from_secs(86_400);
 
 /// What the table holds of one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +59,10 @@ fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn key(job_id: &str) -> HashMap<String, AttributeValue> {
+fn item_key(key: &str) -> HashMap<String, AttributeValue> {
     HashMap::from([
         ("packageKey".to_owned(), s(JOBS_PARTITION)),
-        ("version".to_owned(), s(job_id)),
+        ("version".to_owned(), s(key)),
     ])
 }
 
@@ -120,12 +124,14 @@ impl JobTable {
         }
     }
 
-    /// Claims `job_id` until `until` (ms): `Ok(false)` when it is known
-    /// already or claimed by someone else now.
+    /// Claims the job under `key` for `owner` until `until` (ms):
+    /// `Ok(false)` when it is known already or claimed by someone else now.
+    /// The owner's own claim is taken again: a claim whose answer was lost
+    /// (the connection dropped after the write) is not someone else's.
     pub async fn claim(
         &self,
-        job_id: &str,
-        until: i64,
+        key: &str,
+        (owner, until): (&str, i64),
         retrier: &Retrier,
     ) -> (Result<bool, DeleteError>, u32) {
         retrier
@@ -134,14 +140,19 @@ impl JobTable {
                     .client
                     .update_item()
                     .table_name(&self.table)
-                    .set_key(Some(key(job_id)))
-                    .update_expression("SET claimedUntil = :until")
+                    .set_key(Some(item_key(key)))
+                    .update_expression(
+                        "SET claimedUntil = :until, claimedBy = :me, expiresAt = :exp",
+                    )
                     .condition_expression(
                         "attribute_not_exists(destinations) AND \
-                         (attribute_not_exists(claimedUntil) OR claimedUntil < :now)",
+                         (attribute_not_exists(claimedUntil) OR claimedUntil < :now OR claimedBy = :me)",
                     )
                     .expression_attribute_values(":until", n(until))
+                    .expression_attribute_values(":me", s(owner))
                     .expression_attribute_values(":now", n(now_ms()))
+                    // A claim never answered goes with the table's TTL.
+                    .expression_attribute_values(":exp", n(now_ms() / 1000 + CLAIM_KEPT.as_secs() as i64))
                     .send()
                     .await;
                 match sent {
@@ -157,7 +168,7 @@ impl JobTable {
     /// it holds (they are the same: they never change).
     pub async fn store(
         &self,
-        job_id: &str,
+        key: &str,
         destinations: &[String],
         retrier: &Retrier,
     ) -> (Result<(), DeleteError>, u32) {
@@ -171,9 +182,9 @@ impl JobTable {
                         .client
                         .update_item()
                         .table_name(&self.table)
-                        .set_key(Some(key(job_id)))
+                        .set_key(Some(item_key(key)))
                         .update_expression(
-                            "SET destinations = :d, learnedAt = :now, expiresAt = :exp REMOVE claimedUntil",
+                            "SET destinations = :d, learnedAt = :now, expiresAt = :exp REMOVE claimedUntil, claimedBy",
                         )
                         .condition_expression("attribute_not_exists(destinations)")
                         .expression_attribute_values(":d", list)

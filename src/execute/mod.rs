@@ -21,7 +21,7 @@ pub use calls::client_token;
 use calls::not_found;
 pub(crate) use calls::{api_error, paginate};
 pub use codeartifact::CodeArtifactAdapter;
-pub use inuse::{Memory, INDEXING_TRUST, LISTING_TRUST};
+pub use inuse::{learning, Memory, INDEXING_TRUST, LISTING_TRUST};
 pub use iot::{IotAdapter, IotReads};
 
 use crate::error::DeleteError;

@@ -10,13 +10,12 @@ use tracing::Instrument;
 use super::{reports, Handler, Invocation};
 use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
 use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
-use crate::execute::{CallContext, Executed};
+use crate::execute::{learning, CallContext, Executed};
 use crate::policy::Planned;
 use crate::report::{report_id, Delivered, PlanPart, ReportInput};
 use crate::request::PlanRefused;
 use crate::request::{Action, Job, Request};
 use crate::retry::nth;
-use crate::service::Service;
 
 /// What one decoded request gave: the report it writes, its entries, and
 /// the part of a scope's plan it made.
@@ -171,12 +170,14 @@ impl Handler {
     /// One package's request, once its turn comes ([`crate::retry::Retrier::admit`]):
     /// one the cut-off came before is handed on untouched.
     pub(super) async fn run_request(&self, request: Request, cx: &CallContext<'_>) -> Entry {
-        let before = cx.iot_reads.learned();
-        let executed = match cx.retrier.admit(request.target.service()).await {
-            Some(_turn) => self.executor.execute(&request, cx).await,
-            None => Executed::not_started(&request),
-        };
-        let learned = request.target.service() == Service::Iot && cx.iot_reads.learned() > before;
+        let (executed, learned) = learning(async {
+            match cx.retrier.admit(request.target.service()).await {
+                Some(_turn) => self.executor.execute(&request, cx).await,
+                None => Executed::not_started(&request),
+            }
+        })
+        .await;
+        let learned = learned > 0;
         Entry::Executed(Box::new(RequestResult {
             request: Job::One(request),
             outcomes: executed.outcomes,

@@ -27,6 +27,14 @@ pub struct Priority {
 }
 
 impl Priority {
+    /// After every other: a throttled call sent again queues behind the
+    /// calls already waiting, as it would first come, first served, so
+    /// that a call throttled over and over does not hold back the rest.
+    pub const LAST: Priority = Priority {
+        levels: [u16::MAX; LEVELS],
+        depth: LEVELS as u8,
+    };
+
     /// The priority of the `index`-th child of this one (indices past
     /// `u16::MAX` share the last).
     pub fn child(self, index: usize) -> Priority {
@@ -46,6 +54,11 @@ impl Priority {
 
 tokio::task_local! {
     static PRIORITY: Priority;
+}
+
+/// Runs `fut` at [`Priority::LAST`].
+pub async fn behind_all<F: Future>(fut: F) -> F::Output {
+    PRIORITY.scope(Priority::LAST, fut).await
 }
 
 /// Runs `fut` as the `index`-th child of the running task's priority.

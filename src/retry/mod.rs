@@ -248,8 +248,12 @@ impl Retrier {
         &'s self,
         class: QuotaClass,
         held: Option<gate::Pass<'s>>,
+        again: bool,
     ) -> Option<(Turn<'s>, Instant)> {
-        let single = match (&self.one_at_a_time[service_index(class.service())], held) {
+        let gate = self.one_at_a_time[service_index(class.service())]
+            .as_ref()
+            .filter(|_| !class.is_table());
+        let single = match (gate, held) {
             (_, Some(pass)) => Some(pass),
             (Some(gate), None) => Some(
                 tokio::time::timeout_at(self.cutoff, gate.pass(Priority::current()))
@@ -258,12 +262,20 @@ impl Retrier {
             ),
             (None, None) => None,
         };
-        let room = self.limiters[class.index()].pass(Priority::current()).await;
         let pacer = self.pacers.get(class);
-        let sent = match single {
-            Some(_) if Instant::now() < self.cutoff => pacer.unpaced(),
-            Some(_) => return None,
-            None => pacer.slot(self.cutoff).await?,
+        let paced = async {
+            let room = self.limiters[class.index()].pass(Priority::current()).await;
+            match single {
+                Some(_) if Instant::now() < self.cutoff => Some((room, pacer.unpaced())),
+                Some(_) => None,
+                None => Some((room, pacer.slot(self.cutoff).await?)),
+            }
+        };
+        // Throttled and sent again (outside starvation): behind the calls
+        // already waiting.
+        let (room, sent) = match again && single.is_none() {
+            true => gate::behind_all(paced).await?,
+            false => paced.await?,
         };
         let (calls, _) = &self.spent[class.index()];
         calls.fetch_add(1, Ordering::Relaxed);
@@ -281,7 +293,8 @@ impl Retrier {
     fn throttled(&self, class: QuotaClass, sent: Instant, hint: Option<Duration>) -> Instant {
         let (_, throttles) = &self.spent[class.index()];
         throttles.fetch_add(1, Ordering::Relaxed);
-        let starved = self.one_at_a_time[service_index(class.service())].is_some();
+        let starved =
+            self.one_at_a_time[service_index(class.service())].is_some() && !class.is_table();
         self.pacers.get(class).throttled(sent, hint, !starved);
         match starved {
             true => {
@@ -311,13 +324,14 @@ impl Retrier {
         let mut last: Option<Arc<DeleteError>> = None;
         let mut own_wait_until = Instant::now();
         let mut held = None;
+        let mut again = false;
         loop {
             // This call's own backoff, then its turn.
             if own_wait_until >= self.cutoff {
                 return (Err(DeleteError::OutOfTime { last }), calls);
             }
             tokio::time::sleep_until(own_wait_until).await;
-            let Some((turn, sent)) = self.turn(class, held.take()).await else {
+            let Some((turn, sent)) = self.turn(class, held.take(), again).await else {
                 return (Err(DeleteError::OutOfTime { last }), calls);
             };
             calls += 1;
@@ -328,7 +342,9 @@ impl Retrier {
                 Err(_elapsed) => return (Err(DeleteError::OutOfTime { last }), calls),
                 Ok(Ok(value)) => {
                     self.pacers.get(class).succeeded();
-                    strain.record(false);
+                    if !class.is_table() {
+                        strain.record(false);
+                    }
                     return (Ok(value), calls);
                 }
                 Ok(Err(err)) => err,
@@ -341,10 +357,13 @@ impl Retrier {
                 kind,
                 ErrorClass::ThrottledWithHint(_) | ErrorClass::Throttled
             );
-            strain.record(throttled);
+            if !class.is_table() {
+                strain.record(throttled);
+            }
             if throttled {
                 held = single;
             }
+            again = throttled;
             match kind {
                 ErrorClass::Permanent => return (Err(err), calls),
                 ErrorClass::ThrottledWithHint(hint) => {

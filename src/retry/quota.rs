@@ -64,6 +64,13 @@ impl QuotaClass {
         }
     }
 
+    /// The function's own table (`DOWNLOADS_TABLE`), not the service's
+    /// quota: its calls never wait on a starved service's turn, nor count
+    /// toward its strain.
+    pub fn is_table(self) -> bool {
+        matches!(self, QuotaClass::DownloadsRead | QuotaClass::DownloadsWrite)
+    }
+
     /// The class of the service's deletes and status changes.
     pub fn is_write(self) -> bool {
         matches!(self, QuotaClass::CodeArtifactWrite | QuotaClass::IotWrite)

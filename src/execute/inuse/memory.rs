@@ -2,9 +2,10 @@
 //! kept beyond one invocation: by a warm execution environment for its
 //! next invocations, and, with the function's table, by every environment.
 //!
-//! - A job's `destinationPackageVersions`, by job id: they never change
-//!   once the job exists. Only jobs not seen before are described; with the
-//!   table, each by one invocation between them ([`JobTable`]'s claims).
+//! - A job's `destinationPackageVersions`, by job (its id and `createdAt`:
+//!   IoT lets a deleted job's id be reused): they never change once the
+//!   job exists. Only jobs not seen before are described; with the table,
+//!   each by one invocation between them ([`JobTable`]'s claims).
 //! - Fleet indexing's configuration, trusted for [`INDEXING_TRUST`].
 //! - Which jobs are unfinished (ListJobs), trusted for [`LISTING_TRUST`]:
 //!   an invocation already trusts its own listing for as long as it runs.
@@ -16,6 +17,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use rand::seq::SliceRandom;
+use rand::Rng;
 use tokio::time::Instant;
 
 use super::Indexing;
@@ -35,12 +37,38 @@ const POLL: Duration = Duration::from_millis(500);
 /// A job's package-version ARNs.
 pub type Destinations = Arc<Vec<String>>;
 
+/// An unfinished job as ListJobs shows it: its id, and the key its
+/// destinations are kept under (the id and `createdAt` in milliseconds:
+/// IoT lets a deleted job's id be reused, DeleteJob).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRef {
+    pub id: String,
+    pub key: String,
+}
+
+impl JobRef {
+    pub fn new(id: &str, created_at_ms: Option<i64>) -> Self {
+        JobRef {
+            id: id.to_owned(),
+            key: match created_at_ms {
+                Some(ms) => format!("{id}@{ms}"),
+                None => id.to_owned(),
+            },
+        }
+    }
+}
+
+/// What describing a job gave, and the calls made: its destinations, or
+/// `None` when it is gone (deleted since it was listed: it names nothing,
+/// and nothing is kept of it).
+pub type Described = (Result<Option<Vec<String>>, DeleteError>, u32);
+
 /// What the usage checks learned, shared by the invocations of one
 /// execution environment (and, through `table`, by all).
 #[derive(Debug, Default)]
 pub struct Memory {
     indexing: Mutex<Option<(Indexing, Instant)>>,
-    listing: Mutex<Option<(Arc<Vec<String>>, Instant)>>,
+    listing: Mutex<Option<(Arc<Vec<JobRef>>, Instant)>>,
     destinations: Mutex<HashMap<String, Destinations>>,
     table: Option<JobTable>,
 }
@@ -50,6 +78,20 @@ fn fresh<T: Clone>(kept: &Mutex<Option<(T, Instant)>>, trust: Duration) -> Optio
     kept.as_ref()
         .filter(|(_, at)| at.elapsed() < trust)
         .map(|(v, _)| v.clone())
+}
+
+/// What became of a claim.
+enum Claim {
+    Learned(Vec<String>),
+    Gone,
+    Taken,
+}
+
+/// Calls made and jobs learned, as a round goes.
+#[derive(Default)]
+struct Learning {
+    calls: u32,
+    learned: u32,
 }
 
 impl Memory {
@@ -69,50 +111,51 @@ impl Memory {
         *self.indexing.lock().expect("memory lock") = Some((i.clone(), Instant::now()));
     }
 
-    pub fn listing(&self) -> Option<Arc<Vec<String>>> {
+    pub fn listing(&self) -> Option<Arc<Vec<JobRef>>> {
         fresh(&self.listing, LISTING_TRUST)
     }
 
-    pub fn remember_listing(&self, ids: Arc<Vec<String>>) {
-        *self.listing.lock().expect("memory lock") = Some((ids, Instant::now()));
+    pub fn remember_listing(&self, jobs: Arc<Vec<JobRef>>) {
+        *self.listing.lock().expect("memory lock") = Some((jobs, Instant::now()));
     }
 
-    fn known(&self, id: &str) -> Option<Destinations> {
+    fn known(&self, key: &str) -> Option<Destinations> {
         self.destinations
             .lock()
             .expect("memory lock")
-            .get(id)
+            .get(key)
             .cloned()
     }
 
-    fn remember(&self, id: &str, arns: Destinations) {
+    fn remember(&self, key: &str, arns: Destinations) {
         self.destinations
             .lock()
             .expect("memory lock")
-            .insert(id.to_owned(), arns);
+            .insert(key.to_owned(), arns);
     }
 
-    /// The destinations of every job of `ids`: what is remembered, then
-    /// what the table holds, then described (with `describe`) by this
-    /// invocation; with the table and `writes`, only the jobs this
-    /// invocation claims, waiting for the others' claims to be answered.
-    /// Returns them, the calls made, and how many jobs this invocation
-    /// learned (described and kept).
+    /// The destinations of every job of `jobs`, by job id: what is
+    /// remembered, then what the table holds, then described (with
+    /// `describe`, given the id) by this invocation; with the table and
+    /// `writes`, only the jobs this invocation claims, waiting for the
+    /// others' claims to be answered. A job gone since it was listed names
+    /// nothing. Returns them, the calls made, and how many jobs this
+    /// invocation learned (described and kept).
     pub async fn destinations<F, Fut>(
         &self,
-        ids: &[String],
+        jobs: &[JobRef],
         writes: bool,
         describe: F,
         retrier: &Retrier,
     ) -> (Result<Vec<(String, Destinations)>, DeleteError>, u32, u32)
     where
         F: Fn(String) -> Fut,
-        Fut: Future<Output = (Result<Vec<String>, DeleteError>, u32)>,
+        Fut: Future<Output = Described>,
     {
         let mut learning = Learning::default();
-        let mut unknown: Vec<String> = ids
+        let mut unknown: Vec<JobRef> = jobs
             .iter()
-            .filter(|id| self.known(id).is_none())
+            .filter(|j| self.known(&j.key).is_none())
             .cloned()
             .collect();
         let result = match &self.table {
@@ -132,57 +175,68 @@ impl Memory {
             }
         };
         let out = result.map(|()| {
-            ids.iter()
-                .filter_map(|id| self.known(id).map(|d| (id.clone(), d)))
+            jobs.iter()
+                .filter_map(|j| self.known(&j.key).map(|d| (j.id.clone(), d)))
                 .collect()
         });
         (out, learning.calls, learning.learned)
     }
 
-    /// Describes every job of `unknown`, remembering each.
+    /// Describes every job of `unknown`, remembering each; the first error
+    /// after every answer is kept.
     async fn describe_all<F, Fut>(
         &self,
-        unknown: &mut Vec<String>,
+        unknown: &mut Vec<JobRef>,
         describe: &F,
         learning: &mut Learning,
     ) -> Result<(), DeleteError>
     where
         F: Fn(String) -> Fut,
-        Fut: Future<Output = (Result<Vec<String>, DeleteError>, u32)>,
+        Fut: Future<Output = Described>,
     {
-        let described = join_all(unknown.iter().map(|id| describe(id.clone()))).await;
-        for (id, (arns, n)) in unknown.drain(..).zip(described) {
+        let described = join_all(unknown.iter().map(|j| describe(j.id.clone()))).await;
+        let mut first_error = None;
+        for (job, (arns, n)) in unknown.drain(..).zip(described) {
             learning.calls += n;
-            self.remember(&id, Arc::new(arns?));
-            learning.learned += 1;
+            match arns {
+                Ok(Some(arns)) => {
+                    self.remember(&job.key, Arc::new(arns));
+                    learning.learned += 1;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
-    /// The table's round: read what it holds; describe what no one has
+    /// The table's rounds: read what it holds; describe what no one has
     /// claimed (claiming a chunk at a time, in an order of its own so that
     /// invocations spread over the jobs); wait while others describe the
     /// rest. Never past the cut-off.
     async fn share<F, Fut>(
         &self,
         table: &JobTable,
-        unknown: &mut Vec<String>,
+        unknown: &mut Vec<JobRef>,
         (writes, describe): (bool, &F),
         retrier: &Retrier,
         learning: &mut Learning,
     ) -> Result<(), DeleteError>
     where
         F: Fn(String) -> Fut,
-        Fut: Future<Output = (Result<Vec<String>, DeleteError>, u32)>,
+        Fut: Future<Output = Described>,
     {
         unknown.shuffle(&mut rand::rng());
+        let owner = format!("{:016x}", rand::rng().random::<u64>());
         while !unknown.is_empty() {
             let (stored, n) = table.read(retrier).await;
             learning.calls += n;
             let stored = stored?;
-            unknown.retain(|id| match stored.get(id) {
+            unknown.retain(|j| match stored.get(&j.key) {
                 Some(StoredJob::Known(arns)) => {
-                    self.remember(id, Arc::new(arns.clone()));
+                    self.remember(&j.key, Arc::new(arns.clone()));
                     false
                 }
                 _ => true,
@@ -192,9 +246,9 @@ impl Memory {
                 return self.describe_all(unknown, describe, learning).await;
             }
             let now = now_ms();
-            let open: Vec<String> = unknown
+            let open: Vec<JobRef> = unknown
                 .iter()
-                .filter(|id| !matches!(stored.get(*id), Some(StoredJob::Claimed(t)) if *t > now))
+                .filter(|j| !matches!(stored.get(&j.key), Some(StoredJob::Claimed(t)) if *t > now))
                 .take(chunk(retrier))
                 .cloned()
                 .collect();
@@ -207,40 +261,68 @@ impl Memory {
             }
             let left = retrier.cutoff().saturating_duration_since(Instant::now());
             let until = now + CLAIM_FOR.min(left).as_millis() as i64;
-            let claimed = join_all(open.iter().map(|id| async move {
-                match table.claim(id, until, retrier).await {
-                    (Ok(true), c) => {
-                        let (arns, d) = describe(id.clone()).await;
-                        let arns = match arns {
-                            Ok(a) => a,
-                            Err(e) => return (Err(e), c + d),
-                        };
-                        let (stored, s) = table.store(id, &arns, retrier).await;
-                        (stored.map(|()| Some(arns)), c + d + s)
-                    }
-                    (Ok(false), c) => (Ok(None), c),
-                    (Err(e), c) => (Err(e), c),
-                }
-            }))
-            .await;
-            for (id, (arns, n)) in open.iter().zip(claimed) {
-                learning.calls += n;
-                if let Some(arns) = arns? {
-                    self.remember(id, Arc::new(arns));
-                    learning.learned += 1;
-                    unknown.retain(|u| u != id);
-                }
-            }
+            let claims = (table, owner.as_str(), until, describe, retrier);
+            let claimed = join_all(open.iter().map(|j| claim_and_describe(j, claims))).await;
+            self.settle_claims(&open, claimed, unknown, learning)?;
         }
         Ok(())
     }
+
+    /// Keeps what a round's claims learned; the first error after every
+    /// answer is kept.
+    fn settle_claims(
+        &self,
+        open: &[JobRef],
+        claimed: Vec<(Result<Claim, DeleteError>, u32)>,
+        unknown: &mut Vec<JobRef>,
+        learning: &mut Learning,
+    ) -> Result<(), DeleteError> {
+        let mut first_error = None;
+        for (job, (claim, n)) in open.iter().zip(claimed) {
+            learning.calls += n;
+            match claim {
+                Ok(Claim::Learned(arns)) => {
+                    self.remember(&job.key, Arc::new(arns));
+                    learning.learned += 1;
+                    unknown.retain(|u| u != job);
+                }
+                // Deleted since it was listed: it names nothing now.
+                Ok(Claim::Gone) => unknown.retain(|u| u != job),
+                Ok(Claim::Taken) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
 }
 
-/// Calls made and jobs learned, as a round goes.
-#[derive(Default)]
-struct Learning {
-    calls: u32,
-    learned: u32,
+/// Claims one job, and if the claim is this invocation's, describes it and
+/// stores what it names.
+async fn claim_and_describe<F, Fut>(
+    job: &JobRef,
+    (table, owner, until, describe, retrier): (&JobTable, &str, i64, &F, &Retrier),
+) -> (Result<Claim, DeleteError>, u32)
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = Described>,
+{
+    let (claimed, c) = table.claim(&job.key, (owner, until), retrier).await;
+    match claimed {
+        Ok(true) => {}
+        Ok(false) => return (Ok(Claim::Taken), c),
+        Err(e) => return (Err(e), c),
+    }
+    let (arns, d) = describe(job.id.clone()).await;
+    match arns {
+        Ok(Some(arns)) => {
+            let (stored, s) = table.store(&job.key, &arns, retrier).await;
+            (stored.map(|()| Claim::Learned(arns)), c + d + s)
+        }
+        Ok(None) => (Ok(Claim::Gone), c + d),
+        Err(e) => (Err(e), c + d),
+    }
 }
 
 /// How many jobs to claim at once: about two seconds of DescribeJob at
@@ -276,15 +358,19 @@ mod tests {
             described.fetch_add(1, Ordering::Relaxed);
             async move {
                 (
-                    Ok(vec![format!(
+                    Ok(Some(vec![format!(
                         "arn:aws:iot:us-east-1:1:package/fw/version/{id}"
-                    )]),
+                    )])),
                     1,
                 )
             }
         };
         let r = retrier();
-        let ids = |n: usize| (0..n).map(|i| format!("job-{i}")).collect::<Vec<_>>();
+        let ids = |n: usize| {
+            (0..n)
+                .map(|i| JobRef::new(&format!("job-{i}"), Some(1_000)))
+                .collect::<Vec<_>>()
+        };
         let (known, calls, learned) = memory.destinations(&ids(3), true, describe, &r).await;
         assert_eq!(known.unwrap().len(), 3);
         assert_eq!((calls, learned), (3, 3));
@@ -299,12 +385,43 @@ mod tests {
         );
     }
 
+    /// A job deleted since it was listed names nothing and is not kept; a
+    /// job id used again by a new job (IoT allows it once the old one is
+    /// deleted) is a job not seen before.
+    #[tokio::test(start_paused = true)]
+    async fn a_gone_job_is_not_kept_and_a_reused_id_is_described_again() {
+        let memory = Memory::default();
+        let described = AtomicU32::new(0);
+        let describe = |id: String| {
+            let n = described.fetch_add(1, Ordering::Relaxed);
+            async move {
+                let arns = (n > 0)
+                    .then(|| vec![format!("arn:aws:iot:us-east-1:1:package/fw/version/{id}")]);
+                (Ok(arns), 1)
+            }
+        };
+        let r = retrier();
+        let first = [JobRef::new("rollout", Some(1_000))];
+        let (known, _, learned) = memory.destinations(&first, true, describe, &r).await;
+        assert_eq!(
+            (known.unwrap().len(), learned),
+            (0, 0),
+            "gone: names nothing"
+        );
+        let (known, _, learned) = memory.destinations(&first, true, describe, &r).await;
+        assert_eq!((known.unwrap().len(), learned), (1, 1), "described again");
+        let reused = [JobRef::new("rollout", Some(2_000))];
+        let (known, _, learned) = memory.destinations(&reused, true, describe, &r).await;
+        assert_eq!((known.unwrap().len(), learned), (1, 1));
+        assert_eq!(described.load(Ordering::Relaxed), 3);
+    }
+
     /// What is trusted for a while is trusted only for that while.
     #[tokio::test(start_paused = true)]
     async fn the_configuration_and_the_listing_are_trusted_for_a_bounded_time() {
         let memory = Memory::default();
         memory.remember_indexing(&Indexing::Package);
-        memory.remember_listing(Arc::new(vec!["job-1".into()]));
+        memory.remember_listing(Arc::new(vec![JobRef::new("job-1", None)]));
         tokio::time::advance(LISTING_TRUST - Duration::from_secs(1)).await;
         assert!(memory.listing().is_some() && memory.indexing().is_some());
         tokio::time::advance(Duration::from_secs(2)).await;

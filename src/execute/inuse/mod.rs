@@ -21,16 +21,32 @@ mod memory;
 mod reader;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_iot::types::{NamedShadowIndexingMode, ThingIndexingMode};
 use tokio::sync::OnceCell;
 
-pub use memory::{Memory, INDEXING_TRUST, LISTING_TRUST};
+pub use memory::{Described, JobRef, Memory, INDEXING_TRUST, LISTING_TRUST};
 pub use reader::InUseReader;
 
 use crate::plan::Usage;
+
+tokio::task_local! {
+    static LEARNED_HERE: std::cell::Cell<u32>;
+}
+
+/// Runs `fut` (one request), also returning how many facts its own calls
+/// learned and kept for the next invocation (jobs described, a
+/// configuration read): its progress, though nothing of it settled. A
+/// request that only waited for what another learned learned nothing.
+pub async fn learning<F: std::future::Future>(fut: F) -> (F::Output, u32) {
+    LEARNED_HERE
+        .scope(std::cell::Cell::new(0), async {
+            let out = fut.await;
+            (out, LEARNED_HERE.with(std::cell::Cell::get))
+        })
+        .await
+}
 
 /// The reserved named shadow the software package catalog reports in.
 const PACKAGE_SHADOW: &str = "$package";
@@ -59,9 +75,6 @@ pub struct UsageReads {
     /// Whether what is learned is written to the table (not by
     /// packprune-cli).
     writes: bool,
-    /// Facts this invocation learned and kept: jobs described, a
-    /// configuration read.
-    learned: AtomicU32,
 }
 
 impl UsageReads {
@@ -73,13 +86,10 @@ impl UsageReads {
         }
     }
 
-    /// Facts this invocation learned and kept for the next.
-    pub fn learned(&self) -> u32 {
-        self.learned.load(Ordering::Relaxed)
-    }
-
-    pub(crate) fn learn(&self, n: u32) {
-        self.learned.fetch_add(n, Ordering::Relaxed);
+    /// Facts learned and kept for the next invocation, credited to the
+    /// request whose calls learned them ([`learning`]).
+    fn learn(&self, n: u32) {
+        let _ = LEARNED_HERE.try_with(|c| c.set(c.get() + n));
     }
 }
 

@@ -11,7 +11,8 @@ use aws_sdk_iot::Client;
 use futures::future::join_all;
 
 use super::{
-    indexing_of, installed_query, package_version_of, usage_of, Indexing, JobIndex, UsageReads,
+    indexing_of, installed_query, package_version_of, usage_of, Described, Indexing, JobIndex,
+    JobRef, UsageReads,
 };
 use crate::error::DeleteError;
 use crate::execute::{api_error, not_found, paginate, CallContext};
@@ -168,7 +169,7 @@ impl<'c> InUseReader<'c> {
     async fn list_jobs(
         &self,
         status: JobStatus,
-        ids: &mut Vec<String>,
+        ids: &mut Vec<JobRef>,
         cx: &CallContext<'_>,
     ) -> (Result<(), DeleteError>, u32) {
         paginate(
@@ -188,31 +189,28 @@ impl<'c> InUseReader<'c> {
                 }
             },
             |page| {
-                ids.extend(
-                    page.jobs()
-                        .iter()
-                        .filter_map(|j| j.job_id().map(str::to_owned)),
-                );
+                ids.extend(page.jobs().iter().filter_map(|j| {
+                    let created = j.created_at().and_then(|t| t.to_millis().ok());
+                    j.job_id().map(|id| JobRef::new(id, created))
+                }));
                 page.next_token().map(str::to_owned)
             },
         )
         .await
     }
 
-    /// A job's `destinationPackageVersions`; a job deleted meanwhile names none.
-    async fn describe_job(
-        &self,
-        id: &str,
-        cx: &CallContext<'_>,
-    ) -> (Result<Vec<String>, DeleteError>, u32) {
+    /// A job's `destinationPackageVersions`; `None` for a job deleted
+    /// since it was listed (it names nothing, and is not kept).
+    async fn describe_job(&self, id: &str, cx: &CallContext<'_>) -> Described {
         cx.retrier
             .run(QuotaClass::IotDescribeJob, || async move {
                 match self.client.describe_job().job_id(id).send().await {
-                    Ok(out) => Ok(out
-                        .job()
-                        .map(|j| j.destination_package_versions().to_vec())
-                        .unwrap_or_default()),
-                    Err(e) if not_found(&e) => Ok(Vec::new()),
+                    Ok(out) => Ok(Some(
+                        out.job()
+                            .map(|j| j.destination_package_versions().to_vec())
+                            .unwrap_or_default(),
+                    )),
+                    Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(api_error(Service::Iot, "DescribeJob", e, None)),
                 }
             })

@@ -86,18 +86,6 @@ impl IotReads {
         }
     }
 
-    /// Facts about usage this invocation learned and kept for the next
-    /// (jobs described, a configuration read): progress, though no version
-    /// settled.
-    pub fn learned(&self) -> u32 {
-        self.usage.learned()
-    }
-
-    /// A package's state read and kept for the next invocation.
-    fn learned_package(&self) {
-        self.usage.learn(1);
-    }
-
     fn cell(&self, package: &str) -> Arc<OnceCell<Read>> {
         self.packages
             .lock()

@@ -44,11 +44,6 @@ impl IotAdapter {
                 let state = read?.map(|s| Arc::new(Mutex::new(s)));
                 if let Some(s) = &state {
                     self.remember(package, s.clone());
-                    // Starved, the next invocation here starts from it:
-                    // read once, not thrown away.
-                    if starved {
-                        cx.iot_reads.learned_package();
-                    }
                 }
                 Ok(state)
             })
