@@ -183,7 +183,7 @@ impl IotAdapter {
         (unset_default_version, protect): (bool, bool),
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let (state, attempts) = self.state(package, cx).await;
+        let (state, attempts) = self.state_reusing(package, cx, true).await;
         let state = match state {
             Ok(Some(s)) => s,
             Ok(None) => {

@@ -31,9 +31,27 @@ impl IotAdapter {
         package: &str,
         cx: &CallContext<'_>,
     ) -> (Result<Read, DeleteError>, u32) {
-        let cell = cx.iot_reads.cell(package);
+        self.state_reusing(package, cx, false).await
+    }
+
+    /// [`IotAdapter::state`], or, for the deletes of explicit versions when
+    /// the IoT quota is starved, a state this execution environment read
+    /// less than [`RECENT`] ago ([`IotAdapter::recently_read`]). A policy's
+    /// plan and a package's deletion always read it afresh: a stale listing
+    /// could let a plan keep a version already gone and delete the last one
+    /// left.
+    pub(super) async fn state_reusing(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+        reuse: bool,
+    ) -> (Result<Read, DeleteError>, u32) {
+        let starved = reuse && cx.retrier.starved(Service::Iot);
+        let cell = match starved {
+            true => cx.iot_reads.cell(&format!("{package}\u{0}recent")),
+            false => cx.iot_reads.cell(package),
+        };
         let mut calls = 0;
-        let starved = cx.retrier.starved(Service::Iot);
         let read = cell
             .get_or_try_init(|| async {
                 if let Some(known) = starved.then(|| self.recently_read(package)).flatten() {
