@@ -169,12 +169,13 @@ pub(crate) fn interleave(groups: Vec<Vec<String>>) -> Vec<String> {
 }
 
 /// The IoT needs of deleting `deletes` versions of `packages` packages with
-/// protection on: a delete and a search per version, a GetPackage and a
-/// listing per package, and the two ListJobs (in progress, scheduled).
+/// protection on: a delete per version, a search per twelve versions (the
+/// most terms a fleet-indexing query holds), a GetPackage and a listing per
+/// package, and the two ListJobs (in progress, scheduled).
 pub(crate) fn iot_needs(deletes: usize, packages: usize) -> Vec<Need> {
     vec![
         QUOTAS.need("iot.write", deletes),
-        QUOTAS.need("iot.search", deletes),
+        QUOTAS.need("iot.search", deletes.div_ceil(12)),
         QUOTAS.need("iot.read", 2 * packages),
         QUOTAS.need("iot.jobs.list", 2),
     ]

@@ -103,6 +103,28 @@ fn words(query: &str) -> Result<Vec<String>, String> {
     Ok(out.into_iter().filter(|w| w != "AND").collect())
 }
 
+/// The developer guide's "Query syntax": a query holds at most 12 terms.
+const MOST_TERMS: usize = 12;
+
+/// A query as a disjunction of conjunctions: terms joined by `OR`, each
+/// side a run of terms joined by `AND` (the default operator). Grouping
+/// with parentheses, `NOT` and the other operators are not supported here.
+fn disjuncts(words: &[String]) -> Result<Vec<Vec<Term>>, String> {
+    let terms = words.iter().filter(|w| *w != "OR").count();
+    if terms > MOST_TERMS {
+        return Err(format!(
+            "{terms} terms, more than the {MOST_TERMS} a query may hold"
+        ));
+    }
+    words
+        .split(|w| w == "OR")
+        .map(|side| match side {
+            [] => Err("OR must join two terms".to_owned()),
+            ws => ws.iter().map(|w| term(w)).collect(),
+        })
+        .collect()
+}
+
 fn term(word: &str) -> Result<Term, String> {
     let (field, value) = word
         .split_once(':')
@@ -189,14 +211,18 @@ fn search_index(iot: &IotState, req: &Req) -> Result<Value, ApiError> {
             "Index AWS_Things does not exist".into(),
         ));
     }
-    let terms: Vec<Term> = words(query)
-        .and_then(|ws| ws.iter().map(|w| term(w)).collect())
+    let any_of = words(query)
+        .and_then(|ws| disjuncts(&ws))
         .map_err(|e| ApiError::new(400, "InvalidQueryException", format!("Invalid query: {e}")))?;
     let indexed = iot.indexing.indexes_packages();
     let found: Vec<Value> = iot
         .things
         .iter()
-        .filter(|(name, reported)| terms.iter().all(|t| matches(name, reported, t, indexed)))
+        .filter(|(name, reported)| {
+            any_of
+                .iter()
+                .any(|all| all.iter().all(|t| matches(name, reported, t, indexed)))
+        })
         .map(|(name, reported)| {
             let shadow: serde_json::Map<String, Value> = reported
                 .iter()
@@ -272,5 +298,25 @@ mod tests {
         assert!(term("shadow.name.$package.reported.my.fw.version:1").is_err());
         assert!(term("attributes.color:red").is_err());
         assert!(words("a:\"b").is_err());
+    }
+
+    #[test]
+    fn or_joins_runs_of_terms_and_a_query_holds_at_most_twelve() {
+        let ws = words("thingName:a thingName:b OR thingName:c").unwrap();
+        assert_eq!(
+            disjuncts(&ws).unwrap(),
+            vec![
+                vec![
+                    Term::ThingName(Some("a".into())),
+                    Term::ThingName(Some("b".into()))
+                ],
+                vec![Term::ThingName(Some("c".into()))],
+            ]
+        );
+        assert!(disjuncts(&words("OR thingName:c").unwrap()).is_err());
+        let twelve: Vec<String> = (0..12).map(|i| format!("thingName:t{i}")).collect();
+        assert!(disjuncts(&words(&twelve.join(" OR ")).unwrap()).is_ok());
+        let thirteen = format!("{} OR thingName:x", twelve.join(" OR "));
+        assert!(disjuncts(&words(&thirteen).unwrap()).is_err());
     }
 }

@@ -308,6 +308,14 @@ def test_iot_fleet_index_finds_things_by_package_version(seeded):
         iot.search_index(queryString=query, maxResults=101)
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.search_index(indexName="AWS_ThingGroups_x", queryString=query)
+    # OR joins terms (the guide's "Query syntax"); a query holds at most 12.
+    field = "shadow.name.$package.reported.thermostat-fw.version"
+    either = iot.search_index(queryString=f'{field}:"1.0.0" OR {field}:"9.9.9"')
+    assert [t["thingName"] for t in either["things"]] == ["t3"]
+    both = iot.search_index(queryString=f'{field}:"1.0.0" OR {field}:"1.1.0"')
+    assert [t["thingName"] for t in both["things"]] == ["t1", "t2", "t3"]
+    with pytest.raises(iot.exceptions.InvalidQueryException):
+        iot.search_index(queryString=" OR ".join(f'{field}:"1.0.{i}"' for i in range(13)))
 
 
 def test_iot_search_without_package_indexing_finds_nothing(seeded):

@@ -220,11 +220,13 @@ fn hand_on(
         .all(|(_, e)| matches!(e, DeleteError::OutOfTime { last: None }));
     // Cut short after settling some: the rest runs at once. Cut short with
     // nothing settled (only reads done): backoff, so that a deadline too
-    // short for any delete cannot spin.
+    // short for any delete cannot spin; doubling with each invocation in a
+    // row that made no progress on it, so that work starved of its quota
+    // leaves the quota to the work that can use it.
     let delay = if cut_short && settled {
         0
     } else {
-        hand_on_delay(attempt, retry_after)
+        hand_on_delay(attempt.saturating_add(stalls), retry_after)
     };
     // Only errors spend an attempt, not a lack of time nor the quota.
     let next = if retryable.iter().any(|(_, e)| e.spends_attempt()) {

@@ -410,3 +410,35 @@ fn work_not_started_keeps_its_count_and_learning_resets_it() {
     let body: Value = serde_json::from_str(&acc.hand_ons[0].body).unwrap();
     assert!(body.get("noProgress").is_none());
 }
+
+/// Issue 26: work starved of its quota backs off further with each
+/// invocation in a row that made no progress on it, leaving the quota to
+/// the work that can use it.
+#[test]
+fn a_hand_on_without_progress_waits_longer_each_time() {
+    let throttled = api(ErrorClass::Throttled, "ThrottlingException");
+    let delay = |no_progress: u32| {
+        let mut r = request(&["1"], 1);
+        r.no_progress = no_progress;
+        let acc = account(
+            &unit(SQS, r, vec![Err(throttled.clone())]),
+            &WQ,
+            SystemTime::UNIX_EPOCH,
+        );
+        acc.hand_ons[0].delay_seconds
+    };
+    // Now 1, 2, 3, 4 invocations in a row without progress.
+    assert_eq!(
+        [0, 1, 2, 3].map(delay),
+        [Some(10), Some(20), Some(40), Some(80)]
+    );
+    // Progress starts the backoff over.
+    let mut r = request(&["1", "2"], 1);
+    r.no_progress = 3;
+    let acc = account(
+        &unit(SQS, r, vec![Ok(Done::Deleted), Err(throttled)]),
+        &WQ,
+        SystemTime::UNIX_EPOCH,
+    );
+    assert_eq!(acc.hand_ons[0].delay_seconds, Some(5));
+}

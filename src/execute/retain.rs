@@ -165,6 +165,11 @@ impl Executor {
                     .versions(&request.target, older_than, cx)
                     .await
             }
+            Service::Iot if retention.only.is_some() => {
+                self.iot
+                    .versions_narrowed(&request.target, older_than, cx)
+                    .await
+            }
             Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
         }
     }

@@ -242,16 +242,21 @@ impl IotWorld {
         let search = mock!(aws_sdk_iot::Client::search_index).then_compute_output(move |req| {
             let q = req.query_string().unwrap();
             w.calls.lock().unwrap().push(format!("SearchIndex {q}"));
-            let rest = q.strip_prefix("shadow.name.$package.reported.").unwrap();
-            let (package, version) = rest.split_once(".version:").unwrap();
-            let version = version.trim_matches('"');
-            let n = w
-                .installed
-                .lock()
-                .unwrap()
-                .get(&(package.to_owned(), version.to_owned()))
-                .copied()
-                .unwrap_or(0);
+            // Terms joined by OR: the things running any of them.
+            let n: usize = q
+                .split(" OR ")
+                .map(|term| {
+                    let rest = term.strip_prefix("shadow.name.$package.reported.").unwrap();
+                    let (package, version) = rest.split_once(".version:").unwrap();
+                    let version = version.trim_matches('"');
+                    w.installed
+                        .lock()
+                        .unwrap()
+                        .get(&(package.to_owned(), version.to_owned()))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .sum();
             let mut out = aws_sdk_iot::operation::search_index::SearchIndexOutput::builder();
             for i in 0..n {
                 out = out.things(

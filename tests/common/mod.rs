@@ -159,6 +159,7 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
     Handler::new(clients, config)
 }
 
+#[allow(unused_imports)] // not every test file uses it
 pub use crate::support::context;
 
 /// Invokes the handler; every invocation checks the accounting invariant.

@@ -513,10 +513,15 @@ pub async fn run(tools: &Tools, o: Options) -> Result<Value> {
     }
     let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
     let mut answered: BTreeMap<String, usize> = BTreeMap::new();
+    // What each operation took of the quota: every call not throttled.
+    let mut admitted: BTreeMap<String, usize> = BTreeMap::new();
     for c in &calls {
         *by_operation.entry(c.operation.clone()).or_default() += 1;
         if c.status == 200 {
             *answered.entry(c.operation.clone()).or_default() += 1;
+        }
+        if !matches!(c.error.as_deref(), Some("ThrottlingException" | "DROPPED")) {
+            *admitted.entry(c.operation.clone()).or_default() += 1;
         }
     }
     let mut codes: BTreeMap<String, usize> = BTreeMap::new();
@@ -543,8 +548,15 @@ pub async fn run(tools: &Tools, o: Options) -> Result<Value> {
         "calls": calls.len(),
         "callsByOperation": by_operation,
         "answeredByOperation": answered,
+        "admittedByOperation": admitted,
         "faultsByKind": faults_by_kind,
         "deadLettersByCode": codes,
+        // Why, for the first few: what each dead letter says ate the time.
+        "deadLetterReasons": dlq
+            .iter()
+            .take(10)
+            .map(|b| format!("{} {} {}: {}", b["package"], b["versions"], b["failure"]["code"], b["failure"]["message"]))
+            .collect::<Vec<_>>(),
         "summary": total,
         "seconds": elapsed.as_secs_f64().round(),
         "leftOnTheWorkQueue": left_over,

@@ -27,7 +27,7 @@ use aws_sdk_iot::types::{NamedShadowIndexingMode, ThingIndexingMode};
 use tokio::sync::OnceCell;
 
 pub use memory::{Described, JobRef, Memory, INDEXING_TRUST, LISTING_TRUST};
-pub use reader::InUseReader;
+pub use reader::{InUseReader, MOST_TERMS};
 
 use crate::plan::Usage;
 

@@ -1,7 +1,7 @@
 //! The read-only IoT calls behind a usage check: GetIndexingConfiguration
 //! and the jobs (each at most once per invocation, kept in [`UsageReads`]
-//! and what outlives it in its [`super::Memory`]), and one SearchIndex per
-//! version asked about.
+//! and what outlives it in its [`super::Memory`]), and SearchIndex: one
+//! per twelve versions asked about, more only for versions in use.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use crate::error::DeleteError;
 use crate::execute::{api_error, not_found, paginate, CallContext};
 use crate::plan::Usage;
 use crate::request::Service;
-use crate::retry::QuotaClass;
+use crate::retry::{nth, QuotaClass};
 
 /// The fleet index holding things.
 const THINGS_INDEX: &str = "AWS_Things";
@@ -27,6 +27,13 @@ const THINGS_INDEX: &str = "AWS_Things";
 const SEARCH_PAGE: i32 = 100;
 /// ListJobs' largest page.
 const JOBS_PAGE: i32 = 250;
+/// Terms one fleet-indexing query may hold (developer guide, "Query
+/// syntax": "The maximum number of terms in a query is 12").
+pub const MOST_TERMS: usize = 12;
+
+/// What a search for one version found: how many things (at most a page),
+/// and whether there were more; `Err(why)` when it could not be asked.
+type Things = Result<(usize, bool), String>;
 
 /// Reads what is in use through an IoT client; what is read once per
 /// invocation goes in the [`UsageReads`] each call is given.
@@ -56,26 +63,102 @@ impl<'c> InUseReader<'c> {
             (Ok(i), Ok(j)) => (i, j),
             (Err(e), _) | (_, Err(e)) => return (Err(e), calls),
         };
-        let searched = join_all(versions.iter().map(|v| async {
-            match (&indexing, installed_query(package, v)) {
-                (Indexing::Missing(why), _) => (Ok(Err(why.clone())), 0),
-                (_, Err(why)) => (Ok(Err(why)), 0),
-                (Indexing::Package, Ok(q)) => {
-                    let (found, n) = self.search(&q, cx).await;
-                    (found.map(Ok), n)
-                }
+        let (searched, n) = match &indexing {
+            Indexing::Missing(why) => (Ok(versions.iter().map(|_| Err(why.clone())).collect()), 0),
+            Indexing::Package => {
+                let memory = &reads.memory;
+                let known: Vec<Option<(usize, bool)>> = versions
+                    .iter()
+                    .map(|v| memory.installed(package, v))
+                    .collect();
+                let asked: Vec<String> = versions
+                    .iter()
+                    .zip(&known)
+                    .filter(|(_, k)| k.is_none())
+                    .map(|(v, _)| v.clone())
+                    .collect();
+                let (found, n) = self.installed(package, &asked, cx).await;
+                let found = found.map(|found| {
+                    let mut found = asked.iter().zip(found).inspect(|(v, t)| {
+                        if let Ok(t) = t {
+                            memory.remember_installed(package, v, *t);
+                        }
+                    });
+                    known
+                        .into_iter()
+                        .map(|k| match k {
+                            Some(t) => Ok(t),
+                            None => found
+                                .next()
+                                .map_or_else(|| Err("not searched".to_owned()), |(_, t)| t),
+                        })
+                        .collect()
+                });
+                (found, n)
             }
-        }))
-        .await;
+        };
+        calls += n;
+        let searched: Vec<_> = match searched {
+            Ok(s) => s,
+            Err(e) => return (Err(e), calls),
+        };
         let mut out = BTreeMap::new();
-        for (v, (found, n)) in versions.iter().zip(searched) {
-            calls += n;
-            let things = match found {
-                Ok(t) => t,
-                Err(e) => return (Err(e), calls),
-            };
+        for (v, things) in versions.iter().zip(searched) {
             let jobs = jobs.get(&(package.to_owned(), v.clone()));
             out.insert(v.clone(), usage_of(things, jobs));
+        }
+        (Ok(out), calls)
+    }
+
+    /// The things running each of `versions`, in order: one SearchIndex
+    /// per [`MOST_TERMS`] versions, their terms joined by `OR`. A search
+    /// that finds nothing answers for every version in it (the usual case:
+    /// versions a policy selects are old); one that finds things is asked
+    /// again per version, to say which. `Err(why)` for a version no query
+    /// can name.
+    async fn installed(
+        &self,
+        package: &str,
+        versions: &[String],
+        cx: &CallContext<'_>,
+    ) -> (Result<Vec<Things>, DeleteError>, u32) {
+        let queries: Vec<Result<String, String>> = versions
+            .iter()
+            .map(|v| installed_query(package, v))
+            .collect();
+        let askable: Vec<usize> = (0..versions.len())
+            .filter(|&i| queries[i].is_ok())
+            .collect();
+        let searched = join_all(askable.chunks(MOST_TERMS).enumerate().map(|(k, chunk)| {
+            let query = |i: usize| queries[i].as_deref().unwrap_or_default();
+            nth(k, async move {
+                let joined: Vec<&str> = chunk.iter().map(|&i| query(i)).collect();
+                let (found, n) = self.search(&joined.join(" OR "), cx).await;
+                match found {
+                    Err(e) => (Err(e), n),
+                    Ok((0, _)) => (Ok(chunk.iter().map(|&i| (i, (0, false))).collect()), n),
+                    Ok(t) if chunk.len() == 1 => (Ok(vec![(chunk[0], t)]), n),
+                    Ok(_) => {
+                        let each = join_all(chunk.iter().map(|&i| async move {
+                            let (f, n) = self.search(query(i), cx).await;
+                            (f.map(|t| (i, t)), n)
+                        }))
+                        .await;
+                        let n = n + each.iter().map(|(_, n)| n).sum::<u32>();
+                        (each.into_iter().map(|(f, _)| f).collect(), n)
+                    }
+                }
+            })
+        }))
+        .await;
+        let mut calls = 0;
+        let mut out: Vec<Things> = queries.into_iter().map(|q| q.map(|_| (0, false))).collect();
+        for (found, n) in searched {
+            calls += n;
+            match found {
+                Ok(found) => found.into_iter().for_each(|(i, t)| out[i] = Ok(t)),
+                Err(e) => return (Err(e), calls),
+            }
         }
         (Ok(out), calls)
     }

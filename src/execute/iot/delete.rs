@@ -3,12 +3,14 @@
 //! retrier), DeletePackage once no version remains, and
 //! UpdatePackageVersion to deprecate.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 
 use super::{lock, IotAdapter, PackageState};
 use crate::error::DeleteError;
+use crate::execute::inuse::MOST_TERMS;
 use crate::execute::{api_error, client_token, not_found, CallContext, Done, ItemOutcome};
 use crate::plan::{Item, Usage};
 use crate::request::Service;
@@ -77,7 +79,10 @@ impl IotAdapter {
         let item = Item::Version(version.to_owned());
         match result {
             Ok(done) => {
-                lock(state).versions.remove(version);
+                let mut st = lock(state);
+                st.versions.remove(version);
+                st.gone.insert(version.to_owned());
+                drop(st);
                 ItemOutcome::done(item, done, attempts)
             }
             Err(e) => ItemOutcome::failed(item, Arc::new(e), attempts),
@@ -120,24 +125,20 @@ impl IotAdapter {
         }
     }
 
-    /// One requested version, start to end: a version the listing did not
-    /// show is read first (a listing is not proof of absence: it pages
-    /// while others delete and publish); then, with `protect`, whether it
-    /// is in use; then the delete. Each version goes to its delete as soon
-    /// as its own reads are back, so reads and deletes overlap and a run cut
-    /// short by the deadline has settled what it read. Reads spent: at most
-    /// one GetPackageVersion and one SearchIndex per version (retries of a
-    /// throttled call aside).
+    /// One requested version after its package's reads: a version the
+    /// listing did not show, and cannot prove absent, is read first; then,
+    /// unless `usage` refuses it, the delete. Each version goes to its
+    /// delete as soon as its own reads are back, so a run cut short by the
+    /// deadline has settled what it read.
     ///
     /// The unlisted read stays: DeletePackageVersion is idempotent and
     /// answers 200 for a version that does not exist, so without the read a
-    /// version that was never there would cost a search and a delete, and
-    /// "already absent" would need a second listing; one read settles it.
+    /// version that was never there would be reported deleted.
     async fn delete_one(
         &self,
         package: &str,
         (version, listed): (&str, bool),
-        protect: bool,
+        usage: Option<&Checked>,
         state: &Mutex<PackageState>,
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
@@ -150,25 +151,10 @@ impl IotAdapter {
                 (Err(e), n) => return ItemOutcome::failed(item(), Arc::new(e), n),
             }
         }
-        if protect {
-            let (usage, n) = self.usage(package, &[version.to_owned()], cx).await;
+        if let Some((usage, n)) = usage {
             spent += n;
-            let refusal = match usage.map(|mut u| u.remove(version)) {
-                Err(e) => Some(e),
-                Ok(None | Some(Usage::Unused)) => None,
-                Ok(Some(Usage::InUse(detail))) => Some(DeleteError::InUse {
-                    package: package.to_owned(),
-                    version: version.to_owned(),
-                    detail,
-                }),
-                Ok(Some(Usage::Unknown(reason))) => Some(DeleteError::InUseUnknown {
-                    package: package.to_owned(),
-                    version: version.to_owned(),
-                    reason,
-                }),
-            };
-            if let Some(e) = refusal {
-                return ItemOutcome::failed(item(), Arc::new(e), spent);
+            if let Some(e) = refusal(package, version, usage) {
+                return ItemOutcome::failed(item(), e, spent);
             }
         }
         let mut o = self.delete_version(package, version, state, cx).await;
@@ -176,6 +162,11 @@ impl IotAdapter {
         o
     }
 
+    /// Explicit versions of one package. The package's state is read once
+    /// ([`IotAdapter::state_for_deletes`]); a version whose delete the
+    /// execution environment saw answered is settled without a call. With `protect`, what is in use is
+    /// read twelve versions at a time (one SearchIndex), each twelve's
+    /// before its deletes.
     pub(super) async fn delete_versions(
         &self,
         package: &str,
@@ -183,7 +174,7 @@ impl IotAdapter {
         (unset_default_version, protect): (bool, bool),
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let (state, attempts) = self.state_reusing(package, cx, true).await;
+        let (state, attempts) = self.state_for_deletes(package, cx).await;
         let state = match state {
             Ok(Some(s)) => s,
             Ok(None) => {
@@ -202,16 +193,24 @@ impl IotAdapter {
         };
         let (listed, default_version) = {
             let st = lock(&state);
-            let listed: Vec<bool> = versions
+            // Listed; or not, and gone by a delete this execution
+            // environment saw answered.
+            let listed: Vec<(bool, bool)> = versions
                 .iter()
-                .map(|v| st.versions.contains_key(v))
+                .map(|v| (st.versions.contains_key(v), st.gone.contains(v)))
                 .collect();
             (listed, st.default_version.clone())
         };
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
-        for (v, listed) in versions.iter().zip(listed) {
-            if default_version.as_deref() != Some(v.as_str()) {
+        for (v, (listed, gone)) in versions.iter().zip(listed) {
+            if !listed && gone {
+                outcomes.push(ItemOutcome::done(
+                    Item::Version(v.clone()),
+                    Done::AlreadyAbsent,
+                    attempts,
+                ));
+            } else if default_version.as_deref() != Some(v.as_str()) {
                 to_delete.push((v.as_str(), listed));
             } else if !unset_default_version {
                 outcomes.push(ItemOutcome::failed(
@@ -233,16 +232,28 @@ impl IotAdapter {
                 }
             }
         }
-        outcomes.extend(
-            // Progress before breadth: the first version's calls go first.
-            join_all(
-                to_delete
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| nth(i, self.delete_one(package, v, protect, &state, cx))),
-            )
-            .await,
-        );
+        // Progress before breadth: twelve versions at a time (one search),
+        // the first twelve's searches and deletes before the next's.
+        let groups =
+            join_all(to_delete.chunks(MOST_TERMS).enumerate().map(|(k, group)| {
+                nth(k, async {
+                    let usage = match protect {
+                        false => None,
+                        true => {
+                            let asked: Vec<String> =
+                                group.iter().map(|(v, _)| (*v).to_owned()).collect();
+                            let (usage, n) = self.usage(package, &asked, cx).await;
+                            Some((usage.map_err(Arc::new), n))
+                        }
+                    };
+                    join_all(group.iter().enumerate().map(|(i, v)| {
+                        nth(i, self.delete_one(package, *v, usage.as_ref(), &state, cx))
+                    }))
+                    .await
+                })
+            }))
+            .await;
+        outcomes.extend(groups.into_iter().flatten());
         outcomes
     }
 
@@ -327,6 +338,33 @@ impl IotAdapter {
                 }
             })
             .await
+    }
+}
+
+/// What the in-use check answered for a request's versions, and the calls
+/// it made.
+type Checked = (Result<BTreeMap<String, Usage>, Arc<DeleteError>>, u32);
+
+/// Why `version` may not be deleted, by what the in-use check answered.
+fn refusal(
+    package: &str,
+    version: &str,
+    usage: &Result<BTreeMap<String, Usage>, Arc<DeleteError>>,
+) -> Option<Arc<DeleteError>> {
+    let refused = |e| Some(Arc::new(e));
+    match usage.as_ref().map(|u| u.get(version)) {
+        Err(e) => Some(e.clone()),
+        Ok(None | Some(Usage::Unused)) => None,
+        Ok(Some(Usage::InUse(detail))) => refused(DeleteError::InUse {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            detail: detail.clone(),
+        }),
+        Ok(Some(Usage::Unknown(reason))) => refused(DeleteError::InUseUnknown {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            reason: reason.clone(),
+        }),
     }
 }
 

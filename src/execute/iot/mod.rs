@@ -11,7 +11,7 @@
 mod delete;
 mod reads;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_iot::Client;
@@ -58,6 +58,9 @@ struct VersionSummary {
 pub struct PackageState {
     default_version: Option<String>,
     versions: BTreeMap<String, VersionSummary>,
+    /// Versions deleted since the listing, as the deletes' answers said:
+    /// the only versions the state proves absent.
+    gone: BTreeSet<String>,
 }
 
 /// A package's state as read once: `None` when the package does not exist.
@@ -162,47 +165,17 @@ impl PackageService for IotAdapter {
             return (Ok(Listing::default()), 0);
         };
         let (state, attempts) = self.state(package, cx).await;
-        let state = match state {
-            Ok(Some(s)) => lock(&s).clone(),
+        match state {
+            Ok(Some(s)) => (Ok(listing_of(&lock(&s), older_than)), attempts),
             Ok(None) => {
                 let missing = Listing {
                     missing: true,
                     ..Listing::default()
                 };
-                return (Ok(missing), attempts);
+                (Ok(missing), attempts)
             }
-            Err(e) => return (Err(e), attempts),
-        };
-        // Newest first by creation date; the listing's order is undocumented.
-        let mut by_age: Vec<(&String, &VersionSummary)> = state.versions.iter().collect();
-        by_age.sort_by(|a, b| {
-            b.1.created
-                .partial_cmp(&a.1.created)
-                .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| a.0.cmp(b.0))
-        });
-        let versions = by_age
-            .into_iter()
-            .enumerate()
-            .map(|(rank, (name, v))| Listed {
-                name: name.clone(),
-                status: v.status.clone(),
-                origin_type: None,
-                rank,
-                old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
-                revision: None,
-                display: false,
-                published_ms: v.created.map(|c| (c * 1000.0) as i64),
-            })
-            .collect();
-        (
-            Ok(Listing {
-                versions,
-                default_version: state.default_version,
-                missing: false,
-            }),
-            attempts,
-        )
+            Err(e) => (Err(e), attempts),
+        }
     }
 
     async fn packages(
@@ -278,5 +251,36 @@ impl PackageService for IotAdapter {
             // The executor plans policies and sends the selected versions here.
             Action::Retain(_) => Vec::new(),
         }
+    }
+}
+
+/// A package's state as a policy sees it: newest first by creation date
+/// (the listing's order is undocumented), with ages against `older_than`.
+fn listing_of(state: &PackageState, older_than: Option<f64>) -> Listing {
+    let mut by_age: Vec<(&String, &VersionSummary)> = state.versions.iter().collect();
+    by_age.sort_by(|a, b| {
+        b.1.created
+            .partial_cmp(&a.1.created)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.0.cmp(b.0))
+    });
+    let versions = by_age
+        .into_iter()
+        .enumerate()
+        .map(|(rank, (name, v))| Listed {
+            name: name.clone(),
+            status: v.status.clone(),
+            origin_type: None,
+            rank,
+            old: older_than.map(|cut| v.created.is_some_and(|c| c < cut)),
+            revision: None,
+            display: false,
+            published_ms: v.created.map(|c| (c * 1000.0) as i64),
+        })
+        .collect();
+    Listing {
+        versions,
+        default_version: state.default_version.clone(),
+        missing: false,
     }
 }

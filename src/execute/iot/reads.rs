@@ -1,8 +1,8 @@
 //! Reading an IoT package's state: GetPackage and ListPackageVersions at
-//! most once per invocation (kept in [`IotReads`](super::IotReads)), and
+//! most once per invocation (or, starved, one read less than [`RECENT`] ago) (kept in [`IotReads`](super::IotReads)), and
 //! GetPackageVersion for one version's status now.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use super::{IotAdapter, PackageState, Read, VersionSummary, PAGE_SIZE};
@@ -31,32 +31,10 @@ impl IotAdapter {
         package: &str,
         cx: &CallContext<'_>,
     ) -> (Result<Read, DeleteError>, u32) {
-        self.state_reusing(package, cx, false).await
-    }
-
-    /// [`IotAdapter::state`], or, for the deletes of explicit versions when
-    /// the IoT quota is starved, a state this execution environment read
-    /// less than [`RECENT`] ago ([`IotAdapter::recently_read`]). A policy's
-    /// plan and a package's deletion always read it afresh: a stale listing
-    /// could let a plan keep a version already gone and delete the last one
-    /// left.
-    pub(super) async fn state_reusing(
-        &self,
-        package: &str,
-        cx: &CallContext<'_>,
-        reuse: bool,
-    ) -> (Result<Read, DeleteError>, u32) {
-        let starved = reuse && cx.retrier.starved(Service::Iot);
-        let cell = match starved {
-            true => cx.iot_reads.cell(&format!("{package}\u{0}recent")),
-            false => cx.iot_reads.cell(package),
-        };
         let mut calls = 0;
+        let cell = cx.iot_reads.cell(package);
         let read = cell
             .get_or_try_init(|| async {
-                if let Some(known) = starved.then(|| self.recently_read(package)).flatten() {
-                    return Ok(Some(known));
-                }
                 let (read, n) = self.read(package, cx).await;
                 calls = n;
                 let state = read?.map(|s| Arc::new(Mutex::new(s)));
@@ -67,6 +45,59 @@ impl IotAdapter {
             })
             .await;
         (read.cloned(), calls)
+    }
+
+    /// The state the deletes of explicit versions go by: this
+    /// invocation's read ([`IotAdapter::state`]), or, when the IoT quota is
+    /// starved, a state this execution environment read less than
+    /// [`RECENT`] ago ([`IotAdapter::recently_read`]). A policy's plan and a
+    /// package's deletion always go by [`IotAdapter::state`]: a stale
+    /// listing could let a plan keep a version already gone and delete the
+    /// last one left.
+    ///
+    /// Neither proves a version it does not show absent: listings page
+    /// while others delete and publish, and whether a version just created
+    /// shows at once is not documented. Only the environment's own answered
+    /// deletes do ([`PackageState`]'s `gone`).
+    pub(super) async fn state_for_deletes(
+        &self,
+        package: &str,
+        cx: &CallContext<'_>,
+    ) -> (Result<Read, DeleteError>, u32) {
+        let fresh = cx.iot_reads.cell(package).get().is_some();
+        if !fresh && cx.retrier.starved(Service::Iot) {
+            if let Some(known) = self.recently_read(package) {
+                return (Ok(Some(known)), 0);
+            }
+        }
+        self.state(package, cx).await
+    }
+
+    /// [`PackageService::versions`](crate::execute::PackageService) for a
+    /// policy narrowed to named versions (as its hand-on is): when the IoT
+    /// quota is starved, the state this execution environment read less
+    /// than [`RECENT`] ago stands in, kept current by its own deletes. Its
+    /// plan was made on a fresh listing; the versions it may still delete
+    /// are the ones it named, and a version someone else deleted in those
+    /// seconds is missed as it would be by an invocation that lists once
+    /// and deletes for minutes.
+    pub async fn versions_narrowed(
+        &self,
+        target: &crate::request::Target,
+        older_than: Option<f64>,
+        cx: &CallContext<'_>,
+    ) -> (Result<super::Listing, DeleteError>, u32) {
+        if let crate::request::Target::Iot { package, .. } = target {
+            let fresh = cx.iot_reads.cell(package).get().is_some();
+            if !fresh && cx.retrier.starved(Service::Iot) {
+                if let Some(known) = self.recently_read(package) {
+                    let listing =
+                        super::listing_of(&known.lock().expect("package state lock"), older_than);
+                    return (Ok(listing), 0);
+                }
+            }
+        }
+        crate::execute::PackageService::versions(self, target, older_than, cx).await
     }
 
     /// A package's state read by this execution environment less than
@@ -117,6 +148,7 @@ impl IotAdapter {
             Some(PackageState {
                 default_version,
                 versions,
+                gone: BTreeSet::new(),
             })
         });
         (state, calls)
