@@ -49,26 +49,6 @@ async fn a_version_whose_delete_was_answered_is_absent_without_another_read() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_listing_of_many_pages_proves_nothing_absent() {
-    // 150 versions: ListPackageVersions answers 100 a page.
-    let many: Vec<String> = (100..250).map(|i| format!("v{i}")).collect();
-    let world = world_of(&many);
-    let mut rules = world.rules();
-    rules.extend(world.in_use_rules());
-    let sqs = Sqs::default();
-    let h = handler(&[], &refs(&rules), &sqs, config(true));
-    let request = json!({"service": "iot", "package": "fw", "versions": ["v100", "v99"]});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", request)], false), MINUTE).await;
-    assert_eq!((s.deleted, s.already_absent), (1, 1));
-    assert_eq!(count(&world, "ListPackageVersions"), 2);
-    assert_eq!(
-        count(&world, "GetPackageVersion v99"),
-        1,
-        "read, not assumed"
-    );
-}
-
-#[tokio::test(start_paused = true)]
 async fn one_search_asks_about_twelve_versions_and_only_a_hit_is_asked_again() {
     let world = world_of(&thirty());
     // v15 runs on two things: its twelve are asked again, one by one.

@@ -57,9 +57,9 @@ impl Executor {
             }),
         };
         let (selected, mut keep, absent) = select(request, retention, &listing, guards);
-        // A real run checks what is in use beside the deletes, version by
-        // version (the adapter's overlap); a dry run reads it all first,
-        // to report the plan the real run would carry out.
+        // A real run checks what is in use beside the deletes, twelve
+        // versions a search (the adapter's overlap); a dry run reads it all
+        // first, to report the plan the real run would carry out.
         let overlap = !request.dry_run && guards_in_use(request);
         let mut selected = match overlap {
             true => selected,
@@ -165,19 +165,14 @@ impl Executor {
                     .versions(&request.target, older_than, cx)
                     .await
             }
-            Service::Iot if retention.only.is_some() => {
-                self.iot
-                    .versions_narrowed(&request.target, older_than, cx)
-                    .await
-            }
             Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
         }
     }
 
     /// IoT deletes with `protectInUse`: the selected versions in use (or
     /// that may be) are kept instead, saying where. Only the selected
-    /// versions are looked up, so a plan costs one search per version it
-    /// would delete.
+    /// versions are looked up, twelve a search (more only where one finds
+    /// things).
     async fn protect(
         &self,
         request: &Request,

@@ -183,6 +183,11 @@ impl Retrier {
             .ok()
     }
 
+    /// When the invocation began.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
     /// Whether `service`'s quota was starved as the invocation began (its
     /// calls go one at a time: [`pace::Strain`]).
     pub fn starved(&self, service: Service) -> bool {

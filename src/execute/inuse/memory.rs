@@ -9,9 +9,6 @@
 //! - Fleet indexing's configuration, trusted for [`INDEXING_TRUST`].
 //! - Which jobs are unfinished (ListJobs), trusted for [`LISTING_TRUST`]:
 //!   an invocation already trusts its own listing for as long as it runs.
-//! - How many things run a package version (SearchIndex), trusted for
-//!   [`LISTING_TRUST`] too: a request handed on searches again only after
-//!   that minute.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -36,10 +33,6 @@ pub const LISTING_TRUST: Duration = Duration::from_secs(60);
 const CLAIM_FOR: Duration = Duration::from_secs(30);
 /// How often the table is read again while others describe the jobs.
 const POLL: Duration = Duration::from_millis(500);
-
-/// What a search found running a version: how many things (at most a
-/// page), and whether there were more.
-type Things = (usize, bool);
 
 /// A job's package-version ARNs.
 pub type Destinations = Arc<Vec<String>>;
@@ -77,9 +70,6 @@ pub struct Memory {
     indexing: Mutex<Option<(Indexing, Instant)>>,
     listing: Mutex<Option<(Arc<Vec<JobRef>>, Instant)>>,
     destinations: Mutex<HashMap<String, Destinations>>,
-    /// (package, version) → things found running it (at most a page) and
-    /// whether there were more, and when.
-    installed: Mutex<HashMap<(String, String), (Things, Instant)>>,
     table: Option<JobTable>,
 }
 
@@ -127,24 +117,6 @@ impl Memory {
 
     pub fn remember_listing(&self, jobs: Arc<Vec<JobRef>>) {
         *self.listing.lock().expect("memory lock") = Some((jobs, Instant::now()));
-    }
-
-    /// The things a search found running `version` of `package` less than
-    /// [`LISTING_TRUST`] ago: how many (at most a page), and whether more.
-    pub fn installed(&self, package: &str, version: &str) -> Option<Things> {
-        let kept = self.installed.lock().expect("memory lock");
-        kept.get(&(package.to_owned(), version.to_owned()))
-            .filter(|(_, at)| at.elapsed() < LISTING_TRUST)
-            .map(|(things, _)| *things)
-    }
-
-    pub fn remember_installed(&self, package: &str, version: &str, things: Things) {
-        let mut kept = self.installed.lock().expect("memory lock");
-        kept.retain(|_, (_, at)| at.elapsed() < LISTING_TRUST);
-        kept.insert(
-            (package.to_owned(), version.to_owned()),
-            (things, Instant::now()),
-        );
     }
 
     fn known(&self, key: &str) -> Option<Destinations> {

@@ -65,37 +65,7 @@ impl<'c> InUseReader<'c> {
         };
         let (searched, n) = match &indexing {
             Indexing::Missing(why) => (Ok(versions.iter().map(|_| Err(why.clone())).collect()), 0),
-            Indexing::Package => {
-                let memory = &reads.memory;
-                let known: Vec<Option<(usize, bool)>> = versions
-                    .iter()
-                    .map(|v| memory.installed(package, v))
-                    .collect();
-                let asked: Vec<String> = versions
-                    .iter()
-                    .zip(&known)
-                    .filter(|(_, k)| k.is_none())
-                    .map(|(v, _)| v.clone())
-                    .collect();
-                let (found, n) = self.installed(package, &asked, cx).await;
-                let found = found.map(|found| {
-                    let mut found = asked.iter().zip(found).inspect(|(v, t)| {
-                        if let Ok(t) = t {
-                            memory.remember_installed(package, v, *t);
-                        }
-                    });
-                    known
-                        .into_iter()
-                        .map(|k| match k {
-                            Some(t) => Ok(t),
-                            None => found
-                                .next()
-                                .map_or_else(|| Err("not searched".to_owned()), |(_, t)| t),
-                        })
-                        .collect()
-                });
-                (found, n)
-            }
+            Indexing::Package => self.installed(package, versions, cx).await,
         };
         calls += n;
         let searched: Vec<_> = match searched {
@@ -152,7 +122,12 @@ impl<'c> InUseReader<'c> {
         }))
         .await;
         let mut calls = 0;
-        let mut out: Vec<Things> = queries.into_iter().map(|q| q.map(|_| (0, false))).collect();
+        // Every askable version is answered below; none is taken as unused
+        // for want of an answer.
+        let mut out: Vec<Things> = queries
+            .into_iter()
+            .map(|q| q.and(Err("not searched".to_owned())))
+            .collect();
         for (found, n) in searched {
             calls += n;
             match found {

@@ -81,7 +81,8 @@ impl IotAdapter {
             Ok(done) => {
                 let mut st = lock(state);
                 st.versions.remove(version);
-                st.gone.insert(version.to_owned());
+                st.gone
+                    .insert(version.to_owned(), tokio::time::Instant::now());
                 drop(st);
                 ItemOutcome::done(item, done, attempts)
             }
@@ -127,9 +128,9 @@ impl IotAdapter {
 
     /// One requested version after its package's reads: a version the
     /// listing did not show, and cannot prove absent, is read first; then,
-    /// unless `usage` refuses it, the delete. Each version goes to its
-    /// delete as soon as its own reads are back, so a run cut short by the
-    /// deadline has settled what it read.
+    /// unless `usage` (its twelve's search) refuses it, the delete. Each
+    /// version goes to its delete as soon as its reads are back, so a run
+    /// cut short by the deadline has settled what it read.
     ///
     /// The unlisted read stays: DeletePackageVersion is idempotent and
     /// answers 200 for a version that does not exist, so without the read a
@@ -197,7 +198,10 @@ impl IotAdapter {
             // environment saw answered.
             let listed: Vec<(bool, bool)> = versions
                 .iter()
-                .map(|v| (st.versions.contains_key(v), st.gone.contains(v)))
+                .map(|v| {
+                    let gone = st.gone.get(v).is_some_and(|at| *at >= cx.retrier.started());
+                    (st.versions.contains_key(v), gone)
+                })
                 .collect();
             (listed, st.default_version.clone())
         };
@@ -234,25 +238,28 @@ impl IotAdapter {
         }
         // Progress before breadth: twelve versions at a time (one search),
         // the first twelve's searches and deletes before the next's.
-        let groups =
-            join_all(to_delete.chunks(MOST_TERMS).enumerate().map(|(k, group)| {
-                nth(k, async {
-                    let usage = match protect {
-                        false => None,
-                        true => {
-                            let asked: Vec<String> =
-                                group.iter().map(|(v, _)| (*v).to_owned()).collect();
-                            let (usage, n) = self.usage(package, &asked, cx).await;
-                            Some((usage.map_err(Arc::new), n))
-                        }
-                    };
-                    join_all(group.iter().enumerate().map(|(i, v)| {
-                        nth(i, self.delete_one(package, *v, usage.as_ref(), &state, cx))
-                    }))
-                    .await
-                })
-            }))
-            .await;
+        let groups = join_all(to_delete.chunks(MOST_TERMS).enumerate().map(|(k, group)| {
+            nth(k, async {
+                let usage = match protect {
+                    false => None,
+                    true => {
+                        let asked: Vec<String> =
+                            group.iter().map(|(v, _)| (*v).to_owned()).collect();
+                        let (usage, n) = self.usage(package, &asked, cx).await;
+                        Some((usage.map_err(Arc::new), n))
+                    }
+                };
+                // The search's calls count once, on the group's first
+                // version.
+                let unshared = usage.as_ref().map(|(u, _)| (u.clone(), 0));
+                join_all(group.iter().enumerate().map(|(i, v)| {
+                    let usage = if i == 0 { &usage } else { &unshared };
+                    nth(i, self.delete_one(package, *v, usage.as_ref(), &state, cx))
+                }))
+                .await
+            })
+        }))
+        .await;
         outcomes.extend(groups.into_iter().flatten());
         outcomes
     }
@@ -354,7 +361,13 @@ fn refusal(
     let refused = |e| Some(Arc::new(e));
     match usage.as_ref().map(|u| u.get(version)) {
         Err(e) => Some(e.clone()),
-        Ok(None | Some(Usage::Unused)) => None,
+        Ok(Some(Usage::Unused)) => None,
+        // Not asked about: no answer is no protection.
+        Ok(None) => refused(DeleteError::InUseUnknown {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            reason: "its use was not read".to_owned(),
+        }),
         Ok(Some(Usage::InUse(detail))) => refused(DeleteError::InUse {
             package: package.to_owned(),
             version: version.to_owned(),

@@ -11,7 +11,7 @@
 mod delete;
 mod reads;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_iot::Client;
@@ -58,9 +58,11 @@ struct VersionSummary {
 pub struct PackageState {
     default_version: Option<String>,
     versions: BTreeMap<String, VersionSummary>,
-    /// Versions deleted since the listing, as the deletes' answers said:
-    /// the only versions the state proves absent.
-    gone: BTreeSet<String>,
+    /// Versions deleted since the listing, as the deletes' answers said,
+    /// and when: the only versions the state proves absent, to invocations
+    /// under way when the answer came (a version deleted before an
+    /// invocation began may have been published again since).
+    gone: BTreeMap<String, tokio::time::Instant>,
 }
 
 /// A package's state as read once: `None` when the package does not exist.
@@ -235,9 +237,10 @@ impl PackageService for IotAdapter {
                 join_all(versions.iter().map(|v| self.deprecate(package, v, cx))).await
             }
             Action::Versions(versions) => {
-                // What is in use is checked here, version by version, beside
-                // the deletes (a policy's versions were checked when planned,
-                // and come without `protect_in_use`).
+                // What is in use is checked here, twelve versions a search,
+                // each twelve before its deletes (a dry run's policy checked
+                // its versions when planned, and they come without
+                // `protect_in_use`).
                 let protect = *protect_in_use && request.verb == Verb::Delete;
                 self.delete_versions(package, versions, (*unset_default_version, protect), cx)
                     .await

@@ -1,8 +1,9 @@
 //! Reading an IoT package's state: GetPackage and ListPackageVersions at
-//! most once per invocation (or, starved, one read less than [`RECENT`] ago) (kept in [`IotReads`](super::IotReads)), and
-//! GetPackageVersion for one version's status now.
+//! most once per invocation (kept in [`IotReads`](super::IotReads); when
+//! starved, one read less than [`RECENT`] ago), and GetPackageVersion for
+//! one version's status now.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::{IotAdapter, PackageState, Read, VersionSummary, PAGE_SIZE};
@@ -23,7 +24,8 @@ impl IotAdapter {
     /// Deleting explicit versions needs the listing as well as the default
     /// version: DeletePackageVersion is idempotent and answers 200 for a
     /// version that does not exist (its model has no ResourceNotFound), so
-    /// only the listing tells "already absent" from "deleted". Listings are
+    /// only a read tells "already absent" from "deleted": the listing, and
+    /// GetPackageVersion for a version it does not show. Listings are
     /// reads, a quota class of their own, and cost one call per 100
     /// versions, not one per version as GetPackageVersion would.
     pub(super) async fn state(
@@ -71,33 +73,6 @@ impl IotAdapter {
             }
         }
         self.state(package, cx).await
-    }
-
-    /// [`PackageService::versions`](crate::execute::PackageService) for a
-    /// policy narrowed to named versions (as its hand-on is): when the IoT
-    /// quota is starved, the state this execution environment read less
-    /// than [`RECENT`] ago stands in, kept current by its own deletes. Its
-    /// plan was made on a fresh listing; the versions it may still delete
-    /// are the ones it named, and a version someone else deleted in those
-    /// seconds is missed as it would be by an invocation that lists once
-    /// and deletes for minutes.
-    pub async fn versions_narrowed(
-        &self,
-        target: &crate::request::Target,
-        older_than: Option<f64>,
-        cx: &CallContext<'_>,
-    ) -> (Result<super::Listing, DeleteError>, u32) {
-        if let crate::request::Target::Iot { package, .. } = target {
-            let fresh = cx.iot_reads.cell(package).get().is_some();
-            if !fresh && cx.retrier.starved(Service::Iot) {
-                if let Some(known) = self.recently_read(package) {
-                    let listing =
-                        super::listing_of(&known.lock().expect("package state lock"), older_than);
-                    return (Ok(listing), 0);
-                }
-            }
-        }
-        crate::execute::PackageService::versions(self, target, older_than, cx).await
     }
 
     /// A package's state read by this execution environment less than
@@ -148,7 +123,7 @@ impl IotAdapter {
             Some(PackageState {
                 default_version,
                 versions,
-                gone: BTreeSet::new(),
+                gone: BTreeMap::new(),
             })
         });
         (state, calls)
