@@ -3,16 +3,15 @@
 //! retrier), DeletePackage once no version remains, and
 //! UpdatePackageVersion to deprecate.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 
-use super::{lock, IotAdapter, PackageState};
+use super::{lock, refusal, Checked, IotAdapter, PackageState};
 use crate::error::DeleteError;
 use crate::execute::inuse::MOST_TERMS;
 use crate::execute::{api_error, client_token, not_found, CallContext, Done, ItemOutcome};
-use crate::plan::{Item, Usage};
+use crate::plan::Item;
 use crate::request::Service;
 use crate::retry::{nth, QuotaClass};
 
@@ -345,39 +344,6 @@ impl IotAdapter {
                 }
             })
             .await
-    }
-}
-
-/// What the in-use check answered for a request's versions, and the calls
-/// it made.
-type Checked = (Result<BTreeMap<String, Usage>, Arc<DeleteError>>, u32);
-
-/// Why `version` may not be deleted, by what the in-use check answered.
-fn refusal(
-    package: &str,
-    version: &str,
-    usage: &Result<BTreeMap<String, Usage>, Arc<DeleteError>>,
-) -> Option<Arc<DeleteError>> {
-    let refused = |e| Some(Arc::new(e));
-    match usage.as_ref().map(|u| u.get(version)) {
-        Err(e) => Some(e.clone()),
-        Ok(Some(Usage::Unused)) => None,
-        // Not asked about: no answer is no protection.
-        Ok(None) => refused(DeleteError::InUseUnknown {
-            package: package.to_owned(),
-            version: version.to_owned(),
-            reason: "its use was not read".to_owned(),
-        }),
-        Ok(Some(Usage::InUse(detail))) => refused(DeleteError::InUse {
-            package: package.to_owned(),
-            version: version.to_owned(),
-            detail: detail.clone(),
-        }),
-        Ok(Some(Usage::Unknown(reason))) => refused(DeleteError::InUseUnknown {
-            package: package.to_owned(),
-            version: version.to_owned(),
-            reason: reason.clone(),
-        }),
     }
 }
 

@@ -287,3 +287,36 @@ fn listing_of(state: &PackageState, older_than: Option<f64>) -> Listing {
         missing: false,
     }
 }
+
+/// What the in-use check answered for a request's versions, and the calls
+/// it made.
+pub(super) type Checked = (Result<BTreeMap<String, Usage>, Arc<DeleteError>>, u32);
+
+/// Why `version` may not be deleted, by what the in-use check answered.
+pub(super) fn refusal(
+    package: &str,
+    version: &str,
+    usage: &Result<BTreeMap<String, Usage>, Arc<DeleteError>>,
+) -> Option<Arc<DeleteError>> {
+    let refused = |e| Some(Arc::new(e));
+    match usage.as_ref().map(|u| u.get(version)) {
+        Err(e) => Some(e.clone()),
+        Ok(Some(Usage::Unused)) => None,
+        // Not asked about: no answer is no protection.
+        Ok(None) => refused(DeleteError::InUseUnknown {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            reason: "its use was not read".to_owned(),
+        }),
+        Ok(Some(Usage::InUse(detail))) => refused(DeleteError::InUse {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            detail: detail.clone(),
+        }),
+        Ok(Some(Usage::Unknown(reason))) => refused(DeleteError::InUseUnknown {
+            package: package.to_owned(),
+            version: version.to_owned(),
+            reason: reason.clone(),
+        }),
+    }
+}
