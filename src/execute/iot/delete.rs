@@ -235,10 +235,26 @@ impl IotAdapter {
                 }
             }
         }
-        // Progress before breadth: twelve versions at a time (one search),
-        // the first twelve's searches and deletes before the next's.
-        let groups = join_all(to_delete.chunks(MOST_TERMS).enumerate().map(|(k, group)| {
-            nth(k, async {
+        outcomes.extend(
+            self.delete_by_twelves(package, &to_delete, protect, &state, cx)
+                .await,
+        );
+        outcomes
+    }
+
+    /// Progress before breadth: twelve versions at a time (one search),
+    /// the first twelve's searches and deletes before the next's. Each
+    /// version is `(name, listed)`.
+    async fn delete_by_twelves(
+        &self,
+        package: &str,
+        versions: &[(&str, bool)],
+        protect: bool,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let groups = join_all(versions.chunks(MOST_TERMS).enumerate().map(|(k, group)| {
+            nth(k, async move {
                 let usage = match protect {
                     false => None,
                     true => {
@@ -253,14 +269,13 @@ impl IotAdapter {
                 let unshared = usage.as_ref().map(|(u, _)| (u.clone(), 0));
                 join_all(group.iter().enumerate().map(|(i, v)| {
                     let usage = if i == 0 { &usage } else { &unshared };
-                    nth(i, self.delete_one(package, *v, usage.as_ref(), &state, cx))
+                    nth(i, self.delete_one(package, *v, usage.as_ref(), state, cx))
                 }))
                 .await
             })
         }))
         .await;
-        outcomes.extend(groups.into_iter().flatten());
-        outcomes
+        groups.into_iter().flatten().collect()
     }
 
     /// The whole package: clear the default (only when allowed), delete every
