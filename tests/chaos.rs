@@ -157,6 +157,7 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
         deadline: None,
         containers: 1,
         timeout: Duration::from_secs(420),
+        table: false,
         rate_limits: Some("codeartifact.write=400,codeartifact.list=400,codeartifact.read=800,iot.write=400,iot.read=400,iot.search=400,iot.jobs.list=400,iot.jobs.describe=400"),
         outage: true,
     })
@@ -184,6 +185,7 @@ async fn a_third_of_the_quotas_and_short_deadlines_exhaust_nothing() -> Result<(
         deadline: Some(Duration::from_secs(5)),
         containers: 1,
         timeout: Duration::from_secs(420),
+        table: false,
         rate_limits: Some("codeartifact.write=60,codeartifact.list=60,codeartifact.read=60,iot.write=60,iot.read=60,iot.search=60,iot.jobs.list=60,iot.jobs.describe=60"),
         outage: false,
     })

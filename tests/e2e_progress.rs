@@ -201,3 +201,89 @@ async fn environments_sharing_the_table_describe_each_job_once() {
         "a new environment reads them from the table"
     );
 }
+
+/// A message SQS delivers twice (the same `MessageId`) is worked on once:
+/// a second delivery after the first handled it is acknowledged without a
+/// call; one while another invocation holds the message goes back to SQS
+/// untouched, and is worked on once that claim is given up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_delivered_twice_is_worked_on_once() {
+    let Some((_g, stack, _)) = stack("delivered_twice", fleet(0)).await else {
+        return;
+    };
+    let table = create_downloads_table("delivered-twice").await.unwrap();
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "delivered-twice").await.unwrap();
+    let config = || queues.config(&[("DOWNLOADS_TABLE", table.as_str())]);
+    let (first, second) = (
+        in_process_handler(config()).await,
+        in_process_handler(config()).await,
+    );
+    for versions in [json!(["1.0", "1.1"]), json!(["1.2"])] {
+        sqs.send_message()
+            .queue_url(&queues.work)
+            .message_body(
+                json!({"service": "iot", "package": "fw", "versions": versions}).to_string(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let messages = receive(&sqs, &queues.work, 2).await.unwrap();
+    assert_eq!(messages.len(), 2);
+    let record = |i: usize| json!({"Records": [sqs_record(&queues.work, &messages[i])]});
+    let calls = |stack: &Stack| stack.emulator.shared.calls().len();
+    let failures = |out: &packprune::handler::Processed| {
+        out.response["batchItemFailures"].as_array().unwrap().len()
+    };
+
+    let out = invoke(&first, record(0), Duration::from_secs(30)).await;
+    assert_eq!((out.summary.deleted, failures(&out)), (2, 0));
+    let before = calls(stack);
+    let out = invoke(&second, record(0), Duration::from_secs(30)).await;
+    assert_eq!(out.summary.handled_earlier, 1, "{:?}", out.summary);
+    assert_eq!(
+        (out.summary.requested, failures(&out)),
+        (0, 0),
+        "acknowledged"
+    );
+    assert_eq!(
+        calls(stack),
+        before,
+        "no call for a message handled already"
+    );
+
+    // Another invocation holds the second message now.
+    let deliveries = packprune::downloads::DeliveryTable::new(
+        support::downloads::dynamodb().await,
+        table.clone(),
+    );
+    let retrier = packprune::retry::Retrier::new(
+        packprune::retry::RetryPolicy::default(),
+        tokio::time::Instant::now() + Duration::from_secs(30),
+        1,
+        std::sync::Arc::new(packprune::retry::Pacers::new(&Default::default(), 1)),
+    );
+    let until = packprune::downloads::now_ms() + 60_000;
+    let id = messages[1].message_id().unwrap();
+    let (claim, _) = deliveries.claim(id, ("elsewhere", until), &retrier).await;
+    assert_eq!(claim.unwrap(), packprune::downloads::Claim::Taken);
+    let out = invoke(&first, record(1), Duration::from_secs(30)).await;
+    assert_eq!(
+        (out.summary.deleted, failures(&out)),
+        (0, 1),
+        "back to SQS untouched"
+    );
+    assert_eq!(calls(stack), before);
+    deliveries
+        .finish(id, "elsewhere", packprune::downloads::Finish::Released)
+        .await
+        .unwrap();
+    let out = invoke(&second, record(1), Duration::from_secs(30)).await;
+    assert_eq!(
+        (out.summary.deleted, failures(&out)),
+        (1, 0),
+        "worked on once given up"
+    );
+    assert_eq!(iot_versions(stack, "fw").unwrap().1.len(), 7);
+}

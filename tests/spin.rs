@@ -14,7 +14,8 @@
 //! - 20 ms of latency, 5% 500s, 2% of connections dropped before the work,
 //!   1% after it. Every invocation's deadline is 5 s.
 //! - Three execution environments (a handler each), each polled by one
-//!   event source poller.
+//!   event source poller, sharing `DOWNLOADS_TABLE` (moto's DynamoDB): a
+//!   message delivered twice is worked on once.
 //!
 //! It must drain within 15 minutes: every version deleted, kept by its
 //! policy, or dead-lettered with its reason; and, with nothing refused but
@@ -144,6 +145,7 @@ async fn one_shared_bucket_per_service_and_five_second_deadlines_still_settle_ev
             outage: false,
             containers: 3,
             timeout: Duration::from_secs(15 * 60),
+            table: true,
         },
     )
     .await?;

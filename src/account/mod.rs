@@ -228,9 +228,23 @@ pub struct UnitAccount {
     pub read_events: u64,
     pub metadata_reads: u64,
     pub versions_recorded: u64,
+    /// The record's message was handled by an earlier delivery of it (SQS
+    /// delivered it twice): acknowledged without work.
+    pub handled_earlier: bool,
 }
 
 impl UnitAccount {
+    /// A record whose message an earlier delivery handled: nothing of it
+    /// is requested again, and SQS deletes it.
+    pub fn handled_earlier(unit: &crate::decode::Unit) -> Self {
+        UnitAccount {
+            source: unit.source.clone(),
+            sender: unit.sender.clone(),
+            handled_earlier: true,
+            ..UnitAccount::default()
+        }
+    }
+
     /// A record left untouched (a FIFO batch stopped before it): every item
     /// is handed on by redelivery.
     pub fn unstarted(unit: &crate::decode::Unit) -> Self {

@@ -73,6 +73,10 @@ pub struct Summary {
     #[serde(skip_serializing_if = "is_zero")]
     pub handed_on_without_progress: u64,
     pub records_redelivered: u64,
+    /// Records whose message an earlier delivery handled (SQS delivered it
+    /// twice), acknowledged without work (with `DOWNLOADS_TABLE`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub handled_earlier: u64,
     pub packages_fanned_out: u64,
     pub ignored_events: u64,
     /// Requests (and policies) naming a package that does not exist: a
@@ -163,6 +167,7 @@ impl Summary {
         self.plans_in_progress
             .extend(acc.plans_in_progress.iter().cloned());
         self.records_redelivered += u64::from(acc.redeliver);
+        self.handled_earlier += u64::from(acc.handled_earlier);
         self.packages_fanned_out += acc.fanned_out;
         self.ignored_events += acc.ignored.len() as u64;
         self.packages_not_found += acc.packages_not_found.len() as u64;

@@ -36,6 +36,7 @@
 //! cleaned) upstream. Keeping more is the safe side.
 
 mod archive;
+mod deliveries;
 mod event;
 mod jobs;
 mod store;
@@ -43,6 +44,7 @@ mod store;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use archive::{archive_partition, ArchiveTimes, Archived};
+pub use deliveries::{Claim, DeliveryTable, Finish};
 pub use event::{read, ReadEventError, READ_EVENT_NAME};
 pub use jobs::{JobTable, StoredJob, JOBS_PARTITION};
 pub use store::{DownloadStore, Recorded};

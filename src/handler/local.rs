@@ -59,6 +59,7 @@ impl Handler {
             account,
             request_id: request_id.to_owned(),
             reporting: true,
+            deadline_ms: crate::downloads::now_ms() + budget.as_millis() as i64,
         };
         let unit = Unit {
             source: request_id.to_owned(),

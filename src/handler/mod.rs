@@ -2,6 +2,7 @@
 //! source.
 
 mod apply;
+mod deliveries;
 mod local;
 mod output;
 mod reports;
@@ -25,8 +26,7 @@ use tokio::time::Instant;
 use crate::account::{Settings, Summary};
 use crate::config::Config;
 use crate::decode::{self, Event, UnrecognisedEvent};
-use crate::downloads::DownloadStore;
-use crate::downloads::JobTable;
+use crate::downloads::{DeliveryTable, DownloadStore, JobTable};
 use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads, Memory};
 use crate::queue::{Outbox, SendError};
 use crate::report::ReportStore;
@@ -163,6 +163,9 @@ pub struct Handler {
     /// What the usage checks learned, kept for the next invocations (and,
     /// with `DOWNLOADS_TABLE`, shared through the table).
     memory: Arc<Memory>,
+    /// With `DOWNLOADS_TABLE`: the SQS messages handled, so that a message
+    /// delivered twice is worked on once.
+    deliveries: Option<DeliveryTable>,
 }
 
 /// What the tasks of one invocation share.
@@ -177,6 +180,9 @@ struct Invocation {
     /// Whether requests write run reports (to the reports bucket, or,
     /// run inline, to the caller).
     reporting: bool,
+    /// When Lambda ends the invocation (ms since the epoch): how long its
+    /// claims on SQS messages last ([`deliveries`]).
+    deadline_ms: i64,
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
@@ -215,6 +221,10 @@ impl Handler {
             .map(|table| JobTable::new(clients.dynamodb.clone(), table.clone()));
         Handler {
             memory: Arc::new(Memory::new(jobs)),
+            deliveries: config
+                .downloads_table
+                .as_ref()
+                .map(|table| DeliveryTable::new(clients.dynamodb.clone(), table.clone())),
             executor: Executor {
                 codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
                 iot: IotAdapter::new(clients.iot),
@@ -276,10 +286,14 @@ impl Handler {
     pub async fn process(&self, event: LambdaEvent<Value>) -> Result<Processed, HandlerError> {
         let (payload, ctx) = event.into_parts();
         let pacing = self.pacers.stats();
+        let stop = cutoff(ctx.deadline(), self.config.deadline_margin);
         let inv = Invocation {
+            deadline_ms: crate::downloads::now_ms()
+                + (stop.saturating_duration_since(Instant::now()) + self.config.deadline_margin)
+                    .as_millis() as i64,
             retrier: Retrier::new(
                 self.retry,
-                cutoff(ctx.deadline(), self.config.deadline_margin),
+                stop,
                 self.config.max_concurrency,
                 self.pacers.clone(),
             ),

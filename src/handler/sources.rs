@@ -17,9 +17,11 @@ use crate::report::ReportInput;
 impl Handler {
     pub(super) async fn handle_sqs(
         &self,
-        mut units: Vec<Unit>,
+        units: Vec<Unit>,
         inv: &Invocation,
     ) -> (Processed, Vec<UnitAccount>) {
+        let gated = self.claim_deliveries(units, inv).await;
+        let mut units = gated.run;
         let tallies = self.record_reads(&mut units, inv).await;
         let fifo = units
             .iter()
@@ -33,6 +35,8 @@ impl Handler {
         self.send(&mut accounts, &inputs, fifo, inv).await;
         self.write_reports(&mut accounts, &inputs, &inv.request_id)
             .await;
+        self.finish_deliveries(&gated.claimed, &accounts, inv).await;
+        accounts.extend(gated.skipped);
         let mut response = SqsBatchResponse::default();
         let mut summary = Summary::default();
         for acc in &accounts {

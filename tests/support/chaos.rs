@@ -42,6 +42,9 @@ pub struct Options {
     pub containers: usize,
     /// The run fails if the work queue has not drained by then.
     pub timeout: Duration,
+    /// `DOWNLOADS_TABLE` set, to a table on moto: the function's memory
+    /// (a message delivered twice is worked on once).
+    pub table: bool,
 }
 
 /// A TCP proxy in front of moto that can be taken down: while down, it
@@ -275,6 +278,7 @@ pub async fn run(tools: &Tools, o: Options) -> Result<Value> {
         ("AWS_ENDPOINT_URL_CODEARTIFACT", emulator.url()),
         ("AWS_ENDPOINT_URL_IOT", emulator.url()),
         ("AWS_ENDPOINT_URL_SQS", proxy.url.clone()),
+        ("AWS_ENDPOINT_URL_DYNAMODB", moto.url.clone()),
         ("AWS_REGION", "us-east-1".into()),
         ("AWS_ACCESS_KEY_ID", "test".into()),
         ("AWS_SECRET_ACCESS_KEY", "test".into()),
@@ -321,6 +325,11 @@ pub async fn run(tools: &Tools, o: Options) -> Result<Value> {
     }
     let mut settings = vec![("MAX_CONCURRENCY", "8"), ("DEADLINE_MARGIN_MS", "500")];
     settings.extend(o.rate_limits.map(|r| ("RATE_LIMITS", r)));
+    let table = match o.table {
+        true => Some(crate::support::downloads::create_downloads_table("chaos").await?),
+        false => None,
+    };
+    settings.extend(table.as_deref().map(|t| ("DOWNLOADS_TABLE", t)));
     let mut handlers = Vec::new();
     for _ in 0..o.containers.max(1) {
         handlers.push(Arc::new(in_process_handler(queues.config(&settings)).await));

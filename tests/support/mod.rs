@@ -743,13 +743,17 @@ pub fn iot_versions(stack: &Stack, package: &str) -> Option<(Option<String>, Vec
         })
 }
 
+/// An SQS event of `records`, each a new message (its own `messageId`:
+/// the function works on a message id once, with `DOWNLOADS_TABLE`).
 pub fn sqs_event(records: &[Value]) -> Value {
+    static EVENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let event = EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let records: Vec<Value> = records
         .iter()
         .enumerate()
         .map(|(i, body)| {
             let body = body.as_str().map(str::to_owned).unwrap_or_else(|| body.to_string());
-            json!({"messageId": format!("rec-{i}"), "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
+            json!({"messageId": format!("rec-{}-{event}-{i}", std::process::id()), "receiptHandle": "rh", "body": body, "attributes": {"ApproximateReceiveCount": "1"},
                    "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:work", "awsRegion": "us-east-1"})
         })

@@ -1,0 +1,103 @@
+//! A standard queue's message delivered twice is worked on once: each
+//! delivery claims its message in the table first
+//! ([`crate::downloads::DeliveryTable`]), and gives the claim up or marks
+//! the message handled when it ends.
+
+use futures::future::join_all;
+
+use super::{Handler, Invocation};
+use crate::account::UnitAccount;
+use crate::decode::{Decoded, Origin, Unit};
+use crate::downloads::{Claim, Finish};
+
+/// A batch's records sorted by their claims.
+pub(super) struct Gated {
+    /// The records to work on.
+    pub run: Vec<Unit>,
+    /// The accounts of the records not worked on: handled by an earlier
+    /// delivery (acknowledged), or held by another invocation now (back to
+    /// SQS untouched).
+    pub skipped: Vec<UnitAccount>,
+    /// The message ids this invocation claimed.
+    pub claimed: Vec<String>,
+}
+
+/// Whether a record is claimed: a standard queue's (a FIFO queue processes
+/// a message once already) that asks for work (download events are
+/// recorded forward-only: a second recording changes nothing).
+fn claimed(unit: &Unit) -> bool {
+    matches!(unit.origin, Origin::Sqs { fifo: false, .. })
+        && unit.requests.iter().any(|d| matches!(d, Decoded::Valid(_)))
+}
+
+impl Handler {
+    /// Claims the records' messages (with `DOWNLOADS_TABLE`). A claim the
+    /// table could not answer lets its record run: a copy worked on twice
+    /// is what happens without the table, and every delete is still read
+    /// and checked first.
+    pub(super) async fn claim_deliveries(&self, units: Vec<Unit>, inv: &Invocation) -> Gated {
+        let Some(table) = &self.deliveries else {
+            return Gated {
+                run: units,
+                skipped: Vec::new(),
+                claimed: Vec::new(),
+            };
+        };
+        let owner = (inv.request_id.as_str(), inv.deadline_ms);
+        let claims = join_all(units.iter().map(|u| async move {
+            if !claimed(u) {
+                return None;
+            }
+            Some(table.claim(&u.source, owner, &inv.retrier).await.0)
+        }))
+        .await;
+        let mut gated = Gated {
+            run: Vec::new(),
+            skipped: Vec::new(),
+            claimed: Vec::new(),
+        };
+        for (unit, claim) in units.into_iter().zip(claims) {
+            match claim {
+                None => gated.run.push(unit),
+                Some(Ok(Claim::Taken)) => {
+                    gated.claimed.push(unit.source.clone());
+                    gated.run.push(unit);
+                }
+                Some(Ok(Claim::Handled)) => {
+                    tracing::info!(record = %unit.source, "the message was handled by an earlier delivery; acknowledged without work");
+                    gated.skipped.push(UnitAccount::handled_earlier(&unit));
+                }
+                Some(Ok(Claim::Held)) => {
+                    tracing::info!(record = %unit.source, "another invocation works on the message now; SQS will deliver it again");
+                    gated.skipped.push(UnitAccount::unstarted(&unit));
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(record = %unit.source, error = %e.chain(), "the message could not be claimed in the table; worked on unclaimed");
+                    gated.run.push(unit);
+                }
+            }
+        }
+        gated
+    }
+
+    /// Ends this invocation's claims: a record going back to SQS gives its
+    /// claim up, every other is marked handled.
+    pub(super) async fn finish_deliveries(
+        &self,
+        claimed: &[String],
+        accounts: &[UnitAccount],
+        inv: &Invocation,
+    ) {
+        let Some(table) = &self.deliveries else {
+            return;
+        };
+        join_all(claimed.iter().map(|id| async move {
+            let back = accounts.iter().any(|a| &a.source == id && a.redeliver);
+            let how = if back { Finish::Released } else { Finish::Handled };
+            if let Err(e) = table.finish(id, &inv.request_id, how).await {
+                tracing::warn!(record = %id, error = %e.chain(), "the message's claim could not be ended; it lapses at the invocation's deadline");
+            }
+        }))
+        .await;
+    }
+}
