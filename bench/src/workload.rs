@@ -212,7 +212,8 @@ pub fn iot_only() -> Workload {
         victims,
         needs: iot_needs(300, 10),
         first: None,
-        table: false,
+        // As the template deploys it.
+        table: true,
     }
 }
 
@@ -309,7 +310,8 @@ pub fn mixed() -> Workload {
         victims,
         needs,
         first: None,
-        table: false,
+        // As the template deploys it.
+        table: true,
     }
 }
 
@@ -344,6 +346,7 @@ pub fn scope() -> Workload {
             QUOTAS.need("codeartifact.list", 1001),
         ],
         first: None,
-        table: false,
+        // As the template deploys it.
+        table: true,
     }
 }
