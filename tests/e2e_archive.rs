@@ -161,25 +161,6 @@ async fn without_the_table_archived_for_days_is_refused_and_nothing_is_deleted()
     assert!(stack.emulator.shared.calls().is_empty());
     assert_eq!(ca_versions(stack, "npm-store", "web").unwrap().len(), 12);
 
-    // The table there (the template always creates it) but recording off
-    // (RecordDownloads=false): refused all the same.
-    let table = create_downloads_table("archive-not-recorded")
-        .await
-        .unwrap();
-    let h = in_process_handler(queues.config(&[
-        ("DOWNLOADS_TABLE", table.as_str()),
-        ("RECORD_DOWNLOADS", "false"),
-    ]))
-    .await;
-    let out = invoke(&h, stage2(), LEFT).await;
-    assert_eq!(out.summary.invalid_requests, 1, "{:?}", out.summary);
-    assert!(
-        out.summary.invalid[0].contains("RECORD_DOWNLOADS is false"),
-        "{:?}",
-        out.summary.invalid
-    );
-    assert!(stack.emulator.shared.calls().is_empty());
-
     // Archive times expire with the table's TTL: a longer window could
     // never be met, and would keep every version ARCHIVE_TIME_UNKNOWN.
     let table = create_downloads_table("downloads-archive-ttl")

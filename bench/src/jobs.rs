@@ -79,7 +79,7 @@ pub fn iot_jobs(table: bool) -> Workload {
         about: if table {
             "300 IoT versions in 10 packages, 100 requests of 3 (10 SQS batches of 10), in-use protection on, and 300 unfinished jobs in the account (250 in progress, 50 scheduled), 60 of them deploying versions of these packages that no request deletes (`3.0.0` to `3.0.5`), none a version to delete. No version can be cleared before every job is known. `DOWNLOADS_TABLE` is set (moto's DynamoDB, the template's key schema): the processes claim and describe the jobs between them."
         } else {
-            "The same, without `DOWNLOADS_TABLE` (the template always sets it; a deployment made otherwise may not): each process describes every job itself."
+            "The same, without `DOWNLOADS_TABLE`: each process describes every job itself (what a deployment with `RecordDownloads=false` does)."
         },
         seed,
         quotas: QUOTAS,

@@ -212,8 +212,7 @@ pub fn iot_only() -> Workload {
         victims,
         needs: iot_needs(300, 10),
         first: None,
-        // As the template deploys it.
-        table: true,
+        table: false,
     }
 }
 
@@ -310,8 +309,7 @@ pub fn mixed() -> Workload {
         victims,
         needs,
         first: None,
-        // As the template deploys it.
-        table: true,
+        table: false,
     }
 }
 
@@ -346,7 +344,6 @@ pub fn scope() -> Workload {
             QUOTAS.need("codeartifact.list", 1001),
         ],
         first: None,
-        // As the template deploys it.
-        table: true,
+        table: false,
     }
 }

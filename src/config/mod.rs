@@ -65,18 +65,10 @@ pub struct Config {
     /// `METRICS_NAMESPACE` and `AWS_LAMBDA_FUNCTION_NAME`: where the
     /// embedded-metric-format lines put their metrics.
     pub metrics: MetricsConfig,
-    /// `DOWNLOADS_TABLE`: the function's DynamoDB table
-    /// ([`crate::downloads`]): downloads and archive times, IoT jobs'
-    /// destinations, the SQS messages handled. Unset: download events are
-    /// ignored and a policy with `notDownloadedForDays` or
-    /// `archivedForDays` is refused.
+    /// `DOWNLOADS_TABLE`: the DynamoDB table of downloads
+    /// ([`crate::downloads`]). Unset: download events are ignored and a
+    /// policy with `notDownloadedForDays` is refused.
     pub downloads_table: Option<String>,
-    /// `RECORD_DOWNLOADS` (`true` or `false`, default `true`): whether
-    /// downloads and archive times reach the table (the template sets it
-    /// from `RecordDownloads`, which creates the usage queue and its
-    /// rule). `false`: `notDownloadedForDays` and `archivedForDays` are
-    /// refused, the table being there for the rest.
-    pub record_downloads: bool,
     /// `DOWNLOADS_TTL_DAYS`: how long a read is kept (the table's TTL),
     /// default 400 days.
     pub downloads_ttl_days: u32,
@@ -177,7 +169,21 @@ impl Config {
                 0,
                 600_000,
             )?),
-            dry_run: flag(&get, "DRY_RUN", false)?,
+            dry_run: match get("DRY_RUN")
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("false" | "0" | "no") => false,
+                Some("true" | "1" | "yes") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "DRY_RUN",
+                        value: other.to_owned(),
+                        reason: "expected true or false".into(),
+                    })
+                }
+            },
             events: EventRules {
                 policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
                 sources: get("EVENT_SOURCES").map_or(Accept::Any, |v| Accept::parse(&v)),
@@ -200,7 +206,6 @@ impl Config {
                 .transpose()?,
             metrics: metrics_config(&get)?,
             downloads_table: get("DOWNLOADS_TABLE"),
-            record_downloads: flag(&get, "RECORD_DOWNLOADS", true)?,
             downloads_ttl_days: number(
                 &get,
                 "DOWNLOADS_TTL_DAYS",
@@ -307,25 +312,6 @@ fn check_url(var: &'static str, value: &str) -> Result<(), ConfigError> {
                 "expected a queue URL such as https://sqs.us-east-1.amazonaws.com/111122223333/name"
                     .into(),
         })
-    }
-}
-
-/// A `true`/`false` variable (also `1`/`0`, `yes`/`no`, any case);
-/// `default` when unset.
-fn flag(
-    get: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: bool,
-) -> Result<bool, ConfigError> {
-    match get(var).as_deref().map(str::to_ascii_lowercase).as_deref() {
-        None => Ok(default),
-        Some("false" | "0" | "no") => Ok(false),
-        Some("true" | "1" | "yes") => Ok(true),
-        Some(other) => Err(ConfigError::Invalid {
-            var,
-            value: other.to_owned(),
-            reason: "expected true or false".into(),
-        }),
     }
 }
 

@@ -122,24 +122,3 @@ fn a_local_configuration_needs_no_queue_and_reads_only_its_variables() {
     let err = Config::local(|k| (k == "RATE_LIMITS").then(|| "nope".to_owned())).unwrap_err();
     assert!(err.to_string().starts_with("RATE_LIMITS"), "{err}");
 }
-
-#[test]
-fn record_downloads_defaults_to_true_and_takes_only_a_flag() {
-    let dlq = (
-        "DEAD_LETTER_QUEUE_URL",
-        "http://localhost:5000/123456789012/dlq",
-    );
-    assert!(cfg(&[dlq]).unwrap().record_downloads);
-    assert!(
-        !cfg(&[dlq, ("RECORD_DOWNLOADS", "False")])
-            .unwrap()
-            .record_downloads
-    );
-    assert!(
-        cfg(&[dlq, ("RECORD_DOWNLOADS", "yes")])
-            .unwrap()
-            .record_downloads
-    );
-    let err = cfg(&[dlq, ("RECORD_DOWNLOADS", "maybe")]).unwrap_err();
-    assert!(err.to_string().contains("RECORD_DOWNLOADS"), "{err}");
-}

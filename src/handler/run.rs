@@ -131,8 +131,8 @@ impl Handler {
 
     /// A job this configuration cannot serve: an expired plan, or a
     /// window (`notDownloadedForDays`, `archivedForDays`) without the
-    /// downloads table, without recording (`RECORD_DOWNLOADS=false`), or
-    /// longer than its items are kept (`DOWNLOADS_TTL_DAYS`).
+    /// downloads table or longer than its items are kept
+    /// (`DOWNLOADS_TTL_DAYS`).
     pub(super) fn unsupported(&self, job: &Job) -> Option<Invalid> {
         let invalid = |error| {
             Some(Invalid {
@@ -157,8 +157,6 @@ impl Handler {
             let Some(secs) = secs else { continue };
             let why = if self.executor.downloads.is_none() {
                 format!("`policy.{field}` needs the {kept} kept in the downloads table, and DOWNLOADS_TABLE is not set (deploy with RecordDownloads=true)")
-            } else if !self.config.record_downloads {
-                format!("`policy.{field}` needs the {kept} recorded in the downloads table, and RECORD_DOWNLOADS is false (deploy with RecordDownloads=true)")
             } else if secs > u64::from(ttl_days) * 86_400 {
                 format!("`policy.{field}` is longer than DOWNLOADS_TTL_DAYS ({ttl_days}): {kept} older than that have expired from the table")
             } else {

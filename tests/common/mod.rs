@@ -124,7 +124,6 @@ pub fn config(work_queue: bool) -> Config {
         metrics: packprune::metrics::MetricsConfig::default(),
         downloads_table: None,
         downloads_ttl_days: 400,
-        record_downloads: true,
         reports_bucket: None,
         reports_prefix: "reports/".into(),
     }
