@@ -219,7 +219,12 @@ async fn a_message_delivered_twice_is_worked_on_once() {
         in_process_handler(config()).await,
         in_process_handler(config()).await,
     );
-    for versions in [json!(["1.0", "1.1"]), json!(["1.2"])] {
+    for versions in [
+        json!(["1.0", "1.1"]),
+        json!(["1.2"]),
+        json!(["1.3"]),
+        json!(["1.4"]),
+    ] {
         sqs.send_message()
             .queue_url(&queues.work)
             .message_body(
@@ -229,8 +234,9 @@ async fn a_message_delivered_twice_is_worked_on_once() {
             .await
             .unwrap();
     }
-    let messages = receive(&sqs, &queues.work, 2).await.unwrap();
-    assert_eq!(messages.len(), 2);
+    let mut messages = receive(&sqs, &queues.work, 4).await.unwrap();
+    assert_eq!(messages.len(), 4);
+    messages.sort_by_key(|m| m.body().unwrap().to_owned());
     let record = |i: usize| json!({"Records": [sqs_record(&queues.work, &messages[i])]});
     let calls = |stack: &Stack| stack.emulator.shared.calls().len();
     let failures = |out: &packprune::handler::Processed| {
@@ -285,5 +291,31 @@ async fn a_message_delivered_twice_is_worked_on_once() {
         (1, 0),
         "worked on once given up"
     );
-    assert_eq!(iot_versions(stack, "fw").unwrap().1.len(), 7);
+
+    // A claim whose holder ran out of time lapses: the message is taken.
+    let id = messages[2].message_id().unwrap();
+    let lapsed = packprune::downloads::now_ms() - 1_000;
+    let (claim, _) = deliveries.claim(id, ("elsewhere", lapsed), &retrier).await;
+    assert_eq!(claim.unwrap(), packprune::downloads::Claim::Taken);
+    let out = invoke(&first, record(2), Duration::from_secs(30)).await;
+    assert_eq!(
+        (out.summary.deleted, failures(&out)),
+        (1, 0),
+        "a lapsed claim is taken"
+    );
+
+    // The same message twice in one batch is worked on once.
+    let twice = json!({"Records": [sqs_record(&queues.work, &messages[3]), sqs_record(&queues.work, &messages[3])]});
+    let out = invoke(&second, twice, Duration::from_secs(30)).await;
+    assert_eq!(
+        (
+            out.summary.deleted,
+            out.summary.handled_earlier,
+            failures(&out)
+        ),
+        (1, 1, 0),
+        "{:?}",
+        out.summary
+    );
+    assert_eq!(iot_versions(stack, "fw").unwrap().1.len(), 5);
 }

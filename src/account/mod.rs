@@ -383,7 +383,12 @@ pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitA
 }
 
 /// How many of an SQS record's receives count as attempts. On a standard
-/// queue, every receive ran the record. On a FIFO queue, SQS also counts the
+/// queue, every receive ran the record, but for one that found its message
+/// held by another invocation ([`crate::downloads::Claim::Held`]): that
+/// receive counts too. It happens only while another invocation works on
+/// the same message, which then either settles it (the copy is
+/// acknowledged without work) or gives it up to be redelivered, one receive
+/// more than without the claim. On a FIFO queue, SQS also counts the
 /// receives in which the record was held back unstarted behind a failing
 /// record of its group, and nothing in the record tells those apart; so none
 /// count, and a FIFO record is retried until its queue's redrive policy

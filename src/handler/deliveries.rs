@@ -4,11 +4,17 @@
 //! the message handled when it ends.
 
 use futures::future::join_all;
+use futures::StreamExt;
 
 use super::{Handler, Invocation};
 use crate::account::UnitAccount;
 use crate::decode::{Decoded, Origin, Unit};
 use crate::downloads::{Claim, Finish};
+
+/// Claims ended at once at the end of an invocation.
+const FINISHING_AT_ONCE: usize = 16;
+/// Ending claims stops this long before the deadline (ms).
+const FINISH_BEFORE_DEADLINE_MS: i64 = 200;
 
 /// A batch's records sorted by their claims.
 pub(super) struct Gated {
@@ -57,6 +63,12 @@ impl Handler {
             claimed: Vec::new(),
         };
         for (unit, claim) in units.into_iter().zip(claims) {
+            // The same message twice in one batch: the first copy's
+            // outcome is the message's (its id in `batchItemFailures` or not).
+            if claim.is_some() && gated.claimed.contains(&unit.source) {
+                gated.skipped.push(UnitAccount::handled_earlier(&unit));
+                continue;
+            }
             match claim {
                 None => gated.run.push(unit),
                 Some(Ok(Claim::Taken)) => {
@@ -91,13 +103,25 @@ impl Handler {
         let Some(table) = &self.deliveries else {
             return;
         };
-        join_all(claimed.iter().map(|id| async move {
-            let back = accounts.iter().any(|a| &a.source == id && a.redeliver);
-            let how = if back { Finish::Released } else { Finish::Handled };
-            if let Err(e) = table.finish(id, &inv.request_id, how).await {
-                tracing::warn!(record = %id, error = %e.chain(), "the message's claim could not be ended; it lapses at the invocation's deadline");
-            }
-        }))
-        .await;
+        let calls: Vec<_> = claimed
+            .iter()
+            .map(|id| async move {
+                let back = accounts.iter().any(|a| &a.source == id && a.redeliver);
+                let how = if back { Finish::Released } else { Finish::Handled };
+                if let Err(e) = table.finish(id, &inv.request_id, how).await {
+                    tracing::warn!(record = %id, error = %e.chain(), "the message's claim could not be ended; it lapses at the invocation's deadline");
+                }
+            })
+            .collect();
+        let finishing = futures::stream::iter(calls)
+            .buffer_unordered(FINISHING_AT_ONCE)
+            .collect::<Vec<()>>();
+        // Within the deadline's margin: what is left then lapses with the
+        // claims, at the deadline.
+        let left = inv.deadline_ms - crate::downloads::now_ms() - FINISH_BEFORE_DEADLINE_MS;
+        let left = std::time::Duration::from_millis(left.max(0) as u64);
+        if tokio::time::timeout(left, finishing).await.is_err() {
+            tracing::warn!("claims left unended at the deadline; they lapse with it");
+        }
     }
 }
