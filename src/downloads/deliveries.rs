@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 use aws_sdk_dynamodb::Client;
 
 use super::now_ms;
-use super::store::dynamodb_error;
+use super::store::{dynamodb_error, n, s};
 use crate::error::DeleteError;
 use crate::retry::{QuotaClass, Retrier};
 
@@ -66,14 +66,6 @@ pub enum Finish {
 pub struct DeliveryTable {
     client: Client,
     table: String,
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn item_key(message_id: &str) -> HashMap<String, AttributeValue> {

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::now_ms;
-use super::store::dynamodb_error;
+use super::store::{dynamodb_error, n, s};
 use crate::error::DeleteError;
 use crate::retry::{QuotaClass, Retrier};
 
@@ -49,14 +49,6 @@ pub enum StoredJob {
 pub struct JobTable {
     client: Client,
     table: String,
-}
-
-fn s(v: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(v.into())
-}
-
-fn n(v: i64) -> AttributeValue {
-    AttributeValue::N(v.to_string())
 }
 
 fn item_key(key: &str) -> HashMap<String, AttributeValue> {

@@ -77,11 +77,13 @@ fn forward_only<T>(
     }
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+/// A string attribute.
+pub(super) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: i64) -> AttributeValue {
+/// A number attribute.
+pub(super) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
