@@ -9,13 +9,13 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use packprune::account::{account, Entry, RequestResult, Settings, UnitResult};
-use packprune::decode::{self, Origin};
-use packprune::error::{DeleteError, ErrorClass};
-use packprune::execute::{Done, ItemOutcome};
-use packprune::plan::{self, Listed};
-use packprune::policy::{RawPolicy, Retention};
-use packprune::request::{Format, Job, RawRequest, Service, Verb};
+use packprune::testkit::account::{account, Entry, RequestResult, Settings, UnitResult};
+use packprune::testkit::decode::{self, Origin};
+use packprune::testkit::error::{DeleteError, ErrorClass};
+use packprune::testkit::execute::{Done, ItemOutcome};
+use packprune::testkit::plan::{self, Listed};
+use packprune::testkit::policy::Retention;
+use packprune::testkit::request::{Format, Job, RawRequest, Service};
 use serde_json::json;
 
 fn listing(n: usize) -> Vec<Listed> {
@@ -39,27 +39,15 @@ fn listing(n: usize) -> Vec<Listed> {
 }
 
 fn retention() -> Retention {
-    let raw = RawPolicy {
-        keep_latest: Some(10),
-        older_than_days: Some(30.0),
-        matches: Some("-SNAPSHOT$".into()),
-        exclude: Some("^1\\.0\\.".into()),
-        prerelease: Some(true),
-        ..RawPolicy::default()
-    };
-    let mut problems = Vec::new();
-    let policy = raw
-        .validate(Service::CodeArtifact, Verb::Delete, &mut problems)
-        .expect("valid policy");
-    Retention {
-        only: None,
-        policy,
-        raw,
-        max_deletions: Some(5000),
-        max_fraction_milli: None,
-        planned: None,
-        plan_valid_for_days: None,
-    }
+    let raw: RawRequest = serde_json::from_value(json!({
+        "service": "codeartifact", "domain": "acme", "repository": "releases", "format": "maven",
+        "namespace": "com.acme", "package": "lib", "maxDeletions": 5000,
+        "policy": {"keepLatest": 10, "olderThanDays": 30, "match": "-SNAPSHOT$",
+                   "exclude": "^1\\.0\\.", "prerelease": true}
+    }))
+    .expect("request");
+    let job = raw.validate_job().expect("valid request");
+    job.retention().expect("a policy").clone()
 }
 
 fn sqs_batch(records: usize, versions: usize) -> serde_json::Value {

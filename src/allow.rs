@@ -60,7 +60,7 @@ impl AllowList {
     }
 
     /// Whether a request for this package may run.
-    pub fn permits(&self, target: &Target) -> bool {
+    pub(crate) fn permits(&self, target: &Target) -> bool {
         // `domain/repository/format/[namespace/]package`, or the IoT name.
         let name = target.package_label();
         self.of(target.service())
@@ -69,7 +69,7 @@ impl AllowList {
 
     /// Whether some package of this scope could be permitted: the scope
     /// runs, and each package it lists is checked with [`AllowList::permits`].
-    pub fn may_cover(&self, scope: &Scope) -> bool {
+    pub(crate) fn may_cover(&self, scope: &Scope) -> bool {
         let (service, prefix) = scope_prefix(scope);
         self.of(service)
             .any(|p| matches(p.glob.as_bytes(), prefix.as_bytes(), true))

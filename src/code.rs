@@ -39,11 +39,12 @@ pub enum Code {
 
 impl Code {
     /// A `failedVersions` entry's code; one without a code is `UNKNOWN`.
-    pub fn refused(code: Option<&PackageVersionErrorCode>) -> Code {
+    #[cfg(test)]
+    pub(crate) fn refused(code: Option<&PackageVersionErrorCode>) -> Code {
         Code::Refused(code.cloned().unwrap_or_else(|| "UNKNOWN".into()))
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             Code::InvalidRequest => "INVALID_REQUEST",
             Code::NotPermitted => "NOT_PERMITTED",

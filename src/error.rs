@@ -11,7 +11,7 @@ use crate::code::Code;
 use crate::request::Service;
 
 /// A boxed SDK error (`SdkError<OperationError, HttpResponse>`), kept whole.
-pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+pub(crate) type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
 /// How the retry layer treats an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,11 +29,11 @@ pub enum ErrorClass {
 }
 
 impl ErrorClass {
-    pub fn is_permanent(self) -> bool {
+    pub(crate) fn is_permanent(self) -> bool {
         matches!(self, ErrorClass::Permanent)
     }
 
-    pub fn retry_after(self) -> Option<Duration> {
+    pub(crate) fn retry_after(self) -> Option<Duration> {
         match self {
             ErrorClass::ThrottledWithHint(d) => Some(d),
             _ => None,
@@ -98,7 +98,7 @@ pub enum DeleteError {
 
 impl DeleteError {
     /// The code a dead-letter message carries.
-    pub fn code(&self) -> Code {
+    pub(crate) fn code(&self) -> Code {
         match self {
             DeleteError::Api { code, .. } => Code::Service(code.clone()),
             DeleteError::VersionRefused { code, .. } => Code::Refused(code.clone()),
@@ -113,7 +113,7 @@ impl DeleteError {
 
     /// A refusal by in-use protection (`IN_USE` or `IN_USE_UNKNOWN`): a
     /// policy keeps such a version, an explicit request dead-letters it.
-    pub fn is_in_use(&self) -> bool {
+    pub(crate) fn is_in_use(&self) -> bool {
         matches!(
             self,
             DeleteError::InUse { .. } | DeleteError::InUseUnknown { .. }
@@ -122,7 +122,7 @@ impl DeleteError {
 
     /// Whether this failure is final for the item (dead-letter) or worth
     /// another invocation (hand on).
-    pub fn is_permanent(&self) -> bool {
+    pub(crate) fn is_permanent(&self) -> bool {
         match self {
             DeleteError::Api { class, .. } => class.is_permanent(),
             DeleteError::VersionRefused { code, .. } => *code != PackageVersionErrorCode::Skipped,
@@ -136,7 +136,7 @@ impl DeleteError {
     /// Whether the call may have done its work although no success came
     /// back: it ended on errors that can strike after the service acted (a
     /// 5xx, a dropped connection, a timeout).
-    pub fn outcome_unknown(&self) -> bool {
+    pub(crate) fn outcome_unknown(&self) -> bool {
         match self {
             DeleteError::Api { class, .. } => *class == ErrorClass::Transient,
             DeleteError::RetriesExhausted { last, .. } => last.outcome_unknown(),
@@ -147,7 +147,7 @@ impl DeleteError {
     /// Whether this retryable failure used up an attempt. Errors did (5xx,
     /// dropped connections); running out of time did not, nor did waiting
     /// for the quota: a hand-on for lack of time keeps its attempt number.
-    pub fn spends_attempt(&self) -> bool {
+    pub(crate) fn spends_attempt(&self) -> bool {
         match self {
             DeleteError::OutOfTime { last } => last.as_ref().is_some_and(|l| l.outcome_unknown()),
             DeleteError::Api { class, .. } => !matches!(
@@ -159,7 +159,7 @@ impl DeleteError {
     }
 
     /// The service's `Retry-After`, if the last error carried one.
-    pub fn retry_after(&self) -> Option<Duration> {
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
         match self {
             DeleteError::Api { class, .. } => class.retry_after(),
             DeleteError::OutOfTime { last: Some(l) } => l.retry_after(),
@@ -169,7 +169,7 @@ impl DeleteError {
     }
 
     /// The full message, with every cause, for a dead-letter message.
-    pub fn chain(&self) -> String {
+    pub(crate) fn chain(&self) -> String {
         chain(self)
     }
 }

@@ -1,33 +1,48 @@
 //! packprune: an AWS Lambda function that deletes software package versions
 //! from AWS CodeArtifact and the AWS IoT software package catalog.
 //!
-//! The pipeline reads in module order:
-//! [`decode`] (events → requests) → [`plan`] (requests → items and calls) →
-//! [`execute`] (one adapter per service, retried by [`retry`]) →
-//! [`account`] (outcomes → dead letters, hand-ons, batch response, summary).
-//! [`handler`] wires them together; [`queue`] is the SQS edge.
+//! The pipeline reads in module order (docs/layout.md draws it):
+//! `decode` (events → requests) → `request` (validation) → `plan` (requests →
+//! items and calls) → `execute` (one adapter per service, retried by `retry`)
+//! → `account` (outcomes → dead letters, hand-ons, batch response, summary) →
+//! `queue`, `metrics`, `report`. `handler` wires them together.
+//!
+//! The public surface is what the crate's callers need:
+//! - the Lambda's `main`: [`Handler`], [`Clients`], [`Config`],
+//!   [`sdk::sdk_config`], [`telemetry::init`];
+//! - packprune-cli: the same, plus [`Inline`] (one request run with no
+//!   queues), the request contract ([`RawRequest`], [`RawApply`], [`Job`],
+//!   [`Service`]), [`from_body`], and [`report`] (reports, their digest and
+//!   an apply's checks);
+//! - tests, benches and examples: [`testkit`], which names the inner parts
+//!   they reach into. It is not a stable interface.
 
-pub mod account;
-pub mod allow;
-pub mod code;
-pub mod config;
-pub mod decode;
-pub mod downloads;
+mod account;
+mod allow;
+mod code;
+mod config;
+mod decode;
+mod downloads;
 pub mod error;
-pub mod execute;
-pub mod handler;
-pub mod metrics;
-pub mod names;
-pub mod plan;
-pub mod policy;
-pub mod queue;
-pub mod raw_body;
+mod execute;
+mod handler;
+mod metrics;
+mod names;
+mod plan;
+mod policy;
+mod queue;
+mod raw_body;
 pub mod report;
-pub mod request;
-pub mod retry;
+mod request;
+mod retry;
 pub mod sdk;
-pub mod service;
+mod service;
 pub mod telemetry;
+pub mod testkit;
 
-pub use config::Config;
-pub use handler::{Clients, Handler};
+pub use account::{Disposition, Line, Summary};
+pub use config::{Config, ConfigError};
+pub use decode::{from_body, Decoded, EventRules};
+pub use downloads::now_ms;
+pub use handler::{Clients, Handler, HandlerError, Inline, Processed};
+pub use request::{Job, RawApply, RawRequest, Service};

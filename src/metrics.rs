@@ -20,9 +20,9 @@ use crate::service::Service;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsConfig {
     /// `METRICS_NAMESPACE`, default `packprune`.
-    pub namespace: String,
+    pub(crate) namespace: String,
     /// `AWS_LAMBDA_FUNCTION_NAME` (Lambda sets it), default `packprune`.
-    pub function_name: String,
+    pub(crate) function_name: String,
 }
 
 impl Default for MetricsConfig {
@@ -50,16 +50,16 @@ pub const COUNTS: [&str; 9] = [
 
 /// The usage queue's counts, written when a delivery carried download
 /// events: events received, reads naming no version, versions written.
-pub const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "VersionsRecorded"];
+pub(crate) const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "VersionsRecorded"];
 
 /// Run reports written to `REPORTS_BUCKET`, and those that could not be,
 /// written when there were any.
-pub const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
+pub(crate) const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
 
 /// Counts written with [`COUNTS`], zero or not: items still throttled at
 /// the deadline, packages a request named that do not exist, and items
 /// handed on that the invocation made no progress on.
-pub const ALARM_COUNTS: [&str; 3] = [
+pub(crate) const ALARM_COUNTS: [&str; 3] = [
     "ThrottledAtDeadline",
     "PackagesNotFound",
     "HandedOnWithoutProgress",
@@ -118,7 +118,7 @@ fn add_pacing(by: &mut BTreeMap<Service, Figures>, before: &[PaceStats], after: 
 }
 
 /// One EMF document per service this invocation touched.
-pub fn documents(
+pub(crate) fn documents(
     config: &MetricsConfig,
     accounts: &[UnitAccount],
     pacing: (&[PaceStats], &[PaceStats]),

@@ -35,7 +35,7 @@ static PEP503_SEPARATORS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[-_.]+
 /// with no namespace is scope `acme`, package `web`. Errors: a problem
 /// naming the field (`package` holding a scope beside `namespace`, or an
 /// empty scope).
-pub fn package(
+pub(crate) fn package(
     format: Format,
     namespace: Option<&str>,
     package: &str,
@@ -70,7 +70,7 @@ fn npm(namespace: Option<&str>, package: &str) -> Result<(Option<String>, String
 }
 
 /// A namespace as stored: npm's without `@`, Swift's lowercase.
-pub fn namespace(format: Format, namespace: &str) -> String {
+pub(crate) fn namespace(format: Format, namespace: &str) -> String {
     match format {
         Format::Npm => namespace.strip_prefix('@').unwrap_or(namespace).to_owned(),
         Format::Swift => namespace.to_lowercase(),
@@ -80,7 +80,7 @@ pub fn namespace(format: Format, namespace: &str) -> String {
 
 /// A package name as stored (also used for `packagePrefix`: a prefix of a
 /// name normalises to a prefix of the stored name for these rules).
-pub fn name(format: Format, name: &str) -> String {
+pub(crate) fn name(format: Format, name: &str) -> String {
     match format {
         Format::Pypi => PEP503_SEPARATORS.replace_all(name, "-").to_lowercase(),
         Format::Nuget | Format::Swift => name.to_lowercase(),
@@ -90,7 +90,7 @@ pub fn name(format: Format, name: &str) -> String {
 
 /// A version as stored: NuGet's normalised form, every other format's as
 /// written.
-pub fn version(format: Format, version: &str) -> String {
+pub(crate) fn version(format: Format, version: &str) -> String {
     match format {
         Format::Nuget => nuget_version(version),
         _ => version.to_owned(),
@@ -106,7 +106,7 @@ pub fn version(format: Format, version: &str) -> String {
 ///
 /// No maintained Rust crate implements NuGet's versioning (searched
 /// crates.io), so the three documented rules are written here.
-pub fn nuget_version(version: &str) -> String {
+pub(crate) fn nuget_version(version: &str) -> String {
     let without_build = version.split_once('+').map_or(version, |(v, _)| v);
     let (numbers, label) = match without_build.split_once('-') {
         Some((n, l)) => (n, Some(l)),
@@ -140,7 +140,7 @@ pub fn nuget_version(version: &str) -> String {
 /// formatting character (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066
 /// to U+2069), which would make a name display as another. The models'
 /// patterns (`[^#/\s]+`) let these through.
-pub fn forbidden_char(text: &str) -> Option<char> {
+pub(crate) fn forbidden_char(text: &str) -> Option<char> {
     text.chars().find(|c| {
         c.is_control()
             || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')

@@ -17,12 +17,12 @@ use crate::account::Outgoing;
 /// fanned-out scope of 1,000 packages is 100 batches: all at once meant 100
 /// connections (each its own TLS session in Lambda) and their buffers held
 /// together; 10 at a time send them in about ten round trips.
-pub const SENDS_IN_FLIGHT: usize = 10;
+pub(crate) const SENDS_IN_FLIGHT: usize = 10;
 
 /// SendMessageBatch takes at most 10 entries.
-pub const MAX_BATCH_ENTRIES: usize = 10;
+pub(crate) const MAX_BATCH_ENTRIES: usize = 10;
 /// One message, and all messages of one batch together, stay within 1 MiB.
-pub const MAX_BATCH_BYTES: usize = 1_048_576;
+pub(crate) const MAX_BATCH_BYTES: usize = 1_048_576;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
@@ -50,22 +50,22 @@ pub enum SendError {
 
 /// What became of one message: sent, or why not (one error may be shared by a
 /// whole batch).
-pub type Sent = Result<(), Arc<SendError>>;
+pub(crate) type Sent = Result<(), Arc<SendError>>;
 
 #[derive(Clone, Debug)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     client: Client,
 }
 
 impl Outbox {
-    pub fn new(client: Client) -> Self {
+    pub(crate) fn new(client: Client) -> Self {
         Outbox { client }
     }
 
     /// Sends every message in batches of at most 10 entries and 1 MiB, at
     /// most [`SENDS_IN_FLIGHT`] batches at once (a FIFO queue's one after
     /// another); the result holds one entry per message, in order.
-    pub async fn send(&self, queue_url: &str, messages: &[Outgoing]) -> Vec<Sent> {
+    pub(crate) async fn send(&self, queue_url: &str, messages: &[Outgoing]) -> Vec<Sent> {
         let fifo = queue_url.ends_with(".fifo");
         let (batches, mut results) = batches(messages);
         // A FIFO queue keeps the order of one group only when its batches go

@@ -10,16 +10,16 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// The largest `rawBody`, escaped as a JSON string, kept whole.
-pub const MAX_ESCAPED: usize = 256 * 1024;
+pub(crate) const MAX_ESCAPED: usize = 256 * 1024;
 /// The largest prefix of a cut body, escaped.
-pub const PREFIX_ESCAPED: usize = 64 * 1024;
+pub(crate) const PREFIX_ESCAPED: usize = 64 * 1024;
 
 /// The longest failure message a dead letter carries, escaped.
-pub const MAX_MESSAGE_ESCAPED: usize = 64 * 1024;
+pub(crate) const MAX_MESSAGE_ESCAPED: usize = 64 * 1024;
 
 /// `message`, cut to [`MAX_MESSAGE_ESCAPED`] when it is longer (a reason
 /// may quote every one of a thousand refused names).
-pub fn message(message: &str) -> String {
+pub(crate) fn message(message: &str) -> String {
     if escaped_len(message) <= MAX_MESSAGE_ESCAPED {
         return message.to_owned();
     }
@@ -32,7 +32,7 @@ pub fn message(message: &str) -> String {
 
 /// The fields that stand for `raw` in a dead letter: `rawBody` when it fits,
 /// else `rawBodyPrefix`, `rawBodyBytes` and `rawBodySha256`.
-pub fn fields(raw: &str) -> Map<String, Value> {
+pub(crate) fn fields(raw: &str) -> Map<String, Value> {
     let mut out = Map::new();
     if escaped_len(raw) <= MAX_ESCAPED {
         out.insert("rawBody".into(), json!(raw));

@@ -21,7 +21,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 /// client with rustls and ring, trusting the platform's root certificates,
 /// its connectors cached by timeout settings. See [`ValidatedOnce`] for why
 /// it is wrapped.
-pub fn https_client() -> SharedHttpClient {
+pub(crate) fn https_client() -> SharedHttpClient {
     ValidatedOnce::new(
         aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
@@ -61,7 +61,7 @@ pub struct ValidatedOnce {
 
 impl ValidatedOnce {
     /// Wraps `inner`; nothing is validated until an SDK client asks.
-    pub fn new(inner: SharedHttpClient) -> Self {
+    pub(crate) fn new(inner: SharedHttpClient) -> Self {
         ValidatedOnce {
             inner,
             validated: AtomicBool::new(false),

@@ -49,7 +49,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 8] = [
+    pub(crate) const ALL: [Format; 8] = [
         Format::Npm,
         Format::Pypi,
         Format::Maven,
@@ -60,7 +60,7 @@ impl Format {
         Format::Cargo,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Format::Npm => "npm",
             Format::Pypi => "pypi",
@@ -73,17 +73,17 @@ impl Format {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Format> {
+    pub(crate) fn parse(s: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
     /// maven, swift and generic packages always have a namespace.
-    pub fn requires_namespace(self) -> bool {
+    pub(crate) fn requires_namespace(self) -> bool {
         matches!(self, Format::Maven | Format::Swift | Format::Generic)
     }
 
     /// pypi, nuget, ruby and cargo packages never have one.
-    pub fn allows_namespace(self) -> bool {
+    pub(crate) fn allows_namespace(self) -> bool {
         matches!(
             self,
             Format::Npm | Format::Maven | Format::Swift | Format::Generic
@@ -92,7 +92,7 @@ impl Format {
 }
 
 /// CodeArtifact's PackageVersionStatus enum, as accepted by `expectedStatus`.
-pub const VERSION_STATUSES: [&str; 6] = [
+pub(crate) const VERSION_STATUSES: [&str; 6] = [
     "Published",
     "Unfinished",
     "Unlisted",
@@ -120,9 +120,9 @@ pub enum Verb {
 }
 
 impl Verb {
-    pub const ALL: [Verb; 4] = [Verb::Delete, Verb::Archive, Verb::Unlist, Verb::Deprecate];
+    pub(crate) const ALL: [Verb; 4] = [Verb::Delete, Verb::Archive, Verb::Unlist, Verb::Deprecate];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verb::Delete => "delete",
             Verb::Archive => "archive",
@@ -131,12 +131,12 @@ impl Verb {
         }
     }
 
-    pub fn parse(s: &str) -> Option<Verb> {
+    pub(crate) fn parse(s: &str) -> Option<Verb> {
         Verb::ALL.into_iter().find(|v| v.as_str() == s)
     }
 
     /// Whether the service offers this action.
-    pub fn offered_by(self, service: Service) -> bool {
+    pub(crate) fn offered_by(self, service: Service) -> bool {
         match self {
             Verb::Delete => true,
             Verb::Archive | Verb::Unlist => service == Service::CodeArtifact,
@@ -145,7 +145,7 @@ impl Verb {
     }
 
     /// The status a version has once the action is done (`None` for delete).
-    pub fn target_status(self) -> Option<&'static str> {
+    pub(crate) fn target_status(self) -> Option<&'static str> {
         match self {
             Verb::Delete => None,
             Verb::Archive => Some("Archived"),
@@ -156,7 +156,7 @@ impl Verb {
 
     /// The statuses a policy selects from when it names none: the versions
     /// the action can still change. Delete selects from every status.
-    pub fn default_statuses(self) -> Option<&'static [&'static str]> {
+    pub(crate) fn default_statuses(self) -> Option<&'static [&'static str]> {
         match self {
             Verb::Delete => None,
             Verb::Archive => Some(&["Published", "Unlisted"]),

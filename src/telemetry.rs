@@ -5,7 +5,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Maps Lambda's log levels (TRACE, DEBUG, INFO, WARN, ERROR, FATAL) to a
 /// tracing filter directive.
-pub fn level_directive(lambda_level: &str) -> &'static str {
+pub(crate) fn level_directive(lambda_level: &str) -> &'static str {
     match lambda_level.to_ascii_uppercase().as_str() {
         "TRACE" => "trace",
         "DEBUG" => "debug",

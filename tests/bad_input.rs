@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::*;
 use lambda_runtime::LambdaEvent;
-use packprune::decode::Accept;
+use packprune::testkit::decode::Accept;
 use serde_json::{json, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -283,7 +283,7 @@ fn cases() -> Vec<Case> {
 fn strict_handler(sqs: &Sqs) -> packprune::Handler {
     let mut c = config(true);
     c.events.sources = Accept::parse("acme.release");
-    let raw: packprune::request::RawRequest =
+    let raw: packprune::testkit::request::RawRequest =
         serde_json::from_value(json!({"service": "codeartifact", "policy": {"keepLatest": 5}}))
             .unwrap();
     c.events.policy = Some(raw);

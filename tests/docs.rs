@@ -9,8 +9,8 @@
 
 use std::collections::BTreeSet;
 
-use packprune::policy::RawPolicy;
-use packprune::request::{RawApply, RawRequest};
+use packprune::testkit::policy::RawPolicy;
+use packprune::testkit::request::{RawApply, RawRequest};
 use regex::Regex;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -214,7 +214,7 @@ fn every_metric_is_documented_and_no_other() {
     let table = &text[start..];
     let table = &table[..table.find("\n\n").unwrap_or(table.len())];
     let documented = table_names(table);
-    let code: BTreeSet<String> = packprune::metrics::names()
+    let code: BTreeSet<String> = packprune::testkit::metrics::names()
         .into_iter()
         .map(str::to_owned)
         .collect();

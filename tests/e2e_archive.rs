@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use packprune::account::{Disposition, Reason};
-use packprune::policy::KeepRule;
+use packprune::testkit::account::{Disposition, Reason};
+use packprune::testkit::policy::KeepRule;
 use packprune_emulator::state::now;
 use serde_json::{json, Value};
 use support::downloads::*;
@@ -54,7 +54,7 @@ fn stage2() -> Value {
     )
 }
 
-fn kept_by(out: &packprune::handler::Processed, rule: KeepRule) -> Vec<String> {
+fn kept_by(out: &packprune::testkit::handler::Processed, rule: KeepRule) -> Vec<String> {
     let mut v: Vec<String> = out
         .lines
         .iter()

@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use packprune::account::Disposition;
-use packprune::policy::KeepRule;
+use packprune::testkit::account::Disposition;
+use packprune::testkit::policy::KeepRule;
 use packprune_emulator::state::now;
 use serde_json::{json, Value};
 use support::downloads::*;
@@ -73,7 +73,7 @@ async fn record(
     h: &packprune::Handler,
     usage: &str,
     events: &[Value],
-) -> (packprune::handler::Processed, Vec<String>) {
+) -> (packprune::testkit::handler::Processed, Vec<String>) {
     let sqs = stack.sqs().await;
     let mut ids = Vec::new();
     for e in events {
@@ -102,7 +102,7 @@ async fn record(
     (out, ids)
 }
 
-fn kept(out: &packprune::handler::Processed, rule: KeepRule) -> Vec<(String, String)> {
+fn kept(out: &packprune::testkit::handler::Processed, rule: KeepRule) -> Vec<(String, String)> {
     out.lines
         .iter()
         .filter(|l| {
@@ -115,7 +115,7 @@ fn kept(out: &packprune::handler::Processed, rule: KeepRule) -> Vec<(String, Str
         .collect()
 }
 
-fn deleted(out: &packprune::handler::Processed) -> Vec<String> {
+fn deleted(out: &packprune::testkit::handler::Processed) -> Vec<String> {
     out.lines
         .iter()
         .filter(|l| l.disposition == Disposition::Deleted)

@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use packprune::account::Disposition;
+use packprune::testkit::account::Disposition;
 use packprune_emulator::state::now;
 use serde_json::{json, Value};
 use support::downloads::*;
@@ -50,7 +50,7 @@ fn web(extra: Value) -> Value {
 }
 
 /// What a summary counts, for comparing a dry run with its real run.
-fn counts(s: &packprune::account::Summary) -> (u64, u64, u64, u64) {
+fn counts(s: &packprune::testkit::account::Summary) -> (u64, u64, u64, u64) {
     let acted = s.deleted + s.planned.get("delete").copied().unwrap_or(0);
     (
         acted,
@@ -111,7 +111,7 @@ async fn a_dry_run_of_explicit_versions_plans_only_what_exists_and_names_what_is
 }
 
 /// The versions a run kept by a protection, with the rule.
-fn protected(out: &packprune::handler::Processed) -> BTreeSet<(String, String)> {
+fn protected(out: &packprune::testkit::handler::Processed) -> BTreeSet<(String, String)> {
     out.lines
         .iter()
         .filter(|l| l.disposition == Disposition::Kept)

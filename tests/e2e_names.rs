@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use packprune::account::{Disposition, Line};
-use packprune::plan::Item;
+use packprune::testkit::account::{Disposition, Line};
+use packprune::testkit::plan::Item;
 use serde_json::{json, Value};
 use support::*;
 
@@ -259,7 +259,7 @@ fn versions_in(m: &aws_sdk_sqs::types::Message) -> usize {
 
 /// The versions still owed after one invocation, of `owing` before it:
 /// it settles some as absent and hands on the rest; none may go elsewhere.
-fn owed(s: &packprune::account::Summary, owing: u64) -> u64 {
+fn owed(s: &packprune::testkit::account::Summary, owing: u64) -> u64 {
     eprintln!(
         "owing {owing}: requested {} absent {} handed on {} in {} messages, dead-lettered {}",
         s.requested, s.already_absent, s.handed_on, s.hand_on_messages, s.dead_lettered

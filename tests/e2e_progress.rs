@@ -239,7 +239,7 @@ async fn a_message_delivered_twice_is_worked_on_once() {
     messages.sort_by_key(|m| m.body().unwrap().to_owned());
     let record = |i: usize| json!({"Records": [sqs_record(&queues.work, &messages[i])]});
     let calls = |stack: &Stack| stack.emulator.shared.calls().len();
-    let failures = |out: &packprune::handler::Processed| {
+    let failures = |out: &packprune::testkit::handler::Processed| {
         out.response["batchItemFailures"].as_array().unwrap().len()
     };
 
@@ -260,20 +260,23 @@ async fn a_message_delivered_twice_is_worked_on_once() {
     );
 
     // Another invocation holds the second message now.
-    let deliveries = packprune::downloads::DeliveryTable::new(
+    let deliveries = packprune::testkit::downloads::DeliveryTable::new(
         support::downloads::dynamodb().await,
         table.clone(),
     );
-    let retrier = packprune::retry::Retrier::new(
-        packprune::retry::RetryPolicy::default(),
+    let retrier = packprune::testkit::retry::Retrier::new(
+        packprune::testkit::retry::RetryPolicy::default(),
         tokio::time::Instant::now() + Duration::from_secs(30),
         1,
-        std::sync::Arc::new(packprune::retry::Pacers::new(&Default::default(), 1)),
+        std::sync::Arc::new(packprune::testkit::retry::Pacers::new(
+            &Default::default(),
+            1,
+        )),
     );
-    let until = packprune::downloads::now_ms() + 60_000;
+    let until = packprune::testkit::downloads::now_ms() + 60_000;
     let id = messages[1].message_id().unwrap();
     let (claim, _) = deliveries.claim(id, ("elsewhere", until), &retrier).await;
-    assert_eq!(claim.unwrap(), packprune::downloads::Claim::Taken);
+    assert_eq!(claim.unwrap(), packprune::testkit::downloads::Claim::Taken);
     let out = invoke(&first, record(1), Duration::from_secs(30)).await;
     assert_eq!(
         (out.summary.deleted, failures(&out)),
@@ -282,7 +285,11 @@ async fn a_message_delivered_twice_is_worked_on_once() {
     );
     assert_eq!(calls(stack), before);
     deliveries
-        .finish(id, "elsewhere", packprune::downloads::Finish::Released)
+        .finish(
+            id,
+            "elsewhere",
+            packprune::testkit::downloads::Finish::Released,
+        )
         .await
         .unwrap();
     let out = invoke(&second, record(1), Duration::from_secs(30)).await;
@@ -294,9 +301,9 @@ async fn a_message_delivered_twice_is_worked_on_once() {
 
     // A claim whose holder ran out of time lapses: the message is taken.
     let id = messages[2].message_id().unwrap();
-    let lapsed = packprune::downloads::now_ms() - 1_000;
+    let lapsed = packprune::testkit::downloads::now_ms() - 1_000;
     let (claim, _) = deliveries.claim(id, ("elsewhere", lapsed), &retrier).await;
-    assert_eq!(claim.unwrap(), packprune::downloads::Claim::Taken);
+    assert_eq!(claim.unwrap(), packprune::testkit::downloads::Claim::Taken);
     let out = invoke(&first, record(2), Duration::from_secs(30)).await;
     assert_eq!(
         (out.summary.deleted, failures(&out)),

@@ -45,7 +45,7 @@ fn iot_left(stack: &Stack) -> BTreeSet<String> {
     iot_versions(stack, "fw").unwrap().1.into_iter().collect()
 }
 
-fn lines<'a>(out: &'a packprune::handler::Processed, rule: &str) -> Vec<&'a Value> {
+fn lines<'a>(out: &'a packprune::testkit::handler::Processed, rule: &str) -> Vec<&'a Value> {
     out.response["plans"]
         .as_array()
         .into_iter()
@@ -276,7 +276,7 @@ async fn archive_then_delete_what_was_archived() {
     assert!(out
         .metrics
         .iter()
-        .all(|m| packprune::metrics::check(m).is_ok()));
+        .all(|m| packprune::testkit::metrics::check(m).is_ok()));
 }
 
 #[tokio::test]
@@ -326,10 +326,10 @@ async fn every_invocation_writes_valid_emf_per_service() {
     .await;
     assert_eq!(out.metrics.len(), 1);
     let doc = &out.metrics[0];
-    packprune::metrics::check(doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
+    packprune::testkit::metrics::check(doc).unwrap_or_else(|e| panic!("{e}: {doc}"));
     // Through its text, as CloudWatch Logs reads it.
     let parsed: Value = serde_json::from_str(&doc.to_string()).unwrap();
-    packprune::metrics::check(&parsed).unwrap();
+    packprune::testkit::metrics::check(&parsed).unwrap();
     assert_eq!(parsed["Service"], "iot");
     assert_eq!(parsed["Deleted"], 4.0);
     assert_eq!(parsed["Kept.IN_USE"], 2.0);

@@ -8,8 +8,8 @@ mod support;
 
 use std::time::Duration;
 
-use packprune::account::{Disposition, Reason};
-use packprune::policy::KeepRule;
+use packprune::testkit::account::{Disposition, Reason};
+use packprune::testkit::policy::KeepRule;
 use packprune_emulator::state::now;
 use serde_json::{json, Value};
 use support::reports::*;

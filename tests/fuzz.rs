@@ -13,9 +13,9 @@
 
 use std::collections::BTreeSet;
 
-use packprune::decode::{self, Decoded, Event, EventRules};
-use packprune::plan::{self, Listed};
-use packprune::request::{Action, Job, RawRequest, Target};
+use packprune::testkit::decode::{self, Decoded, Event, EventRules};
+use packprune::testkit::plan::{self, Listed};
+use packprune::testkit::request::{Action, Job, RawRequest, Target};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{json, Map, Value};

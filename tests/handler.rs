@@ -26,7 +26,7 @@ use aws_sdk_iot::operation::delete_package_version::DeletePackageVersionOutput;
 use aws_smithy_mocks::{mock, MockResponse, Rule};
 use common::*;
 use lambda_runtime::LambdaEvent;
-use packprune::handler::HandlerError;
+use packprune::testkit::handler::HandlerError;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -564,7 +564,7 @@ async fn fifo_batches_stop_at_the_first_record_to_retry() {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let ca = ca_deletes_all(calls.clone());
     let h = handler(&[&ca], &refs(&rules), &sqs, config(true)).with_retry_policy(
-        packprune::retry::RetryPolicy {
+        packprune::testkit::retry::RetryPolicy {
             max_attempts: 2,
             ..Default::default()
         },

@@ -245,7 +245,7 @@ async fn a_replayed_policy_version_that_became_the_default_is_kept() {
 
 fn allowing(patterns: &str) -> packprune::Config {
     let mut c = config(true);
-    c.allowed = Some(packprune::allow::AllowList::parse(patterns).unwrap());
+    c.allowed = Some(packprune::testkit::allow::AllowList::parse(patterns).unwrap());
     c
 }
 

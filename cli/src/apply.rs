@@ -7,9 +7,9 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use packprune::account::{Disposition, Line};
 use packprune::report::verify::PlanBody;
-use packprune::request::{RawApply, RawRequest, Service};
+use packprune::{Disposition, Line};
+use packprune::{RawApply, RawRequest, Service};
 use serde_json::Value;
 
 use crate::output::{self, BUDGET};
@@ -36,7 +36,7 @@ pub async fn run(
         .ok_or_else(|| {
             CliError::Invalid(format!("{report} is not a packprune plan (no `service`)"))
         })?;
-    let now_ms = packprune::downloads::now_ms();
+    let now_ms = packprune::now_ms();
     let checked = packprune::report::verify(PlanBody::Value(&plan), sha256, service, now_ms);
     let reviewed = match checked {
         Ok(r) => r,

@@ -28,7 +28,7 @@ pub enum CliError {
     #[error("plan refused, nothing done: {0}")]
     Refused(String),
     #[error(transparent)]
-    Config(#[from] packprune::config::ConfigError),
+    Config(#[from] packprune::ConfigError),
     #[error("{path}: {source}")]
     Write {
         path: String,

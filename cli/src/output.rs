@@ -63,11 +63,7 @@ async fn preflight(sdk: &aws_config::SdkConfig) -> Result<(), CliError> {
 
 /// An id for this run's report: the time and the process.
 pub fn request_id() -> String {
-    format!(
-        "cli-{}-{}",
-        packprune::downloads::now_ms(),
-        std::process::id()
-    )
+    format!("cli-{}-{}", packprune::now_ms(), std::process::id())
 }
 
 /// Refuses, before any call, an `--out` that already holds a report.
@@ -136,7 +132,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, CliError> {
 
 /// The summary and the calls made, on stderr; what could not be done,
 /// each with its reason (the dead letter the Lambda would have sent).
-pub fn report_run(inline: &packprune::handler::Inline, guard: &Guard) {
+pub fn report_run(inline: &packprune::Inline, guard: &Guard) {
     let calls: u64 = guard.calls().values().sum();
     // The plans are in the report; the counts are what is shown here.
     let mut summary = inline.summary.clone();

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use packprune::decode::{from_body, Decoded, EventRules};
-use packprune::request::Job;
+use packprune::Job;
+use packprune::{from_body, Decoded, EventRules};
 
 use crate::output::{self, BUDGET};
 use crate::{CliError, Common};

@@ -112,7 +112,7 @@ pub fn metrics(watch: &LambdaWatch) {
     let docs = crate::log_lines(watch, |v| v.get("_aws").is_some());
     let valid = docs
         .iter()
-        .filter(|d| packprune::metrics::check(d).is_ok())
+        .filter(|d| packprune::testkit::metrics::check(d).is_ok())
         .count();
     println!(
         "\n── metrics: {} EMF line(s), {valid} valid (namespace packprune, dimensions FunctionName, Service)",
@@ -144,12 +144,14 @@ fn metric_rows(docs: &[Value]) -> Vec<String> {
     }
     let mut rows = Vec::new();
     for (service, t) in totals {
-        let outcomes = packprune::metrics::COUNTS
+        let outcomes = packprune::testkit::metrics::COUNTS
             .iter()
             .map(|n| format!("{n} {}", t.get(*n).copied().unwrap_or(0.0)));
         let others = t
             .iter()
-            .filter(|(n, v)| !packprune::metrics::COUNTS.contains(&n.as_str()) && **v != 0.0)
+            .filter(|(n, v)| {
+                !packprune::testkit::metrics::COUNTS.contains(&n.as_str()) && **v != 0.0
+            })
             .map(|(n, v)| match v.fract() == 0.0 {
                 true => format!("{n} {v}"),
                 false => format!("{n} {v:.2}"),
@@ -206,7 +208,7 @@ mod tests {
             {"Name": "Calls"}, {"Name": "Throttles"}]}]}});
         let rows = metric_rows(&[doc.clone(), doc]);
         assert_eq!(rows.len(), 1, "{rows:?}");
-        for n in packprune::metrics::COUNTS {
+        for n in packprune::testkit::metrics::COUNTS {
             assert!(rows[0].contains(&format!("{n} ")), "{n} in {}", rows[0]);
         }
         assert!(rows[0].contains("Deprecated 4"), "{}", rows[0]);

@@ -12,7 +12,7 @@
 
 mod refuse;
 mod request;
-mod summary;
+pub(crate) mod summary;
 #[cfg(test)]
 mod tests;
 
@@ -27,13 +27,14 @@ use crate::execute::ItemOutcome;
 use crate::plan::{Item, PackagePlan};
 use crate::policy::KeepRule;
 use crate::request::{Job, Service};
-pub use summary::{cap_plans, PlanInProgress, ReportLinks, Summary, INLINE_PLAN_VERSIONS};
+pub use summary::Summary;
+pub(crate) use summary::{PlanInProgress, ReportLinks};
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
-pub const MAX_VERSIONS_PER_MESSAGE: usize = 1000;
+pub(crate) const MAX_VERSIONS_PER_MESSAGE: usize = 1000;
 /// SQS's largest `DelaySeconds`.
-pub const MAX_DELAY_SECONDS: u32 = 900;
+pub(crate) const MAX_DELAY_SECONDS: u32 = 900;
 
 /// What became of one executed request.
 #[derive(Debug)]
@@ -107,12 +108,12 @@ impl Disposition {
 /// One item's final line in the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
-    pub service: Service,
+    pub(crate) service: Service,
     pub package: String,
     pub item: Item,
     pub disposition: Disposition,
     pub code: Option<Reason>,
-    pub attempts: u32,
+    pub(crate) attempts: u32,
     /// Where a version kept as in use is used, why that is unknown, that
     /// the package was not found, or why an item was dead-lettered (its
     /// dead letter's `failure.message`).
@@ -131,7 +132,7 @@ pub struct Written {
 
 impl Written {
     /// What `request` wrote for `item`, if it differs from the stored form.
-    pub fn of(job: &Job, item: &Item) -> Option<Written> {
+    pub(crate) fn of(job: &Job, item: &Item) -> Option<Written> {
         let Job::One(r) = job else { return None };
         let version = match item {
             Item::Version(v) => r.written.versions.get(v).cloned(),
@@ -168,9 +169,9 @@ impl std::fmt::Display for Reason {
 
 /// A message to send to a queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outgoing {
-    pub body: String,
-    pub delay_seconds: Option<i32>,
+pub(crate) struct Outgoing {
+    pub(crate) body: String,
+    pub(crate) delay_seconds: Option<i32>,
 }
 
 #[derive(Debug, Clone)]
@@ -189,54 +190,54 @@ pub struct Settings {
 pub struct UnitAccount {
     /// Items handed on that this invocation made no progress on, by
     /// service (EMF `HandedOnWithoutProgress`).
-    pub handed_on_without_progress: Vec<(Service, u64)>,
-    pub source: String,
+    pub(crate) handed_on_without_progress: Vec<(Service, u64)>,
+    pub(crate) source: String,
     /// Who sent the delivery, when known (see [`crate::decode::Unit::sender`]).
-    pub sender: Option<String>,
-    pub dead_letters: Vec<Outgoing>,
-    pub hand_ons: Vec<Outgoing>,
+    pub(crate) sender: Option<String>,
+    pub(crate) dead_letters: Vec<Outgoing>,
+    pub(crate) hand_ons: Vec<Outgoing>,
     /// The requests that plan the rest of a scope's plan, made once this
     /// unit's part of the plan is written, and sent with the hand-ons.
-    pub continuations: Vec<Outgoing>,
+    pub(crate) continuations: Vec<Outgoing>,
     /// The SQS record must be reported in `batchItemFailures`.
-    pub redeliver: bool,
-    pub lines: Vec<Line>,
+    pub(crate) redeliver: bool,
+    pub(crate) lines: Vec<Line>,
     /// Reasons of the requests that did not decode.
-    pub invalid: Vec<String>,
+    pub(crate) invalid: Vec<String>,
     /// Policy requests put on the work queue, one per package.
-    pub fanned_out: u64,
+    pub(crate) fanned_out: u64,
     /// Why events were ignored.
-    pub ignored: Vec<String>,
+    pub(crate) ignored: Vec<String>,
     /// Dry runs' plans.
-    pub plans: Vec<PackagePlan>,
+    pub(crate) plans: Vec<PackagePlan>,
     /// Per entry of the unit, in order: the range of `lines` it accounts
     /// for (what a run report is made of).
-    pub entry_lines: Vec<std::ops::Range<usize>>,
+    pub(crate) entry_lines: Vec<std::ops::Range<usize>>,
     /// The run reports written for this unit's requests.
-    pub reports: Vec<ReportLinks>,
+    pub(crate) reports: Vec<ReportLinks>,
     /// Plans of scopes made in parts, not yet complete.
-    pub plans_in_progress: Vec<PlanInProgress>,
+    pub(crate) plans_in_progress: Vec<PlanInProgress>,
     /// Archive times recorded from CodeArtifact's state-change events.
-    pub archives_recorded: u64,
+    pub(crate) archives_recorded: u64,
     /// Run reports that could not be written, by service.
-    pub reports_unwritten: Vec<Service>,
+    pub(crate) reports_unwritten: Vec<Service>,
     /// The packages requests named that do not exist, by service.
-    pub packages_not_found: Vec<(Service, String)>,
+    pub(crate) packages_not_found: Vec<(Service, String)>,
     /// Download events (CloudTrail `ReadFromRepository`) the delivery
     /// carried; of those, reads naming no version; and the versions whose
     /// latest read it wrote ([`crate::downloads`]).
-    pub read_events: u64,
-    pub metadata_reads: u64,
-    pub versions_recorded: u64,
+    pub(crate) read_events: u64,
+    pub(crate) metadata_reads: u64,
+    pub(crate) versions_recorded: u64,
     /// The record's message was handled by an earlier delivery of it (SQS
     /// delivered it twice): acknowledged without work.
-    pub handled_earlier: bool,
+    pub(crate) handled_earlier: bool,
 }
 
 impl UnitAccount {
     /// A record whose message an earlier delivery handled: nothing of it
     /// is requested again, and SQS deletes it.
-    pub fn handled_earlier(unit: &crate::decode::Unit) -> Self {
+    pub(crate) fn handled_earlier(unit: &crate::decode::Unit) -> Self {
         UnitAccount {
             source: unit.source.clone(),
             sender: unit.sender.clone(),
@@ -247,7 +248,7 @@ impl UnitAccount {
 
     /// A record left untouched (a FIFO batch stopped before it): every item
     /// is handed on by redelivery.
-    pub fn unstarted(unit: &crate::decode::Unit) -> Self {
+    pub(crate) fn unstarted(unit: &crate::decode::Unit) -> Self {
         let mut acc = UnitAccount {
             source: unit.source.clone(),
             sender: unit.sender.clone(),
@@ -268,7 +269,7 @@ impl UnitAccount {
     /// summary says what happened), and SQS redelivers the record for the
     /// rest. A redelivery may dead-letter an item again; then the queue and
     /// the summaries both count it twice.
-    pub fn redeliver_unsent(&mut self) {
+    pub(crate) fn redeliver_unsent(&mut self) {
         self.redeliver = true;
         self.hand_ons.clear();
         self.continuations.clear();
@@ -277,7 +278,7 @@ impl UnitAccount {
 
     /// Sends nothing for this record and lets SQS redeliver it whole: every
     /// item not finished is handed on by redelivery.
-    pub fn redeliver_whole(&mut self) {
+    pub(crate) fn redeliver_whole(&mut self) {
         self.redeliver = true;
         self.dead_letters.clear();
         self.hand_ons.clear();
@@ -293,7 +294,7 @@ impl UnitAccount {
 
 /// Backoff before a handed-on request runs again: 5 s doubling per attempt,
 /// at most 900 s, and never shorter than the service's `Retry-After`.
-pub fn hand_on_delay(attempt: u32, retry_after_secs: u64) -> u32 {
+pub(crate) fn hand_on_delay(attempt: u32, retry_after_secs: u64) -> u32 {
     let backoff = 5u64.saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
     backoff.max(retry_after_secs).min(MAX_DELAY_SECONDS as u64) as u32
 }

@@ -14,16 +14,16 @@ use crate::plan::PackagePlan;
 #[serde(rename_all = "camelCase")]
 pub struct ReportLinks {
     pub json: String,
-    pub csv: String,
-    pub markdown: String,
+    pub(crate) csv: String,
+    pub(crate) markdown: String,
     /// Lowercase hex SHA-256 of report.json.
     pub sha256: String,
     /// The plan's id, when the report is a plan.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<String>,
+    pub(crate) plan_id: Option<String>,
     /// The service of the request it reports (for the metrics).
     #[serde(skip)]
-    pub service: crate::request::Service,
+    pub(crate) service: crate::request::Service,
 }
 
 /// A scope's plan made in parts, not complete at the end of this
@@ -32,22 +32,22 @@ pub struct ReportLinks {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PlanInProgress {
-    pub plan_id: String,
+    pub(crate) plan_id: String,
     /// Where the plan's report.json appears once complete (`s3://`).
     pub report: String,
     /// The scope's packages planned so far (from the first), and in all.
     pub packages_planned: u64,
-    pub packages: u64,
+    pub(crate) packages: u64,
 }
 
 /// How many missing packages a summary names at most.
-pub const MISSING_PACKAGES_SHOWN: usize = 100;
+pub(crate) const MISSING_PACKAGES_SHOWN: usize = 100;
 
 /// How many versions the inline `plans` of a response or summary line
 /// show at most, across packages (selected and kept): beyond, each plan
 /// is cut and says `truncated`, and the report in S3 has them all. About
 /// 100 KB of JSON, far below Lambda's 6 MB response limit.
-pub const INLINE_PLAN_VERSIONS: usize = 1_000;
+pub(crate) const INLINE_PLAN_VERSIONS: usize = 1_000;
 
 /// Per-invocation counts. `requested` always equals the sum of the
 /// outcomes (deleted, archived, unlisted, deprecated, already absent, kept,
@@ -58,7 +58,7 @@ pub struct Summary {
     pub requested: u64,
     pub deleted: u64,
     pub archived: u64,
-    pub unlisted: u64,
+    pub(crate) unlisted: u64,
     pub deprecated: u64,
     pub already_absent: u64,
     pub kept: u64,
@@ -91,7 +91,7 @@ pub struct Summary {
     #[serde(skip_serializing_if = "is_zero")]
     pub read_events: u64,
     #[serde(skip_serializing_if = "is_zero")]
-    pub metadata_reads: u64,
+    pub(crate) metadata_reads: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub versions_recorded: u64,
     /// Archive times recorded from CodeArtifact's state-change events.
@@ -102,7 +102,7 @@ pub struct Summary {
     #[serde(skip_serializing_if = "is_zero")]
     pub reports_written: u64,
     #[serde(skip_serializing_if = "is_zero")]
-    pub reports_unwritten: u64,
+    pub(crate) reports_unwritten: u64,
     /// The report, when the invocation wrote exactly one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportLinks>,
@@ -115,7 +115,7 @@ pub struct Summary {
     /// Requests sent to the work queue to plan the rest of those plans
     /// (not hand-ons: nothing of them was left unfinished).
     #[serde(skip_serializing_if = "is_zero")]
-    pub plan_continuations: u64,
+    pub(crate) plan_continuations: u64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
     /// Dry runs: per package, what would be deleted and what is kept by
@@ -128,7 +128,7 @@ pub struct Summary {
     pub planned: BTreeMap<String, u64>,
     /// The plans were cut to [`INLINE_PLAN_VERSIONS`].
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub plans_truncated: bool,
+    pub(crate) plans_truncated: bool,
 }
 
 fn many(r: &[ReportLinks]) -> bool {
@@ -140,7 +140,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 impl Summary {
-    pub fn add(&mut self, acc: &UnitAccount) {
+    pub(crate) fn add(&mut self, acc: &UnitAccount) {
         for l in &acc.lines {
             self.requested += 1;
             *match l.disposition {
@@ -213,7 +213,7 @@ impl Summary {
 /// Cuts `plans` to `limit` versions in all (each plan's selected, then
 /// kept, in order), marking each plan cut with its full counts. Returns
 /// whether anything was cut.
-pub fn cap_plans(plans: &mut [PackagePlan], limit: usize) -> bool {
+pub(crate) fn cap_plans(plans: &mut [PackagePlan], limit: usize) -> bool {
     let mut left = limit;
     let mut cut = false;
     for p in plans {

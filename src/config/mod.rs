@@ -81,11 +81,11 @@ pub struct Config {
 }
 
 impl Config {
-    pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
-    pub const DEFAULT_NO_PROGRESS_LIMIT: u32 = 5;
-    pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
-    pub const DEFAULT_DEADLINE_MARGIN_MS: u64 = 3000;
-    pub const DEFAULT_DOWNLOADS_TTL_DAYS: u32 = 400;
+    pub(crate) const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+    pub(crate) const DEFAULT_NO_PROGRESS_LIMIT: u32 = 5;
+    pub(crate) const DEFAULT_MAX_CONCURRENCY: usize = 8;
+    pub(crate) const DEFAULT_DEADLINE_MARGIN_MS: u64 = 3000;
+    pub(crate) const DEFAULT_DOWNLOADS_TTL_DAYS: u32 = 400;
 
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -100,7 +100,7 @@ impl Config {
 
     /// The variables a run with no queues, bucket or schedule reads
     /// ([`Config::local`]).
-    pub const LOCAL_VARIABLES: [&'static str; 5] = [
+    pub(crate) const LOCAL_VARIABLES: [&'static str; 5] = [
         "RATE_LIMITS",
         "MAX_CONCURRENCY",
         "MAX_ATTEMPTS",

@@ -8,14 +8,14 @@ use super::{from_value, DecodeError, Decoded, Invalid};
 use crate::request::RawRequest;
 
 /// The detail-type of CodeArtifact's own package events.
-pub const CODEARTIFACT_DETAIL_TYPE: &str = "CodeArtifact Package Version State Change";
+pub(crate) const CODEARTIFACT_DETAIL_TYPE: &str = "CodeArtifact Package Version State Change";
 /// The detail-type of CloudTrail's records on EventBridge (management
 /// events; read-only ones reach a rule only in state
 /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`).
-pub const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
+pub(crate) const CLOUDTRAIL_DETAIL_TYPE: &str = "AWS API Call via CloudTrail";
 /// The detail-type custom envelopes carry unless `EVENT_DETAIL_TYPES` says
 /// otherwise.
-pub const DEFAULT_DETAIL_TYPE: &str = "Package Cleanup Requested";
+pub(crate) const DEFAULT_DETAIL_TYPE: &str = "Package Cleanup Requested";
 
 /// Which values of an EventBridge field are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +68,8 @@ impl Default for EventRules {
 }
 
 impl EventRules {
-    pub fn with_policy(policy: RawRequest) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_policy(policy: RawRequest) -> Self {
         EventRules {
             policy: Some(policy),
             ..EventRules::default()

@@ -15,9 +15,7 @@ mod events;
 mod strict;
 
 use events::from_envelope;
-pub use events::{
-    Accept, EventRules, CLOUDTRAIL_DETAIL_TYPE, CODEARTIFACT_DETAIL_TYPE, DEFAULT_DETAIL_TYPE,
-};
+pub use events::{Accept, EventRules};
 
 use aws_lambda_events::sqs::SqsMessage;
 use serde_json::Value;
@@ -39,12 +37,12 @@ pub enum Origin {
 #[derive(Debug)]
 pub struct Unit {
     /// The SQS message id, EventBridge event id or Lambda request id.
-    pub source: String,
+    pub(crate) source: String,
     /// Who sent it, where the event says: an SQS message's `SenderId` (the
     /// sending principal), or an EventBridge event's `source` and account.
     /// A direct invoke's caller is in CloudTrail, not in the event.
-    pub sender: Option<String>,
-    pub origin: Origin,
+    pub(crate) sender: Option<String>,
+    pub(crate) origin: Origin,
     pub requests: Vec<Decoded>,
 }
 
@@ -65,7 +63,7 @@ pub enum Decoded {
 /// A request that cannot be executed, with its raw text.
 #[derive(Debug)]
 pub struct Invalid {
-    pub raw: String,
+    pub(crate) raw: String,
     pub error: DecodeError,
 }
 
@@ -147,11 +145,11 @@ pub enum Event {
 #[derive(Debug, thiserror::Error)]
 #[error("unrecognised event: expected an SQS event (\"Records\" from aws:sqs), an EventBridge event (\"detail-type\", \"source\", \"detail\") or a deletion request (an object with \"service\", or an array of them); received {received}")]
 pub struct UnrecognisedEvent {
-    pub received: String,
+    pub(crate) received: String,
 }
 
 /// Describes a JSON value in a few words, for error messages.
-pub fn describe(v: &Value) -> String {
+pub(crate) fn describe(v: &Value) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(_) => "a boolean".into(),

@@ -63,7 +63,7 @@ impl<'de> Visitor<'de> for NoDuplicates {
 
 /// Fails when some object in `text` has a key twice. Text that is not JSON
 /// passes: parsing reports that with its own reason.
-pub fn no_duplicate_keys(text: &str) -> Result<(), serde_json::Error> {
+pub(crate) fn no_duplicate_keys(text: &str) -> Result<(), serde_json::Error> {
     let mut d = serde_json::Deserializer::from_str(text);
     match NoDuplicates.deserialize(&mut d) {
         Err(e) if e.is_data() => Err(e),
@@ -77,7 +77,7 @@ pub fn no_duplicate_keys(text: &str) -> Result<(), serde_json::Error> {
 /// and the fields a caller may write there, without those only the
 /// function writes ([`crate::request::INTERNAL_FIELDS`]). `None` for any
 /// other error.
-pub fn unknown_field(message: &str) -> Option<String> {
+pub(crate) fn unknown_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
     let (name, rest) = rest.split_once('`')?;
     let public: Vec<&str> = rest

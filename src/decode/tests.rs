@@ -1,5 +1,6 @@
 //! Decoding's unit tests.
 
+use super::events::DEFAULT_DETAIL_TYPE;
 use super::*;
 use serde_json::json;
 

@@ -12,7 +12,7 @@ use super::{Namespace, PackageKey};
 /// A package's archive times in one repository, or why they cannot be
 /// known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ArchiveTimes {
+pub(crate) enum ArchiveTimes {
     /// Version → when it was last archived (ms since the epoch).
     Known(HashMap<String, i64>),
     Unknown(String),
@@ -25,11 +25,11 @@ pub struct Archived {
     pub repository: String,
     pub version: String,
     /// When it was archived (ms since the epoch): the event's `time`.
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
 }
 
 /// The table's `packageKey` of a package's archive times in `repository`.
-pub fn archive_partition(key: &PackageKey, repository: &str) -> String {
+pub(crate) fn archive_partition(key: &PackageKey, repository: &str) -> String {
     let ns = match &key.namespace {
         Namespace::None => "",
         Namespace::Named(n) => n,

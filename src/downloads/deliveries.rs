@@ -36,7 +36,7 @@ use crate::error::DeleteError;
 use crate::retry::{QuotaClass, Retrier};
 
 /// The sort key of every message's item.
-pub const SORT_KEY: &str = "delivery";
+pub(crate) const SORT_KEY: &str = "delivery";
 /// How long a message's item is kept: SQS keeps a message at most 14 days
 /// (`MessageRetentionPeriod`, 1,209,600 s).
 const KEEP_FOR: Duration = Duration::from_secs(14 * 86_400);

@@ -19,7 +19,7 @@ use crate::names;
 use crate::service::Format;
 
 /// CloudTrail's `eventName` for a package manager's read.
-pub const READ_EVENT_NAME: &str = "ReadFromRepository";
+pub(crate) const READ_EVENT_NAME: &str = "ReadFromRepository";
 
 /// Why a `ReadFromRepository` record cannot be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +70,7 @@ struct Additional {
 
 /// One `ReadFromRepository` record (the EventBridge event's `detail`).
 /// `Ok(None)`: a read that names no package (counted, not recorded).
-pub fn read(detail: &Value) -> Result<Option<Read>, ReadEventError> {
+pub(crate) fn read(detail: &Value) -> Result<Option<Read>, ReadEventError> {
     let r: Record = serde_path_to_error::deserialize(detail).map_err(ReadEventError::Shape)?;
     let at_ms = time::OffsetDateTime::parse(
         &r.event_time,

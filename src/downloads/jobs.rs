@@ -29,7 +29,7 @@ use crate::retry::{QuotaClass, Retrier};
 
 /// The table's `packageKey` of the jobs' items (the table is the stack's:
 /// one account, one region, as IoT jobs are).
-pub const JOBS_PARTITION: &str = "iot#jobs";
+pub(crate) const JOBS_PARTITION: &str = "iot#jobs";
 /// How long a job's item is kept after it was learned.
 const KEEP_FOR: Duration = Duration::from_secs(30 * 86_400);
 /// How long a claim's item is kept if it is never answered.
@@ -37,7 +37,7 @@ const CLAIM_KEPT: Duration = Duration::from_secs(86_400);
 
 /// What the table holds of one job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoredJob {
+pub(crate) enum StoredJob {
     /// Its `destinationPackageVersions`.
     Known(Vec<String>),
     /// Someone describes it; the claim lapses at this time (ms).
@@ -46,7 +46,7 @@ pub enum StoredJob {
 
 /// The jobs' items of the table `DOWNLOADS_TABLE`.
 #[derive(Debug, Clone)]
-pub struct JobTable {
+pub(crate) struct JobTable {
     client: Client,
     table: String,
 }
@@ -69,12 +69,12 @@ fn stored(item: &HashMap<String, AttributeValue>) -> Option<StoredJob> {
 }
 
 impl JobTable {
-    pub fn new(client: Client, table: String) -> Self {
+    pub(crate) fn new(client: Client, table: String) -> Self {
         JobTable { client, table }
     }
 
     /// Every job the table holds (one paged Query), by job id.
-    pub async fn read(
+    pub(crate) async fn read(
         &self,
         retrier: &Retrier,
     ) -> (Result<HashMap<String, StoredJob>, DeleteError>, u32) {
@@ -120,7 +120,7 @@ impl JobTable {
     /// `Ok(false)` when it is known already or claimed by someone else now.
     /// The owner's own claim is taken again: a claim whose answer was lost
     /// (the connection dropped after the write) is not someone else's.
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         key: &str,
         (owner, until): (&str, i64),
@@ -158,7 +158,7 @@ impl JobTable {
 
     /// Stores a job's destinations, once: a job already stored keeps what
     /// it holds (they are the same: they never change).
-    pub async fn store(
+    pub(crate) async fn store(
         &self,
         key: &str,
         destinations: &[String],

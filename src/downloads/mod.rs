@@ -43,17 +43,17 @@ mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub use archive::{archive_partition, ArchiveTimes, Archived};
+pub(crate) use archive::{archive_partition, ArchiveTimes, Archived};
 pub use deliveries::{Claim, DeliveryTable, Finish};
-pub use event::{read, ReadEventError, READ_EVENT_NAME};
-pub use jobs::{JobTable, StoredJob, JOBS_PARTITION};
-pub use store::{DownloadStore, Recorded};
+pub(crate) use event::{read, ReadEventError, READ_EVENT_NAME};
+pub(crate) use jobs::{JobTable, StoredJob};
+pub(crate) use store::DownloadStore;
 
 use crate::service::Format;
 
 /// A package's namespace as a read names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Namespace {
+pub(crate) enum Namespace {
     /// The package has none (or, for npm, the request shows none).
     None,
     Named(String),
@@ -65,16 +65,16 @@ pub enum Namespace {
 /// Whose reads: a package of a domain (any repository of it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PackageKey {
-    pub domain_owner: String,
+    pub(crate) domain_owner: String,
     pub domain: String,
-    pub format: Format,
-    pub namespace: Namespace,
+    pub(crate) format: Format,
+    pub(crate) namespace: Namespace,
     pub package: String,
 }
 
 impl PackageKey {
     /// The table's `packageKey` of this package's reads.
-    pub fn partition(&self) -> String {
+    pub(crate) fn partition(&self) -> String {
         let ns = match &self.namespace {
             Namespace::None => "",
             Namespace::Named(n) => n,
@@ -90,7 +90,7 @@ impl PackageKey {
     }
 
     /// The key reads go under when the record does not name the namespace.
-    pub fn unknown_namespace(&self) -> PackageKey {
+    pub(crate) fn unknown_namespace(&self) -> PackageKey {
         PackageKey {
             namespace: Namespace::Unknown,
             ..self.clone()
@@ -98,7 +98,7 @@ impl PackageKey {
     }
 
     /// The `packageKey` of the domain's "recording since" marker.
-    pub fn domain_partition(&self) -> String {
+    pub(crate) fn domain_partition(&self) -> String {
         format!("domain#{}/{}", self.domain_owner, self.domain)
     }
 }
@@ -111,33 +111,33 @@ pub struct Read {
     /// stores the version).
     pub repository: String,
     /// `None`: a metadata read (an npm packument, a PyPI simple page).
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// CloudTrail's `eventTime`, in milliseconds since the epoch.
-    pub at_ms: i64,
+    pub(crate) at_ms: i64,
 }
 
 /// The latest read of one version in a batch, and the records (by index in
 /// the batch) that told of a read of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Latest {
-    pub at_ms: i64,
-    pub repository: String,
-    pub records: BTreeSet<usize>,
+pub(crate) struct Latest {
+    pub(crate) at_ms: i64,
+    pub(crate) repository: String,
+    pub(crate) records: BTreeSet<usize>,
 }
 
 /// A batch's reads, aggregated: per version the latest read, per domain the
 /// earliest (for the "recording since" marker). Pure.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Batch {
-    pub versions: BTreeMap<(PackageKey, String), Latest>,
-    pub domains: BTreeMap<String, Latest>,
+pub(crate) struct Batch {
+    pub(crate) versions: BTreeMap<(PackageKey, String), Latest>,
+    pub(crate) domains: BTreeMap<String, Latest>,
     /// Reads that named no version: counted, not recorded.
-    pub metadata_reads: u64,
+    pub(crate) metadata_reads: u64,
 }
 
 impl Batch {
     /// Aggregates `(record index, read)` pairs.
-    pub fn of<'a>(reads: impl IntoIterator<Item = (usize, &'a Read)>) -> Batch {
+    pub(crate) fn of<'a>(reads: impl IntoIterator<Item = (usize, &'a Read)>) -> Batch {
         let mut b = Batch::default();
         for (i, r) in reads {
             let d = b
@@ -174,7 +174,7 @@ impl Batch {
 
 /// What the table tells a policy run of one package's reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Downloads {
+pub(crate) enum Downloads {
     /// Recording covers the window: the latest read of each version read
     /// at all (ms since the epoch), the package's own key and the
     /// unknown-namespace key merged.
@@ -185,23 +185,23 @@ pub enum Downloads {
 }
 
 /// Milliseconds in a day.
-pub const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// How far before its writing a domain's marker may lie: CloudTrail
 /// delivers management events to EventBridge within minutes ("best
 /// effort"), so a first batch's reads are that recent.
-pub const MARKER_LAG_MS: i64 = 15 * 60 * 1000;
+pub(crate) const MARKER_LAG_MS: i64 = 15 * 60 * 1000;
 
 /// A domain's "recording since" from its first batch: the earliest read,
 /// but never earlier than [`MARKER_LAG_MS`] before `now_ms`, so that old
 /// events replayed or redriven into a new table cannot backdate it. Pure.
-pub fn recording_since(earliest_ms: i64, now_ms: i64) -> i64 {
+pub(crate) fn recording_since(earliest_ms: i64, now_ms: i64) -> i64 {
     earliest_ms.max(now_ms - MARKER_LAG_MS)
 }
 
 /// Whether recording covers a window of `window_ms` ending `now_ms`: the
 /// domain's marker must be at least that old. Pure.
-pub fn assess(
+pub(crate) fn assess(
     since_ms: Option<i64>,
     reads: HashMap<String, i64>,
     now_ms: i64,
@@ -230,7 +230,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// Milliseconds since the epoch in RFC 3339 (UTC).
-pub fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {

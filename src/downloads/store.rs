@@ -27,7 +27,7 @@ const RECORDING_SINCE: &str = "recordingSince";
 
 /// The downloads table, `DOWNLOADS_TABLE`.
 #[derive(Debug)]
-pub struct DownloadStore {
+pub(crate) struct DownloadStore {
     client: Client,
     table: String,
     /// How long a read is kept (the table's TTL attribute `expiresAt`).
@@ -38,10 +38,10 @@ pub struct DownloadStore {
 
 /// What writing one batch came to.
 #[derive(Debug, Default)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// The batch's records whose reads did not all get written, each with
     /// the first error.
-    pub failed: Vec<(usize, Arc<DeleteError>)>,
+    pub(crate) failed: Vec<(usize, Arc<DeleteError>)>,
 }
 
 /// One write: its result, and the read it carried (whose records fail
@@ -88,7 +88,7 @@ pub(super) fn n(v: i64) -> AttributeValue {
 }
 
 impl DownloadStore {
-    pub fn new(client: Client, table: String, ttl: Duration) -> Self {
+    pub(crate) fn new(client: Client, table: String, ttl: Duration) -> Self {
         DownloadStore {
             client,
             table,
@@ -101,7 +101,7 @@ impl DownloadStore {
     /// (`lastReadAt < :t`; a failed condition means a later read is already
     /// there), and each domain's marker, set once. Up to the retrier's
     /// concurrency at a time.
-    pub async fn record(&self, batch: &Batch, retrier: &Retrier) -> Recorded {
+    pub(crate) async fn record(&self, batch: &Batch, retrier: &Retrier) -> Recorded {
         // Boxed one by one: futures made by a closure over borrowed items
         // trip the compiler's check that the handler's future is Send.
         let mut calls: Vec<BoxFuture<'_, Written<'_>>> =
@@ -193,7 +193,7 @@ impl DownloadStore {
     }
 
     /// When recording began for the package's domain (ms), if it has.
-    pub async fn recording_since(
+    pub(crate) async fn recording_since(
         &self,
         key: &PackageKey,
         retrier: &Retrier,
@@ -229,7 +229,7 @@ impl DownloadStore {
 
     /// Every read of the package under `key`: version → latest read (ms).
     /// One `Query`, paged.
-    pub async fn reads(
+    pub(crate) async fn reads(
         &self,
         key: &PackageKey,
         retrier: &Retrier,
@@ -239,7 +239,7 @@ impl DownloadStore {
 
     /// Every archive time recorded for the package in `repository`:
     /// version → when it was last archived (ms). One `Query`, paged.
-    pub async fn archive_times(
+    pub(crate) async fn archive_times(
         &self,
         key: &PackageKey,
         repository: &str,
@@ -251,7 +251,7 @@ impl DownloadStore {
 
     /// Records that `version` was archived at `at_ms`, moved forward only
     /// (a later archive, after a restore, replaces an earlier one).
-    pub async fn record_archived(
+    pub(crate) async fn record_archived(
         &self,
         key: &PackageKey,
         repository: &str,

@@ -68,7 +68,7 @@ pub(super) fn not_found<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) 
 /// A deterministic idempotency token: the same delivery, operation and
 /// resource always give the same UUID (v5), so a retried call is recognised
 /// as the same call.
-pub fn client_token(source: &str, operation: &str, package: &str, version: &str) -> String {
+pub(crate) fn client_token(source: &str, operation: &str, package: &str, version: &str) -> String {
     const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1c_2a8e_5b7d_4c3a_9e21_7d0b_4f6a_1c55);
     uuid::Uuid::new_v5(
         &NAMESPACE,

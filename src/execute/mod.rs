@@ -17,12 +17,12 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
-pub use calls::client_token;
+pub(crate) use calls::client_token;
 use calls::not_found;
 pub(crate) use calls::{api_error, paginate};
-pub use codeartifact::CodeArtifactAdapter;
-pub use inuse::{learning, Memory, INDEXING_TRUST, LISTING_TRUST};
-pub use iot::{IotAdapter, IotReads};
+pub(crate) use codeartifact::CodeArtifactAdapter;
+pub(crate) use inuse::{learning, Memory};
+pub(crate) use iot::{IotAdapter, IotReads};
 
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
@@ -44,7 +44,7 @@ pub enum Done {
 
 impl Done {
     /// What a successful action did.
-    pub fn applied(verb: Verb) -> Done {
+    pub(crate) fn applied(verb: Verb) -> Done {
         match verb {
             Verb::Delete => Done::Deleted,
             Verb::Archive => Done::Archived,
@@ -57,33 +57,33 @@ impl Done {
 /// The `detail` of a version reported `alreadyAbsent` because its whole
 /// package (or namespace) does not exist: a typo in a request is visible,
 /// and counted in `packagesNotFound`.
-pub const PACKAGE_NOT_FOUND: &str = "package not found";
+pub(crate) const PACKAGE_NOT_FOUND: &str = "package not found";
 
 /// One package's versions, as a policy needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Listing {
-    pub versions: Vec<Listed>,
+pub(crate) struct Listing {
+    pub(crate) versions: Vec<Listed>,
     /// The IoT package's default version.
-    pub default_version: Option<String>,
+    pub(crate) default_version: Option<String>,
     /// The package does not exist (the listing is empty for that reason).
-    pub missing: bool,
+    pub(crate) missing: bool,
 }
 
 /// What executing one request gave.
 #[derive(Debug)]
-pub struct Executed {
-    pub outcomes: Vec<ItemOutcome>,
+pub(crate) struct Executed {
+    pub(crate) outcomes: Vec<ItemOutcome>,
     /// For policy requests and dry runs: what was (or would be) changed and
     /// what was kept.
-    pub plan: Option<PackagePlan>,
+    pub(crate) plan: Option<PackagePlan>,
     /// The request's package does not exist.
-    pub package_not_found: bool,
+    pub(crate) package_not_found: bool,
 }
 
 impl Executed {
     /// A request the cut-off came before: every item out of time, no call
     /// made.
-    pub fn not_started(request: &Request) -> Self {
+    pub(crate) fn not_started(request: &Request) -> Self {
         let late = Arc::new(DeleteError::OutOfTime { last: None });
         let outcomes = plan::items(request)
             .into_iter()
@@ -94,7 +94,7 @@ impl Executed {
 
     /// The outcomes (and plan) of a request; the package counts as not
     /// found when an outcome says so.
-    pub fn of(outcomes: Vec<ItemOutcome>, plan: Option<PackagePlan>) -> Self {
+    pub(crate) fn of(outcomes: Vec<ItemOutcome>, plan: Option<PackagePlan>) -> Self {
         let package_not_found = outcomes
             .iter()
             .any(|o| o.detail.as_deref() == Some(PACKAGE_NOT_FOUND));
@@ -118,7 +118,7 @@ pub struct ItemOutcome {
 }
 
 impl ItemOutcome {
-    pub fn done(item: Item, done: Done, attempts: u32) -> Self {
+    pub(crate) fn done(item: Item, done: Done, attempts: u32) -> Self {
         ItemOutcome {
             item,
             result: Ok(done),
@@ -127,7 +127,7 @@ impl ItemOutcome {
         }
     }
 
-    pub fn failed(item: Item, error: Arc<DeleteError>, attempts: u32) -> Self {
+    pub(crate) fn failed(item: Item, error: Arc<DeleteError>, attempts: u32) -> Self {
         ItemOutcome {
             item,
             result: Err(error),
@@ -137,7 +137,7 @@ impl ItemOutcome {
     }
 
     /// An item whose package does not exist: absent, saying so.
-    pub fn package_not_found(item: Item, attempts: u32) -> Self {
+    pub(crate) fn package_not_found(item: Item, attempts: u32) -> Self {
         ItemOutcome {
             detail: Some(PACKAGE_NOT_FOUND.to_owned()),
             ..ItemOutcome::done(item, Done::AlreadyAbsent, attempts)
@@ -145,7 +145,7 @@ impl ItemOutcome {
     }
 
     /// A version a plan kept.
-    pub fn kept(k: &KeptVersion) -> Self {
+    pub(crate) fn kept(k: &KeptVersion) -> Self {
         ItemOutcome {
             detail: k.detail.clone(),
             ..ItemOutcome::done(Item::Version(k.version.clone()), Done::Kept(k.rule), 0)
@@ -154,26 +154,26 @@ impl ItemOutcome {
 }
 
 /// What every call of one invocation shares.
-pub struct CallContext<'a> {
-    pub retrier: &'a Retrier,
+pub(crate) struct CallContext<'a> {
+    pub(crate) retrier: &'a Retrier,
     /// What this invocation has read of IoT packages, the fleet index's
     /// configuration and the unfinished jobs.
-    pub iot_reads: &'a IotReads,
+    pub(crate) iot_reads: &'a IotReads,
     /// The delivery's id (SQS message id, EventBridge event id or Lambda
     /// request id): idempotency tokens derive from it.
-    pub source: &'a str,
+    pub(crate) source: &'a str,
     /// The function's own account (from its ARN): the domain owner of a
     /// CodeArtifact request that names none.
-    pub account: Option<&'a str>,
+    pub(crate) account: Option<&'a str>,
 }
 
 /// CodeArtifact revisions by version: a status change of a planned version
 /// applies only if the version is still what was planned.
-pub type Revisions = BTreeMap<String, String>;
+pub(crate) type Revisions = BTreeMap<String, String>;
 
 /// One service's calls: acting on what a request names, and the listings a
 /// policy needs.
-pub trait PackageService {
+pub(crate) trait PackageService {
     /// Applies the request's verb to its explicit versions, or deletes the
     /// whole package. Returns one outcome per item of [`plan::items`]
     /// (those it did not reach, it leaves out).
@@ -215,18 +215,18 @@ pub trait PackageService {
 
 /// Routes each request to its service's adapter.
 #[derive(Clone, Debug)]
-pub struct Executor {
-    pub codeartifact: CodeArtifactAdapter,
-    pub iot: IotAdapter,
+pub(crate) struct Executor {
+    pub(crate) codeartifact: CodeArtifactAdapter,
+    pub(crate) iot: IotAdapter,
     /// The downloads table (`DOWNLOADS_TABLE`), for `notDownloadedForDays`.
-    pub downloads: Option<Arc<crate::downloads::DownloadStore>>,
+    pub(crate) downloads: Option<Arc<crate::downloads::DownloadStore>>,
 }
 
 impl Executor {
     /// Executes one request. Explicit requests get exactly one outcome per
     /// requested item, in request order; policy requests get one per listed
     /// version (or one for the package, if it could not be listed).
-    pub async fn execute(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
+    pub(crate) async fn execute(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
         if !cx.retrier.has_time() {
             return Executed::of(complete(request, Vec::new()), None);
         }
@@ -287,7 +287,7 @@ impl Executor {
     }
 
     /// Lists a scope's packages.
-    pub async fn packages(
+    pub(crate) async fn packages(
         &self,
         scope: &Scope,
         cx: &CallContext<'_>,

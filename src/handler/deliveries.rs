@@ -19,13 +19,13 @@ const FINISH_BEFORE_DEADLINE_MS: i64 = 200;
 /// A batch's records sorted by their claims.
 pub(super) struct Gated {
     /// The records to work on.
-    pub run: Vec<Unit>,
+    pub(crate) run: Vec<Unit>,
     /// The accounts of the records not worked on: handled by an earlier
     /// delivery (acknowledged), or held by another invocation now (back to
     /// SQS untouched).
-    pub skipped: Vec<UnitAccount>,
+    pub(crate) skipped: Vec<UnitAccount>,
     /// The message ids this invocation claimed.
-    pub claimed: Vec<String>,
+    pub(crate) claimed: Vec<String>,
 }
 
 /// Whether a record is claimed: a standard queue's (a FIFO queue processes

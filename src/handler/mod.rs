@@ -186,14 +186,14 @@ struct Invocation {
 }
 
 /// Lambda's longest timeout, assumed when the runtime gives no real deadline.
-pub const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
+pub(crate) const MAX_LAMBDA_TIMEOUT: Duration = Duration::from_secs(900);
 
 /// The instant to stop starting work: the deadline less the margin.
 ///
 /// Lambda always sends a deadline in the future. One that lies more than an
 /// hour in the past is no deadline at all (`cargo lambda watch` sends 600000
 /// ms after the epoch): then Lambda's longest timeout is assumed.
-pub fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
+pub(crate) fn cutoff(deadline: SystemTime, margin: Duration) -> Instant {
     let now = SystemTime::now();
     let left = match deadline.duration_since(now) {
         Ok(left) => left,

@@ -15,18 +15,18 @@ use crate::error::DeleteError;
 #[derive(Debug, Default, Clone)]
 pub(super) struct Tally {
     /// Read events the unit carried.
-    pub events: u64,
+    pub(crate) events: u64,
     /// Of those, reads that named no version (counted, not recorded).
-    pub metadata: u64,
+    pub(crate) metadata: u64,
     /// Versions written whose first record in the batch is this unit.
-    pub written: u64,
+    pub(crate) written: u64,
     /// Why its reads were not all written.
-    pub failed: Option<Arc<DeleteError>>,
+    pub(crate) failed: Option<Arc<DeleteError>>,
     /// Recording is off (`DOWNLOADS_TABLE` unset): why the events were
     /// ignored.
-    pub ignored: Option<String>,
+    pub(crate) ignored: Option<String>,
     /// Archive times recorded from CodeArtifact's state-change events.
-    pub archives: u64,
+    pub(crate) archives: u64,
 }
 
 impl Handler {

@@ -10,17 +10,17 @@ use crate::policy::KeepRule;
 /// A package's archive times, and the window ending now (milliseconds
 /// since the epoch).
 #[derive(Debug, Clone, Copy)]
-pub struct ArchiveGuard<'a> {
-    pub times: &'a ArchiveTimes,
-    pub now_ms: i64,
-    pub window_ms: i64,
+pub(crate) struct ArchiveGuard<'a> {
+    pub(crate) times: &'a ArchiveTimes,
+    pub(crate) now_ms: i64,
+    pub(crate) window_ms: i64,
 }
 
 impl ArchiveGuard<'_> {
     /// Why `v` must stay, if it must: not Archived, or archived within the
     /// window (`archivedForDays`, saying when); Archived with no time known
     /// (`ARCHIVE_TIME_UNKNOWN`, saying why).
-    pub fn keeps(&self, v: &Listed) -> Option<KeptVersion> {
+    pub(crate) fn keeps(&self, v: &Listed) -> Option<KeptVersion> {
         let (rule, detail) = if v.status != "Archived" {
             (
                 KeepRule::ArchivedFor,
@@ -60,7 +60,7 @@ impl ArchiveGuard<'_> {
 /// The protections of a run beyond the policy's own fields: downloads and
 /// archive times, each when the policy asks for it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Guards<'a> {
-    pub downloads: Option<super::DownloadGuard<'a>>,
-    pub archives: Option<ArchiveGuard<'a>>,
+pub(crate) struct Guards<'a> {
+    pub(crate) downloads: Option<super::DownloadGuard<'a>>,
+    pub(crate) archives: Option<ArchiveGuard<'a>>,
 }

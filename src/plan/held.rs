@@ -15,7 +15,7 @@ use crate::policy::{KeepRule, Planned};
 /// - a version the plan did not list is never selected.
 ///
 /// Returns what may still go and what is kept.
-pub fn hold_to(
+pub(crate) fn hold_to(
     listing: &[Listed],
     planned: &Planned,
     selected: Vec<String>,

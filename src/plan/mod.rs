@@ -9,17 +9,17 @@ mod held;
 mod package;
 mod usage;
 
-pub use archived::{ArchiveGuard, Guards};
-pub use held::hold_to;
-pub use package::{KeptVersion, PackagePlan};
-pub use usage::{protect, DownloadGuard, Usage};
+pub(crate) use archived::{ArchiveGuard, Guards};
+pub(crate) use held::hold_to;
+pub(crate) use package::{KeptVersion, PackagePlan};
+pub(crate) use usage::{protect, DownloadGuard, Usage};
 
 use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
 use crate::request::{Action, Format, Request};
 
 /// DeletePackageVersions takes at most 100 versions per call (the model's
 /// PackageVersionList limit).
-pub const MAX_VERSIONS_PER_CALL: usize = 100;
+pub(crate) const MAX_VERSIONS_PER_CALL: usize = 100;
 
 /// The unit the accounting counts: one requested version, or the package
 /// itself for `deletePackage`.
@@ -149,7 +149,7 @@ pub fn retention(
 /// [`retention`], with `notDownloadedForDays`: at step 4, what was
 /// downloaded within the window (or everything, when the downloads cannot
 /// be known) is kept, before the caps of steps 5 to 7 count what goes.
-pub fn retention_with(
+pub(crate) fn retention_with(
     listing: &[Listed],
     default_version: Option<&str>,
     retention: &Retention,
@@ -177,7 +177,7 @@ pub fn retention_with(
 /// 3, a version not Archived, or archived within the window, is kept
 /// (`archivedForDays`), and one archived at an unknown time too
 /// (`ARCHIVE_TIME_UNKNOWN`).
-pub fn retention_guarded(
+pub(crate) fn retention_guarded(
     listing: &[Listed],
     default_version: Option<&str>,
     retention: &Retention,
@@ -292,7 +292,7 @@ pub fn narrow(
 }
 
 /// Versions split into DeletePackageVersions (or UpdatePackageVersionsStatus) calls.
-pub fn batches(versions: &[String]) -> std::slice::Chunks<'_, String> {
+pub(crate) fn batches(versions: &[String]) -> std::slice::Chunks<'_, String> {
     versions.chunks(MAX_VERSIONS_PER_CALL)
 }
 

@@ -15,20 +15,20 @@ use crate::request::Verb;
 /// a plan says `"archive": [...]` where it archives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PackagePlan {
-    pub package: String,
-    pub verb: Verb,
+    pub(crate) package: String,
+    pub(crate) verb: Verb,
     /// The versions the action applies to, oldest first.
     pub selected: Vec<String>,
     /// Every other version, with the rule that kept it, newest first.
-    pub keep: Vec<KeptVersion>,
+    pub(crate) keep: Vec<KeptVersion>,
     /// Version → its status and revision as the listing showed them (for
     /// run reports; not part of the inline plan).
-    pub listed: BTreeMap<String, Expected>,
+    pub(crate) listed: BTreeMap<String, Expected>,
     /// Cut to fit a response: the full counts (`selected`, `keep`).
-    pub truncated: Option<(usize, usize)>,
+    pub(crate) truncated: Option<(usize, usize)>,
     /// Version → when it was published (IoT: created), in milliseconds,
     /// where the function knows it: written as `published`, RFC 3339.
-    pub published: BTreeMap<String, i64>,
+    pub(crate) published: BTreeMap<String, i64>,
 }
 
 impl Serialize for PackagePlan {
@@ -68,7 +68,7 @@ impl PackagePlan {
     /// A plan with what a listing shows: each version's status and
     /// revision (`listed`) and, where known, its publish time
     /// (`published`). The caller sets the rest.
-    pub fn of_listing(listing: &[super::Listed]) -> PackagePlan {
+    pub(crate) fn of_listing(listing: &[super::Listed]) -> PackagePlan {
         PackagePlan {
             listed: listing
                 .iter()
@@ -92,15 +92,15 @@ impl PackagePlan {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeptVersion {
-    pub version: String,
-    pub rule: KeepRule,
+    pub(crate) version: String,
+    pub(crate) rule: KeepRule,
     /// Where a version in use is used, or why that is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub(crate) detail: Option<String>,
 }
 
 impl KeptVersion {
-    pub fn new(version: String, rule: KeepRule) -> Self {
+    pub(crate) fn new(version: String, rule: KeepRule) -> Self {
         KeptVersion {
             version,
             rule,

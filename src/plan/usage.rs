@@ -10,7 +10,7 @@ use crate::policy::KeepRule;
 
 /// Whether a version is in use (IoT), as the reads found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Usage {
+pub(crate) enum Usage {
     Unused,
     /// Installed on things, or named by unfinished jobs: the detail says
     /// where.
@@ -21,7 +21,7 @@ pub enum Usage {
 
 /// Moves the selected versions that are in use (or may be) to the kept
 /// ones, with the rule and where they are used. Pure.
-pub fn protect(
+pub(crate) fn protect(
     selected: Vec<String>,
     keep: &mut Vec<KeptVersion>,
     usage: &BTreeMap<String, Usage>,
@@ -48,17 +48,17 @@ pub fn protect(
 /// `notDownloadedForDays` as a planning rule: the package's downloads, and
 /// the window ending now (milliseconds since the epoch).
 #[derive(Debug, Clone, Copy)]
-pub struct DownloadGuard<'a> {
-    pub downloads: &'a Downloads,
-    pub now_ms: i64,
-    pub window_ms: i64,
+pub(crate) struct DownloadGuard<'a> {
+    pub(crate) downloads: &'a Downloads,
+    pub(crate) now_ms: i64,
+    pub(crate) window_ms: i64,
 }
 
 impl DownloadGuard<'_> {
     /// Why `version` must stay, if it must: read within the window
     /// (`RECENTLY_DOWNLOADED`, saying when), or the reads cannot be trusted
     /// (`DOWNLOADS_UNKNOWN`, saying why). Pure.
-    pub fn keeps(&self, version: &str) -> Option<KeptVersion> {
+    pub(crate) fn keeps(&self, version: &str) -> Option<KeptVersion> {
         let (rule, detail) = match self.downloads {
             Downloads::Unknown(why) => (KeepRule::DownloadsUnknown, why.clone()),
             Downloads::Known(reads) => {

@@ -11,7 +11,7 @@ use crate::service::Format;
 
 /// How versions group into release lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinePer {
+pub(crate) enum LinePer {
     /// `1.4.2` and `1.9.0-rc.1` are line `1`.
     Major,
     /// `1.4.2` and `1.4.0-rc.1` are line `1.4`; `2` is line `2.0`.
@@ -22,7 +22,10 @@ pub enum LinePer {
 
 impl LinePer {
     /// `major`, `minor`, or a regex with at least one capture group.
-    pub fn parse(text: &str, pattern: impl FnOnce() -> Option<Pattern>) -> Result<LinePer, String> {
+    pub(crate) fn parse(
+        text: &str,
+        pattern: impl FnOnce() -> Option<Pattern>,
+    ) -> Result<LinePer, String> {
         match text {
             "major" => Ok(LinePer::Major),
             "minor" => Ok(LinePer::Minor),
@@ -46,7 +49,7 @@ static LEADING: LazyLock<Regex> =
 /// The release line of `version`, or `None` when it has none (no leading
 /// number, or the regex does not match): such a version is a line of its
 /// own, so `keepLatest` keeps it.
-pub fn release_line(per: &LinePer, format: Option<Format>, version: &str) -> Option<String> {
+pub(crate) fn release_line(per: &LinePer, format: Option<Format>, version: &str) -> Option<String> {
     let number = |m: Option<regex::Match<'_>>| {
         m.map_or(0, |m| m.as_str().parse::<u64>().unwrap_or(u64::MAX))
     };

@@ -11,8 +11,8 @@ mod lines;
 mod planned;
 mod rule;
 
-pub use lines::{release_line, LinePer};
-pub use planned::{Expected, Planned};
+pub(crate) use lines::{release_line, LinePer};
+pub(crate) use planned::{Expected, Planned};
 pub use rule::KeepRule;
 
 use crate::service::{Format, Service, Verb, VERSION_STATUSES};
@@ -22,51 +22,51 @@ use crate::service::{Format, Service, Verb, VERSION_STATUSES};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub keep_latest: Option<u32>,
+    pub(crate) keep_latest: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub older_than_days: Option<f64>,
+    pub(crate) older_than_days: Option<f64>,
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
-    pub matches: Option<String>,
+    pub(crate) matches: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exclude: Option<String>,
+    pub(crate) exclude: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<String>>,
+    pub(crate) statuses: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub prerelease: Option<bool>,
+    pub(crate) prerelease: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub origin_types: Option<Vec<String>>,
+    pub(crate) origin_types: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unset_default_version: Option<bool>,
+    pub(crate) unset_default_version: Option<bool>,
     /// `major`, `minor`, or a regex whose first group names the release
     /// line: `keepLatest` then keeps that many of every line.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub keep_latest_per: Option<String>,
+    pub(crate) keep_latest_per: Option<String>,
     /// IoT: keep versions installed on things or named by unfinished jobs
     /// (default true). Also accepted at the request's top level.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protect_in_use: Option<bool>,
+    pub(crate) protect_in_use: Option<bool>,
     /// CodeArtifact: keep the package's `defaultDisplayVersion` (npm's
     /// `latest`) (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protect_default_display_version: Option<bool>,
+    pub(crate) protect_default_display_version: Option<bool>,
     /// What to do to the selected versions; also accepted at the request's
     /// top level.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub(crate) action: Option<String>,
     /// CodeArtifact: keep what a package manager read within this many days
     /// (fractions allowed), from the downloads table (`DOWNLOADS_TABLE`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub not_downloaded_for_days: Option<f64>,
+    pub(crate) not_downloaded_for_days: Option<f64>,
     /// CodeArtifact: select only Archived versions archived at least this
     /// many days ago (fractions allowed), from the archive times recorded
     /// in the downloads table. A rule that keeps.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub archived_for_days: Option<f64>,
+    pub(crate) archived_for_days: Option<f64>,
 }
 
 /// A regex that compares by its text.
 #[derive(Debug, Clone)]
-pub struct Pattern(pub Regex);
+pub(crate) struct Pattern(pub Regex);
 
 impl PartialEq for Pattern {
     fn eq(&self, other: &Self) -> bool {
@@ -81,33 +81,33 @@ impl Eq for Pattern {}
 /// candidates **and** (when set) is older than `older_than_days`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
-    pub keep_latest: u32,
+    pub(crate) keep_latest: u32,
     /// Whole seconds, so that the policy compares exactly.
-    pub older_than_secs: Option<u64>,
-    pub matches: Option<Pattern>,
-    pub exclude: Option<Pattern>,
-    pub statuses: Option<Vec<String>>,
-    pub prerelease: Option<bool>,
-    pub origin_types: Option<Vec<String>>,
+    pub(crate) older_than_secs: Option<u64>,
+    pub(crate) matches: Option<Pattern>,
+    pub(crate) exclude: Option<Pattern>,
+    pub(crate) statuses: Option<Vec<String>>,
+    pub(crate) prerelease: Option<bool>,
+    pub(crate) origin_types: Option<Vec<String>>,
     /// `keepLatestPer`: `keep_latest` applies within each release line.
-    pub per: Option<LinePer>,
+    pub(crate) per: Option<LinePer>,
     /// Keep CodeArtifact's `defaultDisplayVersion`.
-    pub protect_display_version: bool,
+    pub(crate) protect_display_version: bool,
     /// `notDownloadedForDays`, in whole seconds: keep what was read within.
-    pub not_downloaded_for_secs: Option<u64>,
+    pub(crate) not_downloaded_for_secs: Option<u64>,
     /// `archivedForDays`, in whole seconds: only versions archived at
     /// least this long ago may go.
-    pub archived_for_secs: Option<u64>,
+    pub(crate) archived_for_secs: Option<u64>,
 }
 
 /// A policy with the run's safety settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retention {
-    pub policy: Policy,
-    pub raw: RawPolicy,
+    pub(crate) policy: Policy,
+    pub(crate) raw: RawPolicy,
     pub max_deletions: Option<u32>,
     /// In thousandths, so that it compares exactly.
-    pub max_fraction_milli: Option<u32>,
+    pub(crate) max_fraction_milli: Option<u32>,
     /// A replay of a run's unfinished versions (`versions` beside `policy`):
     /// the whole package is listed and planned again, with every guard, and
     /// only these versions may go. A version the policy no longer selects is
@@ -115,9 +115,9 @@ pub struct Retention {
     pub only: Option<Vec<String>>,
     /// An `apply` of a reviewed plan: only `only` may go, and each only
     /// while its status and revision are still what the plan saw.
-    pub planned: Option<Planned>,
+    pub(crate) planned: Option<Planned>,
     /// `planValidForDays`: how long a dry run's report may be applied.
-    pub plan_valid_for_days: Option<f64>,
+    pub(crate) plan_valid_for_days: Option<f64>,
 }
 
 /// Validation refuses NaN, so equality is total.
@@ -125,7 +125,7 @@ impl Eq for Retention {}
 
 impl Retention {
     /// The same run, narrowed to `versions`.
-    pub fn narrowed(&self, versions: &[String]) -> Retention {
+    pub(crate) fn narrowed(&self, versions: &[String]) -> Retention {
         Retention {
             only: Some(versions.to_vec()),
             planned: self.planned.as_ref().map(|p| p.narrowed(versions)),
@@ -303,7 +303,7 @@ static HAS_LETTER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z]").ex
 /// - maven: `-SNAPSHOT` and the qualifiers alpha, beta, milestone, rc, cr
 ///   (`1.0-alpha-1`, `2.0.0-M1`, `1.0-RC2`).
 /// - ruby: RubyGems, any letter (`1.0.0.pre`, `2.0.0.rc1`).
-pub fn is_prerelease(format: Option<Format>, version: &str) -> bool {
+pub(crate) fn is_prerelease(format: Option<Format>, version: &str) -> bool {
     let core = version.split('+').next().unwrap_or(version);
     match format {
         Some(Format::Pypi) => PEP440_PRE.is_match(version),

@@ -12,39 +12,39 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Expected {
     /// CodeArtifact's or IoT's version status (`Published`, `Archived`, ...).
-    pub status: String,
+    pub(crate) status: String,
     /// CodeArtifact's `revision` (ListPackageVersions' PackageVersionSummary);
     /// IoT versions have none, so their status alone is compared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revision: Option<String>,
+    pub(crate) revision: Option<String>,
     /// When it was published (IoT: created), RFC 3339, where the plan knew
     /// it: a version deleted and published (created) again under the same
     /// name has another time, which is how an IoT version shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub published: Option<String>,
+    pub(crate) published: Option<String>,
 }
 
 /// A reviewed plan, bound to one package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
     /// The plan's `planId`.
-    pub plan_id: String,
+    pub(crate) plan_id: String,
     /// The SHA-256 the reviewer approved (hex of the canonical report.json).
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// When the plan stops being applied (milliseconds since the epoch).
-    pub expires_at_ms: i64,
+    pub(crate) expires_at_ms: i64,
     /// Version → what the plan saw, for every version it listed under its
     /// action.
-    pub expect: BTreeMap<String, Expected>,
+    pub(crate) expect: BTreeMap<String, Expected>,
     /// Where the plan is (`s3://<bucket>/<key>` of its report.json), when
     /// the apply read it from S3: with `DRY_RUN`, a request bound to a plan
     /// runs only once that plan is read again and its digest checked.
-    pub report: Option<String>,
+    pub(crate) report: Option<String>,
 }
 
 impl Planned {
     /// The same plan, its expectations narrowed to `versions` (a hand-on's).
-    pub fn narrowed(&self, versions: &[String]) -> Planned {
+    pub(crate) fn narrowed(&self, versions: &[String]) -> Planned {
         Planned {
             expect: self
                 .expect

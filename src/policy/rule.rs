@@ -106,7 +106,7 @@ impl KeepRule {
     /// (default and `latest`, in use, last version, downloads, the
     /// `maxFraction` cap): an `apply` keeps a planned version under it as
     /// it is, where any other rule makes the version `PLAN_STALE`.
-    pub fn protects(self) -> bool {
+    pub(crate) fn protects(self) -> bool {
         matches!(
             self,
             KeepRule::DefaultVersion

@@ -13,70 +13,70 @@ use crate::request::{RawRequest, Service, DEFAULT_PLAN_VALID_DAYS};
 /// A delivered request that writes a report (a policy, a scope or an
 /// apply).
 #[derive(Debug, Clone)]
-pub struct Delivered {
+pub(crate) struct Delivered {
     /// As delivered (`dryRun` set where `DRY_RUN` forced it).
-    pub raw: RawRequest,
-    pub service: Service,
-    pub dry_run: bool,
+    pub(crate) raw: RawRequest,
+    pub(crate) service: Service,
+    pub(crate) dry_run: bool,
     /// An `apply` (the request form, or one package of one).
-    pub apply: bool,
+    pub(crate) apply: bool,
     /// `planValidForDays`, or the default.
-    pub valid_days: f64,
+    pub(crate) valid_days: f64,
     /// A scope (many packages): its dry run is one plan, even of nothing.
-    pub scope: bool,
+    pub(crate) scope: bool,
 }
 
 /// One package the delivered request ran in this invocation.
 #[derive(Debug, Clone)]
-pub struct PackageRun {
+pub(crate) struct PackageRun {
     /// The package's own request (`Request::to_raw`, not narrowed).
-    pub request: RawRequest,
-    pub plan: Option<PackagePlan>,
+    pub(crate) request: RawRequest,
+    pub(crate) plan: Option<PackagePlan>,
     /// Its lines in the unit's account.
-    pub lines: Range<usize>,
+    pub(crate) lines: Range<usize>,
     /// The plan it applied, if an apply.
-    pub applies: Option<Applies>,
+    pub(crate) applies: Option<Applies>,
 }
 
 /// What one report is made of.
 #[derive(Debug, Clone)]
-pub struct ReportInput {
+pub(crate) struct ReportInput {
     /// The request's place in its delivery (0 for the first).
-    pub index: usize,
-    pub delivered: Delivered,
-    pub packages: Vec<PackageRun>,
+    pub(crate) index: usize,
+    pub(crate) delivered: Delivered,
+    pub(crate) packages: Vec<PackageRun>,
     /// A part of a scope's plan made in parts ([`super::parts`]): then the
     /// report is that part's, filed under the plan.
-    pub part: Option<PlanPart>,
+    pub(crate) part: Option<PlanPart>,
 }
 
 /// Which part of which plan a scope's dry run made in this invocation.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PlanPart {
+pub(crate) struct PlanPart {
     /// The plan's id (its first part's report id).
-    pub plan_id: String,
+    pub(crate) plan_id: String,
     /// When the first part was made, milliseconds since the epoch.
-    pub created_at_ms: i64,
+    pub(crate) created_at_ms: i64,
     /// The scope's packages this part planned: `from..to`.
-    pub from: usize,
-    pub to: usize,
+    pub(crate) from: usize,
+    pub(crate) to: usize,
     /// The scope's package requests, in order: given by the first part,
     /// which writes them to `scope.json`.
-    pub scope: Option<Vec<RawRequest>>,
+    pub(crate) scope: Option<Vec<RawRequest>>,
     /// How many packages the scope holds.
-    pub total: usize,
+    pub(crate) total: usize,
     /// The scope's request that plans on from where the part ends (its
     /// `continues` set once the part is written), and after how many
     /// seconds.
-    pub next: Option<(Box<crate::request::ScopeRequest>, u32)>,
+    pub(crate) next: Option<(Box<crate::request::ScopeRequest>, u32)>,
     /// A shared `maxDeletions`, as it stood when the part began.
-    pub cap: Option<u32>,
+    pub(crate) cap: Option<u32>,
 }
 
 /// The id of the report of the request at `index` of the delivery
 /// `source` in Lambda request `request_id`: the same for a retried
 /// invocation, so that it writes the same keys again.
-pub fn report_id(request_id: &str, source: &str, index: usize) -> String {
+pub(crate) fn report_id(request_id: &str, source: &str, index: usize) -> String {
     uuid::Uuid::new_v5(
         &uuid::Uuid::NAMESPACE_OID,
         format!("packprune/{request_id}/{source}/{index}").as_bytes(),
@@ -100,7 +100,13 @@ impl ReportInput {
     /// The report of `lines` (the unit's audit lines, after its messages
     /// were sent). `request_id` and `source` make the id: a retried
     /// invocation writes the same keys again.
-    pub fn report(&self, lines: &[Line], source: &str, request_id: &str, now_ms: i64) -> Report {
+    pub(crate) fn report(
+        &self,
+        lines: &[Line],
+        source: &str,
+        request_id: &str,
+        now_ms: i64,
+    ) -> Report {
         let d = &self.delivered;
         let kind = match (d.apply, d.dry_run) {
             (true, _) => Kind::Apply,

@@ -10,9 +10,9 @@
 //! object and canonicalized again.
 
 mod build;
-pub mod parts;
+pub(crate) mod parts;
 mod render;
-pub mod store;
+pub(crate) mod store;
 #[cfg(test)]
 mod tests;
 pub mod verify;
@@ -23,10 +23,11 @@ use sha2::{Digest, Sha256};
 
 use crate::request::RawRequest;
 
-pub use build::{report_id, Delivered, PackageRun, PlanPart, ReportInput};
+pub(crate) use build::{report_id, Delivered, PackageRun, PlanPart, ReportInput};
 pub use render::{csv, markdown};
-pub use store::{ReportError, ReportStore};
-pub use verify::{holds, requests, verify};
+pub(crate) use store::ReportStore;
+pub(crate) use verify::holds;
+pub use verify::{requests, verify};
 
 /// What a report records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +42,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Plan => "plan",
             Kind::Run => "run",
@@ -78,7 +79,7 @@ pub struct Report {
     pub service: String,
     /// The delivery it came in (SQS message id, EventBridge event id or
     /// Lambda request id).
-    pub source: String,
+    pub(crate) source: String,
     /// The request as delivered.
     pub request: Value,
     pub packages: Vec<PackageReport>,
@@ -94,7 +95,7 @@ pub struct PackageReport {
     /// `delete`, `archive`, `unlist` or `deprecate`.
     pub action: String,
     /// This package's own request: what an apply runs again, narrowed.
-    pub request: RawRequest,
+    pub(crate) request: RawRequest,
     pub versions: Vec<VersionRow>,
 }
 

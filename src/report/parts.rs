@@ -33,31 +33,31 @@ use crate::request::RawRequest;
 /// `scope.json`: what every part of the plan shares.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ScopeFile {
-    pub plan_id: String,
-    pub created_at: String,
-    pub expires_at: String,
-    pub service: String,
+pub(crate) struct ScopeFile {
+    pub(crate) plan_id: String,
+    pub(crate) created_at: String,
+    pub(crate) expires_at: String,
+    pub(crate) service: String,
     /// The delivery the first part came in.
-    pub source: String,
+    pub(crate) source: String,
     /// The scope's request as delivered.
-    pub request: Value,
+    pub(crate) request: Value,
     /// One request per package of the scope, in the order of the parts.
-    pub packages: Vec<RawRequest>,
+    pub(crate) packages: Vec<RawRequest>,
 }
 
 /// `part-<from>.json`: the packages `from..to` of the scope, planned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PartFile {
-    pub from: usize,
-    pub to: usize,
-    pub packages: Vec<PackageReport>,
+pub(crate) struct PartFile {
+    pub(crate) from: usize,
+    pub(crate) to: usize,
+    pub(crate) packages: Vec<PackageReport>,
 }
 
 impl PartFile {
     /// How many versions the part's packages list under their action.
-    pub fn selected(&self) -> usize {
+    pub(crate) fn selected(&self) -> usize {
         self.packages
             .iter()
             .map(|p| p.versions.iter().filter(|v| v.fate == p.action).count())
@@ -67,13 +67,13 @@ impl PartFile {
 
 /// The name of the part starting at `from`, zero-padded so that the
 /// objects list in order.
-pub fn part_name(from: usize) -> String {
+pub(crate) fn part_name(from: usize) -> String {
     format!("part-{from:07}.json")
 }
 
 impl ScopeFile {
     /// The envelope of a plan's first part, from that part's report.
-    pub fn of(first: &Report, packages: Vec<RawRequest>) -> ScopeFile {
+    pub(crate) fn of(first: &Report, packages: Vec<RawRequest>) -> ScopeFile {
         ScopeFile {
             plan_id: first.id.clone(),
             created_at: first.created_at.clone(),
@@ -89,7 +89,7 @@ impl ScopeFile {
 /// The plan, if `parts` (in order from 0) tile the whole scope: the
 /// envelope of `scope` and every part's packages, in order. `None` while
 /// a part is missing.
-pub fn assemble(scope: &ScopeFile, parts: &[PartFile]) -> Option<Report> {
+pub(crate) fn assemble(scope: &ScopeFile, parts: &[PartFile]) -> Option<Report> {
     let mut at = 0;
     let mut packages = Vec::new();
     for p in parts {

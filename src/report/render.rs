@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{Kind, Report};
 
 /// The CSV columns, in order.
-pub const CSV_HEADER: [&str; 8] = [
+pub(crate) const CSV_HEADER: [&str; 8] = [
     "package",
     "version",
     "fate",
@@ -150,7 +150,7 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
 
 /// The versions a report lists per group of what stays (and why) at most;
 /// report.csv has them all.
-pub const STAYS_SHOWN: usize = 200;
+pub(crate) const STAYS_SHOWN: usize = 200;
 
 /// What stays, and why: every version whose fate is not among `gone`,
 /// grouped by fate and rule, each group's versions listed (with their

@@ -14,7 +14,7 @@ use crate::error::BoxError;
 
 /// A report that could not be written, or a plan that could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum ReportError {
+pub(crate) enum ReportError {
     #[error("S3 {operation} of s3://{bucket}/{key} failed with {code}")]
     S3 {
         operation: &'static str,
@@ -29,7 +29,7 @@ pub enum ReportError {
 
 /// The reports bucket's client.
 #[derive(Debug, Clone)]
-pub struct ReportStore {
+pub(crate) struct ReportStore {
     client: aws_sdk_s3::Client,
     /// `REPORTS_BUCKET`; unset, no report is written (plans are still read).
     bucket: Option<String>,
@@ -38,7 +38,7 @@ pub struct ReportStore {
 }
 
 impl ReportStore {
-    pub fn new(client: aws_sdk_s3::Client, bucket: Option<String>, prefix: String) -> Self {
+    pub(crate) fn new(client: aws_sdk_s3::Client, bucket: Option<String>, prefix: String) -> Self {
         ReportStore {
             client,
             bucket,
@@ -47,19 +47,19 @@ impl ReportStore {
     }
 
     /// Whether reports are written.
-    pub fn writes(&self) -> bool {
+    pub(crate) fn writes(&self) -> bool {
         self.bucket.is_some()
     }
 
     /// The directory of a report made at `created_at` (RFC 3339) with id
     /// `id`: `<prefix><yyyy-mm-dd>/<id>/`.
-    pub fn dir(&self, created_at: &str, id: &str) -> String {
+    pub(crate) fn dir(&self, created_at: &str, id: &str) -> String {
         let day = created_at.get(..10).unwrap_or("undated");
         format!("{}{day}/{id}/", self.prefix)
     }
 
     /// Where a report's report.json is (or, for a plan in parts, will be).
-    pub fn json_uri(&self, created_at: &str, id: &str) -> Option<String> {
+    pub(crate) fn json_uri(&self, created_at: &str, id: &str) -> Option<String> {
         let bucket = self.bucket.as_deref()?;
         Some(format!(
             "s3://{bucket}/{}report.json",
@@ -72,7 +72,7 @@ impl ReportStore {
     /// address stands (a retried invocation, or the last part of a plan
     /// made in parts, may plan it again), and the links, digest and the
     /// CSV and Markdown are the stored plan's.
-    pub async fn put(
+    pub(crate) async fn put(
         &self,
         report: &Report,
         service: crate::request::Service,
@@ -168,7 +168,7 @@ impl ReportStore {
     /// request that plans on from its end is sent; so the part that
     /// reaches the end of the scope knows every part before it is written,
     /// reads them and writes the plan's report. See [`parts`].
-    pub async fn put_part(
+    pub(crate) async fn put_part(
         &self,
         scope: &ScopeFile,
         first: bool,
@@ -282,7 +282,7 @@ impl ReportStore {
 
     /// The scope of the plan `plan_id` made at `created_at`, from the
     /// function's own bucket: what a later part plans.
-    pub async fn plan_scope(
+    pub(crate) async fn plan_scope(
         &self,
         created_at: &str,
         plan_id: &str,
@@ -295,7 +295,7 @@ impl ReportStore {
 
     /// Whether the plan whose report.json is `key` is a plan still being
     /// made in parts (its `scope.json` is there).
-    pub async fn in_parts(&self, bucket: &str, key: &str) -> Result<bool, ReportError> {
+    pub(crate) async fn in_parts(&self, bucket: &str, key: &str) -> Result<bool, ReportError> {
         let dir = key.strip_suffix("report.json").unwrap_or(key);
         Ok(self
             .get_optional(bucket, &format!("{dir}scope.json"))
@@ -357,7 +357,7 @@ impl ReportStore {
     }
 
     /// The object's bytes (a plan's report.json).
-    pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, ReportError> {
+    pub(crate) async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, ReportError> {
         let out = self
             .client
             .get_object()
@@ -380,7 +380,7 @@ impl ReportStore {
 
 /// What writing a part of a plan made in parts gave.
 #[derive(Debug)]
-pub enum PartWritten {
+pub(crate) enum PartWritten {
     /// The part reached the end of the scope: the plan's report is written.
     Complete(ReportLinks),
     /// The scope's packages `0..to` are planned; the rest is left to plan,

@@ -2,7 +2,7 @@ use serde_json::{json, Value};
 
 use super::verify::PlanBody;
 use super::*;
-use crate::account::{cap_plans, INLINE_PLAN_VERSIONS};
+use crate::account::summary::{cap_plans, INLINE_PLAN_VERSIONS};
 use crate::plan::{KeptVersion, PackagePlan};
 use crate::policy::KeepRule;
 use crate::request::{Action, PlanRefused, Service, Verb};

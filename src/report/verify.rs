@@ -132,7 +132,7 @@ pub fn requests(
 /// and every version it names listed under the action with the status,
 /// revision and time it expects. What `DRY_RUN` checks before such a
 /// request acts.
-pub fn holds(report: &Report, sha256: &str, request: &Request) -> Result<(), PlanRefused> {
+pub(crate) fn holds(report: &Report, sha256: &str, request: &Request) -> Result<(), PlanRefused> {
     let Action::Retain(bound) = &request.action else {
         return Err(unbound(request, report, "binds only policy requests"));
     };

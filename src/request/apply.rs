@@ -28,9 +28,9 @@ use crate::policy::{Expected, Planned};
 static SHA256: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9a-f]{64}$").expect("regex"));
 
 /// How long a plan is valid by default (`planValidForDays`).
-pub const DEFAULT_PLAN_VALID_DAYS: f64 = 7.0;
+pub(crate) const DEFAULT_PLAN_VALID_DAYS: f64 = 7.0;
 /// The longest `planValidForDays`.
-pub const MAX_PLAN_VALID_DAYS: f64 = 365.0;
+pub(crate) const MAX_PLAN_VALID_DAYS: f64 = 365.0;
 
 /// The `apply` object as it travels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -66,13 +66,13 @@ pub struct RawApply {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApplyPart {
-    pub from: usize,
-    pub to: usize,
+    pub(crate) from: usize,
+    pub(crate) to: usize,
 }
 
 /// Where the plan to apply is.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PlanSource {
+pub(crate) enum PlanSource {
     /// An S3 object: `s3://<bucket>/<key>`.
     Report { bucket: String, key: String },
     /// The report's JSON, in the request.
@@ -82,23 +82,23 @@ pub enum PlanSource {
 /// A valid request to apply a reviewed plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplyRequest {
-    pub service: Service,
-    pub source: PlanSource,
+    pub(crate) service: Service,
+    pub(crate) source: PlanSource,
     /// Lowercase hex, 64 characters.
-    pub sha256: String,
+    pub(crate) sha256: String,
     /// A fanned-out part: only these of the plan's package requests.
-    pub part: Option<ApplyPart>,
-    pub dry_run: bool,
-    pub attempt: u32,
+    pub(crate) part: Option<ApplyPart>,
+    pub(crate) dry_run: bool,
+    pub(crate) attempt: u32,
     /// The invocations in a row that made no progress on it.
-    pub no_progress: u32,
+    pub(crate) no_progress: u32,
 }
 
 impl Eq for ApplyRequest {}
 
 impl ApplyRequest {
     /// The plan, as logs name it: its S3 URI, or "inline plan <digest>".
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         let plan = match &self.source {
             PlanSource::Report { bucket, key } => format!("s3://{bucket}/{key}"),
             PlanSource::Inline(_) => format!("inline plan {}", &self.sha256[..12]),
@@ -110,7 +110,7 @@ impl ApplyRequest {
     }
 
     /// The plan's S3 URI, when it is in S3.
-    pub fn report_uri(&self) -> Option<String> {
+    pub(crate) fn report_uri(&self) -> Option<String> {
         match &self.source {
             PlanSource::Report { bucket, key } => Some(format!("s3://{bucket}/{key}")),
             PlanSource::Inline(_) => None,
@@ -118,7 +118,7 @@ impl ApplyRequest {
     }
 
     /// The same apply, for the plan's package requests `from..to`.
-    pub fn part(&self, from: usize, to: usize) -> ApplyRequest {
+    pub(crate) fn part(&self, from: usize, to: usize) -> ApplyRequest {
         ApplyRequest {
             part: Some(ApplyPart { from, to }),
             ..self.clone()
@@ -126,7 +126,7 @@ impl ApplyRequest {
     }
 
     /// The wire form, with `attempt` (a hand-on) or without (a dead letter).
-    pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
+    pub(crate) fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
         let (report, plan) = match &self.source {
             PlanSource::Report { .. } => (self.report_uri(), None),
             PlanSource::Inline(v) => (None, Some(v.clone())),
@@ -149,7 +149,7 @@ impl ApplyRequest {
 
 impl Planned {
     /// The wire form beside a package's policy.
-    pub fn to_raw(&self) -> RawApply {
+    pub(crate) fn to_raw(&self) -> RawApply {
         RawApply {
             plan_id: Some(self.plan_id.clone()),
             sha256: Some(self.sha256.clone()),
@@ -164,7 +164,7 @@ impl Planned {
 impl RawApply {
     /// Whether this names a plan to read (the request form), rather than
     /// binding one package to a plan (which names its `planId`).
-    pub fn names_a_plan(&self) -> bool {
+    pub(crate) fn names_a_plan(&self) -> bool {
         (self.report.is_some() || self.plan.is_some()) && self.plan_id.is_none()
     }
 }
@@ -341,7 +341,7 @@ fn s3_uri(c: &mut Checker, uri: &str) -> Option<PlanSource> {
 }
 
 /// An RFC 3339 time as milliseconds since the epoch.
-pub fn parse_rfc3339(t: &str) -> Option<i64> {
+pub(crate) fn parse_rfc3339(t: &str) -> Option<i64> {
     let at = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(at.unix_timestamp_nanos() / 1_000_000).ok()
 }

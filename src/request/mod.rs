@@ -16,12 +16,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::policy::{RawPolicy, Retention};
-pub use crate::service::{Format, Service, Verb, VERSION_STATUSES};
-pub use apply::{
-    parse_rfc3339, ApplyPart, ApplyRequest, PlanRefused, PlanSource, RawApply,
-    DEFAULT_PLAN_VALID_DAYS, MAX_PLAN_VALID_DAYS,
+pub(crate) use crate::service::VERSION_STATUSES;
+pub use crate::service::{Format, Service, Verb};
+pub use apply::RawApply;
+pub(crate) use apply::{
+    parse_rfc3339, ApplyRequest, PlanRefused, PlanSource, DEFAULT_PLAN_VALID_DAYS,
 };
-pub use scope::{PackageRef, Scope, ScopeRequest};
+pub(crate) use scope::{PackageRef, Scope, ScopeRequest};
 
 /// The request as it travels: field names follow the AWS API member names.
 /// Unknown fields are rejected, so a typo such as `verisons` never turns into
@@ -113,19 +114,19 @@ pub struct RawRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Continues {
     /// The plan's id (a UUID), given by its first part.
-    pub plan_id: String,
+    pub(crate) plan_id: String,
     /// When its first part was made (RFC 3339): the plan's `createdAt`,
     /// and the day its objects are filed under.
-    pub created_at: String,
+    pub(crate) created_at: String,
     /// The index of the first package left to plan, in the order the
     /// first part listed the scope.
-    pub from: usize,
+    pub(crate) from: usize,
 }
 
 /// Fields of the wire form that the function writes on its own messages
 /// (hand-ons, dead letters, fan-out, continuations), never a caller:
 /// error messages do not offer them.
-pub const INTERNAL_FIELDS: [&str; 8] = [
+pub(crate) const INTERNAL_FIELDS: [&str; 8] = [
     "attempt",
     "noProgress",
     "failure",
@@ -144,11 +145,11 @@ fn not_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D:
 /// One CodeArtifact package, fully addressed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CodeArtifactPackage {
-    pub domain: String,
-    pub domain_owner: Option<String>,
-    pub repository: String,
-    pub format: Format,
-    pub namespace: Option<String>,
+    pub(crate) domain: String,
+    pub(crate) domain_owner: Option<String>,
+    pub(crate) repository: String,
+    pub(crate) format: Format,
+    pub(crate) namespace: Option<String>,
     pub package: String,
 }
 
@@ -185,7 +186,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn service(&self) -> Service {
+    pub(crate) fn service(&self) -> Service {
         match self {
             Target::CodeArtifact { .. } => Service::CodeArtifact,
             Target::Iot { .. } => Service::Iot,
@@ -193,7 +194,7 @@ impl Target {
     }
 
     /// The package as it appears in logs and summaries.
-    pub fn package_label(&self) -> String {
+    pub(crate) fn package_label(&self) -> String {
         match self {
             Target::CodeArtifact { package, .. } => package.to_string(),
             Target::Iot { package, .. } => package.clone(),
@@ -219,7 +220,7 @@ pub struct Written {
     /// The package label as written, when it differs from the stored one.
     pub package: Option<String>,
     /// Stored version → the version as first written, where they differ.
-    pub versions: BTreeMap<String, String>,
+    pub(crate) versions: BTreeMap<String, String>,
 }
 
 /// A validated request: every field has passed the service model's checks,
@@ -229,15 +230,15 @@ pub struct Request {
     pub target: Target,
     pub action: Action,
     /// What is done to the versions: delete, archive, unlist, deprecate.
-    pub verb: Verb,
+    pub(crate) verb: Verb,
     /// 1 for a fresh request; raised on each hand-on.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// The invocations in a row that made no progress on it.
-    pub no_progress: u32,
+    pub(crate) no_progress: u32,
     /// Delete nothing; report what would be deleted.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// What the request wrote, where it differs from the stored form.
-    pub written: Written,
+    pub(crate) written: Written,
 }
 
 impl Request {
@@ -299,7 +300,7 @@ pub enum Job {
 }
 
 impl Job {
-    pub fn service(&self) -> Service {
+    pub(crate) fn service(&self) -> Service {
         match self {
             Job::One(r) => r.target.service(),
             Job::Many(s) => s.service(),
@@ -307,7 +308,7 @@ impl Job {
         }
     }
 
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match self {
             Job::One(r) => r.target.package_label(),
             Job::Many(s) => s.label(),
@@ -324,7 +325,7 @@ impl Job {
     }
 
     /// The invocations in a row that made no progress on it.
-    pub fn no_progress(&self) -> u32 {
+    pub(crate) fn no_progress(&self) -> u32 {
         match self {
             Job::One(r) => r.no_progress,
             Job::Many(s) => s.no_progress,
@@ -351,7 +352,7 @@ impl Job {
     /// before it acts, [`crate::report::holds`]). A plan given inline, or
     /// in another bucket, is not one the function made: with `DRY_RUN` it
     /// is planned, not applied.
-    pub fn applies_a_reviewed_plan(&self, reports_bucket: Option<&str>) -> bool {
+    pub(crate) fn applies_a_reviewed_plan(&self, reports_bucket: Option<&str>) -> bool {
         let Some(own) = reports_bucket else {
             return false;
         };
@@ -393,12 +394,12 @@ impl Job {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid request: {}", .problems.join("; "))]
 pub struct ValidationError {
-    pub problems: Vec<String>,
+    pub(crate) problems: Vec<String>,
 }
 
 impl RawRequest {
     /// Writes a policy and its run's settings (caps, a replay's versions).
-    pub fn set_retention(&mut self, r: &Retention) {
+    pub(crate) fn set_retention(&mut self, r: &Retention) {
         self.policy = Some(r.raw.clone());
         self.max_deletions = r.max_deletions;
         self.max_fraction = r.max_fraction_milli.map(|m| f64::from(m) / 1000.0);

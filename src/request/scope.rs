@@ -10,7 +10,7 @@ use crate::policy::Retention;
 
 /// The packages a scoped policy request covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     CodeArtifact {
         domain: String,
         domain_owner: Option<String>,
@@ -26,7 +26,7 @@ pub enum Scope {
 
 /// One package a scope listing found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PackageRef {
+pub(crate) enum PackageRef {
     CodeArtifact {
         format: Format,
         namespace: Option<String>,
@@ -41,28 +41,28 @@ pub enum PackageRef {
 /// of the IoT catalog), or those whose names start with a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScopeRequest {
-    pub scope: Scope,
-    pub retention: Box<Retention>,
-    pub verb: Verb,
-    pub unset_default_version: bool,
-    pub protect_in_use: bool,
-    pub dry_run: bool,
-    pub attempt: u32,
+    pub(crate) scope: Scope,
+    pub(crate) retention: Box<Retention>,
+    pub(crate) verb: Verb,
+    pub(crate) unset_default_version: bool,
+    pub(crate) protect_in_use: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) attempt: u32,
     /// The invocations in a row that made no progress on it.
-    pub no_progress: u32,
+    pub(crate) no_progress: u32,
     /// A dry run's plan continued from an earlier invocation.
-    pub continues: Option<Continues>,
+    pub(crate) continues: Option<Continues>,
 }
 
 impl ScopeRequest {
-    pub fn service(&self) -> Service {
+    pub(crate) fn service(&self) -> Service {
         match self.scope {
             Scope::CodeArtifact { .. } => Service::CodeArtifact,
             Scope::Iot { .. } => Service::Iot,
         }
     }
 
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         match &self.scope {
             Scope::CodeArtifact {
                 domain,
@@ -87,7 +87,7 @@ impl ScopeRequest {
         }
     }
 
-    pub fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
+    pub(crate) fn to_raw(&self, attempt: Option<u32>) -> RawRequest {
         let mut raw = RawRequest {
             service: Some(self.service().as_str().to_owned()),
             attempt,
@@ -123,7 +123,7 @@ impl ScopeRequest {
     }
 
     /// The same policy for one package the scope holds.
-    pub fn for_package(&self, p: &PackageRef) -> Request {
+    pub(crate) fn for_package(&self, p: &PackageRef) -> Request {
         let target = match (&self.scope, p) {
             (
                 Scope::CodeArtifact {

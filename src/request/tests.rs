@@ -1,5 +1,6 @@
 //! The request contract's tests.
 
+use super::apply::ApplyPart;
 use super::*;
 
 fn raw(v: Value) -> RawRequest {

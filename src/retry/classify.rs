@@ -25,7 +25,7 @@ const THROTTLING_CODES: [&str; 7] = [
 
 /// Classifies an SDK error. `hint` is the modelled `retryAfterSeconds` the
 /// caller read from the operation's ThrottlingException, if any.
-pub fn classify<E: ProvideErrorMetadata>(
+pub(crate) fn classify<E: ProvideErrorMetadata>(
     err: &SdkError<E, HttpResponse>,
     hint: Option<Duration>,
 ) -> (ErrorClass, String) {

@@ -21,7 +21,7 @@ const LEVELS: usize = 4;
 /// set are 0, so a request's own calls (its reads) come before its
 /// versions' calls.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Priority {
+pub(crate) struct Priority {
     levels: [u16; LEVELS],
     depth: u8,
 }
@@ -30,14 +30,14 @@ impl Priority {
     /// After every other: a throttled call sent again queues behind the
     /// calls already waiting, as it would first come, first served, so
     /// that a call throttled over and over does not hold back the rest.
-    pub const LAST: Priority = Priority {
+    pub(crate) const LAST: Priority = Priority {
         levels: [u16::MAX; LEVELS],
         depth: LEVELS as u8,
     };
 
     /// The priority of the `index`-th child of this one (indices past
     /// `u16::MAX` share the last).
-    pub fn child(self, index: usize) -> Priority {
+    pub(crate) fn child(self, index: usize) -> Priority {
         let mut p = self;
         if let Some(level) = p.levels.get_mut(usize::from(p.depth)) {
             *level = u16::try_from(index).unwrap_or(u16::MAX);
@@ -47,7 +47,7 @@ impl Priority {
     }
 
     /// The priority of the running task (the highest when none was set).
-    pub fn current() -> Priority {
+    pub(crate) fn current() -> Priority {
         PRIORITY.try_with(|p| *p).unwrap_or_default()
     }
 }
@@ -57,18 +57,18 @@ tokio::task_local! {
 }
 
 /// Runs `fut` at [`Priority::LAST`].
-pub async fn behind_all<F: Future>(fut: F) -> F::Output {
+pub(crate) async fn behind_all<F: Future>(fut: F) -> F::Output {
     PRIORITY.scope(Priority::LAST, fut).await
 }
 
 /// Runs `fut` as the `index`-th child of the running task's priority.
-pub async fn nth<F: Future>(index: usize, fut: F) -> F::Output {
+pub(crate) async fn nth<F: Future>(index: usize, fut: F) -> F::Output {
     PRIORITY.scope(Priority::current().child(index), fut).await
 }
 
 /// A counting gate whose waiters pass in [`Priority`] order.
 #[derive(Debug)]
-pub struct Gate {
+pub(crate) struct Gate {
     state: Mutex<GateState>,
     released: Notify,
     tickets: AtomicU64,
@@ -82,7 +82,7 @@ struct GateState {
 
 /// A place through a [`Gate`], given back when dropped.
 #[derive(Debug)]
-pub struct Pass<'g> {
+pub(crate) struct Pass<'g> {
     gate: &'g Gate,
 }
 
@@ -110,7 +110,7 @@ impl Drop for Waiting<'_> {
 
 impl Gate {
     /// A gate with `places` places (at least one).
-    pub fn new(places: usize) -> Self {
+    pub(crate) fn new(places: usize) -> Self {
         Gate {
             state: Mutex::new(GateState {
                 free: places.max(1),
@@ -127,7 +127,7 @@ impl Gate {
 
     /// Waits for a place: the first waiter in priority order takes the
     /// first free one.
-    pub async fn pass(&self, priority: Priority) -> Pass<'_> {
+    pub(crate) async fn pass(&self, priority: Priority) -> Pass<'_> {
         let ticket = (priority, self.tickets.fetch_add(1, Ordering::Relaxed));
         self.lock().waiting.insert(ticket);
         let mut waiting = Some(Waiting { gate: self, ticket });

@@ -14,8 +14,8 @@
 //!   handed on.
 
 mod classify;
-pub mod gate;
-pub mod pace;
+pub(crate) mod gate;
+pub(crate) mod pace;
 mod quota;
 #[cfg(test)]
 mod tests;
@@ -30,11 +30,12 @@ use tokio::time::Instant;
 
 use crate::error::{DeleteError, ErrorClass};
 use crate::request::Service;
-pub use classify::classify;
+pub(crate) use classify::classify;
 use gate::Gate;
-pub use gate::{nth, Priority};
-pub use pace::{Pacer, Pacers};
-pub use quota::{QuotaClass, Rates};
+pub(crate) use gate::{nth, Priority};
+pub use pace::Pacers;
+pub(crate) use quota::QuotaClass;
+pub use quota::Rates;
 
 /// Limits of the retry layer.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +68,7 @@ impl RetryPolicy {
     }
 
     /// Full jitter: uniformly random in [0, ceiling].
-    pub fn full_jitter(&self, n: u32) -> Duration {
+    pub(crate) fn full_jitter(&self, n: u32) -> Duration {
         let ceiling = self.ceiling(n);
         ceiling.mul_f64(rand::rng().random_range(0.0..=1.0))
     }
@@ -133,7 +134,7 @@ fn classes(service: Service) -> &'static [QuotaClass] {
 /// the slowest of its classes, at the rate the pacers have learned, can
 /// bring to a first settled version before `budget` is spent (at least
 /// one, at most `concurrency`). The rest wait their turn untouched.
-pub fn requests_at_once(
+pub(crate) fn requests_at_once(
     pacers: &Pacers,
     service: Service,
     budget: Duration,
@@ -176,7 +177,7 @@ impl Retrier {
 
     /// Waits for the turn of a request of `service` (in priority order):
     /// `None` when the cut-off came first, and the request was not started.
-    pub async fn admit(&self, service: Service) -> Option<gate::Pass<'_>> {
+    pub(crate) async fn admit(&self, service: Service) -> Option<gate::Pass<'_>> {
         let gate = &self.requests[service_index(service)];
         tokio::time::timeout_at(self.cutoff, gate.pass(Priority::current()))
             .await
@@ -184,13 +185,13 @@ impl Retrier {
     }
 
     /// When the invocation began.
-    pub fn started(&self) -> Instant {
+    pub(crate) fn started(&self) -> Instant {
         self.started
     }
 
     /// Whether `service`'s quota was starved as the invocation began (its
     /// calls go one at a time: [`pace::Strain`]).
-    pub fn starved(&self, service: Service) -> bool {
+    pub(crate) fn starved(&self, service: Service) -> bool {
         self.one_at_a_time[service_index(service)].is_some()
     }
 
@@ -198,7 +199,7 @@ impl Retrier {
     /// letter: the classes with the most calls, their throttles, and the
     /// time it had ("iot.read 14 calls, 11 throttled; iot.search 3 calls,
     /// 3 throttled; 4.5 s").
-    pub fn spent(&self) -> String {
+    pub(crate) fn spent(&self) -> String {
         let mut used: Vec<(QuotaClass, u32, u32)> = QuotaClass::ALL
             .iter()
             .map(|c| {
@@ -228,16 +229,16 @@ impl Retrier {
         )
     }
 
-    pub fn cutoff(&self) -> Instant {
+    pub(crate) fn cutoff(&self) -> Instant {
         self.cutoff
     }
 
     /// Whether there is still time to start work.
-    pub fn has_time(&self) -> bool {
+    pub(crate) fn has_time(&self) -> bool {
         Instant::now() < self.cutoff
     }
 
-    pub fn pacers(&self) -> &Pacers {
+    pub(crate) fn pacers(&self) -> &Pacers {
         &self.pacers
     }
 
@@ -314,7 +315,7 @@ impl Retrier {
     /// Runs `call` until it succeeds, fails permanently, exhausts the retry
     /// budget on transient errors or runs into the cut-off. Returns the
     /// result and the number of calls made.
-    pub async fn run<T, F, Fut>(
+    pub(crate) async fn run<T, F, Fut>(
         &self,
         class: QuotaClass,
         mut call: F,

@@ -49,29 +49,29 @@ mod tests;
 
 /// Each success raises the rate by this fraction of the quota per second of
 /// successes (10% a second).
-pub const INCREASE_PER_SECOND: f64 = 0.10;
+pub(crate) const INCREASE_PER_SECOND: f64 = 0.10;
 /// A throttle multiplies the rate by this, once per round.
-pub const DECREASE: f64 = 0.8;
+pub(crate) const DECREASE: f64 = 0.8;
 /// The rate never exceeds this many times the configured quota, so that a
 /// raised account quota is found but a wrong one is not chased far.
-pub const MAX_FACTOR: f64 = 2.0;
+pub(crate) const MAX_FACTOR: f64 = 2.0;
 /// A throttle cuts the rate at most once in this long: the calls of
 /// several invocations sharing one bucket arrive out of phase with its
 /// tokens, and an empty bucket throttles some even below the quota; cutting
 /// on each would spiral the rate down.
-pub const ROUND: Duration = Duration::from_secs(1);
+pub(crate) const ROUND: Duration = Duration::from_secs(1);
 /// How long without a throttle before the rate grows by [`CALM_GROWTH`].
-pub const CALM: Duration = Duration::from_secs(2);
+pub(crate) const CALM: Duration = Duration::from_secs(2);
 /// In calm, each second of successes raises the rate by this fraction of
 /// itself.
-pub const CALM_GROWTH: f64 = 1.0;
+pub(crate) const CALM_GROWTH: f64 = 1.0;
 /// The slowest pace, calls per second.
-pub const MIN_RATE: f64 = 0.2;
+pub(crate) const MIN_RATE: f64 = 0.2;
 /// After a quiet spell, this long's worth of calls at the current rate may
 /// be sent at once: the services' quotas are token buckets holding (at the
 /// least) a second's worth of tokens, and a run that waits for its slots
 /// from the first call leaves them unspent.
-pub const BURST: Duration = Duration::from_secs(1);
+pub(crate) const BURST: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 struct Control {
@@ -95,7 +95,7 @@ struct Control {
 
 /// The pace of one quota class.
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     class: QuotaClass,
     control: Mutex<Control>,
     /// Who waits for the next slot: its holder sleeps until its slot, the
@@ -119,7 +119,7 @@ pub struct PaceStats {
 impl Pacer {
     /// A pacer for `quota` calls per second, of which this invocation's
     /// fair share is `quota / shared_by`.
-    pub fn new(class: QuotaClass, quota: f64, shared_by: u32) -> Self {
+    pub(crate) fn new(class: QuotaClass, quota: f64, shared_by: u32) -> Self {
         let quota = quota.max(MIN_RATE);
         let start = (quota / f64::from(shared_by.max(1))).max(MIN_RATE);
         let now = Instant::now();
@@ -145,11 +145,11 @@ impl Pacer {
         self.control.lock().expect("pacer lock")
     }
 
-    pub fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.control().rate
     }
 
-    pub fn stats(&self) -> PaceStats {
+    pub(crate) fn stats(&self) -> PaceStats {
         PaceStats {
             class: self.class,
             rate: self.rate(),
@@ -160,7 +160,7 @@ impl Pacer {
 
     /// Waits for this call's slot. Returns the instant it may be sent, or
     /// `None` (without waiting) when that slot lies at or past `cutoff`.
-    pub async fn slot(&self, cutoff: Instant) -> Option<Instant> {
+    pub(crate) async fn slot(&self, cutoff: Instant) -> Option<Instant> {
         let _turn = self.turn.pass(Priority::current()).await;
         let mut next = *self.next_slot.lock().expect("slot lock");
         loop {
@@ -193,14 +193,14 @@ impl Pacer {
 
     /// A call sent now outside the pace (a starved service's, one at a
     /// time: [`Strain`]), counted as any other.
-    pub fn unpaced(&self) -> Instant {
+    pub(crate) fn unpaced(&self) -> Instant {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Instant::now()
     }
 
     /// A call succeeded: additive increase, or calm growth. Either is
     /// spread over the successes of a second (there are `rate` of them).
-    pub fn succeeded(&self) {
+    pub(crate) fn succeeded(&self) {
         let mut c = self.control();
         let additive = INCREASE_PER_SECOND * c.quota;
         let per_second = if Instant::now() - c.last_throttle >= CALM {
@@ -214,7 +214,7 @@ impl Pacer {
     /// A call sent at `sent` was throttled: multiplicative decrease, once
     /// per round (unless `cut` is false: see [`Strain`]), and a hold for a
     /// `Retry-After`.
-    pub fn throttled(&self, sent: Instant, retry_after: Option<Duration>, cut: bool) {
+    pub(crate) fn throttled(&self, sent: Instant, retry_after: Option<Duration>, cut: bool) {
         self.throttles.fetch_add(1, Ordering::Relaxed);
         let mut c = self.control();
         let now = Instant::now();
@@ -244,20 +244,20 @@ impl Pacer {
 /// longer cuts a class's rate (one call at a time cannot be what overloads
 /// the service).
 #[derive(Debug, Default)]
-pub struct Strain(Mutex<f64>);
+pub(crate) struct Strain(Mutex<f64>);
 
 /// Each call's weight in [`Strain`].
-pub const STRAIN_WEIGHT: f64 = 0.1;
+pub(crate) const STRAIN_WEIGHT: f64 = 0.1;
 /// The strain past which an invocation goes one call at a time.
-pub const STARVED: f64 = 0.5;
+pub(crate) const STARVED: f64 = 0.5;
 
 impl Strain {
-    pub fn record(&self, throttled: bool) {
+    pub(crate) fn record(&self, throttled: bool) {
         let mut s = self.0.lock().expect("strain lock");
         *s = *s * (1.0 - STRAIN_WEIGHT) + if throttled { STRAIN_WEIGHT } else { 0.0 };
     }
 
-    pub fn starved(&self) -> bool {
+    pub(crate) fn starved(&self) -> bool {
         *self.0.lock().expect("strain lock") > STARVED
     }
 }
@@ -277,16 +277,16 @@ impl Pacers {
         )
     }
 
-    pub fn get(&self, class: QuotaClass) -> &Pacer {
+    pub(crate) fn get(&self, class: QuotaClass) -> &Pacer {
         &self.0[class.index()]
     }
 
     /// The strain on `service`'s quota.
-    pub fn strain(&self, service: Service) -> &Strain {
+    pub(crate) fn strain(&self, service: Service) -> &Strain {
         &self.1[usize::from(service == Service::Iot)]
     }
 
-    pub fn stats(&self) -> Vec<PaceStats> {
+    pub(crate) fn stats(&self) -> Vec<PaceStats> {
         self.0.iter().map(Pacer::stats).collect()
     }
 }

@@ -35,7 +35,7 @@ pub enum QuotaClass {
 }
 
 impl QuotaClass {
-    pub const ALL: [QuotaClass; 10] = [
+    pub(crate) const ALL: [QuotaClass; 10] = [
         QuotaClass::CodeArtifactWrite,
         QuotaClass::CodeArtifactList,
         QuotaClass::CodeArtifactRead,
@@ -48,7 +48,7 @@ impl QuotaClass {
         QuotaClass::DownloadsWrite,
     ];
 
-    pub fn service(self) -> Service {
+    pub(crate) fn service(self) -> Service {
         match self {
             // The downloads table serves CodeArtifact's retention.
             QuotaClass::CodeArtifactWrite
@@ -67,17 +67,17 @@ impl QuotaClass {
     /// The function's own table (`DOWNLOADS_TABLE`), not the service's
     /// quota: its calls never wait on a starved service's turn, nor count
     /// toward its strain.
-    pub fn is_table(self) -> bool {
+    pub(crate) fn is_table(self) -> bool {
         matches!(self, QuotaClass::DownloadsRead | QuotaClass::DownloadsWrite)
     }
 
     /// The class of the service's deletes and status changes.
-    pub fn is_write(self) -> bool {
+    pub(crate) fn is_write(self) -> bool {
         matches!(self, QuotaClass::CodeArtifactWrite | QuotaClass::IotWrite)
     }
 
     /// The name used in `RATE_LIMITS` and in metrics.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             QuotaClass::CodeArtifactWrite => "codeartifact.write",
             QuotaClass::CodeArtifactList => "codeartifact.list",
@@ -92,7 +92,7 @@ impl QuotaClass {
         }
     }
 
-    pub fn parse(s: &str) -> Option<QuotaClass> {
+    pub(crate) fn parse(s: &str) -> Option<QuotaClass> {
         QuotaClass::ALL.into_iter().find(|c| c.as_str() == s)
     }
 
@@ -106,7 +106,7 @@ impl QuotaClass {
     /// downloads table is on-demand: DynamoDB's per-partition limits (3,000
     /// reads and 1,000 writes a second, "Service, account, and table quotas
     /// in Amazon DynamoDB") bound a package's key, so 1,000 a second each.
-    pub fn default_rate(self) -> f64 {
+    pub(crate) fn default_rate(self) -> f64 {
         match self {
             QuotaClass::CodeArtifactWrite => 100.0,
             QuotaClass::CodeArtifactList => 200.0,
@@ -140,11 +140,11 @@ impl Default for Rates {
 }
 
 impl Rates {
-    pub fn get(&self, class: QuotaClass) -> f64 {
+    pub(crate) fn get(&self, class: QuotaClass) -> f64 {
         self.0[class.index()]
     }
 
-    pub fn set(&mut self, class: QuotaClass, rate: f64) {
+    pub(crate) fn set(&mut self, class: QuotaClass, rate: f64) {
         self.0[class.index()] = rate;
     }
 }

@@ -12,7 +12,7 @@ use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use packprune::account::Summary;
+use packprune::testkit::account::Summary;
 use packprune::{Clients, Config, Handler};
 use serde_json::{json, Value};
 
@@ -117,11 +117,11 @@ pub fn config(work_queue: bool) -> Config {
         max_concurrency: 4,
         deadline_margin: Duration::from_secs(2),
         dry_run: false,
-        events: packprune::decode::EventRules::default(),
-        rates: packprune::retry::Rates::default(),
+        events: packprune::testkit::decode::EventRules::default(),
+        rates: packprune::testkit::retry::Rates::default(),
         shared_by: 1,
         allowed: None,
-        metrics: packprune::metrics::MetricsConfig::default(),
+        metrics: packprune::testkit::metrics::MetricsConfig::default(),
         downloads_table: None,
         downloads_ttl_days: 400,
         reports_bucket: None,

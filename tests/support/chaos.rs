@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use aws_sdk_sqs::types::QueueAttributeName;
-use packprune::account::Summary;
+use packprune::testkit::account::Summary;
 use packprune_emulator::{Fault, Running};
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

@@ -441,7 +441,7 @@ pub async fn drain(
     queue: &str,
     handler: &Handler,
     within: Duration,
-) -> Result<Vec<packprune::account::Summary>> {
+) -> Result<Vec<packprune::testkit::account::Summary>> {
     let until = Instant::now() + within;
     let mut summaries = Vec::new();
     while depth(sqs, queue).await? > 0 {
@@ -765,7 +765,7 @@ pub async fn invoke(
     handler: &packprune::Handler,
     event: Value,
     left: Duration,
-) -> packprune::handler::Processed {
+) -> packprune::testkit::handler::Processed {
     let out = handler
         .process(LambdaEvent::new(event, context(left)))
         .await

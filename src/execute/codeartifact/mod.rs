@@ -79,12 +79,12 @@ mod batch;
 mod read;
 
 #[derive(Clone, Debug)]
-pub struct CodeArtifactAdapter {
+pub(crate) struct CodeArtifactAdapter {
     client: Client,
 }
 
 impl CodeArtifactAdapter {
-    pub fn new(client: Client) -> Self {
+    pub(crate) fn new(client: Client) -> Self {
         CodeArtifactAdapter { client }
     }
 

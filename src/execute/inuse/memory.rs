@@ -26,28 +26,28 @@ use crate::error::DeleteError;
 use crate::retry::{QuotaClass, Retrier};
 
 /// How long a fleet-indexing configuration, once read, is trusted.
-pub const INDEXING_TRUST: Duration = Duration::from_secs(300);
+pub(crate) const INDEXING_TRUST: Duration = Duration::from_secs(300);
 /// How long a listing of the unfinished jobs, once read, is trusted.
-pub const LISTING_TRUST: Duration = Duration::from_secs(60);
+pub(crate) const LISTING_TRUST: Duration = Duration::from_secs(60);
 /// How long a claim on describing a job lasts at most.
 const CLAIM_FOR: Duration = Duration::from_secs(30);
 /// How often the table is read again while others describe the jobs.
 const POLL: Duration = Duration::from_millis(500);
 
 /// A job's package-version ARNs.
-pub type Destinations = Arc<Vec<String>>;
+pub(crate) type Destinations = Arc<Vec<String>>;
 
 /// An unfinished job as ListJobs shows it: its id, and the key its
 /// destinations are kept under (the id and `createdAt` in milliseconds:
 /// IoT lets a deleted job's id be reused, DeleteJob).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JobRef {
-    pub id: String,
-    pub key: String,
+pub(crate) struct JobRef {
+    pub(crate) id: String,
+    pub(crate) key: String,
 }
 
 impl JobRef {
-    pub fn new(id: &str, created_at_ms: Option<i64>) -> Self {
+    pub(crate) fn new(id: &str, created_at_ms: Option<i64>) -> Self {
         JobRef {
             id: id.to_owned(),
             key: match created_at_ms {
@@ -61,12 +61,12 @@ impl JobRef {
 /// What describing a job gave, and the calls made: its destinations, or
 /// `None` when it is gone (deleted since it was listed: it names nothing,
 /// and nothing is kept of it).
-pub type Described = (Result<Option<Vec<String>>, DeleteError>, u32);
+pub(crate) type Described = (Result<Option<Vec<String>>, DeleteError>, u32);
 
 /// What the usage checks learned, shared by the invocations of one
 /// execution environment (and, through `table`, by all).
 #[derive(Debug, Default)]
-pub struct Memory {
+pub(crate) struct Memory {
     indexing: Mutex<Option<(Indexing, Instant)>>,
     listing: Mutex<Option<(Arc<Vec<JobRef>>, Instant)>>,
     destinations: Mutex<HashMap<String, Destinations>>,
@@ -96,26 +96,26 @@ struct Learning {
 
 impl Memory {
     /// A memory that shares what it learns through `table`, if any.
-    pub fn new(table: Option<JobTable>) -> Self {
+    pub(crate) fn new(table: Option<JobTable>) -> Self {
         Memory {
             table,
             ..Memory::default()
         }
     }
 
-    pub fn indexing(&self) -> Option<Indexing> {
+    pub(crate) fn indexing(&self) -> Option<Indexing> {
         fresh(&self.indexing, INDEXING_TRUST)
     }
 
-    pub fn remember_indexing(&self, i: &Indexing) {
+    pub(crate) fn remember_indexing(&self, i: &Indexing) {
         *self.indexing.lock().expect("memory lock") = Some((i.clone(), Instant::now()));
     }
 
-    pub fn listing(&self) -> Option<Arc<Vec<JobRef>>> {
+    pub(crate) fn listing(&self) -> Option<Arc<Vec<JobRef>>> {
         fresh(&self.listing, LISTING_TRUST)
     }
 
-    pub fn remember_listing(&self, jobs: Arc<Vec<JobRef>>) {
+    pub(crate) fn remember_listing(&self, jobs: Arc<Vec<JobRef>>) {
         *self.listing.lock().expect("memory lock") = Some((jobs, Instant::now()));
     }
 
@@ -141,7 +141,7 @@ impl Memory {
     /// others' claims to be answered. A job gone since it was listed names
     /// nothing. Returns them, the calls made, and how many jobs this
     /// invocation learned (described and kept).
-    pub async fn destinations<F, Fut>(
+    pub(crate) async fn destinations<F, Fut>(
         &self,
         jobs: &[JobRef],
         writes: bool,

@@ -26,8 +26,8 @@ use std::sync::Arc;
 use aws_sdk_iot::types::{NamedShadowIndexingMode, ThingIndexingMode};
 use tokio::sync::OnceCell;
 
-pub use memory::{Described, JobRef, Memory, INDEXING_TRUST, LISTING_TRUST};
-pub use reader::{InUseReader, MOST_TERMS};
+pub(crate) use memory::{Described, JobRef, Memory};
+pub(crate) use reader::{InUseReader, MOST_TERMS};
 
 use crate::plan::Usage;
 
@@ -39,7 +39,7 @@ tokio::task_local! {
 /// learned and kept for the next invocation (jobs described, a
 /// configuration read): its progress, though nothing of it settled. A
 /// request that only waited for what another learned learned nothing.
-pub async fn learning<F: std::future::Future>(fut: F) -> (F::Output, u32) {
+pub(crate) async fn learning<F: std::future::Future>(fut: F) -> (F::Output, u32) {
     LEARNED_HERE
         .scope(std::cell::Cell::new(0), async {
             let out = fut.await;
@@ -53,19 +53,19 @@ const PACKAGE_SHADOW: &str = "$package";
 
 /// Whether fleet indexing indexes `$package`; if not, why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Indexing {
+pub(crate) enum Indexing {
     Package,
     Missing(String),
 }
 
 /// Unfinished jobs by the (package, version) they deploy.
-pub type JobIndex = BTreeMap<(String, String), BTreeSet<String>>;
+pub(crate) type JobIndex = BTreeMap<(String, String), BTreeSet<String>>;
 
 /// What one invocation has read once for every usage check: the fleet
 /// index's configuration and the unfinished jobs. A read that failed is not
 /// kept: the next check tries again.
 #[derive(Debug, Default)]
-pub struct UsageReads {
+pub(crate) struct UsageReads {
     /// Whether fleet indexing indexes `$package`.
     indexing: OnceCell<Indexing>,
     /// The unfinished jobs' package versions.
@@ -78,7 +78,7 @@ pub struct UsageReads {
 }
 
 impl UsageReads {
-    pub fn new(memory: Arc<Memory>, writes: bool) -> Self {
+    pub(crate) fn new(memory: Arc<Memory>, writes: bool) -> Self {
         UsageReads {
             memory,
             writes,
@@ -95,7 +95,7 @@ impl UsageReads {
 
 /// The (package, version) a package-version ARN names:
 /// `arn:aws:iot:<region>:<account>:package/<name>/version/<version>`.
-pub fn package_version_of(arn: &str) -> Option<(String, String)> {
+pub(crate) fn package_version_of(arn: &str) -> Option<(String, String)> {
     let resource = arn.splitn(6, ':').nth(5)?;
     let rest = resource.strip_prefix("package/")?;
     let (name, version) = rest.split_once("/version/")?;
@@ -106,7 +106,7 @@ pub fn package_version_of(arn: &str) -> Option<(String, String)> {
 /// The fleet-indexing query for things that report `version` of `package`,
 /// or why none can be written: a field path is split at dots, so a package
 /// name holding one cannot be addressed.
-pub fn installed_query(package: &str, version: &str) -> Result<String, String> {
+pub(crate) fn installed_query(package: &str, version: &str) -> Result<String, String> {
     if package.contains('.') {
         return Err(format!(
             "the package name {package:?} holds a dot, which a fleet-indexing field path cannot hold"
@@ -120,7 +120,10 @@ pub fn installed_query(package: &str, version: &str) -> Result<String, String> {
 }
 
 /// Combines what the reads found about one version.
-pub fn usage_of(things: Result<(usize, bool), String>, jobs: Option<&BTreeSet<String>>) -> Usage {
+pub(crate) fn usage_of(
+    things: Result<(usize, bool), String>,
+    jobs: Option<&BTreeSet<String>>,
+) -> Usage {
     let mut places = Vec::new();
     match &things {
         Ok((0, _)) | Err(_) => {}

@@ -29,7 +29,7 @@ const SEARCH_PAGE: i32 = 100;
 const JOBS_PAGE: i32 = 250;
 /// Terms one fleet-indexing query may hold (developer guide, "Query
 /// syntax": "The maximum number of terms in a query is 12").
-pub const MOST_TERMS: usize = 12;
+pub(crate) const MOST_TERMS: usize = 12;
 
 /// What a search for one version found: how many things (at most a page),
 /// and whether there were more; `Err(why)` when it could not be asked.
@@ -38,18 +38,18 @@ type Things = Result<(usize, bool), String>;
 /// Reads what is in use through an IoT client; what is read once per
 /// invocation goes in the [`UsageReads`] each call is given.
 #[derive(Clone, Copy, Debug)]
-pub struct InUseReader<'c> {
+pub(crate) struct InUseReader<'c> {
     client: &'c Client,
 }
 
 impl<'c> InUseReader<'c> {
-    pub fn new(client: &'c Client) -> Self {
+    pub(crate) fn new(client: &'c Client) -> Self {
         InUseReader { client }
     }
 
     /// The usage of each of `versions` of `package`. A failed read fails
     /// the whole answer: a protection that could not look is no protection.
-    pub async fn usage(
+    pub(crate) async fn usage(
         &self,
         package: &str,
         versions: &[String],
@@ -139,7 +139,7 @@ impl<'c> InUseReader<'c> {
     }
 
     /// Whether `$package` is indexed: read once per invocation, unless the
-    /// execution environment read it less than [`super::INDEXING_TRUST`]
+    /// execution environment read it less than [`super::memory::INDEXING_TRUST`]
     /// ago.
     async fn indexing(
         &self,
@@ -177,7 +177,7 @@ impl<'c> InUseReader<'c> {
 
     /// Every unfinished job's package versions, once per invocation: the
     /// jobs listed (or the listing kept less than
-    /// [`super::LISTING_TRUST`] ago), described only if not seen before.
+    /// [`super::memory::LISTING_TRUST`] ago), described only if not seen before.
     async fn jobs(
         &self,
         reads: &UsageReads,

@@ -35,7 +35,7 @@ fn lock(state: &Mutex<PackageState>) -> std::sync::MutexGuard<'_, PackageState> 
 }
 
 #[derive(Clone, Debug)]
-pub struct IotAdapter {
+pub(crate) struct IotAdapter {
     client: Client,
     /// Packages' states as the execution environment last read them, for
     /// invocations whose IoT quota is starved ([`reads`]).
@@ -55,7 +55,7 @@ struct VersionSummary {
 
 /// What GetPackage and the version listing tell about a package.
 #[derive(Debug, Clone, Default)]
-pub struct PackageState {
+pub(crate) struct PackageState {
     default_version: Option<String>,
     versions: BTreeMap<String, VersionSummary>,
     /// Versions deleted since the listing, as the deletes' answers said,
@@ -74,7 +74,7 @@ type Read = Option<Arc<Mutex<PackageState>>>;
 /// the state stays what the service holds. A read that failed is not kept:
 /// the next request tries again.
 #[derive(Debug, Default)]
-pub struct IotReads {
+pub(crate) struct IotReads {
     packages: Mutex<HashMap<String, Arc<OnceCell<Read>>>>,
     /// Whether fleet indexing indexes `$package`, and the unfinished jobs'
     /// package versions.
@@ -84,7 +84,7 @@ pub struct IotReads {
 impl IotReads {
     /// An invocation's reads, keeping what outlives it in `memory`
     /// (written to the table, if it has one, only with `writes`).
-    pub fn new(memory: Arc<Memory>, writes: bool) -> Self {
+    pub(crate) fn new(memory: Arc<Memory>, writes: bool) -> Self {
         IotReads {
             packages: Mutex::default(),
             usage: UsageReads::new(memory, writes),
@@ -102,7 +102,7 @@ impl IotReads {
 }
 
 impl IotAdapter {
-    pub fn new(client: Client) -> Self {
+    pub(crate) fn new(client: Client) -> Self {
         IotAdapter {
             client,
             recent: Arc::default(),
@@ -112,7 +112,7 @@ impl IotAdapter {
     /// The usage of each of `versions` of `package`. A failed read fails
     /// the whole answer: a protection that could not look is no protection.
     /// What is read once per invocation is kept in [`IotReads`].
-    pub async fn usage(
+    pub(crate) async fn usage(
         &self,
         package: &str,
         versions: &[String],

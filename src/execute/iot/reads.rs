@@ -14,7 +14,7 @@ use crate::retry::QuotaClass;
 
 /// How long a starved invocation trusts a package's state read by an
 /// earlier invocation of the same execution environment.
-pub const RECENT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const RECENT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl IotAdapter {
     /// The package's state, read at most once per invocation: GetPackage,
