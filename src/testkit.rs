@@ -50,7 +50,7 @@ pub mod request {
 }
 /// The retry layer.
 pub mod retry {
-    pub use crate::retry::{Pacers, Rates, Retrier, RetryPolicy};
+    pub use crate::retry::{Pacers, Rates, Retrier, RetryPolicy, Tried};
 }
 /// The SDK configuration.
 pub mod sdk {

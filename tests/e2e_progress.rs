@@ -275,7 +275,10 @@ async fn a_message_delivered_twice_is_worked_on_once() {
     );
     let until = packprune::testkit::downloads::now_ms() + 60_000;
     let id = messages[1].message_id().unwrap();
-    let (claim, _) = deliveries.claim(id, ("elsewhere", until), &retrier).await;
+    let claim = deliveries
+        .claim(id, ("elsewhere", until), &retrier)
+        .await
+        .result;
     assert_eq!(claim.unwrap(), packprune::testkit::downloads::Claim::Taken);
     let out = invoke(&first, record(1), Duration::from_secs(30)).await;
     assert_eq!(
@@ -302,7 +305,10 @@ async fn a_message_delivered_twice_is_worked_on_once() {
     // A claim whose holder ran out of time lapses: the message is taken.
     let id = messages[2].message_id().unwrap();
     let lapsed = packprune::testkit::downloads::now_ms() - 1_000;
-    let (claim, _) = deliveries.claim(id, ("elsewhere", lapsed), &retrier).await;
+    let claim = deliveries
+        .claim(id, ("elsewhere", lapsed), &retrier)
+        .await
+        .result;
     assert_eq!(claim.unwrap(), packprune::testkit::downloads::Claim::Taken);
     let out = invoke(&first, record(2), Duration::from_secs(30)).await;
     assert_eq!(

@@ -33,7 +33,7 @@ use aws_sdk_dynamodb::Client;
 use super::now_ms;
 use super::store::{dynamodb_error, n, s};
 use crate::error::DeleteError;
-use crate::retry::{QuotaClass, Retrier};
+use crate::retry::{QuotaClass, Retrier, Tried};
 
 /// The sort key of every message's item.
 pub(crate) const SORT_KEY: &str = "delivery";
@@ -101,7 +101,7 @@ impl DeliveryTable {
         message_id: &str,
         (owner, until): (&str, i64),
         retrier: &Retrier,
-    ) -> (Result<Claim, DeleteError>, u32) {
+    ) -> Tried<Claim> {
         retrier
             .run(QuotaClass::DownloadsWrite, || async move {
                 let now = now_ms();

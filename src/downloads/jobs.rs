@@ -24,8 +24,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::now_ms;
 use super::store::{dynamodb_error, n, s};
-use crate::error::DeleteError;
-use crate::retry::{QuotaClass, Retrier};
+use crate::retry::{QuotaClass, Retrier, Tried};
 
 /// The table's `packageKey` of the jobs' items (the table is the stack's:
 /// one account, one region, as IoT jobs are).
@@ -74,15 +73,15 @@ impl JobTable {
     }
 
     /// Every job the table holds (one paged Query), by job id.
-    pub(crate) async fn read(
-        &self,
-        retrier: &Retrier,
-    ) -> (Result<HashMap<String, StoredJob>, DeleteError>, u32) {
+    pub(crate) async fn read(&self, retrier: &Retrier) -> Tried<HashMap<String, StoredJob>> {
         let mut out = HashMap::new();
         let mut start = None;
         let mut calls = 0;
         loop {
-            let (page, c) = retrier
+            let Tried {
+                result: page,
+                calls: c,
+            } = retrier
                 .run(QuotaClass::DownloadsRead, || {
                     let start = start.clone();
                     async move {
@@ -101,7 +100,7 @@ impl JobTable {
             calls += c;
             let page = match page {
                 Ok(p) => p,
-                Err(e) => return (Err(e), calls),
+                Err(e) => return Tried::new(Err(e), calls),
             };
             for item in page.items() {
                 let id = item.get("version").and_then(|v| v.as_s().ok());
@@ -111,7 +110,7 @@ impl JobTable {
             }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return (Ok(out), calls),
+                _ => return Tried::new(Ok(out), calls),
             }
         }
     }
@@ -125,7 +124,7 @@ impl JobTable {
         key: &str,
         (owner, until): (&str, i64),
         retrier: &Retrier,
-    ) -> (Result<bool, DeleteError>, u32) {
+    ) -> Tried<bool> {
         retrier
             .run(QuotaClass::DownloadsWrite, || async move {
                 let sent = self
@@ -163,7 +162,7 @@ impl JobTable {
         key: &str,
         destinations: &[String],
         retrier: &Retrier,
-    ) -> (Result<(), DeleteError>, u32) {
+    ) -> Tried<()> {
         let list = AttributeValue::L(destinations.iter().map(|a| s(a.as_str())).collect());
         let now = now_ms();
         retrier

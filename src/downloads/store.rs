@@ -19,7 +19,7 @@ use futures::stream::{self, StreamExt};
 
 use super::{rfc3339, Batch, Latest, PackageKey};
 use crate::error::DeleteError;
-use crate::retry::{classify, QuotaClass, Retrier};
+use crate::retry::{classify, QuotaClass, Retrier, Tried};
 use crate::service::Service;
 
 /// The marker item's sort key.
@@ -148,7 +148,10 @@ impl DownloadStore {
         retrier: &Retrier,
     ) -> Result<(), DeleteError> {
         let expires = latest.at_ms / 1000 + self.ttl.as_secs() as i64;
-        let (r, _) = retrier
+        let Tried {
+            result: r,
+            calls: _,
+        } = retrier
             .run(QuotaClass::DownloadsWrite, || async move {
                 let sent = self
                     .client
@@ -174,7 +177,10 @@ impl DownloadStore {
     }
 
     async fn put_marker(&self, pk: &str, at_ms: i64, retrier: &Retrier) -> Result<(), DeleteError> {
-        let (r, _) = retrier
+        let Tried {
+            result: r,
+            calls: _,
+        } = retrier
             .run(QuotaClass::DownloadsWrite, || async move {
                 self.client
                     .update_item()
@@ -197,13 +203,13 @@ impl DownloadStore {
         &self,
         key: &PackageKey,
         retrier: &Retrier,
-    ) -> (Result<Option<i64>, DeleteError>, u32) {
+    ) -> Tried<Option<i64>> {
         let pk = key.domain_partition();
         if let Some(&t) = self.since.lock().expect("lock").get(&pk) {
-            return (Ok(Some(t)), 0);
+            return Tried::free(Some(t));
         }
         let pk_ref = &pk;
-        let (r, calls) = retrier
+        let Tried { result: r, calls } = retrier
             .run(QuotaClass::DownloadsRead, || async move {
                 self.client
                     .get_item()
@@ -224,7 +230,7 @@ impl DownloadStore {
         if let Ok(Some(t)) = since {
             self.since.lock().expect("lock").insert(pk, t);
         }
-        (since, calls)
+        Tried::new(since, calls)
     }
 
     /// Every read of the package under `key`: version → latest read (ms).
@@ -233,7 +239,7 @@ impl DownloadStore {
         &self,
         key: &PackageKey,
         retrier: &Retrier,
-    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
+    ) -> Tried<HashMap<String, i64>> {
         self.times(key.partition(), "lastReadAt", retrier).await
     }
 
@@ -244,7 +250,7 @@ impl DownloadStore {
         key: &PackageKey,
         repository: &str,
         retrier: &Retrier,
-    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
+    ) -> Tried<HashMap<String, i64>> {
         let pk = super::archive_partition(key, repository);
         self.times(pk, "archivedAt", retrier).await
     }
@@ -262,7 +268,10 @@ impl DownloadStore {
         let pk = super::archive_partition(key, repository);
         let expires = at_ms / 1000 + self.ttl.as_secs() as i64;
         let (pk, sk) = (&pk, version);
-        let (r, _) = retrier
+        let Tried {
+            result: r,
+            calls: _,
+        } = retrier
             .run(QuotaClass::DownloadsWrite, || async move {
                 let sent = self
                     .client
@@ -289,12 +298,15 @@ impl DownloadStore {
         pk: String,
         attr: &'static str,
         retrier: &Retrier,
-    ) -> (Result<HashMap<String, i64>, DeleteError>, u32) {
+    ) -> Tried<HashMap<String, i64>> {
         let mut out = HashMap::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         let mut calls = 0;
         loop {
-            let (r, n) = retrier
+            let Tried {
+                result: r,
+                calls: n,
+            } = retrier
                 .run(QuotaClass::DownloadsRead, || {
                     let start = start.clone();
                     let pk = pk.clone();
@@ -316,7 +328,7 @@ impl DownloadStore {
             calls += n;
             let page = match r {
                 Ok(p) => p,
-                Err(e) => return (Err(e), calls),
+                Err(e) => return Tried::new(Err(e), calls),
             };
             for item in page.items() {
                 let version = item.get("version").and_then(|v| v.as_s().ok());
@@ -331,7 +343,7 @@ impl DownloadStore {
             }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return (Ok(out), calls),
+                _ => return Tried::new(Ok(out), calls),
             }
         }
     }

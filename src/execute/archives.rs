@@ -36,7 +36,7 @@ impl Executor {
         match store
             .archive_times(&key, &package.repository, cx.retrier)
             .await
-            .0
+            .result
         {
             Ok(times) => Some((ArchiveTimes::Known(times), window_ms)),
             Err(e) => unknown(format!("the downloads table cannot be read: {}", e.chain())),

@@ -12,7 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::CallContext;
 use crate::error::DeleteError;
 use crate::request::Service;
-use crate::retry::{classify, QuotaClass};
+use crate::retry::{classify, QuotaClass, Tried};
 
 /// Pages through a listing. `call` fetches the page after a token (each
 /// page through the retrier); `take` consumes a page and returns the next
@@ -22,7 +22,7 @@ pub(crate) async fn paginate<P, F, Fut>(
     class: QuotaClass,
     mut call: F,
     mut take: impl FnMut(P) -> Option<String>,
-) -> (Result<(), DeleteError>, u32)
+) -> Tried<()>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<P, DeleteError>>,
@@ -30,12 +30,15 @@ where
     let mut token: Option<String> = None;
     let mut attempts = 0;
     loop {
-        let (page, n) = cx.retrier.run(class, || call(token.clone())).await;
+        let Tried {
+            result: page,
+            calls: n,
+        } = cx.retrier.run(class, || call(token.clone())).await;
         attempts += n;
         match page.map(&mut take) {
-            Err(e) => return (Err(e), attempts),
+            Err(e) => return Tried::new(Err(e), attempts),
             Ok(Some(next)) if !next.is_empty() => token = Some(next),
-            Ok(_) => return (Ok(()), attempts),
+            Ok(_) => return Tried::new(Ok(()), attempts),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::downloads::{assess, Downloads, Namespace, PackageKey};
 use crate::error::DeleteError;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
+use crate::retry::Tried;
 
 pub(super) use crate::downloads::now_ms;
 
@@ -49,11 +50,11 @@ impl Executor {
             async {
                 match with_unknown {
                     true => store.reads(&unknown, cx.retrier).await,
-                    false => (Ok(HashMap::new()), 0),
+                    false => Tried::free(HashMap::new()),
                 }
             }
         );
-        let verdict = match (since.0, own.0, other.0) {
+        let verdict = match (since.result, own.result, other.result) {
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => unreadable(&e),
             (Ok(since), Ok(mut reads), Ok(other)) => {
                 for (v, at) in other {

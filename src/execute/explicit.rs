@@ -15,6 +15,7 @@ use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
 use crate::policy::KeepRule;
 use crate::request::{Action, Request, Target, Verb};
+use crate::retry::Tried;
 
 /// A dry run's named items against the package's listing: those the
 /// listing does not hold (absent), those the real call would refuse for
@@ -99,7 +100,10 @@ impl Executor {
     /// refuse it), and, for an IoT delete, kept if in use; the whole
     /// request `packagesNotFound` if the package is not there.
     async fn explicit_dry(&self, request: &Request, cx: &CallContext<'_>) -> Executed {
-        let (listing, attempts) = match &request.target {
+        let Tried {
+            result: listing,
+            calls: attempts,
+        } = match &request.target {
             Target::CodeArtifact { .. } => {
                 self.codeartifact.versions(&request.target, None, cx).await
             }
@@ -170,7 +174,10 @@ impl Executor {
             Action::DeletePackage => listing.versions.iter().map(|l| l.name.clone()).collect(),
             _ => items.iter().map(Item::to_string).collect(),
         };
-        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        let Tried {
+            result: usage,
+            calls: n,
+        } = self.iot.usage(package, &versions, cx).await;
         let usage = usage.map_err(|e| (e, n))?;
         let mut rest = Vec::with_capacity(items.len());
         let mut keep = Vec::new();
@@ -239,7 +246,10 @@ impl Executor {
         if request.verb != Verb::Deprecate || versions.is_empty() {
             return 0;
         }
-        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        let Tried {
+            result: usage,
+            calls: n,
+        } = self.iot.usage(package, &versions, cx).await;
         for o in outcomes.iter_mut().filter(|o| noted(o)) {
             let version = o.item.to_string();
             o.detail = match &usage {
@@ -282,11 +292,20 @@ impl Executor {
         let (versions, mut attempts) = match &request.action {
             Action::Versions(vs) => (vs.clone(), 0),
             _ => match self.iot.versions(&request.target, None, cx).await {
-                (Ok(l), n) => (l.versions.into_iter().map(|v| v.name).collect(), n),
-                (Err(e), n) => return Err((e, n)),
+                Tried {
+                    result: Ok(l),
+                    calls: n,
+                } => (l.versions.into_iter().map(|v| v.name).collect(), n),
+                Tried {
+                    result: Err(e),
+                    calls: n,
+                } => return Err((e, n)),
             },
         };
-        let (usage, n) = self.iot.usage(package, &versions, cx).await;
+        let Tried {
+            result: usage,
+            calls: n,
+        } = self.iot.usage(package, &versions, cx).await;
         attempts += n;
         let usage = usage.map_err(|e| (e, attempts))?;
         let refusal = |version: &str, u: &Usage| match u {

@@ -29,6 +29,7 @@ use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
 use crate::policy::KeepRule;
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
 use crate::retry::Retrier;
+use crate::retry::Tried;
 
 /// How an item ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,7 +193,7 @@ pub(crate) trait PackageService {
         target: &Target,
         older_than: Option<f64>,
         cx: &CallContext<'_>,
-    ) -> impl Future<Output = (Result<Listing, DeleteError>, u32)> + Send;
+    ) -> impl Future<Output = Tried<Listing>> + Send;
 
     /// How `verb` ended for `version`, read afresh (not from this
     /// invocation's listings): a call whose answer was lost may have acted.
@@ -210,7 +211,7 @@ pub(crate) trait PackageService {
         &self,
         scope: &Scope,
         cx: &CallContext<'_>,
-    ) -> impl Future<Output = (Result<Vec<PackageRef>, DeleteError>, u32)> + Send;
+    ) -> impl Future<Output = Tried<Vec<PackageRef>>> + Send;
 }
 
 /// Routes each request to its service's adapter.
@@ -291,7 +292,7 @@ impl Executor {
         &self,
         scope: &Scope,
         cx: &CallContext<'_>,
-    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+    ) -> Tried<Vec<PackageRef>> {
         match scope {
             Scope::CodeArtifact { .. } => self.codeartifact.packages(scope, cx).await,
             Scope::Iot { .. } => self.iot.packages(scope, cx).await,

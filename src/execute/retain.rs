@@ -11,6 +11,7 @@ use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan};
 use crate::policy::{KeepRule, Retention};
 use crate::request::{Action, Request, Service, Target, Verb};
+use crate::retry::Tried;
 
 impl Executor {
     /// List, plan, protect, then act on what the plan selects (unless a
@@ -32,7 +33,14 @@ impl Executor {
             )
         };
         // The downloads table is read beside the listing.
-        let ((listing, attempts), downloads, archives) = tokio::join!(
+        let (
+            Tried {
+                result: listing,
+                calls: attempts,
+            },
+            downloads,
+            archives,
+        ) = tokio::join!(
             self.listing(request, retention, cx),
             self.downloads(request, retention, cx),
             self.archive_times(request, retention, cx)
@@ -64,8 +72,14 @@ impl Executor {
         let mut selected = match overlap {
             true => selected,
             false => match self.protect(request, selected, &mut keep, cx).await {
-                (Ok(s), _) => s,
-                (Err(e), n) => return failed(e, attempts + n),
+                Tried {
+                    result: Ok(s),
+                    calls: _,
+                } => s,
+                Tried {
+                    result: Err(e),
+                    calls: n,
+                } => return failed(e, attempts + n),
             },
         };
         let mut outcomes: Vec<ItemOutcome> = absent
@@ -151,7 +165,7 @@ impl Executor {
         request: &Request,
         retention: &Retention,
         cx: &CallContext<'_>,
-    ) -> (Result<Listing, DeleteError>, u32) {
+    ) -> Tried<Listing> {
         let older_than = retention.policy.older_than_secs.map(|s| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -179,18 +193,17 @@ impl Executor {
         selected: Vec<String>,
         keep: &mut Vec<KeptVersion>,
         cx: &CallContext<'_>,
-    ) -> (Result<Vec<String>, DeleteError>, u32) {
+    ) -> Tried<Vec<String>> {
         let Target::Iot { package, .. } = &request.target else {
-            return (Ok(selected), 0);
+            return Tried::free(selected);
         };
         if !guards_in_use(request) || selected.is_empty() {
-            return (Ok(selected), 0);
+            return Tried::free(selected);
         }
-        let (usage, calls) = self.iot.usage(package, &selected, cx).await;
-        (
-            usage.map(|usage| plan::protect(selected, keep, &usage)),
-            calls,
-        )
+        self.iot
+            .usage(package, &selected, cx)
+            .await
+            .map(|usage| plan::protect(selected, keep, &usage))
     }
 }
 

@@ -54,7 +54,7 @@ impl Handler {
             if !claimed(u) {
                 return None;
             }
-            Some(table.claim(&u.source, owner, &inv.retrier).await.0)
+            Some(table.claim(&u.source, owner, &inv.retrier).await.result)
         }))
         .await;
         let mut gated = Gated {

@@ -17,6 +17,7 @@ use crate::report::PlanPart;
 use crate::request::{
     parse_rfc3339, Action, Continues, Job, PlanRefused, RawRequest, Request, ScopeRequest,
 };
+use crate::retry::Tried;
 
 /// How many of a scope's packages a dry run plans at once (their calls
 /// still share the pacers and `MAX_CONCURRENCY`).
@@ -51,7 +52,10 @@ impl Handler {
         scope: &ScopeRequest,
         cx: &CallContext<'_>,
     ) -> Result<Vec<Request>, Entry> {
-        let (listed, attempts) = self.executor.packages(&scope.scope, cx).await;
+        let Tried {
+            result: listed,
+            calls: attempts,
+        } = self.executor.packages(&scope.scope, cx).await;
         let packages = listed.map_err(|e| {
             Entry::Executed(Box::new(RequestResult {
                 request: Job::Many(scope.clone()),

@@ -19,6 +19,7 @@ pub(crate) mod pace;
 mod quota;
 #[cfg(test)]
 mod tests;
+mod tried;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -36,6 +37,7 @@ pub(crate) use gate::{nth, Priority};
 pub use pace::Pacers;
 pub(crate) use quota::QuotaClass;
 pub use quota::Rates;
+pub use tried::Tried;
 
 /// Limits of the retry layer.
 #[derive(Debug, Clone, Copy)]
@@ -315,11 +317,7 @@ impl Retrier {
     /// Runs `call` until it succeeds, fails permanently, exhausts the retry
     /// budget on transient errors or runs into the cut-off. Returns the
     /// result and the number of calls made.
-    pub(crate) async fn run<T, F, Fut>(
-        &self,
-        class: QuotaClass,
-        mut call: F,
-    ) -> (Result<T, DeleteError>, u32)
+    pub(crate) async fn run<T, F, Fut>(&self, class: QuotaClass, mut call: F) -> Tried<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, DeleteError>>,
@@ -334,24 +332,24 @@ impl Retrier {
         loop {
             // This call's own backoff, then its turn.
             if own_wait_until >= self.cutoff {
-                return (Err(DeleteError::OutOfTime { last }), calls);
+                return Tried::new(Err(DeleteError::OutOfTime { last }), calls);
             }
             tokio::time::sleep_until(own_wait_until).await;
             let Some((turn, sent)) = self.turn(class, held.take(), again).await else {
-                return (Err(DeleteError::OutOfTime { last }), calls);
+                return Tried::new(Err(DeleteError::OutOfTime { last }), calls);
             };
             calls += 1;
             let outcome = tokio::time::timeout_at(self.cutoff, call()).await;
             let Turn { single, _room } = turn;
             drop(_room);
             let err = match outcome {
-                Err(_elapsed) => return (Err(DeleteError::OutOfTime { last }), calls),
+                Err(_elapsed) => return Tried::new(Err(DeleteError::OutOfTime { last }), calls),
                 Ok(Ok(value)) => {
                     self.pacers.get(class).succeeded();
                     if !class.is_table() {
                         strain.record(false);
                     }
-                    return (Ok(value), calls);
+                    return Tried::new(Ok(value), calls);
                 }
                 Ok(Err(err)) => err,
             };
@@ -371,7 +369,7 @@ impl Retrier {
             }
             again = throttled;
             match kind {
-                ErrorClass::Permanent => return (Err(err), calls),
+                ErrorClass::Permanent => return Tried::new(Err(err), calls),
                 ErrorClass::ThrottledWithHint(hint) => {
                     own_wait_until = self.throttled(class, sent, Some(hint))
                 }
@@ -383,13 +381,12 @@ impl Retrier {
             }
             tracing::debug!(%class, code = %err.code(), calls, failures, "retryable error");
             if failures >= self.policy.max_attempts {
-                return (
-                    Err(DeleteError::RetriesExhausted {
-                        attempts: failures,
-                        last: Arc::new(err),
-                    }),
-                    calls,
-                );
+                let last = Arc::new(err);
+                let exhausted = DeleteError::RetriesExhausted {
+                    attempts: failures,
+                    last,
+                };
+                return Tried::new(Err(exhausted), calls);
             }
             last = Some(Arc::new(err));
         }

@@ -62,7 +62,10 @@ async fn a_hint_holds_back_every_call_of_that_class() {
     };
     tokio::time::sleep(Duration::from_millis(10)).await;
     // A second call starting after the throttle waits for the hint too.
-    let (second, n) = r
+    let Tried {
+        result: second,
+        calls: n,
+    } = r
         .run(QuotaClass::CodeArtifactWrite, || {
             calls.lock().unwrap().push(Instant::now());
             async { Ok::<_, DeleteError>(()) }
@@ -70,7 +73,10 @@ async fn a_hint_holds_back_every_call_of_that_class() {
         .await;
     assert!(second.is_ok());
     assert_eq!(n, 1);
-    let (first, n) = first.await.unwrap();
+    let Tried {
+        result: first,
+        calls: n,
+    } = first.await.unwrap();
     assert!(first.is_ok());
     assert_eq!(n, 2);
     let calls = calls.lock().unwrap().clone();
@@ -84,7 +90,10 @@ async fn a_hint_holds_back_every_call_of_that_class() {
     }
     // Another class is not held back by this one's hint.
     let t = Instant::now();
-    let (ok, _) = r
+    let Tried {
+        result: ok,
+        calls: _,
+    } = r
         .run(QuotaClass::CodeArtifactList, || async {
             Ok::<_, DeleteError>(())
         })
@@ -110,14 +119,17 @@ async fn calls_queued_for_one_class_do_not_hold_back_another() {
     tokio::time::sleep(Duration::from_millis(1)).await;
     // The reads fill the read class's room and queue for its slots; a
     // write still goes at once.
-    let (write, _) = r
+    let Tried {
+        result: write,
+        calls: _,
+    } = r
         .run(QuotaClass::IotWrite, || async {
             Ok::<_, DeleteError>(Instant::now())
         })
         .await;
     assert!(write.unwrap() - start < Duration::from_millis(10));
     for read in reads {
-        assert!(read.await.unwrap().0.is_ok());
+        assert!(read.await.unwrap().result.is_ok());
     }
     // The reads kept their own pace: a second's burst, then nine slots
     // about a tenth of a second apart (a little less as the rate grows
@@ -133,7 +145,7 @@ async fn throttles_spend_time_not_attempts() {
     };
     let r = retrier(policy, Duration::from_secs(600), 1);
     let mut n = 0;
-    let (res, calls) = r
+    let Tried { result: res, calls } = r
         .run(QuotaClass::IotWrite, || {
             n += 1;
             let n = n;
@@ -158,7 +170,7 @@ async fn throttles_spend_time_not_attempts() {
 async fn never_sleeps_past_the_cutoff() {
     let start = Instant::now();
     let r = retrier(RetryPolicy::default(), Duration::from_secs(3), 1);
-    let (res, calls) = r
+    let Tried { result: res, calls } = r
         .run(QuotaClass::CodeArtifactWrite, || async {
             Err::<(), _>(api(ErrorClass::ThrottledWithHint(Duration::from_secs(10))))
         })
@@ -180,7 +192,7 @@ async fn transient_errors_exhaust_the_budget_and_permanent_ones_stop_at_once() {
         ..RetryPolicy::default()
     };
     let r = retrier(policy, Duration::from_secs(600), 1);
-    let (res, calls) = r
+    let Tried { result: res, calls } = r
         .run(QuotaClass::IotWrite, || async {
             Err::<(), _>(api(ErrorClass::Transient))
         })
@@ -191,7 +203,7 @@ async fn transient_errors_exhaust_the_budget_and_permanent_ones_stop_at_once() {
         Err(DeleteError::RetriesExhausted { attempts: 3, .. })
     ));
     assert!(!res.unwrap_err().is_permanent());
-    let (res, calls) = r
+    let Tried { result: res, calls } = r
         .run(QuotaClass::IotWrite, || async {
             Err::<(), _>(api(ErrorClass::Permanent))
         })
@@ -204,7 +216,7 @@ async fn transient_errors_exhaust_the_budget_and_permanent_ones_stop_at_once() {
 async fn a_call_running_into_the_cutoff_is_cut_short() {
     let start = Instant::now();
     let r = retrier(RetryPolicy::default(), Duration::from_secs(2), 1);
-    let (res, calls) = r
+    let Tried { result: res, calls } = r
         .run(QuotaClass::IotRead, || async {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok::<_, DeleteError>(())
@@ -280,7 +292,7 @@ async fn a_starved_service_sends_one_call_at_a_time_first_things_first() {
         })
         .collect();
     for t in tasks {
-        assert!(t.await.unwrap().0.is_ok());
+        assert!(t.await.unwrap().result.is_ok());
     }
     assert_eq!(in_flight.lock().unwrap().1, 1, "one call at a time");
     let order = order.lock().unwrap().clone();
@@ -292,7 +304,10 @@ async fn a_starved_service_sends_one_call_at_a_time_first_things_first() {
         8,
         pacers.clone(),
     );
-    let (_, _) = r2
+    let Tried {
+        result: _,
+        calls: _,
+    } = r2
         .run(QuotaClass::IotWrite, {
             let mut n = 0;
             move || {

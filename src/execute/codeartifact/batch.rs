@@ -17,6 +17,7 @@ use crate::execute::{CallContext, Done, ItemOutcome, Revisions};
 use crate::plan::Item;
 use crate::request::{CodeArtifactPackage, Verb};
 use crate::retry::QuotaClass;
+use crate::retry::Tried;
 
 /// How often versions that CodeArtifact answered with `SKIPPED` are sent
 /// again within one invocation before they are handed on.
@@ -34,7 +35,7 @@ impl CodeArtifactAdapter {
         versions: &[String],
         revisions: &Revisions,
         cx: &CallContext<'_>,
-    ) -> (Result<Option<Answer>, DeleteError>, u32) {
+    ) -> Tried<Option<Answer>> {
         let expected = expected_status.map(PackageVersionStatus::from);
         cx.retrier
             .run(QuotaClass::CodeArtifactWrite, || {
@@ -109,7 +110,10 @@ impl CodeArtifactAdapter {
         let mut pending: Vec<String> = batch.to_vec();
         let mut spent = 0u32;
         for round in 1..=SKIPPED_ROUNDS {
-            let (result, attempts) = self
+            let Tried {
+                result,
+                calls: attempts,
+            } = self
                 .call_batch(pkg, verb, expected_status, &pending, revisions, cx)
                 .await;
             spent += attempts;

@@ -14,12 +14,12 @@ use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
 
 use super::{paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions};
-use crate::error::DeleteError;
 use crate::plan::{self, Item};
 use crate::request::{
     Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Target, Verb,
 };
 use crate::retry::QuotaClass;
+use crate::retry::Tried;
 
 /// Page size for the listings (the model's largest).
 const PAGE_SIZE: i32 = 1000;
@@ -89,7 +89,10 @@ impl CodeArtifactAdapter {
     }
 
     async fn delete_package(&self, pkg: &CodeArtifactPackage, cx: &CallContext<'_>) -> ItemOutcome {
-        let (result, attempts) = cx
+        let Tried {
+            result,
+            calls: attempts,
+        } = cx
             .retrier
             .run(QuotaClass::CodeArtifactWrite, || async move {
                 match for_package!(self.client.delete_package(), pkg).send().await {
@@ -124,7 +127,10 @@ impl PackageService for CodeArtifactAdapter {
         let Target::CodeArtifact { package: pkg, .. } = target else {
             return (None, 0);
         };
-        let (read, calls) = self.describe(pkg, version, cx).await;
+        let Tried {
+            result: read,
+            calls,
+        } = self.describe(pkg, version, cx).await;
         let status = match read {
             Ok(Some(d)) => d.status().map(|s| s.as_str().to_owned()),
             Ok(None) => Some(PackageVersionStatus::Deleted.as_str().to_owned()),
@@ -147,11 +153,14 @@ impl PackageService for CodeArtifactAdapter {
         target: &Target,
         older_than: Option<f64>,
         cx: &CallContext<'_>,
-    ) -> (Result<Listing, DeleteError>, u32) {
+    ) -> Tried<Listing> {
         let Target::CodeArtifact { package, .. } = target else {
-            return (Ok(Listing::default()), 0);
+            return Tried::free(Listing::default());
         };
-        let (listed, mut attempts) = self.sorted_versions(package, cx).await;
+        let Tried {
+            result: listed,
+            calls: mut attempts,
+        } = self.sorted_versions(package, cx).await;
         let mut versions = match listed {
             Ok(Some(v)) => v,
             Ok(None) => {
@@ -159,15 +168,18 @@ impl PackageService for CodeArtifactAdapter {
                     missing: true,
                     ..Listing::default()
                 };
-                return (Ok(missing), attempts);
+                return Tried::new(Ok(missing), attempts);
             }
-            Err(e) => return (Err(e), attempts),
+            Err(e) => return Tried::new(Err(e), attempts),
         };
         if let Some(cutoff) = older_than {
             let (mut lo, mut hi) = (0usize, versions.len());
             while lo < hi {
                 let mid = lo + (hi - lo) / 2;
-                let (at, n) = self.published_time(package, &versions[mid].name, cx).await;
+                let Tried {
+                    result: at,
+                    calls: n,
+                } = self.published_time(package, &versions[mid].name, cx).await;
                 attempts += n;
                 match at {
                     Ok(at) => {
@@ -177,14 +189,14 @@ impl PackageService for CodeArtifactAdapter {
                             false => lo = mid + 1,
                         }
                     }
-                    Err(e) => return (Err(e), attempts),
+                    Err(e) => return Tried::new(Err(e), attempts),
                 }
             }
             for (i, v) in versions.iter_mut().enumerate() {
                 v.old = Some(i >= lo);
             }
         }
-        (
+        Tried::new(
             Ok(Listing {
                 versions,
                 default_version: None,
@@ -194,11 +206,7 @@ impl PackageService for CodeArtifactAdapter {
         )
     }
 
-    async fn packages(
-        &self,
-        scope: &Scope,
-        cx: &CallContext<'_>,
-    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+    async fn packages(&self, scope: &Scope, cx: &CallContext<'_>) -> Tried<Vec<PackageRef>> {
         let Scope::CodeArtifact {
             domain,
             domain_owner,
@@ -208,10 +216,10 @@ impl PackageService for CodeArtifactAdapter {
             prefix,
         } = scope
         else {
-            return (Ok(Vec::new()), 0);
+            return Tried::free(Vec::new());
         };
         let mut out = Vec::new();
-        let (listed, attempts) = paginate(
+        let Tried { result: listed, calls: attempts } = paginate(
             cx,
             QuotaClass::CodeArtifactList,
             |token| async move {
@@ -249,7 +257,7 @@ impl PackageService for CodeArtifactAdapter {
             },
         )
         .await;
-        (listed.map(|()| out), attempts)
+        Tried::new(listed.map(|()| out), attempts)
     }
 
     async fn apply(

@@ -6,11 +6,11 @@ use aws_sdk_codeartifact::operation::list_package_versions::ListPackageVersionsE
 use aws_sdk_codeartifact::types::{PackageVersionDescription, PackageVersionSortType};
 
 use super::{CodeArtifactAdapter, PAGE_SIZE};
-use crate::error::DeleteError;
 use crate::execute::{paginate, CallContext};
 use crate::plan::Listed;
 use crate::request::CodeArtifactPackage;
 use crate::retry::QuotaClass;
+use crate::retry::Tried;
 
 impl CodeArtifactAdapter {
     /// Every version, newest published first (`sortBy=PUBLISHED_TIME`).
@@ -19,10 +19,13 @@ impl CodeArtifactAdapter {
         &self,
         pkg: &CodeArtifactPackage,
         cx: &CallContext<'_>,
-    ) -> (Result<Option<Vec<Listed>>, DeleteError>, u32) {
+    ) -> Tried<Option<Vec<Listed>>> {
         let mut out = Vec::new();
         let mut missing = false;
-        let (listed, attempts) = paginate(
+        let Tried {
+            result: listed,
+            calls: attempts,
+        } = paginate(
             cx,
             QuotaClass::CodeArtifactList,
             |token| async move {
@@ -67,7 +70,7 @@ impl CodeArtifactAdapter {
             },
         )
         .await;
-        (listed.map(|()| (!missing).then_some(out)), attempts)
+        Tried::new(listed.map(|()| (!missing).then_some(out)), attempts)
     }
 
     /// DescribePackageVersion: `None` when the version (or its package) is
@@ -77,7 +80,7 @@ impl CodeArtifactAdapter {
         pkg: &CodeArtifactPackage,
         version: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<Option<PackageVersionDescription>, DeleteError>, u32) {
+    ) -> Tried<Option<PackageVersionDescription>> {
         cx.retrier
             .run(QuotaClass::CodeArtifactRead, || async move {
                 match for_package!(self.client.describe_package_version(), pkg)
@@ -105,9 +108,12 @@ impl CodeArtifactAdapter {
         pkg: &CodeArtifactPackage,
         version: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<Option<f64>, DeleteError>, u32) {
-        let (read, calls) = self.describe(pkg, version, cx).await;
+    ) -> Tried<Option<f64>> {
+        let Tried {
+            result: read,
+            calls,
+        } = self.describe(pkg, version, cx).await;
         let at = read.map(|d| d.and_then(|d| d.published_time).map(|t| t.as_secs_f64()));
-        (at, calls)
+        Tried::new(at, calls)
     }
 }

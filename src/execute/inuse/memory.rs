@@ -23,7 +23,7 @@ use tokio::time::Instant;
 use super::Indexing;
 use crate::downloads::{now_ms, JobTable, StoredJob};
 use crate::error::DeleteError;
-use crate::retry::{QuotaClass, Retrier};
+use crate::retry::{QuotaClass, Retrier, Tried};
 
 /// How long a fleet-indexing configuration, once read, is trusted.
 pub(crate) const INDEXING_TRUST: Duration = Duration::from_secs(300);
@@ -61,7 +61,7 @@ impl JobRef {
 /// What describing a job gave, and the calls made: its destinations, or
 /// `None` when it is gone (deleted since it was listed: it names nothing,
 /// and nothing is kept of it).
-pub(crate) type Described = (Result<Option<Vec<String>>, DeleteError>, u32);
+pub(crate) type Described = Tried<Option<Vec<String>>>;
 
 /// What the usage checks learned, shared by the invocations of one
 /// execution environment (and, through `table`, by all).
@@ -196,7 +196,14 @@ impl Memory {
     {
         let described = join_all(unknown.iter().map(|j| describe(j.id.clone()))).await;
         let mut first_error = None;
-        for (job, (arns, n)) in unknown.drain(..).zip(described) {
+        for (
+            job,
+            Tried {
+                result: arns,
+                calls: n,
+            },
+        ) in unknown.drain(..).zip(described)
+        {
             learning.calls += n;
             match arns {
                 Ok(Some(arns)) => {
@@ -231,7 +238,10 @@ impl Memory {
         unknown.shuffle(&mut rand::rng());
         let owner = format!("{:016x}", rand::rng().random::<u64>());
         while !unknown.is_empty() {
-            let (stored, n) = table.read(retrier).await;
+            let Tried {
+                result: stored,
+                calls: n,
+            } = table.read(retrier).await;
             learning.calls += n;
             let stored = stored?;
             unknown.retain(|j| match stored.get(&j.key) {
@@ -273,12 +283,19 @@ impl Memory {
     fn settle_claims(
         &self,
         open: &[JobRef],
-        claimed: Vec<(Result<Claim, DeleteError>, u32)>,
+        claimed: Vec<Tried<Claim>>,
         unknown: &mut Vec<JobRef>,
         learning: &mut Learning,
     ) -> Result<(), DeleteError> {
         let mut first_error = None;
-        for (job, (claim, n)) in open.iter().zip(claimed) {
+        for (
+            job,
+            Tried {
+                result: claim,
+                calls: n,
+            },
+        ) in open.iter().zip(claimed)
+        {
             learning.calls += n;
             match claim {
                 Ok(Claim::Learned(arns)) => {
@@ -303,26 +320,31 @@ impl Memory {
 async fn claim_and_describe<F, Fut>(
     job: &JobRef,
     (table, owner, until, describe, retrier): (&JobTable, &str, i64, &F, &Retrier),
-) -> (Result<Claim, DeleteError>, u32)
+) -> Tried<Claim>
 where
     F: Fn(String) -> Fut,
     Fut: Future<Output = Described>,
 {
-    let (claimed, c) = table.claim(&job.key, (owner, until), retrier).await;
-    match claimed {
-        Ok(true) => {}
-        Ok(false) => return (Ok(Claim::Taken), c),
-        Err(e) => return (Err(e), c),
-    }
-    let (arns, d) = describe(job.id.clone()).await;
-    match arns {
-        Ok(Some(arns)) => {
-            let (stored, s) = table.store(&job.key, &arns, retrier).await;
-            (stored.map(|()| Claim::Learned(arns)), c + d + s)
-        }
-        Ok(None) => (Ok(Claim::Gone), c + d),
-        Err(e) => (Err(e), c + d),
-    }
+    let claimed = table.claim(&job.key, (owner, until), retrier).await;
+    claimed
+        .and(|ours| async move {
+            if !ours {
+                return Tried::free(Claim::Taken);
+            }
+            describe(job.id.clone())
+                .await
+                .and(|arns| async move {
+                    match arns {
+                        Some(arns) => {
+                            let stored = table.store(&job.key, &arns, retrier).await;
+                            stored.map(|()| Claim::Learned(arns))
+                        }
+                        None => Tried::free(Claim::Gone),
+                    }
+                })
+                .await
+        })
+        .await
 }
 
 /// How many jobs to claim at once: about two seconds of DescribeJob at

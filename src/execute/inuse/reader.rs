@@ -18,7 +18,7 @@ use crate::error::DeleteError;
 use crate::execute::{api_error, not_found, paginate, CallContext};
 use crate::plan::Usage;
 use crate::request::Service;
-use crate::retry::{nth, QuotaClass};
+use crate::retry::{nth, QuotaClass, Tried};
 
 /// The fleet index holding things.
 const THINGS_INDEX: &str = "AWS_Things";
@@ -55,29 +55,42 @@ impl<'c> InUseReader<'c> {
         versions: &[String],
         reads: &UsageReads,
         cx: &CallContext<'_>,
-    ) -> (Result<BTreeMap<String, Usage>, DeleteError>, u32) {
-        let ((indexing, n1), (jobs, n2)) =
-            tokio::join!(self.indexing(reads, cx), self.jobs(reads, cx));
+    ) -> Tried<BTreeMap<String, Usage>> {
+        let (
+            Tried {
+                result: indexing,
+                calls: n1,
+            },
+            Tried {
+                result: jobs,
+                calls: n2,
+            },
+        ) = tokio::join!(self.indexing(reads, cx), self.jobs(reads, cx));
         let mut calls = n1 + n2;
         let (indexing, jobs) = match (indexing, jobs) {
             (Ok(i), Ok(j)) => (i, j),
-            (Err(e), _) | (_, Err(e)) => return (Err(e), calls),
+            (Err(e), _) | (_, Err(e)) => return Tried::new(Err(e), calls),
         };
-        let (searched, n) = match &indexing {
-            Indexing::Missing(why) => (Ok(versions.iter().map(|_| Err(why.clone())).collect()), 0),
+        let Tried {
+            result: searched,
+            calls: n,
+        } = match &indexing {
+            Indexing::Missing(why) => {
+                Tried::free(versions.iter().map(|_| Err(why.clone())).collect())
+            }
             Indexing::Package => self.installed(package, versions, cx).await,
         };
         calls += n;
         let searched: Vec<_> = match searched {
             Ok(s) => s,
-            Err(e) => return (Err(e), calls),
+            Err(e) => return Tried::new(Err(e), calls),
         };
         let mut out = BTreeMap::new();
         for (v, things) in versions.iter().zip(searched) {
             let jobs = jobs.get(&(package.to_owned(), v.clone()));
             out.insert(v.clone(), usage_of(things, jobs));
         }
-        (Ok(out), calls)
+        Tried::new(Ok(out), calls)
     }
 
     /// The things running each of `versions`, in order: one SearchIndex
@@ -91,7 +104,7 @@ impl<'c> InUseReader<'c> {
         package: &str,
         versions: &[String],
         cx: &CallContext<'_>,
-    ) -> (Result<Vec<Things>, DeleteError>, u32) {
+    ) -> Tried<Vec<Things>> {
         let queries: Vec<Result<String, String>> = versions
             .iter()
             .map(|v| installed_query(package, v))
@@ -103,14 +116,20 @@ impl<'c> InUseReader<'c> {
             let query = |i: usize| queries[i].as_deref().unwrap_or_default();
             nth(k, async move {
                 let joined: Vec<&str> = chunk.iter().map(|&i| query(i)).collect();
-                let (found, n) = self.search(&joined.join(" OR "), cx).await;
+                let Tried {
+                    result: found,
+                    calls: n,
+                } = self.search(&joined.join(" OR "), cx).await;
                 match found {
                     Err(e) => (Err(e), n),
                     Ok((0, _)) => (Ok(chunk.iter().map(|&i| (i, (0, false))).collect()), n),
                     Ok(t) if chunk.len() == 1 => (Ok(vec![(chunk[0], t)]), n),
                     Ok(_) => {
                         let each = join_all(chunk.iter().map(|&i| async move {
-                            let (f, n) = self.search(query(i), cx).await;
+                            let Tried {
+                                result: f,
+                                calls: n,
+                            } = self.search(query(i), cx).await;
                             (f.map(|t| (i, t)), n)
                         }))
                         .await;
@@ -132,20 +151,16 @@ impl<'c> InUseReader<'c> {
             calls += n;
             match found {
                 Ok(found) => found.into_iter().for_each(|(i, t)| out[i] = Ok(t)),
-                Err(e) => return (Err(e), calls),
+                Err(e) => return Tried::new(Err(e), calls),
             }
         }
-        (Ok(out), calls)
+        Tried::new(Ok(out), calls)
     }
 
     /// Whether `$package` is indexed: read once per invocation, unless the
     /// execution environment read it less than [`super::memory::INDEXING_TRUST`]
     /// ago.
-    async fn indexing(
-        &self,
-        reads: &UsageReads,
-        cx: &CallContext<'_>,
-    ) -> (Result<Indexing, DeleteError>, u32) {
+    async fn indexing(&self, reads: &UsageReads, cx: &CallContext<'_>) -> Tried<Indexing> {
         let mut calls = 0;
         let read = reads
             .indexing
@@ -153,7 +168,10 @@ impl<'c> InUseReader<'c> {
                 if let Some(known) = reads.memory.indexing() {
                     return Ok(known);
                 }
-                let (r, n) = cx
+                let Tried {
+                    result: r,
+                    calls: n,
+                } = cx
                     .retrier
                     .run(QuotaClass::IotSearch, || async {
                         self.client
@@ -172,17 +190,13 @@ impl<'c> InUseReader<'c> {
                 Ok(indexing)
             })
             .await;
-        (read.cloned(), calls)
+        Tried::new(read.cloned(), calls)
     }
 
     /// Every unfinished job's package versions, once per invocation: the
     /// jobs listed (or the listing kept less than
     /// [`super::memory::LISTING_TRUST`] ago), described only if not seen before.
-    async fn jobs(
-        &self,
-        reads: &UsageReads,
-        cx: &CallContext<'_>,
-    ) -> (Result<Arc<JobIndex>, DeleteError>, u32) {
+    async fn jobs(&self, reads: &UsageReads, cx: &CallContext<'_>) -> Tried<Arc<JobIndex>> {
         let mut calls = 0;
         let read = reads
             .jobs
@@ -192,7 +206,10 @@ impl<'c> InUseReader<'c> {
                     None => {
                         let mut ids = Vec::new();
                         for status in [JobStatus::InProgress, JobStatus::Scheduled] {
-                            let (listed, n) = self.list_jobs(status, &mut ids, cx).await;
+                            let Tried {
+                                result: listed,
+                                calls: n,
+                            } = self.list_jobs(status, &mut ids, cx).await;
                             calls += n;
                             listed?;
                         }
@@ -221,7 +238,7 @@ impl<'c> InUseReader<'c> {
                 Ok::<_, DeleteError>(Arc::new(index))
             })
             .await;
-        (read.cloned(), calls)
+        Tried::new(read.cloned(), calls)
     }
 
     async fn list_jobs(
@@ -229,7 +246,7 @@ impl<'c> InUseReader<'c> {
         status: JobStatus,
         ids: &mut Vec<JobRef>,
         cx: &CallContext<'_>,
-    ) -> (Result<(), DeleteError>, u32) {
+    ) -> Tried<()> {
         paginate(
             cx,
             QuotaClass::IotListJobs,
@@ -276,11 +293,7 @@ impl<'c> InUseReader<'c> {
     }
 
     /// One page of things matching `query`: how many, and whether more.
-    async fn search(
-        &self,
-        query: &str,
-        cx: &CallContext<'_>,
-    ) -> (Result<(usize, bool), DeleteError>, u32) {
+    async fn search(&self, query: &str, cx: &CallContext<'_>) -> Tried<(usize, bool)> {
         cx.retrier
             .run(QuotaClass::IotSearch, || async move {
                 self.client

@@ -13,7 +13,7 @@ use crate::execute::inuse::MOST_TERMS;
 use crate::execute::{api_error, client_token, not_found, CallContext, Done, ItemOutcome};
 use crate::plan::Item;
 use crate::request::Service;
-use crate::retry::{nth, QuotaClass};
+use crate::retry::{nth, QuotaClass, Tried};
 
 impl IotAdapter {
     async fn unset_default(
@@ -21,9 +21,9 @@ impl IotAdapter {
         package: &str,
         state: &Mutex<PackageState>,
         cx: &CallContext<'_>,
-    ) -> (Result<(), DeleteError>, u32) {
+    ) -> Tried<()> {
         let token = client_token(cx.source, "UpdatePackage", package, "");
-        let (result, calls) = cx
+        let Tried { result, calls } = cx
             .retrier
             .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
@@ -43,7 +43,7 @@ impl IotAdapter {
         if result.is_ok() {
             lock(state).default_version = None;
         }
-        (result, calls)
+        Tried::new(result, calls)
     }
 
     async fn delete_version(
@@ -54,7 +54,10 @@ impl IotAdapter {
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
         let token = client_token(cx.source, "DeletePackageVersion", package, version);
-        let (result, attempts) = cx
+        let Tried {
+            result,
+            calls: attempts,
+        } = cx
             .retrier
             .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
@@ -96,7 +99,10 @@ impl IotAdapter {
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
         let token = client_token(cx.source, "UpdatePackageVersion", package, version);
-        let (result, attempts) = cx
+        let Tried {
+            result,
+            calls: attempts,
+        } = cx
             .retrier
             .run(QuotaClass::IotWrite, || {
                 let token = token.clone();
@@ -146,12 +152,25 @@ impl IotAdapter {
         let mut spent = 0;
         if !listed {
             match self.status(package, version, cx).await {
-                (Ok(None), n) => return ItemOutcome::done(item(), Done::AlreadyAbsent, n),
-                (Ok(Some(_)), n) => spent += n,
-                (Err(e), n) => return ItemOutcome::failed(item(), Arc::new(e), n),
+                Tried {
+                    result: Ok(None),
+                    calls: n,
+                } => return ItemOutcome::done(item(), Done::AlreadyAbsent, n),
+                Tried {
+                    result: Ok(Some(_)),
+                    calls: n,
+                } => spent += n,
+                Tried {
+                    result: Err(e),
+                    calls: n,
+                } => return ItemOutcome::failed(item(), Arc::new(e), n),
             }
         }
-        if let Some((usage, n)) = usage {
+        if let Some(Tried {
+            result: usage,
+            calls: n,
+        }) = usage
+        {
             spent += n;
             if let Some(e) = refusal(package, version, usage) {
                 return ItemOutcome::failed(item(), e, spent);
@@ -174,7 +193,10 @@ impl IotAdapter {
         (unset_default_version, protect): (bool, bool),
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let (state, attempts) = self.state_for_deletes(package, cx).await;
+        let Tried {
+            result: state,
+            calls: attempts,
+        } = self.state_for_deletes(package, cx).await;
         let state = match state {
             Ok(Some(s)) => s,
             Ok(None) => {
@@ -226,8 +248,14 @@ impl IotAdapter {
                 ));
             } else {
                 match self.unset_default(package, &state, cx).await {
-                    (Ok(()), _) => to_delete.push((v.as_str(), listed)),
-                    (Err(e), n) => outcomes.push(ItemOutcome::failed(
+                    Tried {
+                        result: Ok(()),
+                        calls: _,
+                    } => to_delete.push((v.as_str(), listed)),
+                    Tried {
+                        result: Err(e),
+                        calls: n,
+                    } => outcomes.push(ItemOutcome::failed(
                         Item::Version(v.clone()),
                         Arc::new(e),
                         attempts + n,
@@ -260,13 +288,12 @@ impl IotAdapter {
                     true => {
                         let asked: Vec<String> =
                             group.iter().map(|(v, _)| (*v).to_owned()).collect();
-                        let (usage, n) = self.usage(package, &asked, cx).await;
-                        Some((usage.map_err(Arc::new), n))
+                        Some(self.usage(package, &asked, cx).await.map_err(Arc::new))
                     }
                 };
                 // The search's calls count once, on the group's first
                 // version.
-                let unshared = usage.as_ref().map(|(u, _)| (u.clone(), 0));
+                let unshared = usage.as_ref().map(|u| Tried::new(u.result.clone(), 0));
                 join_all(group.iter().enumerate().map(|(i, v)| {
                     let usage = if i == 0 { &usage } else { &unshared };
                     nth(i, self.delete_one(package, *v, usage.as_ref(), state, cx))
@@ -287,7 +314,10 @@ impl IotAdapter {
         cx: &CallContext<'_>,
     ) -> ItemOutcome {
         let fail = |e: DeleteError, n| ItemOutcome::failed(Item::Package, Arc::new(e), n);
-        let (state, mut attempts) = self.state(package, cx).await;
+        let Tried {
+            result: state,
+            calls: mut attempts,
+        } = self.state(package, cx).await;
         let state = match state {
             Ok(Some(s)) => s,
             Ok(None) => return ItemOutcome::package_not_found(Item::Package, attempts),
@@ -308,7 +338,10 @@ impl IotAdapter {
                     attempts,
                 );
             }
-            let (r, n) = self.unset_default(package, &state, cx).await;
+            let Tried {
+                result: r,
+                calls: n,
+            } = self.unset_default(package, &state, cx).await;
             attempts += n;
             if let Err(e) = r {
                 return fail(e, attempts);
@@ -325,7 +358,10 @@ impl IotAdapter {
         if let Some(e) = first_failure {
             return ItemOutcome::failed(Item::Package, e, attempts);
         }
-        let (r, n) = self.delete_empty_package(package, cx).await;
+        let Tried {
+            result: r,
+            calls: n,
+        } = self.delete_empty_package(package, cx).await;
         attempts += n;
         match r {
             Ok(_) => ItemOutcome::done(Item::Package, Done::Deleted, attempts),
@@ -334,11 +370,7 @@ impl IotAdapter {
     }
 
     /// DeletePackage, once no version remains.
-    async fn delete_empty_package(
-        &self,
-        package: &str,
-        cx: &CallContext<'_>,
-    ) -> (Result<Done, DeleteError>, u32) {
+    async fn delete_empty_package(&self, package: &str, cx: &CallContext<'_>) -> Tried<Done> {
         let token = client_token(cx.source, "DeletePackage", package, "");
         cx.retrier
             .run(QuotaClass::IotWrite, || {

@@ -26,6 +26,7 @@ use crate::error::DeleteError;
 use crate::plan::{Listed, Usage};
 use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
 use crate::retry::QuotaClass;
+use crate::retry::Tried;
 
 /// IoT's ListPackageVersions page size limit.
 const PAGE_SIZE: i32 = 100;
@@ -117,7 +118,7 @@ impl IotAdapter {
         package: &str,
         versions: &[String],
         cx: &CallContext<'_>,
-    ) -> (Result<BTreeMap<String, Usage>, DeleteError>, u32) {
+    ) -> Tried<BTreeMap<String, Usage>> {
         InUseReader::new(&self.client)
             .usage(package, versions, &cx.iot_reads.usage, cx)
             .await
@@ -137,7 +138,10 @@ impl PackageService for IotAdapter {
         let Target::Iot { package, .. } = target else {
             return (None, 0);
         };
-        let (read, calls) = self.status(package, version, cx).await;
+        let Tried {
+            result: read,
+            calls,
+        } = self.status(package, version, cx).await;
         let done = match read {
             Ok(None) => {
                 // What this invocation read of the package follows the service.
@@ -162,34 +166,36 @@ impl PackageService for IotAdapter {
         target: &Target,
         older_than: Option<f64>,
         cx: &CallContext<'_>,
-    ) -> (Result<Listing, DeleteError>, u32) {
+    ) -> Tried<Listing> {
         let Target::Iot { package, .. } = target else {
-            return (Ok(Listing::default()), 0);
+            return Tried::free(Listing::default());
         };
-        let (state, attempts) = self.state(package, cx).await;
+        let Tried {
+            result: state,
+            calls: attempts,
+        } = self.state(package, cx).await;
         match state {
-            Ok(Some(s)) => (Ok(listing_of(&lock(&s), older_than)), attempts),
+            Ok(Some(s)) => Tried::new(Ok(listing_of(&lock(&s), older_than)), attempts),
             Ok(None) => {
                 let missing = Listing {
                     missing: true,
                     ..Listing::default()
                 };
-                (Ok(missing), attempts)
+                Tried::new(Ok(missing), attempts)
             }
-            Err(e) => (Err(e), attempts),
+            Err(e) => Tried::new(Err(e), attempts),
         }
     }
 
-    async fn packages(
-        &self,
-        scope: &Scope,
-        cx: &CallContext<'_>,
-    ) -> (Result<Vec<PackageRef>, DeleteError>, u32) {
+    async fn packages(&self, scope: &Scope, cx: &CallContext<'_>) -> Tried<Vec<PackageRef>> {
         let Scope::Iot { prefix } = scope else {
-            return (Ok(Vec::new()), 0);
+            return Tried::free(Vec::new());
         };
         let mut out = Vec::new();
-        let (listed, attempts) = paginate(
+        let Tried {
+            result: listed,
+            calls: attempts,
+        } = paginate(
             cx,
             QuotaClass::IotRead,
             |token| async move {
@@ -215,7 +221,7 @@ impl PackageService for IotAdapter {
             },
         )
         .await;
-        (listed.map(|()| out), attempts)
+        Tried::new(listed.map(|()| out), attempts)
     }
 
     async fn apply(
@@ -290,7 +296,7 @@ fn listing_of(state: &PackageState, older_than: Option<f64>) -> Listing {
 
 /// What the in-use check answered for a request's versions, and the calls
 /// it made.
-pub(super) type Checked = (Result<BTreeMap<String, Usage>, Arc<DeleteError>>, u32);
+pub(super) type Checked = Tried<BTreeMap<String, Usage>, Arc<DeleteError>>;
 
 /// Why `version` may not be deleted, by what the in-use check answered.
 pub(super) fn refusal(

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use super::{IotAdapter, PackageState, Read, VersionSummary, PAGE_SIZE};
-use crate::error::DeleteError;
 use crate::execute::{api_error, not_found, paginate, CallContext};
 use crate::request::Service;
 use crate::retry::QuotaClass;
+use crate::retry::Tried;
 
 /// How long a starved invocation trusts a package's state read by an
 /// earlier invocation of the same execution environment.
@@ -28,16 +28,15 @@ impl IotAdapter {
     /// GetPackageVersion for a version it does not show. Listings are
     /// reads, a quota class of their own, and cost one call per 100
     /// versions, not one per version as GetPackageVersion would.
-    pub(super) async fn state(
-        &self,
-        package: &str,
-        cx: &CallContext<'_>,
-    ) -> (Result<Read, DeleteError>, u32) {
+    pub(super) async fn state(&self, package: &str, cx: &CallContext<'_>) -> Tried<Read> {
         let mut calls = 0;
         let cell = cx.iot_reads.cell(package);
         let read = cell
             .get_or_try_init(|| async {
-                let (read, n) = self.read(package, cx).await;
+                let Tried {
+                    result: read,
+                    calls: n,
+                } = self.read(package, cx).await;
                 calls = n;
                 let state = read?.map(|s| Arc::new(Mutex::new(s)));
                 if let Some(s) = &state {
@@ -46,7 +45,7 @@ impl IotAdapter {
                 Ok(state)
             })
             .await;
-        (read.cloned(), calls)
+        Tried::new(read.cloned(), calls)
     }
 
     /// The state the deletes of explicit versions go by: this
@@ -65,11 +64,11 @@ impl IotAdapter {
         &self,
         package: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<Read, DeleteError>, u32) {
+    ) -> Tried<Read> {
         let fresh = cx.iot_reads.cell(package).get().is_some();
         if !fresh && cx.retrier.starved(Service::Iot) {
             if let Some(known) = self.recently_read(package) {
-                return (Ok(Some(known)), 0);
+                return Tried::free(Some(known));
             }
         }
         self.state(package, cx).await
@@ -98,11 +97,7 @@ impl IotAdapter {
 
     /// GetPackage and the listing, sent together: a package's deletes wait
     /// for one read slot, not two in turn.
-    async fn read(
-        &self,
-        package: &str,
-        cx: &CallContext<'_>,
-    ) -> (Result<Option<PackageState>, DeleteError>, u32) {
+    async fn read(&self, package: &str, cx: &CallContext<'_>) -> Tried<Option<PackageState>> {
         let get = cx.retrier.run(QuotaClass::IotRead, || async move {
             match self.client.get_package().package_name(package).send().await {
                 Ok(out) => Ok(Some(out.default_version_name().map(str::to_owned))),
@@ -110,14 +105,23 @@ impl IotAdapter {
                 Err(e) => Err(api_error(Service::Iot, "GetPackage", e, None)),
             }
         });
-        let ((got, got_calls), (listed, list_calls)) = tokio::join!(get, self.list(package, cx));
+        let (
+            Tried {
+                result: got,
+                calls: got_calls,
+            },
+            Tried {
+                result: listed,
+                calls: list_calls,
+            },
+        ) = tokio::join!(get, self.list(package, cx));
         let calls = got_calls + list_calls;
         // GetPackage decides whether the package exists; the listing of a
         // missing one is not looked at, whatever it answered.
         let default_version = match got {
             Ok(Some(d)) => d,
-            Ok(None) => return (Ok(None), calls),
-            Err(e) => return (Err(e), calls),
+            Ok(None) => return Tried::new(Ok(None), calls),
+            Err(e) => return Tried::new(Err(e), calls),
         };
         let state = listed.map(|versions| {
             Some(PackageState {
@@ -126,7 +130,7 @@ impl IotAdapter {
                 gone: BTreeMap::new(),
             })
         });
-        (state, calls)
+        Tried::new(state, calls)
     }
 
     /// Every page of ListPackageVersions.
@@ -134,9 +138,12 @@ impl IotAdapter {
         &self,
         package: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<BTreeMap<String, VersionSummary>, DeleteError>, u32) {
+    ) -> Tried<BTreeMap<String, VersionSummary>> {
         let mut versions = BTreeMap::new();
-        let (listed, calls) = paginate(
+        let Tried {
+            result: listed,
+            calls,
+        } = paginate(
             cx,
             QuotaClass::IotRead,
             |token| async move {
@@ -164,7 +171,7 @@ impl IotAdapter {
             },
         )
         .await;
-        (listed.map(|()| versions), calls)
+        Tried::new(listed.map(|()| versions), calls)
     }
     /// GetPackageVersion: the version's status now, `None` when it does
     /// not exist.
@@ -173,7 +180,7 @@ impl IotAdapter {
         package: &str,
         version: &str,
         cx: &CallContext<'_>,
-    ) -> (Result<Option<String>, DeleteError>, u32) {
+    ) -> Tried<Option<String>> {
         cx.retrier
             .run(QuotaClass::IotRead, || async move {
                 match self

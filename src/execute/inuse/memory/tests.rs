@@ -2,6 +2,7 @@
 //! reused ids, bounded trust.
 
 use super::*;
+use crate::retry::Tried;
 use crate::retry::{Pacers, Rates, RetryPolicy};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -23,7 +24,7 @@ async fn only_jobs_not_seen_before_are_described() {
     let describe = |id: String| {
         described.fetch_add(1, Ordering::Relaxed);
         async move {
-            (
+            Tried::new(
                 Ok(Some(vec![format!(
                     "arn:aws:iot:us-east-1:1:package/fw/version/{id}"
                 )])),
@@ -63,7 +64,7 @@ async fn a_gone_job_is_not_kept_and_a_reused_id_is_described_again() {
         async move {
             let arns =
                 (n > 0).then(|| vec![format!("arn:aws:iot:us-east-1:1:package/fw/version/{id}")]);
-            (Ok(arns), 1)
+            Tried::new(Ok(arns), 1)
         }
     };
     let r = retrier();
