@@ -20,20 +20,12 @@ use serde_json::json;
 
 fn listing(n: usize) -> Vec<Listed> {
     (0..n)
-        .map(|rank| Listed {
-            name: format!(
-                "1.{}.{}{}",
-                rank / 100,
-                rank % 100,
-                if rank % 3 == 0 { "" } else { "-SNAPSHOT" }
-            ),
-            status: "Published".into(),
-            origin_type: Some("INTERNAL".into()),
-            rank,
-            old: Some(rank > n / 4),
-            revision: None,
-            display: rank == 0,
-            published_ms: None,
+        .map(|rank| {
+            let snapshot = if rank % 3 == 0 { "" } else { "-SNAPSHOT" };
+            Listed::new(format!("1.{}.{}{snapshot}", rank / 100, rank % 100), rank)
+                .origin("INTERNAL")
+                .old(rank > n / 4)
+                .display(rank == 0)
         })
         .collect()
 }

@@ -78,18 +78,20 @@ pub fn names() -> Vec<&'static str> {
         .collect()
 }
 
-/// The metric a disposition counts toward.
+/// The metric a disposition counts toward: its name in [`COUNTS`], which
+/// lists them after `Requested` in the order `Disposition` declares them.
 fn count_name(d: Disposition) -> &'static str {
-    match d {
-        Disposition::Deleted => "Deleted",
-        Disposition::Archived => "Archived",
-        Disposition::Unlisted => "Unlisted",
-        Disposition::Deprecated => "Deprecated",
-        Disposition::AlreadyAbsent => "AlreadyAbsent",
-        Disposition::Kept => "Kept",
-        Disposition::DeadLettered => "DeadLettered",
-        Disposition::HandedOn => "HandedOn",
-    }
+    let index = match d {
+        Disposition::Deleted => 1,
+        Disposition::Archived => 2,
+        Disposition::Unlisted => 3,
+        Disposition::Deprecated => 4,
+        Disposition::AlreadyAbsent => 5,
+        Disposition::Kept => 6,
+        Disposition::DeadLettered => 7,
+        Disposition::HandedOn => 8,
+    };
+    COUNTS[index]
 }
 
 /// One service's figures for one invocation.

@@ -1,7 +1,10 @@
-//! The services, and CodeArtifact's enums, as the service models name them.
+//! The services, CodeArtifact's enums, and both services' version statuses,
+//! as the service models name them.
 
 use std::fmt;
 
+use aws_sdk_codeartifact::types::PackageVersionStatus as CodeArtifactStatus;
+use aws_sdk_iot::types::PackageVersionStatus as IotStatus;
 use serde::Serialize;
 
 /// The services a request can address.
@@ -91,15 +94,60 @@ impl Format {
     }
 }
 
-/// CodeArtifact's PackageVersionStatus enum, as accepted by `expectedStatus`.
-pub(crate) const VERSION_STATUSES: [&str; 6] = [
-    "Published",
-    "Unfinished",
-    "Unlisted",
-    "Archived",
-    "Disposed",
-    "Deleted",
-];
+/// A version's status, in its own service's enum: CodeArtifact's
+/// `PackageVersionStatus` (Published, Unfinished, Unlisted, Archived,
+/// Disposed, Deleted) or IoT's (DRAFT, PUBLISHED, DEPRECATED), both from the
+/// SDK. Strings become statuses only where the wire or a request carries
+/// them ([`Status::parse`]) and go back with [`Status::as_str`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Status {
+    CodeArtifact(CodeArtifactStatus),
+    Iot(IotStatus),
+}
+
+impl Status {
+    /// CodeArtifact's Published, the status a listing's versions mostly have.
+    pub(crate) const PUBLISHED: Status = Status::CodeArtifact(CodeArtifactStatus::Published);
+    /// CodeArtifact's Archived.
+    pub(crate) const ARCHIVED: Status = Status::CodeArtifact(CodeArtifactStatus::Archived);
+
+    /// A status of `service`, spelled as its model spells it; `None` for
+    /// any other string (the SDK's `Unknown` is never made here).
+    pub fn parse(service: Service, s: &str) -> Option<Status> {
+        Status::names(service).contains(&s).then(|| match service {
+            Service::CodeArtifact => Status::CodeArtifact(CodeArtifactStatus::from(s)),
+            Service::Iot => Status::Iot(IotStatus::from(s)),
+        })
+    }
+
+    /// A status of either service, spelled as its model spells it (the
+    /// two models share no spelling: `Published`, `PUBLISHED`).
+    pub fn named(s: &str) -> Option<Status> {
+        Status::parse(Service::CodeArtifact, s).or_else(|| Status::parse(Service::Iot, s))
+    }
+
+    /// Every status `service` has, as its model spells them.
+    pub(crate) fn names(service: Service) -> &'static [&'static str] {
+        match service {
+            Service::CodeArtifact => CodeArtifactStatus::values(),
+            Service::Iot => IotStatus::values(),
+        }
+    }
+
+    /// The status as its service spells it.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Status::CodeArtifact(s) => s.as_str(),
+            Status::Iot(s) => s.as_str(),
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What a request does to the versions it selects: the `action` field.
 /// Only `delete` cannot be undone.
@@ -145,23 +193,26 @@ impl Verb {
     }
 
     /// The status a version has once the action is done (`None` for delete).
-    pub(crate) fn target_status(self) -> Option<&'static str> {
+    pub(crate) fn target_status(self) -> Option<Status> {
         match self {
             Verb::Delete => None,
-            Verb::Archive => Some("Archived"),
-            Verb::Unlist => Some("Unlisted"),
-            Verb::Deprecate => Some("DEPRECATED"),
+            Verb::Archive => Some(Status::ARCHIVED),
+            Verb::Unlist => Some(Status::CodeArtifact(CodeArtifactStatus::Unlisted)),
+            Verb::Deprecate => Some(Status::Iot(IotStatus::Deprecated)),
         }
     }
 
     /// The statuses a policy selects from when it names none: the versions
     /// the action can still change. Delete selects from every status.
-    pub(crate) fn default_statuses(self) -> Option<&'static [&'static str]> {
+    pub(crate) fn default_statuses(self) -> Option<Vec<Status>> {
         match self {
             Verb::Delete => None,
-            Verb::Archive => Some(&["Published", "Unlisted"]),
-            Verb::Unlist => Some(&["Published"]),
-            Verb::Deprecate => Some(&["PUBLISHED"]),
+            Verb::Archive => Some(vec![
+                Status::PUBLISHED,
+                Status::CodeArtifact(CodeArtifactStatus::Unlisted),
+            ]),
+            Verb::Unlist => Some(vec![Status::PUBLISHED]),
+            Verb::Deprecate => Some(vec![Status::Iot(IotStatus::Published)]),
         }
     }
 }

@@ -306,15 +306,10 @@ fn listing(names: &[String]) -> Vec<Listed> {
     names
         .iter()
         .enumerate()
-        .map(|(rank, name)| Listed {
-            name: name.clone(),
-            status: "Published".into(),
-            origin_type: None,
-            rank,
-            old: Some(rank % 2 == 0),
-            revision: None,
-            display: rank == 0,
-            published_ms: None,
+        .map(|(rank, name)| {
+            Listed::new(name.clone(), rank)
+                .old(rank % 2 == 0)
+                .display(rank == 0)
         })
         .collect()
 }

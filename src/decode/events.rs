@@ -2,6 +2,7 @@
 //! `EVENT_DETAIL_TYPES`), and CodeArtifact's own events, which ask for
 //! `EVENT_POLICY` on the package they name.
 
+use aws_sdk_codeartifact::types::PackageVersionStatus;
 use serde_json::Value;
 
 use super::{from_value, DecodeError, Decoded, Invalid};
@@ -151,11 +152,14 @@ fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
         text("packageName").as_deref().unwrap_or("?"),
         text("packageVersion").as_deref().unwrap_or("?"),
     );
-    if state.as_deref() == Some("Archived") {
+    // The event spells the version's state as the model's
+    // PackageVersionStatus does.
+    let state = state.as_deref().map(PackageVersionStatus::from);
+    if state == Some(PackageVersionStatus::Archived) {
         return archived(envelope, d);
     }
     let publish = matches!(op.as_deref(), Some("Created" | "Updated"))
-        && state.as_deref() == Some("Published");
+        && state == Some(PackageVersionStatus::Published);
     if !publish {
         return Decoded::Ignored(format!("{what}: only a publish triggers retention"));
     }

@@ -14,7 +14,7 @@ use super::{
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
 use crate::policy::KeepRule;
-use crate::request::{Action, Request, Target, Verb};
+use crate::request::{Action, Request, Status, Target, Verb};
 use crate::retry::Tried;
 
 /// A dry run's named items against the package's listing: those the
@@ -24,7 +24,7 @@ fn sort_named(request: &Request, listing: &Listing) -> (Vec<Item>, Vec<KeptVersi
     let expected = match &request.target {
         Target::CodeArtifact {
             expected_status, ..
-        } => expected_status.as_deref(),
+        } => expected_status.as_ref(),
         Target::Iot { .. } => None,
     };
     let (mut absent, mut keep, mut rest) = (Vec::new(), Vec::new(), Vec::new());
@@ -35,7 +35,7 @@ fn sort_named(request: &Request, listing: &Listing) -> (Vec<Item>, Vec<KeptVersi
         };
         match (listing.versions.iter().find(|l| &l.name == v), expected) {
             (None, _) => absent.push(item),
-            (Some(l), Some(e)) if e != l.status => keep.push(KeptVersion {
+            (Some(l), Some(e)) if Status::CodeArtifact(e.clone()) != l.status => keep.push(KeptVersion {
                 version: v.clone(),
                 rule: KeepRule::ExpectedStatus,
                 detail: Some(format!(
@@ -342,16 +342,9 @@ mod tests {
     use crate::request::RawRequest;
 
     fn listed(name: &str, status: &str) -> Listed {
-        Listed {
-            name: name.into(),
-            status: status.into(),
-            origin_type: None,
-            rank: 0,
-            old: None,
-            revision: Some(format!("rev-{name}")),
-            display: false,
-            published_ms: None,
-        }
+        Listed::new(name, 0)
+            .status(Status::named(status).expect("a status"))
+            .revision(format!("rev-{name}"))
     }
 
     #[test]

@@ -116,3 +116,21 @@ fn the_checker_refuses_what_the_specification_forbids() {
         assert!(check(&c).is_err(), "accepted {c}");
     }
 }
+
+#[test]
+fn each_disposition_counts_toward_its_own_metric() {
+    use crate::account::Disposition as D;
+    let all = [
+        D::Deleted,
+        D::Archived,
+        D::Unlisted,
+        D::Deprecated,
+        D::AlreadyAbsent,
+        D::Kept,
+        D::DeadLettered,
+        D::HandedOn,
+    ];
+    for d in all {
+        assert!(count_name(d).eq_ignore_ascii_case(d.as_str()), "{d:?}");
+    }
+}

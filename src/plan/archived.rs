@@ -6,6 +6,7 @@
 use super::{KeptVersion, Listed};
 use crate::downloads::{rfc3339, ArchiveTimes, DAY_MS};
 use crate::policy::KeepRule;
+use crate::request::Status;
 
 /// A package's archive times, and the window ending now (milliseconds
 /// since the epoch).
@@ -21,7 +22,7 @@ impl ArchiveGuard<'_> {
     /// window (`archivedForDays`, saying when); Archived with no time known
     /// (`ARCHIVE_TIME_UNKNOWN`, saying why).
     pub(crate) fn keeps(&self, v: &Listed) -> Option<KeptVersion> {
-        let (rule, detail) = if v.status != "Archived" {
+        let (rule, detail) = if v.status != Status::ARCHIVED {
             (
                 KeepRule::ArchivedFor,
                 format!(

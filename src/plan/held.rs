@@ -59,7 +59,7 @@ fn changed(listing: &[Listed], planned: &Planned, version: &str) -> Option<Strin
     };
     let listed = listing.iter().find(|l| l.name == version)?;
     let show = |r: &Option<String>| r.clone().unwrap_or_else(|| "none".to_owned());
-    if listed.status != expected.status {
+    if listed.status.as_str() != expected.status {
         Some(format!(
             "status was {} in plan {}, now {}",
             expected.status, planned.plan_id, listed.status

@@ -15,7 +15,7 @@ pub(crate) use package::{KeptVersion, PackagePlan};
 pub(crate) use usage::{protect, DownloadGuard, Usage};
 
 use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
-use crate::request::{Action, Format, Request};
+use crate::request::{Action, Format, Request, Status};
 
 /// DeletePackageVersions takes at most 100 versions per call (the model's
 /// PackageVersionList limit).
@@ -55,24 +55,77 @@ pub fn items(request: &Request) -> Vec<Item> {
 /// One version as a listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub name: String,
-    pub status: String,
+    pub(crate) name: String,
+    pub(crate) status: Status,
     /// CodeArtifact's origin type (INTERNAL, EXTERNAL, UNKNOWN).
-    pub origin_type: Option<String>,
+    pub(crate) origin_type: Option<String>,
     /// 0 for the most recently published; ties broken by name.
-    pub rank: usize,
+    pub(crate) rank: usize,
     /// Published more than `olderThanDays` ago; `None` when the policy has
     /// no age rule or the time is unknown (then it is not old).
-    pub old: Option<bool>,
+    pub(crate) old: Option<bool>,
     /// CodeArtifact's revision, which guards a status change.
-    pub revision: Option<String>,
+    pub(crate) revision: Option<String>,
     /// CodeArtifact's `defaultDisplayVersion` (npm's `latest`).
-    pub display: bool,
+    pub(crate) display: bool,
     /// When it was published (IoT: created), in milliseconds since the
     /// epoch, where a read told: IoT's listing gives every creation date;
     /// CodeArtifact's listing gives none, so only the versions
     /// DescribePackageVersion was asked about have one.
-    pub published_ms: Option<i64>,
+    pub(crate) published_ms: Option<i64>,
+}
+
+/// Listings for tests and benches: a version starts Published
+/// (CodeArtifact's), of unknown age, origin, revision and publish time, and
+/// each method sets one fact.
+impl Listed {
+    /// Version `name`, `rank` places from the newest (0).
+    pub fn new(name: impl Into<String>, rank: usize) -> Listed {
+        Listed {
+            name: name.into(),
+            status: Status::PUBLISHED,
+            origin_type: None,
+            rank,
+            old: None,
+            revision: None,
+            display: false,
+            published_ms: None,
+        }
+    }
+
+    /// Its status.
+    pub fn status(self, status: Status) -> Listed {
+        Listed { status, ..self }
+    }
+
+    /// Its origin type (INTERNAL, EXTERNAL, UNKNOWN).
+    pub fn origin(self, origin_type: &str) -> Listed {
+        Listed {
+            origin_type: Some(origin_type.to_owned()),
+            ..self
+        }
+    }
+
+    /// Whether it is older than the policy's `olderThanDays`.
+    pub fn old(self, old: bool) -> Listed {
+        Listed {
+            old: Some(old),
+            ..self
+        }
+    }
+
+    /// Its CodeArtifact revision.
+    pub fn revision(self, revision: impl Into<String>) -> Listed {
+        Listed {
+            revision: Some(revision.into()),
+            ..self
+        }
+    }
+
+    /// Whether it is CodeArtifact's `defaultDisplayVersion`.
+    pub fn display(self, display: bool) -> Listed {
+        Listed { display, ..self }
+    }
 }
 
 /// The first filter a version fails, if any.

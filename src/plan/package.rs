@@ -74,7 +74,7 @@ impl PackagePlan {
                 .iter()
                 .map(|l| {
                     let seen = Expected {
-                        status: l.status.clone(),
+                        status: l.status.to_string(),
                         revision: l.revision.clone(),
                         published: None,
                     };

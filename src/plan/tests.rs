@@ -48,15 +48,10 @@ mod policy {
         names
             .iter()
             .enumerate()
-            .map(|(rank, n)| Listed {
-                name: n.to_string(),
-                status: "Published".into(),
-                origin_type: Some("INTERNAL".into()),
-                rank,
-                old: Some(rank >= old_from),
-                revision: None,
-                display: false,
-                published_ms: None,
+            .map(|(rank, n)| {
+                Listed::new(*n, rank)
+                    .origin("INTERNAL")
+                    .old(rank >= old_from)
             })
             .collect()
     }
@@ -181,26 +176,17 @@ mod policy {
             let snapshot = prop::collection::vec(any::<bool>(), n);
             (statuses, snapshot).prop_map(move |(st, snap)| {
                 let v = (0..n)
-                    .map(|rank| Listed {
-                        name: format!(
-                            "1.{}.0{}",
-                            n - rank,
-                            if snap[rank] { "-SNAPSHOT" } else { "" }
-                        ),
-                        status: st[rank].to_string(),
-                        origin_type: Some(
-                            if rank % 3 == 0 {
-                                "EXTERNAL"
-                            } else {
-                                "INTERNAL"
-                            }
-                            .into(),
-                        ),
-                        rank,
-                        old: Some(rank >= old_from),
-                        revision: None,
-                        display: false,
-                        published_ms: None,
+                    .map(|rank| {
+                        let snapshot = if snap[rank] { "-SNAPSHOT" } else { "" };
+                        let origin = if rank % 3 == 0 {
+                            "EXTERNAL"
+                        } else {
+                            "INTERNAL"
+                        };
+                        Listed::new(format!("1.{}.0{snapshot}", n - rank), rank)
+                            .status(Status::named(st[rank]).expect("a status"))
+                            .origin(origin)
+                            .old(rank >= old_from)
                     })
                     .collect();
                 (v, old_from)

@@ -15,7 +15,7 @@ pub(crate) use lines::{release_line, LinePer};
 pub(crate) use planned::{Expected, Planned};
 pub use rule::KeepRule;
 
-use crate::service::{Format, Service, Verb, VERSION_STATUSES};
+use crate::service::{Format, Service, Status, Verb};
 
 /// The `policy` object as it travels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -86,7 +86,7 @@ pub struct Policy {
     pub(crate) older_than_secs: Option<u64>,
     pub(crate) matches: Option<Pattern>,
     pub(crate) exclude: Option<Pattern>,
-    pub(crate) statuses: Option<Vec<String>>,
+    pub(crate) statuses: Option<Vec<Status>>,
     pub(crate) prerelease: Option<bool>,
     pub(crate) origin_types: Option<Vec<String>>,
     /// `keepLatestPer`: `keep_latest` applies within each release line.
@@ -134,7 +134,6 @@ impl Retention {
     }
 }
 
-const IOT_STATUSES: [&str; 3] = ["DRAFT", "PUBLISHED", "DEPRECATED"];
 const ORIGIN_TYPES: [&str; 3] = ["INTERNAL", "EXTERNAL", "UNKNOWN"];
 /// Longest accepted regex, and the compiled size limit, against hostile input.
 const MAX_PATTERN_LEN: usize = 1024;
@@ -187,12 +186,9 @@ impl RawPolicy {
         }
         let matches = pattern("match", &self.matches, problems);
         let exclude = pattern("exclude", &self.exclude, problems);
-        let allowed: &[&str] = match service {
-            Service::CodeArtifact => &VERSION_STATUSES,
-            Service::Iot => &IOT_STATUSES,
-        };
+        let allowed = Status::names(service);
         for s in self.statuses.iter().flatten() {
-            if !allowed.contains(&s.as_str()) {
+            if Status::parse(service, s).is_none() {
                 problems.push(format!(
                     "`policy.statuses` holds {s:?}; {service} statuses are {}",
                     allowed.join(", ")
@@ -261,10 +257,15 @@ impl RawPolicy {
                 })
                 .ok()
         });
-        let statuses = self.statuses.clone().or_else(|| {
-            verb.default_statuses()
-                .map(|s| s.iter().map(|s| (*s).to_owned()).collect())
-        });
+        let statuses = match &self.statuses {
+            Some(named) => Some(
+                named
+                    .iter()
+                    .filter_map(|s| Status::parse(service, s))
+                    .collect(),
+            ),
+            None => verb.default_statuses(),
+        };
         (problems.len() == before).then(|| Policy {
             keep_latest: self.keep_latest.unwrap_or(0),
             older_than_secs: self.older_than_days.map(|d| (d * 86_400.0).round() as u64),

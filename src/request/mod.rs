@@ -16,8 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::policy::{RawPolicy, Retention};
-pub(crate) use crate::service::VERSION_STATUSES;
-pub use crate::service::{Format, Service, Verb};
+pub use crate::service::{Format, Service, Status, Verb};
 pub use apply::RawApply;
 pub(crate) use apply::{
     parse_rfc3339, ApplyRequest, PlanRefused, PlanSource, DEFAULT_PLAN_VALID_DAYS,
@@ -174,7 +173,8 @@ impl fmt::Display for CodeArtifactPackage {
 pub enum Target {
     CodeArtifact {
         package: CodeArtifactPackage,
-        expected_status: Option<String>,
+        /// `expectedStatus`, CodeArtifact's own enum.
+        expected_status: Option<aws_sdk_codeartifact::types::PackageVersionStatus>,
     },
     Iot {
         package: String,
@@ -261,7 +261,7 @@ impl Request {
                 raw.format = Some(package.format.as_str().to_owned());
                 raw.namespace = package.namespace.clone();
                 raw.package = Some(package.package.clone());
-                raw.expected_status = expected_status.clone();
+                raw.expected_status = expected_status.as_ref().map(|s| s.as_str().to_owned());
             }
             Target::Iot {
                 package,

@@ -15,7 +15,7 @@ use super::CodeArtifactAdapter;
 use crate::error::DeleteError;
 use crate::execute::{CallContext, Done, ItemOutcome, Revisions};
 use crate::plan::Item;
-use crate::request::{CodeArtifactPackage, Verb};
+use crate::request::{CodeArtifactPackage, Status, Verb};
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
 
@@ -31,17 +31,21 @@ impl CodeArtifactAdapter {
         &self,
         pkg: &CodeArtifactPackage,
         verb: Verb,
-        expected_status: Option<&str>,
+        expected_status: Option<&PackageVersionStatus>,
         versions: &[String],
         revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> Tried<Option<Answer>> {
-        let expected = expected_status.map(PackageVersionStatus::from);
+        let expected = expected_status.cloned();
         cx.retrier
             .run(QuotaClass::CodeArtifactWrite, || {
                 let expected = expected.clone();
                 async move {
                     match verb.target_status() {
+                        // Validation refuses `deprecate` for CodeArtifact (`Verb::offered_by`).
+                        Some(Status::Iot(_)) => {
+                            unreachable!("an IoT status in a CodeArtifact call")
+                        }
                         None => match for_package!(self.client.delete_package_versions(), pkg)
                             .set_versions(Some(versions.to_vec()))
                             .set_expected_status(expected)
@@ -59,7 +63,7 @@ impl CodeArtifactAdapter {
                                 "DeletePackageVersions"
                             )),
                         },
-                        Some(status) => {
+                        Some(Status::CodeArtifact(status)) => {
                             let guard: HashMap<String, String> = versions
                                 .iter()
                                 .filter_map(|v| Some((v.clone(), revisions.get(v)?.clone())))
@@ -68,7 +72,7 @@ impl CodeArtifactAdapter {
                                 .set_versions(Some(versions.to_vec()))
                                 .set_version_revisions((!guard.is_empty()).then_some(guard))
                                 .set_expected_status(expected)
-                                .target_status(PackageVersionStatus::from(status))
+                                .target_status(status)
                                 .send()
                                 .await
                             {
@@ -100,7 +104,7 @@ impl CodeArtifactAdapter {
     pub(super) async fn batch(
         &self,
         pkg: &CodeArtifactPackage,
-        request: (Verb, Option<&str>),
+        request: (Verb, Option<&PackageVersionStatus>),
         batch: &[String],
         revisions: &Revisions,
         cx: &CallContext<'_>,

@@ -16,7 +16,7 @@ use futures::future::join_all;
 use super::{paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions};
 use crate::plan::{self, Item};
 use crate::request::{
-    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Target, Verb,
+    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Status, Target, Verb,
 };
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
@@ -132,14 +132,16 @@ impl PackageService for CodeArtifactAdapter {
             calls,
         } = self.describe(pkg, version, cx).await;
         let status = match read {
-            Ok(Some(d)) => d.status().map(|s| s.as_str().to_owned()),
-            Ok(None) => Some(PackageVersionStatus::Deleted.as_str().to_owned()),
+            Ok(Some(d)) => d.status().cloned(),
+            Ok(None) => Some(PackageVersionStatus::Deleted),
             Err(_) => None,
         };
-        let done = match status.as_deref() {
-            Some("Deleted") if verb == Verb::Delete => Some(Done::Deleted),
-            Some("Deleted") => Some(Done::AlreadyAbsent),
-            Some(s) if Some(s) == verb.target_status() => Some(Done::applied(verb)),
+        let done = match status {
+            Some(PackageVersionStatus::Deleted) if verb == Verb::Delete => Some(Done::Deleted),
+            Some(PackageVersionStatus::Deleted) => Some(Done::AlreadyAbsent),
+            Some(s) if Some(Status::CodeArtifact(s.clone())) == verb.target_status() => {
+                Some(Done::applied(verb))
+            }
             _ => None,
         };
         (done, calls)
@@ -273,7 +275,7 @@ impl PackageService for CodeArtifactAdapter {
         else {
             return Vec::new();
         };
-        let how = (request.verb, expected_status.as_deref());
+        let how = (request.verb, expected_status.as_ref());
         match &request.action {
             Action::DeletePackage => vec![self.delete_package(package, cx).await],
             // The executor plans policies and sends the selected versions here.

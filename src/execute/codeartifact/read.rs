@@ -9,6 +9,7 @@ use super::{CodeArtifactAdapter, PAGE_SIZE};
 use crate::execute::{paginate, CallContext};
 use crate::plan::Listed;
 use crate::request::CodeArtifactPackage;
+use crate::request::Status;
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
 
@@ -54,7 +55,7 @@ impl CodeArtifactAdapter {
                 for v in page.versions() {
                     out.push(Listed {
                         name: v.version().to_owned(),
-                        status: v.status().as_str().to_owned(),
+                        status: Status::CodeArtifact(v.status().clone()),
                         origin_type: v
                             .origin()
                             .and_then(|o| o.origin_type())

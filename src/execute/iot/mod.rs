@@ -24,7 +24,7 @@ use super::{
 };
 use crate::error::DeleteError;
 use crate::plan::{Listed, Usage};
-use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
+use crate::request::{Action, PackageRef, Request, Scope, Service, Status, Target, Verb};
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
 
@@ -49,7 +49,7 @@ type Recent = (Arc<Mutex<PackageState>>, tokio::time::Instant);
 /// One version as ListPackageVersions shows it.
 #[derive(Debug, Clone)]
 struct VersionSummary {
-    status: String,
+    status: Status,
     /// Seconds since the epoch.
     created: Option<f64>,
 }
@@ -153,7 +153,7 @@ impl PackageService for IotAdapter {
                     _ => Done::AlreadyAbsent,
                 })
             }
-            Ok(Some(status)) if Some(status.as_str()) == verb.target_status() => {
+            Ok(Some(status)) if Some(&status) == verb.target_status().as_ref() => {
                 Some(Done::applied(verb))
             }
             _ => None,

@@ -8,9 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use super::{IotAdapter, PackageState, Read, VersionSummary, PAGE_SIZE};
 use crate::execute::{api_error, not_found, paginate, CallContext};
-use crate::request::Service;
+use crate::request::{Service, Status};
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
+use aws_sdk_iot::types::PackageVersionStatus as IotStatus;
 
 /// How long a starved invocation trusts a package's state read by an
 /// earlier invocation of the same execution environment.
@@ -159,10 +160,7 @@ impl IotAdapter {
             |page| {
                 versions.extend(page.package_version_summaries().iter().filter_map(|s| {
                     let summary = VersionSummary {
-                        status: s
-                            .status()
-                            .map(|st| st.as_str().to_owned())
-                            .unwrap_or_default(),
+                        status: Status::Iot(status_of(s.status())),
                         created: s.creation_date().map(|d| d.as_secs_f64()),
                     };
                     s.version_name().map(|n| (n.to_owned(), summary))
@@ -180,7 +178,7 @@ impl IotAdapter {
         package: &str,
         version: &str,
         cx: &CallContext<'_>,
-    ) -> Tried<Option<String>> {
+    ) -> Tried<Option<Status>> {
         cx.retrier
             .run(QuotaClass::IotRead, || async move {
                 match self
@@ -191,15 +189,17 @@ impl IotAdapter {
                     .send()
                     .await
                 {
-                    Ok(out) => Ok(Some(
-                        out.status()
-                            .map(|s| s.as_str().to_owned())
-                            .unwrap_or_default(),
-                    )),
+                    Ok(out) => Ok(Some(Status::Iot(status_of(out.status())))),
                     Err(e) if not_found(&e) => Ok(None),
                     Err(e) => Err(api_error(Service::Iot, "GetPackageVersion", e, None)),
                 }
             })
             .await
     }
+}
+
+/// A version's IoT status; the model makes it optional, and a version
+/// without one has the SDK's unknown status (no policy status selects it).
+fn status_of(status: Option<&IotStatus>) -> IotStatus {
+    status.cloned().unwrap_or_else(|| IotStatus::from(""))
 }

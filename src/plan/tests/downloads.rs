@@ -36,16 +36,7 @@ fn listing() -> Vec<Listed> {
     ["1.5", "1.4", "1.3", "1.2", "1.1", "1.0"]
         .iter()
         .enumerate()
-        .map(|(rank, n)| Listed {
-            name: (*n).into(),
-            status: "Published".into(),
-            origin_type: Some("INTERNAL".into()),
-            rank,
-            old: Some(true),
-            revision: None,
-            display: false,
-            published_ms: None,
-        })
+        .map(|(rank, n)| Listed::new(*n, rank).origin("INTERNAL").old(true))
         .collect()
 }
 

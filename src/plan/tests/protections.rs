@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::policy::RawPolicy;
-use crate::request::Service;
+use crate::request::{Service, Status};
 use crate::service::Verb;
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,16 +30,7 @@ fn listing(names: &[String]) -> Vec<Listed> {
     names
         .iter()
         .enumerate()
-        .map(|(rank, n)| Listed {
-            name: n.clone(),
-            status: "Published".into(),
-            origin_type: None,
-            rank,
-            old: Some(true),
-            revision: None,
-            display: false,
-            published_ms: None,
-        })
+        .map(|(rank, n)| Listed::new(n.clone(), rank).old(true))
         .collect()
 }
 
@@ -96,7 +87,7 @@ fn the_display_version_is_kept_unless_the_policy_allows_it() {
 #[test]
 fn an_action_selects_only_what_it_can_still_change() {
     let mut l = listing(&["3".into(), "2".into(), "1".into()]);
-    l[2].status = "Archived".into();
+    l[2].status = Status::ARCHIVED;
     let raw = RawPolicy {
         keep_latest: Some(1),
         ..RawPolicy::default()
@@ -183,18 +174,12 @@ mod held {
 
     use crate::plan::{hold_to, KeptVersion, Listed};
     use crate::policy::{Expected, KeepRule, Planned};
+    use crate::request::Status;
 
     fn listed(name: &str, status: &str, revision: &str) -> Listed {
-        Listed {
-            name: name.into(),
-            status: status.into(),
-            origin_type: None,
-            rank: 0,
-            old: None,
-            revision: Some(revision.into()),
-            display: false,
-            published_ms: None,
-        }
+        Listed::new(name, 0)
+            .status(Status::named(status).expect("a status"))
+            .revision(revision)
     }
 
     fn planned(versions: &[(&str, &str, &str)]) -> Planned {
@@ -291,20 +276,12 @@ mod archived {
     use crate::downloads::{ArchiveTimes, DAY_MS};
     use crate::plan::{ArchiveGuard, Listed};
     use crate::policy::KeepRule;
+    use crate::request::Status;
 
     const NOW: i64 = 1_790_000_000_000;
 
     fn v(name: &str, status: &str) -> Listed {
-        Listed {
-            name: name.into(),
-            status: status.into(),
-            origin_type: None,
-            rank: 0,
-            old: None,
-            revision: None,
-            display: false,
-            published_ms: None,
-        }
+        Listed::new(name, 0).status(Status::named(status).expect("a status"))
     }
 
     #[test]

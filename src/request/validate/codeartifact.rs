@@ -9,7 +9,7 @@ use regex::Regex;
 use super::CA_NAME;
 use crate::names;
 use crate::request::checker::Checker;
-use crate::request::{CodeArtifactPackage, Format, RawRequest, Scope, Target, VERSION_STATUSES};
+use crate::request::{CodeArtifactPackage, Format, RawRequest, Scope, Service, Status, Target};
 
 static DOMAIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-z][a-z0-9\-]{0,48}[a-z0-9]$").expect("regex"));
@@ -145,14 +145,19 @@ impl RawRequest {
                 c.check("namespace", ns, 1, 255, &CA_NAME);
             }
         }
-        if let Some(s) = &self.expected_status {
-            if !VERSION_STATUSES.contains(&s.as_str()) {
-                c.problems.push(format!(
-                    "`expectedStatus` must be one of {}, got {s:?}",
-                    VERSION_STATUSES.join(", ")
-                ));
-            }
-        }
+        let expected_status = match self.expected_status.as_deref() {
+            None => None,
+            Some(s) => match Status::parse(Service::CodeArtifact, s) {
+                Some(Status::CodeArtifact(status)) => Some(status),
+                _ => {
+                    c.problems.push(format!(
+                        "`expectedStatus` must be one of {}, got {s:?}",
+                        Status::names(Service::CodeArtifact).join(", ")
+                    ));
+                    None
+                }
+            },
+        };
         let (namespace, stored_package) = stored?;
         let package = CodeArtifactPackage {
             domain: domain?.to_owned(),
@@ -172,7 +177,7 @@ impl RawRequest {
         }
         Some(Target::CodeArtifact {
             package,
-            expected_status: self.expected_status.clone(),
+            expected_status,
         })
     }
 }
