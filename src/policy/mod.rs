@@ -165,6 +165,36 @@ impl RawPolicy {
         problems: &mut Vec<String>,
     ) -> Option<Policy> {
         let before = problems.len();
+        let keeps_by_count = self.check_keeps(problems);
+        let matches = pattern("match", &self.matches, problems);
+        let exclude = pattern("exclude", &self.exclude, problems);
+        let statuses = self.statuses(service, verb, problems);
+        self.check_service_members(service, problems);
+        self.check_windows(service, verb, problems);
+        if service == Service::Iot && self.protect_default_display_version.is_some() {
+            problems.push("`policy.protectDefaultDisplayVersion` is a CodeArtifact setting".into());
+        }
+        let per = self.line_per(keeps_by_count, problems);
+        let secs = |days: Option<f64>| days.map(|d| (d * 86_400.0).round() as u64);
+        (problems.len() == before).then(|| Policy {
+            keep_latest: self.keep_latest.unwrap_or(0),
+            older_than_secs: secs(self.older_than_days),
+            matches,
+            exclude,
+            statuses,
+            prerelease: self.prerelease,
+            origin_types: self.origin_types.clone(),
+            per,
+            protect_display_version: self.protect_default_display_version != Some(false),
+            not_downloaded_for_secs: secs(self.not_downloaded_for_days),
+            archived_for_secs: secs(self.archived_for_days),
+        })
+    }
+
+    /// A policy must keep something: `keepLatest` above 0, `olderThanDays`
+    /// above 0 (and at most 36500) or `archivedForDays`. Returns whether it
+    /// keeps by count.
+    fn check_keeps(&self, problems: &mut Vec<String>) -> bool {
         // `keepLatest: 0` keeps no candidate by count and `olderThanDays: 0`
         // none by age: unset or zero, both, is a policy that keeps nothing.
         let keeps_by_count = self.keep_latest.is_some_and(|n| n > 0);
@@ -184,8 +214,16 @@ impl RawPolicy {
                 ));
             }
         }
-        let matches = pattern("match", &self.matches, problems);
-        let exclude = pattern("exclude", &self.exclude, problems);
+        keeps_by_count
+    }
+
+    /// `statuses`, each the service's own; the action's default when unset.
+    fn statuses(
+        &self,
+        service: Service,
+        verb: Verb,
+        problems: &mut Vec<String>,
+    ) -> Option<Vec<Status>> {
         let allowed = Status::names(service);
         for s in self.statuses.iter().flatten() {
             if Status::parse(service, s).is_none() {
@@ -198,6 +236,20 @@ impl RawPolicy {
         if self.statuses.as_ref().is_some_and(Vec::is_empty) {
             problems.push("`policy.statuses` must name at least one status".into());
         }
+        match &self.statuses {
+            Some(named) => Some(
+                named
+                    .iter()
+                    .filter_map(|s| Status::parse(service, s))
+                    .collect(),
+            ),
+            None => verb.default_statuses(),
+        }
+    }
+
+    /// The members only one service has: `originTypes` (CodeArtifact's),
+    /// `unsetDefaultVersion` and `protectInUse` (IoT's).
+    fn check_service_members(&self, service: Service, problems: &mut Vec<String>) {
         match (service, &self.origin_types) {
             (Service::Iot, Some(_)) => {
                 problems.push("`policy.originTypes` is a CodeArtifact setting".into())
@@ -220,6 +272,11 @@ impl RawPolicy {
         if service == Service::CodeArtifact && self.protect_in_use.is_some() {
             problems.push("`policy.protectInUse` is an IoT setting".into());
         }
+    }
+
+    /// CodeArtifact's windows: `notDownloadedForDays` and
+    /// `archivedForDays` (which only deletes), above 0 and at most 36500.
+    fn check_windows(&self, service: Service, verb: Verb, problems: &mut Vec<String>) {
         if let Some(d) = self.not_downloaded_for_days {
             if service == Service::Iot {
                 problems.push("`policy.notDownloadedForDays` is a CodeArtifact setting (IoT has `protectInUse`)".into());
@@ -242,10 +299,11 @@ impl RawPolicy {
                 ));
             }
         }
-        if service == Service::Iot && self.protect_default_display_version.is_some() {
-            problems.push("`policy.protectDefaultDisplayVersion` is a CodeArtifact setting".into());
-        }
-        let per = self.keep_latest_per.as_ref().and_then(|text| {
+    }
+
+    /// `keepLatestPer`, which needs `keepLatest` above 0.
+    fn line_per(&self, keeps_by_count: bool, problems: &mut Vec<String>) -> Option<LinePer> {
+        self.keep_latest_per.as_ref().and_then(|text| {
             if !keeps_by_count {
                 problems.push("`policy.keepLatestPer` needs `keepLatest` above 0: it keeps that many of every release line".into());
             }
@@ -256,32 +314,6 @@ impl RawPolicy {
                     }
                 })
                 .ok()
-        });
-        let statuses = match &self.statuses {
-            Some(named) => Some(
-                named
-                    .iter()
-                    .filter_map(|s| Status::parse(service, s))
-                    .collect(),
-            ),
-            None => verb.default_statuses(),
-        };
-        (problems.len() == before).then(|| Policy {
-            keep_latest: self.keep_latest.unwrap_or(0),
-            older_than_secs: self.older_than_days.map(|d| (d * 86_400.0).round() as u64),
-            matches,
-            exclude,
-            statuses,
-            prerelease: self.prerelease,
-            origin_types: self.origin_types.clone(),
-            per,
-            protect_display_version: self.protect_default_display_version != Some(false),
-            not_downloaded_for_secs: self
-                .not_downloaded_for_days
-                .map(|d| (d * 86_400.0).round() as u64),
-            archived_for_secs: self
-                .archived_for_days
-                .map(|d| (d * 86_400.0).round() as u64),
         })
     }
 }

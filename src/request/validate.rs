@@ -3,6 +3,7 @@
 //! CodeArtifact-specific members are checked in [`codeartifact`].
 
 mod codeartifact;
+mod iot;
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -16,6 +17,25 @@ use crate::names;
 static CA_NAME: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^#/\s]+$").expect("regex"));
 static IOT_NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[a-zA-Z0-9_.\-]+$").expect("regex"));
+
+/// A request's shape, decided before its fields are checked.
+enum Shape<'a> {
+    /// An apply of a reviewed plan.
+    Apply(&'a RawApply),
+    /// A policy over many packages.
+    Scope,
+    /// One package.
+    One,
+}
+
+/// What every shape but an apply checks first.
+struct Common {
+    service: Option<Service>,
+    verb: Verb,
+    attempt: u32,
+    dry_run: bool,
+    protect_in_use: bool,
+}
 
 impl RawRequest {
     /// Like [`RawRequest::validate_job`], for a request that names one package.
@@ -31,13 +51,61 @@ impl RawRequest {
     }
 
     /// Checks every field against the service model and returns the typed
-    /// request, or every problem found.
+    /// request, or every problem found. The request's shape (an apply, a
+    /// scope, one package) is decided first, from which fields it gives;
+    /// each shape is then checked on its own.
     pub fn validate_job(&self) -> Result<Job, ValidationError> {
         let mut c = Checker {
             problems: Vec::new(),
             written: Written::default(),
         };
-        let service = match self.service.as_deref() {
+        let service = self.validate_service(&mut c);
+        let attempt = self.validate_attempt(&mut c);
+        let job = match self.shape() {
+            Shape::Apply(apply) => self.validate_apply(&mut c, service, apply).map(Job::Apply),
+            shape => {
+                self.validate_plan_validity(&mut c);
+                let verb = self.validate_verb(&mut c, service);
+                let common = Common {
+                    service,
+                    verb,
+                    attempt,
+                    dry_run: self.dry_run.unwrap_or(false),
+                    protect_in_use: self.protect_in_use(&mut c, service),
+                };
+                let retention = self.validate_retention(&mut c, service, verb);
+                match shape {
+                    Shape::Scope => self
+                        .validate_scope(&mut c, &common, retention)
+                        .map(Job::Many),
+                    _ => self.validate_one(&mut c, &common, retention).map(Job::One),
+                }
+            }
+        };
+        match job {
+            Some(job) if c.problems.is_empty() => Ok(job),
+            _ => Err(ValidationError {
+                problems: c.problems,
+            }),
+        }
+    }
+
+    /// What the request is, from the fields it gives: an apply of a plan
+    /// (`apply` naming one), a scope (`policy` without `package`), or one
+    /// package.
+    fn shape(&self) -> Shape<'_> {
+        if let Some(apply) = self.apply.as_ref().filter(|a| a.names_a_plan()) {
+            return Shape::Apply(apply);
+        }
+        match self.policy.is_some() && self.package.is_none() {
+            true => Shape::Scope,
+            false => Shape::One,
+        }
+    }
+
+    /// `service`: "codeartifact" or "iot".
+    fn validate_service(&self, c: &mut Checker) -> Option<Service> {
+        match self.service.as_deref() {
             Some("codeartifact") => Some(Service::CodeArtifact),
             Some("iot") => Some(Service::Iot),
             Some(other) => {
@@ -51,72 +119,68 @@ impl RawRequest {
                     .push("`service` is required (\"codeartifact\" or \"iot\")".into());
                 None
             }
-        };
-        // The stored form of names and versions depends on the format
-        // (checked, with its own problem, in `validate_repository`).
-        let format = match service {
-            Some(Service::CodeArtifact) => self.format.as_deref().and_then(Format::parse),
-            _ => None,
-        };
-        let attempt = match self.attempt {
+        }
+    }
+
+    /// `attempt`, from 1 (the default).
+    fn validate_attempt(&self, c: &mut Checker) -> u32 {
+        match self.attempt {
             Some(0) => {
                 c.problems.push("`attempt` counts from 1".into());
                 1
             }
             Some(n) => n,
             None => 1,
+        }
+    }
+
+    /// A scope: a policy over the packages a prefix (or a repository, or
+    /// an IoT catalog) holds.
+    fn validate_scope(
+        &self,
+        c: &mut Checker,
+        common: &Common,
+        retention: Option<Retention>,
+    ) -> Option<ScopeRequest> {
+        if self.versions.is_some() || self.delete_package.is_some() {
+            c.problems
+                .push("give `policy`, `versions` or `deletePackage`, only one".into());
+        }
+        c.forbid(
+            "apply",
+            &self.apply,
+            "with a scope: an apply's plan names its packages",
+        );
+        let scope = match common.service {
+            Some(Service::CodeArtifact) => self.validate_codeartifact_scope(c),
+            Some(Service::Iot) => self.validate_iot_scope(c),
+            None => None,
         };
-        if let Some(apply) = self.apply.as_ref().filter(|a| a.names_a_plan()) {
-            return match self.validate_apply(&mut c, service, apply) {
-                Some(a) if c.problems.is_empty() => Ok(Job::Apply(a)),
-                _ => Err(ValidationError {
-                    problems: c.problems,
-                }),
-            };
+        if self.continues.is_some() && !common.dry_run {
+            c.problems
+                .push("`continues` is allowed only on a scope's dry run".into());
         }
-        self.validate_plan_validity(&mut c);
-        let dry_run = self.dry_run.unwrap_or(false);
-        let verb = self.validate_verb(&mut c, service);
-        let protect_in_use = self.protect_in_use(&mut c, service);
-        let retention = self.validate_retention(&mut c, service, verb);
-        if self.policy.is_some() && self.package.is_none() {
-            if self.versions.is_some() || self.delete_package.is_some() {
-                c.problems
-                    .push("give `policy`, `versions` or `deletePackage`, only one".into());
-            }
-            c.forbid(
-                "apply",
-                &self.apply,
-                "with a scope: an apply's plan names its packages",
-            );
-            let scope = match service {
-                Some(Service::CodeArtifact) => self.validate_codeartifact_scope(&mut c),
-                Some(Service::Iot) => self.validate_iot_scope(&mut c),
-                None => None,
-            };
-            if self.continues.is_some() && !dry_run {
-                c.problems
-                    .push("`continues` is allowed only on a scope's dry run".into());
-            }
-            return match (scope, retention) {
-                (Some(scope), Some(retention)) if c.problems.is_empty() => {
-                    Ok(Job::Many(ScopeRequest {
-                        scope,
-                        retention: Box::new(retention),
-                        verb,
-                        unset_default_version: self.unset_default(),
-                        protect_in_use,
-                        dry_run,
-                        attempt,
-                        no_progress: self.no_progress.unwrap_or(0),
-                        continues: self.continues.clone(),
-                    }))
-                }
-                _ => Err(ValidationError {
-                    problems: c.problems,
-                }),
-            };
-        }
+        Some(ScopeRequest {
+            scope: scope?,
+            retention: Box::new(retention?),
+            verb: common.verb,
+            unset_default_version: self.unset_default(),
+            protect_in_use: common.protect_in_use,
+            dry_run: common.dry_run,
+            attempt: common.attempt,
+            no_progress: self.no_progress.unwrap_or(0),
+            continues: self.continues.clone(),
+        })
+    }
+
+    /// One package: named versions, a policy, or the whole package.
+    fn validate_one(
+        &self,
+        c: &mut Checker,
+        common: &Common,
+        retention: Option<Retention>,
+    ) -> Option<Request> {
+        let service = common.service;
         c.forbid(
             "packagePrefix",
             &self.package_prefix,
@@ -128,63 +192,80 @@ impl RawRequest {
             "with one package (it continues a scope's plan)",
         );
         let action = match retention {
-            Some(mut r) => {
-                c.forbid(
-                    "expectedStatus",
-                    &self.expected_status,
-                    "with `policy` (use `policy.statuses`)",
-                );
-                if self.delete_package.is_some() {
-                    c.problems
-                        .push("give `policy` or `deletePackage`, not both".into());
-                }
-                // `versions` beside `policy`: a replay narrowed to them.
-                r.only = self
-                    .versions
-                    .as_ref()
-                    .and_then(|vs| self.validate_versions(&mut c, service, format, vs));
-                // `apply` beside them: one package of a reviewed plan.
-                r.planned = self
-                    .apply
-                    .as_ref()
-                    .and_then(|a| self.validate_planned(&mut c, a));
-                Some(Action::Retain(Box::new(r)))
-            }
+            Some(r) => Some(self.validate_retain(c, service, r)),
             None if self.policy.is_some() => None,
-            None => {
-                c.forbid(
-                    "apply",
-                    &self.apply,
-                    "here: an apply of a plan gives `apply.report` or `apply.plan` (and no `apply.planId`), and `apply.planId` binds one package's `policy` and `versions` to a plan",
-                );
-                c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
-                c.forbid("maxFraction", &self.max_fraction, "without `policy`");
-                self.validate_action(&mut c, service, format)
-            }
+            None => self.validate_named(c, service),
         };
+        let verb = common.verb;
         if action == Some(Action::DeletePackage) && verb != Verb::Delete {
             c.problems.push(format!(
                 "`deletePackage` deletes; it cannot be combined with `action: {verb}`"
             ));
         }
         let target = match service {
-            Some(Service::CodeArtifact) => self.validate_codeartifact(&mut c),
-            Some(Service::Iot) => self.validate_iot(&mut c, protect_in_use),
+            Some(Service::CodeArtifact) => self.validate_codeartifact(c),
+            Some(Service::Iot) => self.validate_iot(c, common.protect_in_use),
             None => None,
         };
-        match (target, action) {
-            (Some(target), Some(action)) if c.problems.is_empty() => Ok(Job::One(Request {
-                target,
-                action,
-                verb,
-                attempt,
-                no_progress: self.no_progress.unwrap_or(0),
-                dry_run,
-                written: c.written,
-            })),
-            _ => Err(ValidationError {
-                problems: c.problems,
-            }),
+        Some(Request {
+            target: target?,
+            action: action?,
+            verb,
+            attempt: common.attempt,
+            no_progress: self.no_progress.unwrap_or(0),
+            dry_run: common.dry_run,
+            written: std::mem::take(&mut c.written),
+        })
+    }
+
+    /// One package's policy, with the `versions` a replay narrows it to and
+    /// the reviewed plan an `apply.planId` binds it to.
+    fn validate_retain(
+        &self,
+        c: &mut Checker,
+        service: Option<Service>,
+        mut r: Retention,
+    ) -> Action {
+        c.forbid(
+            "expectedStatus",
+            &self.expected_status,
+            "with `policy` (use `policy.statuses`)",
+        );
+        if self.delete_package.is_some() {
+            c.problems
+                .push("give `policy` or `deletePackage`, not both".into());
+        }
+        // `versions` beside `policy`: a replay narrowed to them.
+        r.only = self
+            .versions
+            .as_ref()
+            .and_then(|vs| self.validate_versions(c, service, self.format(service), vs));
+        // `apply` beside them: one package of a reviewed plan.
+        r.planned = self
+            .apply
+            .as_ref()
+            .and_then(|a| self.validate_planned(c, a));
+        Action::Retain(Box::new(r))
+    }
+
+    /// One package's named versions, or the package itself.
+    fn validate_named(&self, c: &mut Checker, service: Option<Service>) -> Option<Action> {
+        c.forbid(
+            "apply",
+            &self.apply,
+            "here: an apply of a plan gives `apply.report` or `apply.plan` (and no `apply.planId`), and `apply.planId` binds one package's `policy` and `versions` to a plan",
+        );
+        c.forbid("maxDeletions", &self.max_deletions, "without `policy`");
+        c.forbid("maxFraction", &self.max_fraction, "without `policy`");
+        self.validate_action(c, service, self.format(service))
+    }
+
+    /// The CodeArtifact format, which decides the stored form of names and
+    /// versions (checked, with its own problem, in `validate_repository`).
+    fn format(&self, service: Option<Service>) -> Option<Format> {
+        match service {
+            Some(Service::CodeArtifact) => self.format.as_deref().and_then(Format::parse),
+            _ => None,
         }
     }
 
@@ -285,16 +366,6 @@ impl RawRequest {
         })
     }
 
-    fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
-        self.forbid_codeartifact_members(c);
-        if let Some(p) = &self.package_prefix {
-            c.check("packagePrefix", p, 1, 128, &IOT_NAME);
-        }
-        Some(Scope::Iot {
-            prefix: self.package_prefix.clone(),
-        })
-    }
-
     fn validate_action(
         &self,
         c: &mut Checker,
@@ -354,18 +425,5 @@ impl RawRequest {
             }
         }
         Some(distinct)
-    }
-
-    fn validate_iot(&self, c: &mut Checker, protect_in_use: bool) -> Option<Target> {
-        let package = c.required("package", &self.package);
-        self.forbid_codeartifact_members(c);
-        if let Some(p) = package {
-            c.check("package", p, 1, 128, &IOT_NAME);
-        }
-        Some(Target::Iot {
-            package: package?.to_owned(),
-            unset_default_version: self.unset_default(),
-            protect_in_use,
-        })
     }
 }
