@@ -9,15 +9,17 @@
 //! RELIABILITY.md reports the number of cases; `cargo test --test
 //! bad_input -- --nocapture` prints it.
 
-mod common;
+#[path = "support/mocks/mod.rs"]
+mod mocks;
 mod support;
 
 use std::time::Duration;
 
-use common::*;
 use lambda_runtime::LambdaEvent;
+use mocks::*;
 use packprune::testkit::decode::Accept;
 use serde_json::{json, Value};
+use support::{context, invoke, sqs_event};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -293,7 +295,9 @@ fn strict_handler(sqs: &Sqs) -> packprune::Handler {
 async fn as_sqs_record(case: &Case, text: &str) -> Result<(), String> {
     let sqs = Sqs::default();
     let h = strict_handler(&sqs);
-    let (resp, s) = invoke(&h, sqs_event(&[("m", json!(text))], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("m", json!(text))], false), MINUTE)
+        .await
+        .parts();
     if !failures(&resp).is_empty() {
         return Err("reported in batchItemFailures".into());
     }

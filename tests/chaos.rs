@@ -9,11 +9,11 @@
 //! and SQS goes down for 3 s mid-run (a proxy in front of moto refuses
 //! every connection, then lets them through again).
 //!
-//! It asserts what issue 9 asks (`tests/support/chaos.rs`), then writes the
+//! It asserts what issue 9 asks (`tests/support/chaos/`), then writes the
 //! run's figures to `target/chaos/last-run.json` (RELIABILITY.md reports
 //! them).
 
-#[path = "support/chaos.rs"]
+#[path = "support/chaos/mod.rs"]
 mod harness;
 mod support;
 

@@ -131,7 +131,7 @@ async fn stage_two_deletes_only_what_has_been_archived_for_the_window() {
     // CodeArtifact's own event records when 0.9.0 was archived: 70 days
     // ago. It comes as the template's ArchiveEventsRule delivers it: in an
     // SQS record of the usage queue.
-    let out = invoke(&h, sqs_event(&[archived_event("0.9.0", 70.0)]), LEFT).await;
+    let out = invoke(&h, fresh_sqs_event(&[archived_event("0.9.0", 70.0)]), LEFT).await;
     assert_eq!(out.response, json!({"batchItemFailures": []}));
     assert_eq!(out.summary.archives_recorded, 1, "{:?}", out.summary);
     let out = invoke(&h, stage2(), LEFT).await;

@@ -201,7 +201,7 @@ async fn an_sns_wrapped_body_runs_beside_a_raw_one_and_junk_fails_alone() {
         "Timestamp": "2026-11-30T08:00:00.000Z", "SignatureVersion": "1",
         "Signature": "c2ln", "SigningCertURL": "https://sns.us-east-1.amazonaws.com/cert.pem",
         "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"});
-    let event = sqs_event(&[
+    let event = fresh_sqs_event(&[
         json!(sns.to_string()),
         ca("web", Some("acme"), "npm", &["1.0.1"]),
         json!("{\"Type\": \"Notification\", \"TopicArn\": \"t\", \"Message\": 5}"),
@@ -299,7 +299,7 @@ async fn a_huge_request_of_absent_versions_finishes_across_invocations() {
     let h = in_process_handler(config).await;
     // Short deadlines: no invocation can read every version.
     let left = Duration::from_secs(4);
-    let first = invoke(&h, sqs_event(&[huge_iot_request()]), left).await;
+    let first = invoke(&h, fresh_sqs_event(&[huge_iot_request()]), left).await;
     assert_eq!(
         first.response,
         json!({"batchItemFailures": []}),

@@ -1,8 +1,9 @@
 //! Issue 10 end to end: the real SDK against the emulator and moto. What
-//! devices run and what `latest` points at survive; archive-first cleanup
-//! archives, then deletes what was archived; `keepLatestPer` keeps each
-//! release line; the metrics are valid EMF. Needs the virtualenv `make
-//! test` creates (see tests/e2e.rs).
+//! devices run, what `latest` points at and the IoT default version (unless
+//! unset is asked for) survive; archive-first cleanup archives, then
+//! deletes what was archived; `keepLatestPer` keeps each release line; the
+//! metrics are valid EMF. Needs the virtualenv `make test` creates (see
+//! tests/e2e.rs).
 
 mod support;
 
@@ -218,6 +219,63 @@ async fn latest_survives_a_policy_unless_the_policy_allows_it() {
         "package": "web", "versions": ["2.1.0"], "dryRun": true});
     let dry = invoke(&h, explicit, LEFT).await;
     assert_eq!(dry.response["plans"][0]["delete"], json!(["2.1.0"]));
+}
+
+#[tokio::test]
+async fn the_iot_default_version_with_and_without_unset() {
+    let state = seed(
+        json!({"iot": {"packages": {"fw": {"defaultVersion": "2.0", "versions": {"1.0": {}, "2.0": {}}}}}}),
+    );
+    let Some((_g, stack, _)) = stack("the_iot_default_version_with_and_without_unset", state).await
+    else {
+        return;
+    };
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "default").await.unwrap();
+    let handler = in_process_handler(queues.config(&[])).await;
+
+    let out = invoke(
+        &handler,
+        json!({"service":"iot","package":"fw","versions":["2.0"]}),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(out.response["deadLettered"], 1);
+    assert_eq!(
+        iot_versions(stack, "fw"),
+        Some((Some("2.0".into()), vec!["1.0".into(), "2.0".into()])),
+        "nothing changed"
+    );
+    assert!(!stack
+        .emulator
+        .shared
+        .calls()
+        .iter()
+        .any(|c| c.operation == "UpdatePackage" || c.operation == "DeletePackageVersion"));
+    let dead = take_all(&sqs, &queues.dead_letter).await.unwrap();
+    assert_eq!(dead[0]["failure"]["code"], "DEFAULT_VERSION");
+
+    let out = invoke(
+        &handler,
+        json!({"service":"iot","package":"fw","versions":["2.0"],"unsetDefaultVersion":true}),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(out.response["deleted"], 1);
+    assert_eq!(iot_versions(stack, "fw"), Some((None, vec!["1.0".into()])));
+    let ops: Vec<String> = stack
+        .emulator
+        .shared
+        .calls()
+        .iter()
+        .map(|c| c.operation.clone())
+        .collect();
+    let update = ops.iter().position(|o| o == "UpdatePackage").unwrap();
+    let delete = ops
+        .iter()
+        .position(|o| o == "DeletePackageVersion")
+        .unwrap();
+    assert!(update < delete, "{ops:?}");
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
 //! Issue 26: reads that do not need repeating are not made. Through the
 //! handler over SDK-level mocks, counting the IoT calls.
 
-mod common;
+#[path = "support/mocks/mod.rs"]
+mod mocks;
 mod support;
 
 use std::time::Duration;
 
-use common::*;
+use mocks::*;
 use serde_json::json;
+use support::{invoke, sqs_event};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -38,7 +40,7 @@ async fn a_version_whose_delete_was_answered_is_absent_without_another_read() {
     let first = json!({"service": "iot", "package": "fw", "versions": ["v10"]});
     let second = json!({"service": "iot", "package": "fw", "versions": ["v10", "v99"]});
     let event = sqs_event(&[("m1", first), ("m2", second)], false);
-    let (_, s) = invoke(&h, event, MINUTE).await;
+    let (_, s) = invoke(&h, event, MINUTE).await.parts();
     assert_eq!((s.deleted, s.already_absent, s.handed_on), (1, 2, 0));
     let calls = world.calls.lock().unwrap().clone();
     let reads: Vec<&String> = calls
@@ -62,7 +64,9 @@ async fn one_search_asks_about_twelve_versions_and_only_a_hit_is_asked_again() {
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
     let policy = json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 3}});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", policy)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m1", policy)], false), MINUTE)
+        .await
+        .parts();
     // 27 selected: v15 kept in use, 26 deleted, the newest 3 kept.
     assert_eq!((s.deleted, s.kept, s.handed_on), (26, 4, 0));
     assert!(world.versions("fw").unwrap().contains(&"v15".to_owned()));

@@ -1,15 +1,17 @@
 //! Issue 9's holes, each through the handler over SDK-level mocks: what
 //! hostile or unlucky input used to do, and must not do again.
 
-mod common;
+#[path = "support/mocks/mod.rs"]
+mod mocks;
 mod support;
 
 use std::time::Duration;
 
 use aws_smithy_mocks::mock;
-use common::*;
 use lambda_runtime::LambdaEvent;
+use mocks::*;
 use serde_json::json;
+use support::{context, invoke, sqs_event};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -23,7 +25,9 @@ async fn an_oversized_poison_record_is_dead_lettered_cut_never_looped() {
     let sqs = Sqs::default();
     let h = handler(&[], &[], &sqs, config(true));
     let body = format!("{{\"service\": \"codeartifact\", \"x\": \"{}", huge());
-    let (resp, s) = invoke(&h, sqs_event(&[("big", json!(body))], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("big", json!(body))], false), MINUTE)
+        .await
+        .parts();
     assert!(failures(&resp).is_empty(), "poison must not loop");
     assert_eq!(s.invalid_requests, 1);
     let dlq = sqs.dead_letters();
@@ -69,7 +73,9 @@ async fn a_dead_letter_fits_however_many_problems_its_reason_lists() {
         .collect();
     let mut body = ca_request(&[]);
     body["versions"] = json!(versions);
-    let (resp, s) = invoke(&h, sqs_event(&[("many", body)], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("many", body)], false), MINUTE)
+        .await
+        .parts();
     assert!(failures(&resp).is_empty(), "poison must not loop");
     assert_eq!(s.invalid_requests, 1);
     let dlq = sqs.dead_letters();
@@ -115,7 +121,9 @@ async fn a_codeartifact_version_gone_after_lost_answers_counts_as_deleted() {
     let h = handler(&[&delete, &describe], &[], &sqs, config(true));
     let mut req = ca_request(&["1"]);
     req["attempt"] = json!(8);
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE)
+        .await
+        .parts();
     assert!(failures(&resp).is_empty());
     assert_eq!((s.deleted, s.dead_lettered), (1, 0));
     assert!(sqs.dead_letters().is_empty());
@@ -148,7 +156,9 @@ async fn an_iot_version_gone_after_lost_answers_counts_as_deleted() {
     rules.extend(&in_use);
     let h = handler(&[], &rules, &sqs, config(true));
     let req = json!({"service": "iot", "package": "fw", "versions": ["1.0"], "attempt": 8});
-    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE)
+        .await
+        .parts();
     assert!(failures(&resp).is_empty());
     assert_eq!((s.deleted, s.dead_lettered), (1, 0));
     assert!(sqs.dead_letters().is_empty());
@@ -161,7 +171,9 @@ async fn a_body_with_a_key_twice_is_refused_before_any_call() {
     // No service rules: any package API call would fail the test.
     let h = handler(&[], &[], &sqs, config(true));
     let body = r#"{"service":"iot","package":"fw-keep","versions":["1"],"package":"fw-other"}"#;
-    let (resp, s) = invoke(&h, sqs_event(&[("dup", json!(body))], false), MINUTE).await;
+    let (resp, s) = invoke(&h, sqs_event(&[("dup", json!(body))], false), MINUTE)
+        .await
+        .parts();
     assert!(failures(&resp).is_empty());
     assert_eq!(s.invalid_requests, 1);
     let dlq = sqs.dead_letters();
@@ -192,7 +204,9 @@ async fn a_replayed_policy_version_that_became_protected_is_kept() {
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
     let run = json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 1}});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", run)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m1", run)], false), MINUTE)
+        .await
+        .parts();
     assert_eq!((s.deleted, s.kept, s.handed_on), (2, 1, 1));
     let hand_on = sqs.hand_ons().remove(0).body;
     assert_eq!(hand_on["versions"], json!(["v2"]));
@@ -214,7 +228,9 @@ async fn a_replayed_policy_version_that_became_protected_is_kept() {
     let rules = world.rules();
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
-    let (_, s) = invoke(&h, sqs_event(&[("m2", hand_on)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m2", hand_on)], false), MINUTE)
+        .await
+        .parts();
     assert_eq!((s.requested, s.kept, s.deleted), (1, 1, 0));
     assert_eq!(world.versions("fw"), Some(vec!["v2".to_owned()]));
     let calls = world.calls.lock().unwrap().clone();
@@ -234,7 +250,9 @@ async fn a_replayed_policy_version_that_became_the_default_is_kept() {
     let h = handler(&[], &refs(&rules), &sqs, config(true));
     let replay = json!({"service": "iot", "package": "fw", "policy": {"keepLatest": 1},
                         "versions": ["v1", "v2", "v9"]});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", replay)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m1", replay)], false), MINUTE)
+        .await
+        .parts();
     assert_eq!(
         (s.requested, s.deleted, s.kept, s.already_absent),
         (3, 1, 1, 1)
@@ -266,7 +284,8 @@ async fn a_request_outside_allowed_targets_is_dead_lettered_not_permitted() {
         sqs_event(&[("m1", ca_request(&["1", "2"]))], false),
         MINUTE,
     )
-    .await;
+    .await
+    .parts();
     assert!(failures(&resp).is_empty());
     assert_eq!((s.requested, s.dead_lettered), (2, 2));
     let dlq = sqs.dead_letters();
@@ -306,7 +325,9 @@ async fn a_scope_runs_only_on_its_permitted_packages() {
         c
     });
     let scope = json!({"service": "iot", "policy": {"keepLatest": 1}});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", scope)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m1", scope)], false), MINUTE)
+        .await
+        .parts();
     assert_eq!(s.deleted, 2);
     assert_eq!(world.versions("fw-cam"), Some(vec!["3".to_owned()]));
     assert_eq!(world.versions("cam-fw").unwrap().len(), 3);
@@ -332,7 +353,9 @@ async fn a_version_missing_from_a_stale_listing_is_read_then_deleted() {
     let sqs = Sqs::default();
     let h = handler(&[], &refs(&rules), &sqs, config(true));
     let req = json!({"service": "iot", "package": "fw", "versions": ["2", "9"]});
-    let (_, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE).await;
+    let (_, s) = invoke(&h, sqs_event(&[("m1", req)], false), MINUTE)
+        .await
+        .parts();
     assert_eq!((s.deleted, s.already_absent), (1, 1));
     assert_eq!(
         world.versions("fw"),

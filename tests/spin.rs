@@ -23,7 +23,7 @@
 //! Figures in `target/chaos/spin-run.json` (RELIABILITY.md). `make
 //! test-spin` runs it alone.
 
-#[path = "support/chaos.rs"]
+#[path = "support/chaos/mod.rs"]
 mod harness;
 mod support;
 

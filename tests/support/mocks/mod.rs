@@ -1,5 +1,10 @@
-//! Shared helpers for the handler tests: SDK clients mocked with
-//! aws-smithy-mocks, a recording SQS, Lambda contexts and SQS events.
+//! The mock-based tests' part of `support` (tests/handler/, bad_input.rs,
+//! reads.rs, safety.rs): SDK clients mocked with aws-smithy-mocks, a
+//! recording SQS, service errors, and a tiny IoT catalog (`iot.rs`).
+//! Included beside `support`, as `mocks`, by the test binaries that use it:
+//! packprune-cli's tests and the examples, which include `support` too,
+//! do not link aws-smithy-mocks. Events, contexts and `invoke` are
+//! `support`'s.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
@@ -13,6 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 use packprune::testkit::account::Summary;
+use packprune::testkit::handler::Processed;
 use packprune::{Clients, Config, Handler};
 use serde_json::{json, Value};
 
@@ -159,35 +165,16 @@ pub fn handler(ca: &[&Rule], iot: &[&Rule], sqs: &Sqs, config: Config) -> Handle
     Handler::new(clients, config)
 }
 
-#[allow(unused_imports)] // not every test file uses it
-pub use crate::support::context;
-
-/// Invokes the handler; every invocation checks the accounting invariant.
-pub async fn invoke(h: &Handler, event: Value, left: Duration) -> (Value, Summary) {
-    let out = crate::support::invoke(h, event, left).await;
-    (out.response, out.summary)
+/// An invocation's response and summary, as a mock-based test reads them
+/// (`let (resp, s) = invoke(..).await.parts();`).
+pub trait Parts {
+    fn parts(self) -> (Value, Summary);
 }
 
-/// An SQS event with one record per body.
-pub fn sqs_event(records: &[(&str, Value)], fifo: bool) -> Value {
-    let arn = if fifo {
-        "arn:aws:sqs:us-east-1:111122223333:packprune-work.fifo"
-    } else {
-        "arn:aws:sqs:us-east-1:111122223333:packprune-work"
-    };
-    let records: Vec<Value> = records
-        .iter()
-        .map(|(id, body)| {
-            let body = match body {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            json!({"messageId": id, "receiptHandle": "rh", "body": body, "md5OfBody": "0",
-                   "eventSource": "aws:sqs", "eventSourceARN": arn, "awsRegion": "us-east-1",
-                   "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {}})
-        })
-        .collect();
-    json!({ "Records": records })
+impl Parts for Processed {
+    fn parts(self) -> (Value, Summary) {
+        (self.response, self.summary)
+    }
 }
 
 pub fn failures(response: &Value) -> Vec<String> {
@@ -221,11 +208,6 @@ pub fn http_error(
 pub fn ca_request(versions: &[&str]) -> Value {
     json!({"service":"codeartifact","domain":"acme","domainOwner":"111122223333","repository":"releases",
            "format":"npm","namespace":"acme","package":"web","versions":versions})
-}
-
-pub fn read_event(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).expect("events are JSON")
 }
 
 /// DescribePackageVersion answering that the version is there, published:

@@ -6,9 +6,16 @@
 //! SQS outage through a proxy, and the checks every run must pass: nothing
 //! lost, nothing unrequested deleted, policies keep what they promise,
 //! summaries add up. Each run writes its figures to `target/chaos/`.
+//!
+//! - `outage`: the proxy in front of moto that SQS's outage takes down
+//! - `poller`: the event source, played on moto
+//! - `outcome`: what the emulator holds, and what the dead letters say
+
+mod outage;
+mod outcome;
+mod poller;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,12 +23,13 @@ use anyhow::Result;
 use aws_sdk_sqs::types::QueueAttributeName;
 use packprune::testkit::account::Summary;
 use packprune_emulator::{Fault, Running};
-use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
 use crate::support::*;
+use outage::Proxy;
+use outcome::{dead_lettered, holdings};
+use poller::{poll, Tally};
 
 /// One run of the suite.
 pub struct Options {
@@ -47,51 +55,6 @@ pub struct Options {
     pub table: bool,
 }
 
-/// A TCP proxy in front of moto that can be taken down: while down, it
-/// refuses new connections and cuts open ones.
-pub struct Proxy {
-    url: String,
-    down: Arc<AtomicBool>,
-    epoch: tokio::sync::watch::Sender<u64>,
-}
-
-impl Proxy {
-    async fn start(target: String) -> Result<Proxy> {
-        let listener = TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let down = Arc::new(AtomicBool::new(false));
-        let (epoch, _) = tokio::sync::watch::channel(0u64);
-        let (d, e) = (down.clone(), epoch.clone());
-        let target = target.trim_start_matches("http://").to_owned();
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if d.load(Ordering::SeqCst) {
-                    continue; // dropped: the connection is refused
-                }
-                let target = target.clone();
-                let mut cut = e.subscribe();
-                tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = cut.changed() => {}
-                    }
-                });
-            }
-        });
-        Ok(Proxy { url, down, epoch })
-    }
-
-    fn set_down(&self, down: bool) {
-        self.down.store(down, Ordering::SeqCst);
-        if down {
-            self.epoch.send_modify(|e| *e += 1);
-        }
-    }
-}
-
 /// What the run asked for, to check the outcome against.
 #[derive(Default)]
 pub struct Plan {
@@ -104,161 +67,6 @@ pub struct Plan {
     pub refused: BTreeMap<(String, String), &'static str>,
     pub bodies: Vec<Value>,
     pub never_existed: usize,
-}
-
-/// The package → versions the emulator holds.
-fn holdings(emulator: &Running) -> BTreeMap<String, BTreeSet<String>> {
-    let state = emulator.shared.state();
-    let mut out = BTreeMap::new();
-    for p in &state.codeartifact.domains["acme"].repositories["chaos"].packages {
-        out.insert(
-            format!("codeartifact:{}", p.package),
-            p.versions.iter().map(|v| v.version.clone()).collect(),
-        );
-    }
-    for (name, p) in &state.iot.packages {
-        out.insert(format!("iot:{name}"), p.versions.keys().cloned().collect());
-    }
-    out
-}
-
-#[derive(Default)]
-struct Tally {
-    summaries: Vec<Summary>,
-    invocations: usize,
-    duplicates: usize,
-    short_deadlines: usize,
-}
-
-/// Plays the SQS event source on `queue` until it is empty.
-async fn poll(
-    sqs: aws_sdk_sqs::Client,
-    queue: String,
-    handler: Arc<packprune::Handler>,
-    tally: Arc<Mutex<Tally>>,
-    (seed, deadline): (u64, Option<Duration>),
-) -> Result<()> {
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let margin = Duration::from_millis(500);
-    loop {
-        let batch = receive(&sqs, &queue, 10).await?;
-        if batch.is_empty() {
-            if depth(&sqs, &queue).await? == 0 {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            continue;
-        }
-        let records: Vec<Value> = batch.iter().map(|m| sqs_record(&queue, m)).collect();
-        let short = deadline.is_none() && rng.random::<f64>() < 0.1;
-        let left = match deadline {
-            Some(d) => d,
-            None if short => margin + Duration::from_millis(300),
-            None => Duration::from_secs(30),
-        };
-        let twice: Vec<Value> = records
-            .iter()
-            .filter(|_| rng.random::<f64>() < 0.2)
-            .cloned()
-            .collect();
-        let invoke = |records: Vec<Value>, left| {
-            let h = handler.clone();
-            // On the heap: two invocations at once in one task would
-            // overflow a worker thread's stack in a debug build.
-            async move {
-                Box::pin(h.process(lambda_runtime::LambdaEvent::new(
-                    json!({"Records": records}),
-                    context(left),
-                )))
-                .await
-            }
-        };
-        let (out, dup) = tokio::join!(invoke(records, left), async {
-            if twice.is_empty() {
-                None
-            } else {
-                Some(invoke(twice.clone(), deadline.unwrap_or(Duration::from_secs(30))).await)
-            }
-        });
-        let out = out?;
-        if std::env::var_os("CHAOS_VERBOSE").is_some() {
-            let s = &out.summary;
-            eprintln!(
-                "invocation: requested {} deleted {} absent {} kept {} dead {} handed on {} ({} messages) redelivered {}",
-                s.requested, s.deleted, s.already_absent, s.kept, s.dead_lettered, s.handed_on, s.hand_on_messages, s.records_redelivered
-            );
-            for p in handler.pace_stats() {
-                eprintln!(
-                    "  {} rate {:.1} calls {} throttles {}",
-                    p.class, p.rate, p.calls, p.throttles
-                );
-            }
-        }
-        {
-            let mut t = tally.lock().unwrap();
-            t.invocations += 1;
-            t.short_deadlines += usize::from(short);
-            t.summaries.push(out.summary.clone());
-            if let Some(d) = dup {
-                t.invocations += 1;
-                t.duplicates += twice.len();
-                t.summaries.push(d?.summary);
-            }
-        }
-        let failed: BTreeSet<&str> = out.response["batchItemFailures"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["itemIdentifier"].as_str().unwrap())
-            .collect();
-        for m in &batch {
-            let handle = m.receipt_handle().unwrap();
-            if failed.contains(m.message_id().unwrap()) {
-                // Back after a (short) visibility timeout, as from Lambda.
-                sqs.change_message_visibility()
-                    .queue_url(&queue)
-                    .receipt_handle(handle)
-                    .visibility_timeout(2)
-                    .send()
-                    .await?;
-            } else {
-                sqs.delete_message()
-                    .queue_url(&queue)
-                    .receipt_handle(handle)
-                    .send()
-                    .await?;
-            }
-        }
-    }
-}
-
-/// (service:package, version or "*") → codes, from dead-letter bodies.
-fn dead_lettered(bodies: &[Value]) -> (BTreeMap<(String, String), BTreeSet<String>>, u64) {
-    let mut out: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    let mut items = 0;
-    for b in bodies {
-        let key = format!(
-            "{}:{}",
-            b["service"].as_str().unwrap_or("?"),
-            b["package"].as_str().unwrap_or("?")
-        );
-        let code = b["failure"]["code"].as_str().unwrap_or("NONE").to_owned();
-        match b["versions"].as_array() {
-            Some(vs) => {
-                for v in vs {
-                    items += 1;
-                    out.entry((key.clone(), v.as_str().unwrap().to_owned()))
-                        .or_default()
-                        .insert(code.clone());
-                }
-            }
-            None => {
-                items += 1;
-                out.entry((key, "*".into())).or_default().insert(code);
-            }
-        }
-    }
-    (out, items)
 }
 
 /// The runs set the process's `AWS_ENDPOINT_URL_*`: one at a time.
