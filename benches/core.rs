@@ -138,12 +138,9 @@ fn main() {
         let versions = listing(n);
         let (t, runs) = measure(budget, || {
             black_box(plan::retention(
-                black_box(&versions),
-                None,
+                plan::Package::codeartifact(black_box(&versions), Format::Maven),
                 &r,
-                Some(Format::Maven),
-                false,
-                r.max_deletions,
+                plan::Guards::default().max_deletions(r.max_deletions),
             ));
         });
         println!(

@@ -19,6 +19,7 @@
 
 mod account;
 mod allow;
+mod clock;
 mod code;
 mod config;
 mod decode;

@@ -38,7 +38,7 @@ pub mod metrics {
 }
 /// The planner.
 pub mod plan {
-    pub use crate::plan::{items, narrow, retention, Item, Listed};
+    pub use crate::plan::{items, narrow, retention, Guards, Item, Listed, Package};
 }
 /// Retention policies.
 pub mod policy {

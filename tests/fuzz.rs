@@ -339,7 +339,11 @@ fn stays_in_package(
             Action::DeletePackage => BTreeSet::new(),
             Action::Retain(ret) => {
                 let l = listing(versions);
-                let (delete, keep) = plan::retention(&l, None, ret, None, false, ret.max_deletions);
+                let (delete, keep) = plan::retention(
+                    plan::Package::iot(&l, None),
+                    ret,
+                    plan::Guards::default().max_deletions(ret.max_deletions),
+                );
                 let (delete, _, _) = match &ret.only {
                     Some(only) => plan::narrow(&l, delete, keep, only),
                     None => (delete, keep, Vec::new()),

@@ -5,18 +5,7 @@
 //! CodeArtifact's "Package Version State Change" event says a version is
 //! `Archived`, whoever archived it.
 
-use std::collections::HashMap;
-
 use super::{Namespace, PackageKey};
-
-/// A package's archive times in one repository, or why they cannot be
-/// known.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArchiveTimes {
-    /// Version → when it was last archived (ms since the epoch).
-    Known(HashMap<String, i64>),
-    Unknown(String),
-}
 
 /// One version seen archived (an event, or the function's own archive).
 #[derive(Debug, Clone, PartialEq, Eq)]

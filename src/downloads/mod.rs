@@ -43,7 +43,10 @@ mod store;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub(crate) use archive::{archive_partition, ArchiveTimes, Archived};
+pub use crate::clock::now_ms;
+pub(crate) use crate::clock::{rfc3339, DAY_MS};
+pub(crate) use crate::plan::{ArchiveTimes, Downloads};
+pub(crate) use archive::{archive_partition, Archived};
 pub use deliveries::{Claim, DeliveryTable, Finish};
 pub(crate) use event::{read, ReadEventError, READ_EVENT_NAME};
 pub(crate) use jobs::{JobTable, StoredJob};
@@ -172,21 +175,6 @@ impl Batch {
     }
 }
 
-/// What the table tells a policy run of one package's reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Downloads {
-    /// Recording covers the window: the latest read of each version read
-    /// at all (ms since the epoch), the package's own key and the
-    /// unknown-namespace key merged.
-    Known(HashMap<String, i64>),
-    /// Fail closed: why the reads cannot be trusted (recording began inside
-    /// the window, or has not seen the domain, or the table cannot be read).
-    Unknown(String),
-}
-
-/// Milliseconds in a day.
-pub(crate) const DAY_MS: i64 = 86_400_000;
-
 /// How far before its writing a domain's marker may lie: CloudTrail
 /// delivers management events to EventBridge within minutes ("best
 /// effort"), so a first batch's reads are that recent.
@@ -219,25 +207,6 @@ pub(crate) fn assess(
         )),
         Some(_) => Downloads::Known(reads),
     }
-}
-
-/// Now, in milliseconds since the epoch.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis() as i64
-}
-
-/// Milliseconds since the epoch in RFC 3339 (UTC).
-pub(crate) fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| ms.to_string())
 }
 
 #[cfg(test)]

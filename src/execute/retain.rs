@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::{
     CallContext, Done, Executed, Executor, ItemOutcome, Listing, PackageService, Revisions,
 };
+use crate::downloads::{ArchiveTimes, Downloads};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan};
 use crate::policy::{KeepRule, Retention};
@@ -22,16 +23,6 @@ impl Executor {
         retention: &Retention,
         cx: &CallContext<'_>,
     ) -> Executed {
-        let failed = |e: DeleteError, attempts| {
-            let e = Arc::new(e);
-            Executed::of(
-                plan::items(request)
-                    .into_iter()
-                    .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
-                    .collect(),
-                None,
-            )
-        };
         // The downloads table is read beside the listing.
         let (
             Tried {
@@ -47,75 +38,37 @@ impl Executor {
         );
         let listing = match listing {
             Ok(l) => l,
-            Err(e) => return failed(e, attempts),
+            Err(e) => return failed(request, e, attempts),
         };
-        let now_ms = super::downloads::now_ms();
-        let guards = plan::Guards {
-            downloads: downloads
-                .as_ref()
-                .map(|(d, window_ms)| plan::DownloadGuard {
-                    downloads: d,
-                    now_ms,
-                    window_ms: *window_ms,
-                }),
-            archives: archives.as_ref().map(|(t, window_ms)| plan::ArchiveGuard {
-                times: t,
-                now_ms,
-                window_ms: *window_ms,
-            }),
-        };
+        let guards = guards(downloads.as_ref(), archives.as_ref());
         let (selected, mut keep, absent) = select(request, retention, &listing, guards);
         // A real run checks what is in use beside the deletes, twelve
         // versions a search (the adapter's overlap); a dry run reads it all
         // first, to report the plan the real run would carry out.
         let overlap = !request.dry_run && guards_in_use(request);
-        let mut selected = match overlap {
+        let selected = match overlap {
             true => selected,
             false => match self.protect(request, selected, &mut keep, cx).await {
-                Tried {
-                    result: Ok(s),
-                    calls: _,
-                } => s,
+                Tried { result: Ok(s), .. } => s,
                 Tried {
                     result: Err(e),
-                    calls: n,
-                } => return failed(e, attempts + n),
+                    calls,
+                } => return failed(request, e, attempts + calls),
             },
         };
-        let mut outcomes: Vec<ItemOutcome> = absent
-            .into_iter()
-            .map(|v| match listing.missing {
-                true => ItemOutcome::package_not_found(Item::Version(v), 0),
-                false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0),
-            })
-            .collect();
-
+        let mut outcomes = absent_outcomes(absent, listing.missing);
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
-        if request.dry_run {
-            let mut planned: Vec<ItemOutcome> = selected
-                .iter()
-                .map(|v| {
-                    ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0)
-                })
-                .collect();
-            self.note_in_use(request, &mut planned, cx).await;
-            outcomes.extend(planned);
-        } else if !selected.is_empty() {
-            let mut acted = self.act(request, &listing, &selected, cx, overlap).await;
-            self.note_in_use(request, &mut acted, cx).await;
-            for o in acted {
-                // Found in use beside its delete: the policy keeps it.
-                match &o.result {
-                    Err(e) if e.is_in_use() => {
-                        let k = super::kept_instead(&o.item, e);
-                        selected.retain(|v| *v != k.version);
-                        outcomes.push(ItemOutcome::kept(&k));
-                        keep.push(k);
-                    }
-                    _ => outcomes.push(o),
-                }
+        let selected = match request.dry_run {
+            true => {
+                outcomes.extend(self.planned(request, &selected, cx).await);
+                selected
             }
-        }
+            false => {
+                let run = (&listing, overlap);
+                self.carry_out(request, run, selected, (&mut keep, &mut outcomes), cx)
+                    .await
+            }
+        };
         Executed {
             outcomes,
             plan: Some(PackagePlan {
@@ -127,6 +80,52 @@ impl Executor {
             }),
             package_not_found: listing.missing,
         }
+    }
+
+    /// A dry run's selected versions: kept as `DRY_RUN`, with what is in
+    /// use noted.
+    async fn planned(
+        &self,
+        request: &Request,
+        selected: &[String],
+        cx: &CallContext<'_>,
+    ) -> Vec<ItemOutcome> {
+        let mut planned: Vec<ItemOutcome> = selected
+            .iter()
+            .map(|v| ItemOutcome::done(Item::Version(v.clone()), Done::Kept(KeepRule::DryRun), 0))
+            .collect();
+        self.note_in_use(request, &mut planned, cx).await;
+        planned
+    }
+
+    /// A real run acts on the selected versions; a version found in use
+    /// beside its delete is kept by the policy instead. Returns the
+    /// versions still selected.
+    async fn carry_out(
+        &self,
+        request: &Request,
+        (listing, overlap): (&Listing, bool),
+        mut selected: Vec<String>,
+        (keep, outcomes): (&mut Vec<KeptVersion>, &mut Vec<ItemOutcome>),
+        cx: &CallContext<'_>,
+    ) -> Vec<String> {
+        if selected.is_empty() {
+            return selected;
+        }
+        let mut acted = self.act(request, listing, &selected, cx, overlap).await;
+        self.note_in_use(request, &mut acted, cx).await;
+        for o in acted {
+            match &o.result {
+                Err(e) if e.is_in_use() => {
+                    let k = super::kept_instead(&o.item, e);
+                    selected.retain(|v| *v != k.version);
+                    outcomes.push(ItemOutcome::kept(&k));
+                    keep.push(k);
+                }
+                _ => outcomes.push(o),
+            }
+        }
+        selected
     }
 
     /// The plan's selected versions, acted on as an explicit request: with
@@ -226,22 +225,23 @@ fn select(
     listing: &Listing,
     guards: plan::Guards<'_>,
 ) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
-    let (format, unset_default) = match &request.target {
-        Target::CodeArtifact { package, .. } => (Some(package.format), false),
+    let package = match &request.target {
+        Target::CodeArtifact { package, .. } => {
+            plan::Package::codeartifact(&listing.versions, package.format)
+        }
         Target::Iot {
             unset_default_version,
             ..
-        } => (None, *unset_default_version),
+        } => {
+            let default = listing.default_version.as_deref();
+            plan::Package::iot(
+                &listing.versions,
+                default.filter(|_| !unset_default_version),
+            )
+        }
     };
-    let (selected, keep) = plan::retention_guarded(
-        &listing.versions,
-        listing.default_version.as_deref(),
-        retention,
-        format,
-        unset_default,
-        retention.max_deletions,
-        guards,
-    );
+    let guards = guards.max_deletions(retention.max_deletions);
+    let (selected, keep) = plan::retention(package, retention, guards);
     let Some(only) = &retention.only else {
         return (selected, keep, Vec::new());
     };
@@ -270,4 +270,50 @@ fn checked(target: &Target) -> Target {
         },
         other => other.clone(),
     }
+}
+
+/// Every item of the request failed with `e`, after `attempts` calls.
+fn failed(request: &Request, e: DeleteError, attempts: u32) -> Executed {
+    let e = Arc::new(e);
+    Executed::of(
+        plan::items(request)
+            .into_iter()
+            .map(|item| ItemOutcome::failed(item, e.clone(), attempts))
+            .collect(),
+        None,
+    )
+}
+
+/// The planner's guards from what the table told: downloads and archive
+/// times, each with its window (milliseconds).
+fn guards<'a>(
+    downloads: Option<&'a (Downloads, i64)>,
+    archives: Option<&'a (ArchiveTimes, i64)>,
+) -> plan::Guards<'a> {
+    let now_ms = super::downloads::now_ms();
+    plan::Guards {
+        max_deletions: None,
+        downloads: downloads.map(|(d, window_ms)| plan::DownloadGuard {
+            downloads: d,
+            now_ms,
+            window_ms: *window_ms,
+        }),
+        archives: archives.map(|(t, window_ms)| plan::ArchiveGuard {
+            times: t,
+            now_ms,
+            window_ms: *window_ms,
+        }),
+    }
+}
+
+/// Named versions the listing does not hold: already absent, or the
+/// package is not found.
+fn absent_outcomes(absent: Vec<String>, missing: bool) -> Vec<ItemOutcome> {
+    absent
+        .into_iter()
+        .map(|v| match missing {
+            true => ItemOutcome::package_not_found(Item::Version(v), 0),
+            false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, 0),
+        })
+        .collect()
 }

@@ -4,9 +4,20 @@
 //! version with none recorded is kept (`ARCHIVE_TIME_UNKNOWN`). Pure.
 
 use super::{KeptVersion, Listed};
-use crate::downloads::{rfc3339, ArchiveTimes, DAY_MS};
+use std::collections::HashMap;
+
+use crate::clock::{rfc3339, DAY_MS};
 use crate::policy::KeepRule;
 use crate::request::Status;
+
+/// A package's archive times in one repository, or why they cannot be
+/// known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArchiveTimes {
+    /// Version → when it was last archived (ms since the epoch).
+    Known(HashMap<String, i64>),
+    Unknown(String),
+}
 
 /// A package's archive times, and the window ending now (milliseconds
 /// since the epoch).
@@ -61,7 +72,19 @@ impl ArchiveGuard<'_> {
 /// The protections of a run beyond the policy's own fields: downloads and
 /// archive times, each when the policy asks for it.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Guards<'a> {
+pub struct Guards<'a> {
     pub(crate) downloads: Option<super::DownloadGuard<'a>>,
     pub(crate) archives: Option<ArchiveGuard<'a>>,
+    /// `maxDeletions`: at most this many versions go.
+    pub(crate) max_deletions: Option<u32>,
+}
+
+impl Guards<'_> {
+    /// At most `cap` versions go (none: no cap).
+    pub fn max_deletions(self, cap: Option<u32>) -> Self {
+        Guards {
+            max_deletions: cap,
+            ..self
+        }
+    }
 }

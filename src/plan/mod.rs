@@ -9,10 +9,11 @@ mod held;
 mod package;
 mod usage;
 
-pub(crate) use archived::{ArchiveGuard, Guards};
+pub use archived::Guards;
+pub(crate) use archived::{ArchiveGuard, ArchiveTimes};
 pub(crate) use held::hold_to;
 pub(crate) use package::{KeptVersion, PackagePlan};
-pub(crate) use usage::{protect, DownloadGuard, Usage};
+pub(crate) use usage::{protect, DownloadGuard, Downloads, Usage};
 
 use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};
 use crate::request::{Action, Format, Request, Status};
@@ -165,80 +166,71 @@ fn filtered_out(v: &Listed, policy: &Policy, format: Option<Format>) -> Option<K
     None
 }
 
-/// Applies a policy to one package's listing. Pure, and independent of the
-/// listing's order (versions are ranked by `rank`, then name).
+/// A package's facts, as its reads told them: what a plan is made from,
+/// beside the policy and the guards.
+#[derive(Debug, Clone, Copy)]
+pub struct Package<'a> {
+    pub(crate) listing: &'a [Listed],
+    /// IoT's default version, unless the request unsets it: the policy
+    /// keeps it (`DEFAULT_VERSION`).
+    pub(crate) default_version: Option<&'a str>,
+    /// CodeArtifact's format, which reads versions' pre-release and release
+    /// lines; IoT versions have none.
+    pub(crate) format: Option<Format>,
+}
+
+impl<'a> Package<'a> {
+    /// A CodeArtifact package of `format`.
+    pub fn codeartifact(listing: &'a [Listed], format: Format) -> Package<'a> {
+        Package {
+            listing,
+            default_version: None,
+            format: Some(format),
+        }
+    }
+
+    /// An IoT package, whose `default_version` the policy keeps.
+    pub fn iot(listing: &'a [Listed], default_version: Option<&'a str>) -> Package<'a> {
+        Package {
+            listing,
+            default_version,
+            format: None,
+        }
+    }
+}
+
+/// Applies a policy to one package's listing: the planner's one entry
+/// point. Pure, and independent of the listing's order (versions are
+/// ranked by `rank`, then name). Returns the versions selected (oldest
+/// first) and those kept, each with its rule.
 ///
 /// 1. Candidates are the versions that pass every filter (`statuses`,
 ///    `originTypes`, `match`, `exclude`, `prerelease`).
 /// 2. The `keepLatest` most recently published candidates are kept (of
 ///    each release line, with `keepLatestPer`).
-/// 3. Of the rest, those not older than `olderThanDays` (when set) are kept.
-/// 4. The IoT default version is kept unless `unset_default_version`;
-///    CodeArtifact's `defaultDisplayVersion` unless the policy allows it.
-///    With `notDownloadedForDays` ([`retention_with`]), what was downloaded
-///    within the window is kept too.
+/// 3. Of the rest, those not older than `olderThanDays` (when set) are
+///    kept; with `archivedForDays`, a version not Archived, or archived
+///    within the window, is kept too (`archivedForDays`), and one archived
+///    at an unknown time (`ARCHIVE_TIME_UNKNOWN`).
+/// 4. The IoT default version is kept (the [`Package`] names it unless the
+///    request unsets it); CodeArtifact's `defaultDisplayVersion` unless the
+///    policy allows it. With `notDownloadedForDays`, what was downloaded
+///    within the window (or everything, when the downloads cannot be known)
+///    is kept.
 /// 5. A package is never emptied: if every version would go, the newest stays.
 /// 6. If more than `maxFraction` of the package would go, nothing goes.
-/// 7. At most `max_deletions` go, oldest first; the rest are deferred.
+/// 7. At most `maxDeletions` go (the [`Guards`]' cap), oldest first; the
+///    rest are deferred.
 pub fn retention(
-    listing: &[Listed],
-    default_version: Option<&str>,
+    package: Package<'_>,
     retention: &Retention,
-    format: Option<Format>,
-    unset_default_version: bool,
-    max_deletions: Option<u32>,
-) -> (Vec<String>, Vec<KeptVersion>) {
-    retention_with(
-        listing,
-        default_version,
-        retention,
-        format,
-        unset_default_version,
-        max_deletions,
-        None,
-    )
-}
-
-/// [`retention`], with `notDownloadedForDays`: at step 4, what was
-/// downloaded within the window (or everything, when the downloads cannot
-/// be known) is kept, before the caps of steps 5 to 7 count what goes.
-pub(crate) fn retention_with(
-    listing: &[Listed],
-    default_version: Option<&str>,
-    retention: &Retention,
-    format: Option<Format>,
-    unset_default_version: bool,
-    max_deletions: Option<u32>,
-    downloads: Option<DownloadGuard<'_>>,
-) -> (Vec<String>, Vec<KeptVersion>) {
-    let guards = Guards {
-        downloads,
-        archives: None,
-    };
-    retention_guarded(
-        listing,
-        default_version,
-        retention,
-        format,
-        unset_default_version,
-        max_deletions,
-        guards,
-    )
-}
-
-/// [`retention_with`], with every guard: with `archivedForDays`, at step
-/// 3, a version not Archived, or archived within the window, is kept
-/// (`archivedForDays`), and one archived at an unknown time too
-/// (`ARCHIVE_TIME_UNKNOWN`).
-pub(crate) fn retention_guarded(
-    listing: &[Listed],
-    default_version: Option<&str>,
-    retention: &Retention,
-    format: Option<Format>,
-    unset_default_version: bool,
-    max_deletions: Option<u32>,
     guards: Guards<'_>,
 ) -> (Vec<String>, Vec<KeptVersion>) {
+    let Package {
+        listing,
+        default_version,
+        format,
+    } = package;
     let downloads = guards.downloads;
     let policy = &retention.policy;
     let mut versions: Vec<&Listed> = listing.iter().collect();
@@ -274,7 +266,7 @@ pub(crate) fn retention_guarded(
             keep.push(kept(KeepRule::NewerThan));
         } else if let Some(k) = guards.archives.and_then(|g| g.keeps(v)) {
             keep.push((i, k));
-        } else if default_version == Some(v.name.as_str()) && !unset_default_version {
+        } else if default_version == Some(v.name.as_str()) {
             keep.push(kept(KeepRule::DefaultVersion));
         } else if v.display && policy.protect_display_version {
             keep.push(kept(KeepRule::DefaultDisplayVersion));
@@ -307,7 +299,7 @@ pub(crate) fn retention_guarded(
     }
     // Oldest first; over the cap, the newest of them wait for a later run.
     delete.reverse();
-    if let Some(cap) = max_deletions {
+    if let Some(cap) = guards.max_deletions {
         let deferred = delete.split_off((cap as usize).min(delete.len()));
         keep_instead(deferred, KeepRule::MaxDeletions, &mut keep);
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
-use crate::downloads::rfc3339;
+use crate::clock::rfc3339;
 use crate::policy::{Expected, KeepRule};
 use crate::request::Verb;
 

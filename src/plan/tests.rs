@@ -103,7 +103,15 @@ mod policy {
         r: &Retention,
         cap: Option<u32>,
     ) -> (Vec<String>, Vec<KeptVersion>) {
-        retention(versions, None, r, Some(Format::Maven), false, cap)
+        retention(
+            Package {
+                listing: versions,
+                default_version: None,
+                format: Some(Format::Maven),
+            },
+            r,
+            Guards::default().max_deletions(cap),
+        )
     }
 
     #[test]
@@ -116,10 +124,26 @@ mod policy {
             },
             None,
         );
-        let (delete, keep) = retention(&versions, Some("2"), &r, None, false, None);
+        let (delete, keep) = retention(
+            Package {
+                listing: &versions,
+                default_version: Some("2"),
+                format: None,
+            },
+            &r,
+            Guards::default(),
+        );
         assert_eq!(delete, vec!["1", "3"]);
         assert_eq!(keep[0].rule, KeepRule::DefaultVersion);
-        let (delete, keep) = retention(&versions, Some("2"), &r, None, true, None);
+        let (delete, keep) = retention(
+            Package {
+                listing: &versions,
+                default_version: None,
+                format: None,
+            },
+            &r,
+            Guards::default(),
+        );
         assert_eq!(
             delete,
             vec!["1", "2"],
@@ -141,7 +165,15 @@ mod policy {
             },
             Some(500),
         );
-        let (delete, keep) = retention(&versions, None, &r, None, false, None);
+        let (delete, keep) = retention(
+            Package {
+                listing: &versions,
+                default_version: None,
+                format: None,
+            },
+            &r,
+            Guards::default(),
+        );
         assert!(delete.is_empty());
         assert_eq!(
             keep.iter()
@@ -156,7 +188,15 @@ mod policy {
             },
             None,
         );
-        let (delete, keep) = retention(&versions, None, &r, None, false, Some(2));
+        let (delete, keep) = retention(
+            Package {
+                listing: &versions,
+                default_version: None,
+                format: None,
+            },
+            &r,
+            Guards::default().max_deletions(Some(2)),
+        );
         assert_eq!(delete, vec!["1", "2"], "the oldest go first");
         assert_eq!(
             keep.iter()
@@ -234,7 +274,7 @@ mod policy {
         ) {
             let r = spec(raw.clone(), fraction);
             let default = default_idx.and_then(|i| versions.get(i)).map(|v| v.name.clone());
-            let (delete, keep) = retention(&versions, default.as_deref(), &r, Some(Format::Maven), unset, cap);
+            let (delete, keep) = retention(Package { listing: &versions, default_version: default.as_deref().filter(|_| !unset), format: Some(Format::Maven) }, &r, Guards::default().max_deletions(cap));
 
             // Every version has exactly one fate.
             let deleted: BTreeSet<&String> = delete.iter().collect();
@@ -271,7 +311,7 @@ mod policy {
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 shuffled.swap(i, (seed >> 33) as usize % (i + 1));
             }
-            let again = retention(&shuffled, default.as_deref(), &r, Some(Format::Maven), unset, cap);
+            let again = retention(Package { listing: &shuffled, default_version: default.as_deref().filter(|_| !unset), format: Some(Format::Maven) }, &r, Guards::default().max_deletions(cap));
             prop_assert_eq!(again, (delete, keep));
         }
     }

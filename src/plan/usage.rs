@@ -2,11 +2,23 @@
 //! in jobs (IoT), or downloaded within `notDownloadedForDays`
 //! (CodeArtifact). Pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::KeptVersion;
-use crate::downloads::{rfc3339, Downloads, DAY_MS};
+use crate::clock::{rfc3339, DAY_MS};
 use crate::policy::KeepRule;
+
+/// What the table tells a policy run of one package's reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Downloads {
+    /// Recording covers the window: the latest read of each version read
+    /// at all (ms since the epoch), the package's own key and the
+    /// unknown-namespace key merged.
+    Known(HashMap<String, i64>),
+    /// Fail closed: why the reads cannot be trusted (recording began inside
+    /// the window, or has not seen the domain, or the table cannot be read).
+    Unknown(String),
+}
 
 /// Whether a version is in use (IoT), as the reads found it.
 #[derive(Debug, Clone, PartialEq, Eq)]

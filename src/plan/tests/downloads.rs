@@ -46,14 +46,14 @@ fn plan(downloads: &Downloads, cap: Option<u32>) -> (Vec<String>, Vec<KeptVersio
         now_ms: NOW,
         window_ms: 30 * DAY_MS,
     };
-    retention_with(
-        &listing(),
-        None,
+    let guards = Guards {
+        downloads: Some(guard),
+        ..Guards::default()
+    };
+    retention(
+        Package::codeartifact(&listing(), Format::Npm),
         &spec(cap),
-        Some(Format::Npm),
-        false,
-        cap,
-        Some(guard),
+        guards.max_deletions(cap),
     )
 }
 

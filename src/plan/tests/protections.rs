@@ -47,7 +47,15 @@ fn keep_latest_per_minor_keeps_the_newest_of_every_line() {
         ..RawPolicy::default()
     };
     let r = retention_of(raw, Verb::Delete);
-    let (delete, keep) = retention(&listing(&names), None, &r, Some(Format::Npm), false, None);
+    let (delete, keep) = retention(
+        Package {
+            listing: &listing(&names),
+            default_version: None,
+            format: Some(Format::Npm),
+        },
+        &r,
+        Guards::default(),
+    );
     assert_eq!(delete, vec!["1.4.0"], "only the third of line 1.4 goes");
     // "latest" has no line: a line of its own, kept.
     assert!(keep
@@ -67,12 +75,13 @@ fn the_display_version_is_kept_unless_the_policy_allows_it() {
             ..RawPolicy::default()
         };
         retention(
-            &l,
-            None,
+            Package {
+                listing: &l,
+                default_version: None,
+                format: None,
+            },
             &retention_of(raw, Verb::Delete),
-            None,
-            false,
-            None,
+            Guards::default(),
         )
     };
     let (delete, keep) = keep_one(None);
@@ -93,12 +102,13 @@ fn an_action_selects_only_what_it_can_still_change() {
         ..RawPolicy::default()
     };
     let (archive, keep) = retention(
-        &l,
-        None,
+        Package {
+            listing: &l,
+            default_version: None,
+            format: None,
+        },
         &retention_of(raw, Verb::Archive),
-        None,
-        false,
-        None,
+        Guards::default(),
     );
     assert_eq!(archive, vec!["2"]);
     assert!(keep.contains(&KeptVersion::new("1".into(), KeepRule::Status)));
@@ -153,8 +163,8 @@ proptest! {
         for v in &mut l { v.old = Some(v.rank >= old_from); }
         let alone = retention_of(RawPolicy { keep_latest: Some(keep), ..RawPolicy::default() }, Verb::Delete);
         let lined = retention_of(RawPolicy { keep_latest: Some(keep), keep_latest_per: Some(per.into()), ..RawPolicy::default() }, Verb::Delete);
-        let (d_alone, _) = retention(&l, None, &alone, Some(Format::Npm), false, None);
-        let (d_lined, _) = retention(&l, None, &lined, Some(Format::Npm), false, None);
+        let (d_alone, _) = retention(Package { listing: &l, default_version: None, format: Some(Format::Npm) }, &alone, Guards::default());
+        let (d_lined, _) = retention(Package { listing: &l, default_version: None, format: Some(Format::Npm) }, &lined, Guards::default());
         prop_assert!(d_lined.len() <= d_alone.len());
         let alone_set: BTreeSet<&String> = d_alone.iter().collect();
         prop_assert!(d_lined.iter().all(|v| alone_set.contains(v)));
