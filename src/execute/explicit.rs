@@ -4,7 +4,7 @@
 //! exists: an absent version is `alreadyAbsent`, a missing package
 //! `packagesNotFound`, as the real run reports them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::{
@@ -66,9 +66,13 @@ impl Executor {
         if request.dry_run {
             return self.explicit_dry(request, cx).await;
         }
-        let (refused, attempts) = match self.in_use_refusals(request, cx).await {
+        let Tried {
+            result: refused,
+            calls: attempts,
+        } = self.in_use_refusals(request, cx).await;
+        let refused = match refused {
             Ok(r) => r,
-            Err((e, attempts)) => return failed_all(request, e, attempts),
+            Err(e) => return failed_all(request, e, attempts),
         };
         let mut outcomes: Vec<ItemOutcome> = Vec::new();
         let mut rest = Vec::new();
@@ -275,64 +279,44 @@ impl Executor {
         &self,
         request: &Request,
         cx: &CallContext<'_>,
-    ) -> Result<(HashMap<Item, Arc<DeleteError>>, u32), (DeleteError, u32)> {
+    ) -> Tried<HashMap<Item, Arc<DeleteError>>> {
         let Target::Iot {
             package,
             protect_in_use: true,
             ..
         } = &request.target
         else {
-            return Ok((HashMap::new(), 0));
+            return Tried::free(HashMap::new());
         };
         // Explicit versions are checked by the adapter, each beside its
         // delete; the whole package is checked here, first.
         if request.verb != Verb::Delete || matches!(request.action, Action::Versions(_)) {
-            return Ok((HashMap::new(), 0));
+            return Tried::free(HashMap::new());
         }
-        let (versions, mut attempts) = match &request.action {
-            Action::Versions(vs) => (vs.clone(), 0),
-            _ => match self.iot.versions(&request.target, None, cx).await {
-                Tried {
-                    result: Ok(l),
-                    calls: n,
-                } => (l.versions.into_iter().map(|v| v.name).collect(), n),
-                Tried {
-                    result: Err(e),
-                    calls: n,
-                } => return Err((e, n)),
-            },
-        };
-        let Tried {
-            result: usage,
-            calls: n,
-        } = self.iot.usage(package, &versions, cx).await;
-        attempts += n;
-        let usage = usage.map_err(|e| (e, attempts))?;
-        let refusal = |version: &str, u: &Usage| match u {
-            Usage::Unused => None,
-            Usage::InUse(detail) => Some(DeleteError::InUse {
-                package: package.clone(),
-                version: version.to_owned(),
-                detail: detail.clone(),
-            }),
-            Usage::Unknown(reason) => Some(DeleteError::InUseUnknown {
-                package: package.clone(),
-                version: version.to_owned(),
-                reason: reason.clone(),
-            }),
-        };
-        let mut refused = HashMap::new();
-        for (v, u) in &usage {
-            if let Some(e) = refusal(v, u) {
-                let item = match request.action {
-                    Action::Versions(_) => Item::Version(v.clone()),
-                    _ => Item::Package,
-                };
-                refused.entry(item).or_insert_with(|| Arc::new(e));
-            }
-        }
-        Ok((refused, attempts))
+        let listed = self.iot.versions(&request.target, None, cx).await;
+        listed
+            .and(|l| async move {
+                let versions: Vec<String> = l.versions.into_iter().map(|v| v.name).collect();
+                let usage = self.iot.usage(package, &versions, cx).await;
+                usage.map(|usage| package_refusal(package, usage))
+            })
+            .await
     }
+}
+
+/// The whole package's delete is refused by its first version in use (or
+/// whose use is unknown), with that version's error.
+fn package_refusal(
+    package: &str,
+    usage: BTreeMap<String, Usage>,
+) -> HashMap<Item, Arc<DeleteError>> {
+    let names: Vec<String> = usage.keys().cloned().collect();
+    let usage = Ok(usage);
+    names
+        .iter()
+        .find_map(|v| super::iot::refusal(package, v, &usage))
+        .map(|e| HashMap::from([(Item::Package, e)]))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

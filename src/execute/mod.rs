@@ -119,6 +119,12 @@ pub struct ItemOutcome {
 }
 
 impl ItemOutcome {
+    /// The same outcome, with `earlier` calls made before it counted in.
+    pub(crate) fn after(mut self, earlier: u32) -> Self {
+        self.attempts += earlier;
+        self
+    }
+
     pub(crate) fn done(item: Item, done: Done, attempts: u32) -> Self {
         ItemOutcome {
             item,

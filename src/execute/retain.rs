@@ -24,19 +24,13 @@ impl Executor {
         cx: &CallContext<'_>,
     ) -> Executed {
         // The downloads table is read beside the listing.
-        let (
-            Tried {
-                result: listing,
-                calls: attempts,
-            },
-            downloads,
-            archives,
-        ) = tokio::join!(
+        let (listing, downloads, archives) = tokio::join!(
             self.listing(request, retention, cx),
             self.downloads(request, retention, cx),
             self.archive_times(request, retention, cx)
         );
-        let listing = match listing {
+        let attempts = listing.calls;
+        let listing = match listing.result {
             Ok(l) => l,
             Err(e) => return failed(request, e, attempts),
         };

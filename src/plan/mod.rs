@@ -226,14 +226,8 @@ pub fn retention(
     retention: &Retention,
     guards: Guards<'_>,
 ) -> (Vec<String>, Vec<KeptVersion>) {
-    let Package {
-        listing,
-        default_version,
-        format,
-    } = package;
-    let downloads = guards.downloads;
     let policy = &retention.policy;
-    let mut versions: Vec<&Listed> = listing.iter().collect();
+    let mut versions: Vec<&Listed> = package.listing.iter().collect();
     versions.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.name.cmp(&b.name)));
     versions.dedup_by(|a, b| a.name == b.name);
     let total = versions.len();
@@ -243,37 +237,9 @@ pub fn retention(
     // `keepLatestPer`; a version with no readable line is a line of its own).
     let mut seen: HashMap<String, u32> = HashMap::new();
     for (i, v) in versions.iter().enumerate() {
-        let kept = |rule| (i, KeptVersion::new(v.name.clone(), rule));
-        if let Some(rule) = filtered_out(v, policy, format) {
-            keep.push(kept(rule));
-            continue;
-        }
-        let line = match &policy.per {
-            None => Some(String::new()),
-            Some(per) => release_line(per, format, &v.name),
-        };
-        let rank = match line {
-            Some(line) => {
-                let n = seen.entry(line).or_default();
-                *n += 1;
-                *n
-            }
-            None => 1,
-        };
-        if rank <= policy.keep_latest {
-            keep.push(kept(KeepRule::KeepLatest));
-        } else if policy.older_than_secs.is_some() && v.old != Some(true) {
-            keep.push(kept(KeepRule::NewerThan));
-        } else if let Some(k) = guards.archives.and_then(|g| g.keeps(v)) {
-            keep.push((i, k));
-        } else if default_version == Some(v.name.as_str()) {
-            keep.push(kept(KeepRule::DefaultVersion));
-        } else if v.display && policy.protect_display_version {
-            keep.push(kept(KeepRule::DefaultDisplayVersion));
-        } else if let Some(k) = downloads.and_then(|g| g.keeps(&v.name)) {
-            keep.push((i, k));
-        } else {
-            delete.push((i, v));
+        match kept_by(v, policy, package, &guards, &mut seen) {
+            Some(k) => keep.push((i, k)),
+            None => delete.push((i, v)),
         }
     }
     let keep_instead =
@@ -308,6 +274,46 @@ pub fn retention(
         delete.into_iter().map(|(_, v)| v.name.clone()).collect(),
         keep.into_iter().map(|(_, k)| k).collect(),
     )
+}
+
+/// Steps 1 to 4 for one version, newest first: the rule that keeps it, if
+/// one does. `seen` counts the candidates met so far, per release line.
+fn kept_by(
+    v: &Listed,
+    policy: &Policy,
+    package: Package<'_>,
+    guards: &Guards<'_>,
+    seen: &mut HashMap<String, u32>,
+) -> Option<KeptVersion> {
+    let kept = |rule| Some(KeptVersion::new(v.name.clone(), rule));
+    if let Some(rule) = filtered_out(v, policy, package.format) {
+        return kept(rule);
+    }
+    let line = match &policy.per {
+        None => Some(String::new()),
+        Some(per) => release_line(per, package.format, &v.name),
+    };
+    let rank = match line {
+        Some(line) => {
+            let n = seen.entry(line).or_default();
+            *n += 1;
+            *n
+        }
+        None => 1,
+    };
+    if rank <= policy.keep_latest {
+        kept(KeepRule::KeepLatest)
+    } else if policy.older_than_secs.is_some() && v.old != Some(true) {
+        kept(KeepRule::NewerThan)
+    } else if let Some(k) = guards.archives.and_then(|g| g.keeps(v)) {
+        Some(k)
+    } else if package.default_version == Some(v.name.as_str()) {
+        kept(KeepRule::DefaultVersion)
+    } else if v.display && policy.protect_display_version {
+        kept(KeepRule::DefaultDisplayVersion)
+    } else {
+        guards.downloads.and_then(|g| g.keeps(&v.name))
+    }
 }
 
 /// A replay's plan: the whole package's plan cut down to the versions the

@@ -36,66 +36,89 @@ impl CodeArtifactAdapter {
         revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> Tried<Option<Answer>> {
-        let expected = expected_status.cloned();
+        let target = match verb.target_status() {
+            None => None,
+            Some(Status::CodeArtifact(status)) => Some(status),
+            // Validation refuses `deprecate` for CodeArtifact (`Verb::offered_by`).
+            Some(Status::Iot(_)) => unreachable!("an IoT status in a CodeArtifact call"),
+        };
         cx.retrier
             .run(QuotaClass::CodeArtifactWrite, || {
-                let expected = expected.clone();
+                let (target, expected) = (target.clone(), expected_status.cloned());
                 async move {
-                    match verb.target_status() {
-                        // Validation refuses `deprecate` for CodeArtifact (`Verb::offered_by`).
-                        Some(Status::Iot(_)) => {
-                            unreachable!("an IoT status in a CodeArtifact call")
-                        }
-                        None => match for_package!(self.client.delete_package_versions(), pkg)
-                            .set_versions(Some(versions.to_vec()))
-                            .set_expected_status(expected)
-                            .send()
-                            .await
-                        {
-                            Ok(out) => Ok(Some(Answer::of(
-                                out.successful_versions(),
-                                out.failed_versions(),
-                            ))),
-                            Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
-                            Err(e) => Err(ca_error!(
-                                e,
-                                DeletePackageVersionsError,
-                                "DeletePackageVersions"
-                            )),
-                        },
-                        Some(Status::CodeArtifact(status)) => {
+                    match target {
+                        None => self.delete_versions(pkg, expected, versions).await,
+                        Some(status) => {
                             let guard: HashMap<String, String> = versions
                                 .iter()
                                 .filter_map(|v| Some((v.clone(), revisions.get(v)?.clone())))
                                 .collect();
-                            match for_package!(self.client.update_package_versions_status(), pkg)
-                                .set_versions(Some(versions.to_vec()))
-                                .set_version_revisions((!guard.is_empty()).then_some(guard))
-                                .set_expected_status(expected)
-                                .target_status(status)
-                                .send()
-                                .await
-                            {
-                                Ok(out) => Ok(Some(Answer::of(
-                                    out.successful_versions(),
-                                    out.failed_versions(),
-                                ))),
-                                Err(e)
-                                    if package_not_found!(e, UpdatePackageVersionsStatusError) =>
-                                {
-                                    Ok(None)
-                                }
-                                Err(e) => Err(ca_error!(
-                                    e,
-                                    UpdatePackageVersionsStatusError,
-                                    "UpdatePackageVersionsStatus"
-                                )),
-                            }
+                            let change = (status, expected, guard);
+                            self.update_status(pkg, change, versions).await
                         }
                     }
                 }
             })
             .await
+    }
+
+    /// DeletePackageVersions, once.
+    async fn delete_versions(
+        &self,
+        pkg: &CodeArtifactPackage,
+        expected: Option<PackageVersionStatus>,
+        versions: &[String],
+    ) -> Result<Option<Answer>, DeleteError> {
+        match for_package!(self.client.delete_package_versions(), pkg)
+            .set_versions(Some(versions.to_vec()))
+            .set_expected_status(expected)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(Answer::of(
+                out.successful_versions(),
+                out.failed_versions(),
+            ))),
+            Err(e) if package_not_found!(e, DeletePackageVersionsError) => Ok(None),
+            Err(e) => Err(ca_error!(
+                e,
+                DeletePackageVersionsError,
+                "DeletePackageVersions"
+            )),
+        }
+    }
+
+    /// UpdatePackageVersionsStatus to `target`, from `expected`, guarded by
+    /// the planned revisions, once.
+    async fn update_status(
+        &self,
+        pkg: &CodeArtifactPackage,
+        (target, expected, revisions): (
+            PackageVersionStatus,
+            Option<PackageVersionStatus>,
+            HashMap<String, String>,
+        ),
+        versions: &[String],
+    ) -> Result<Option<Answer>, DeleteError> {
+        match for_package!(self.client.update_package_versions_status(), pkg)
+            .set_versions(Some(versions.to_vec()))
+            .set_version_revisions((!revisions.is_empty()).then_some(revisions))
+            .set_expected_status(expected)
+            .target_status(target)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(Answer::of(
+                out.successful_versions(),
+                out.failed_versions(),
+            ))),
+            Err(e) if package_not_found!(e, UpdatePackageVersionsStatusError) => Ok(None),
+            Err(e) => Err(ca_error!(
+                e,
+                UpdatePackageVersionsStatusError,
+                "UpdatePackageVersionsStatus"
+            )),
+        }
     }
 
     /// One batch of at most 100 versions. Versions answered with `SKIPPED`
@@ -122,27 +145,12 @@ impl CodeArtifactAdapter {
                 .await;
             spent += attempts;
             let answer = match result {
-                Err(e) => {
-                    let e = Arc::new(e);
-                    outcomes.extend(
-                        pending
-                            .drain(..)
-                            .map(|v| ItemOutcome::failed(Item::Version(v), e.clone(), spent)),
-                    );
-                    break;
-                }
-                Ok(None) => {
-                    // Not found at the first call: the package was never
-                    // there (after a retry, the first call may have
-                    // deleted its last versions).
-                    let never_there = spent == 1;
-                    outcomes.extend(pending.drain(..).map(|v| match never_there {
-                        true => ItemOutcome::package_not_found(Item::Version(v), spent),
-                        false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, spent),
-                    }));
-                    break;
-                }
                 Ok(Some(answer)) => answer,
+                other => {
+                    let ended = other.map(|_| ());
+                    outcomes.extend(unanswered(std::mem::take(&mut pending), ended, spent));
+                    break;
+                }
             };
             let skipped = answer.sort(verb, std::mem::take(&mut pending), spent, &mut outcomes);
             if skipped.is_empty() {
@@ -150,14 +158,11 @@ impl CodeArtifactAdapter {
             }
             if round == SKIPPED_ROUNDS || !cx.retrier.has_time() {
                 outcomes.extend(skipped.into_iter().map(|(v, message)| {
-                    ItemOutcome::failed(
-                        Item::Version(v),
-                        Arc::new(DeleteError::VersionRefused {
-                            code: PackageVersionErrorCode::Skipped,
-                            message,
-                        }),
-                        spent,
-                    )
+                    let e = DeleteError::VersionRefused {
+                        code: PackageVersionErrorCode::Skipped,
+                        message,
+                    };
+                    ItemOutcome::failed(Item::Version(v), Arc::new(e), spent)
                 }));
                 break;
             }
@@ -165,6 +170,34 @@ impl CodeArtifactAdapter {
         }
         outcomes
     }
+}
+
+/// The pending versions of a call that got no answer: failed with its
+/// error, or, when the package was not found (`Ok`), not found if this was
+/// the first call (after a retry, the first call may have deleted its last
+/// versions: then they are already absent).
+fn unanswered(
+    pending: Vec<String>,
+    ended: Result<(), DeleteError>,
+    spent: u32,
+) -> Vec<ItemOutcome> {
+    let e = match ended {
+        Ok(()) => {
+            let never_there = spent == 1;
+            return pending
+                .into_iter()
+                .map(|v| match never_there {
+                    true => ItemOutcome::package_not_found(Item::Version(v), spent),
+                    false => ItemOutcome::done(Item::Version(v), Done::AlreadyAbsent, spent),
+                })
+                .collect();
+        }
+        Err(e) => Arc::new(e),
+    };
+    pending
+        .into_iter()
+        .map(|v| ItemOutcome::failed(Item::Version(v), e.clone(), spent))
+        .collect()
 }
 
 /// What DeletePackageVersions and UpdatePackageVersionsStatus answer alike:

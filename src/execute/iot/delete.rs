@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
+use tokio::time::Instant;
 
 use super::{lock, refusal, Checked, IotAdapter, PackageState};
 use crate::error::DeleteError;
@@ -213,54 +214,27 @@ impl IotAdapter {
                     .collect();
             }
         };
-        let (listed, default_version) = {
-            let st = lock(&state);
-            // Listed; or not, and gone by a delete this execution
-            // environment saw answered.
-            let listed: Vec<(bool, bool)> = versions
-                .iter()
-                .map(|v| {
-                    let gone = st.gone.get(v).is_some_and(|at| *at >= cx.retrier.started());
-                    (st.versions.contains_key(v), gone)
-                })
-                .collect();
-            (listed, st.default_version.clone())
-        };
+        let (listed, default_version) = seen(&state, versions, cx.retrier.started());
         let mut outcomes = Vec::with_capacity(versions.len());
         let mut to_delete = Vec::new();
         for (v, (listed, gone)) in versions.iter().zip(listed) {
-            if !listed && gone {
-                outcomes.push(ItemOutcome::done(
+            let refused = match default_version.as_deref() == Some(v.as_str()) {
+                _ if !listed && gone => Some(ItemOutcome::done(
                     Item::Version(v.clone()),
                     Done::AlreadyAbsent,
                     attempts,
-                ));
-            } else if default_version.as_deref() != Some(v.as_str()) {
-                to_delete.push((v.as_str(), listed));
-            } else if !unset_default_version {
-                outcomes.push(ItemOutcome::failed(
-                    Item::Version(v.clone()),
-                    Arc::new(DeleteError::DefaultVersion {
-                        package: package.to_owned(),
-                        version: v.clone(),
-                    }),
-                    attempts,
-                ));
-            } else {
-                match self.unset_default(package, &state, cx).await {
-                    Tried {
-                        result: Ok(()),
-                        calls: _,
-                    } => to_delete.push((v.as_str(), listed)),
-                    Tried {
-                        result: Err(e),
-                        calls: n,
-                    } => outcomes.push(ItemOutcome::failed(
-                        Item::Version(v.clone()),
-                        Arc::new(e),
-                        attempts + n,
-                    )),
+                )),
+                false => None,
+                true => {
+                    let item = Item::Version(v.clone());
+                    let unset = unset_default_version;
+                    let cleared = self.default_cleared(item, (package, v), unset, &state, cx);
+                    cleared.await.err().map(|o| o.after(attempts))
                 }
+            };
+            match refused {
+                Some(o) => outcomes.push(o),
+                None => to_delete.push((v.as_str(), listed)),
             }
         }
         outcomes.extend(
@@ -268,6 +242,36 @@ impl IotAdapter {
                 .await,
         );
         outcomes
+    }
+
+    /// The package's default version `v`, cleared before `item` is deleted
+    /// when the request allows it (`unsetDefaultVersion`): the calls that
+    /// took; otherwise, or if clearing fails, `item`'s outcome.
+    async fn default_cleared(
+        &self,
+        item: Item,
+        (package, v): (&str, &str),
+        unset_default_version: bool,
+        state: &Mutex<PackageState>,
+        cx: &CallContext<'_>,
+    ) -> Result<u32, ItemOutcome> {
+        if !unset_default_version {
+            let e = DeleteError::DefaultVersion {
+                package: package.to_owned(),
+                version: v.to_owned(),
+            };
+            return Err(ItemOutcome::failed(item, Arc::new(e), 0));
+        }
+        match self.unset_default(package, state, cx).await {
+            Tried {
+                result: Ok(()),
+                calls,
+            } => Ok(calls),
+            Tried {
+                result: Err(e),
+                calls,
+            } => Err(ItemOutcome::failed(item, Arc::new(e), calls)),
+        }
     }
 
     /// Progress before breadth: twelve versions at a time (one search),
@@ -329,22 +333,12 @@ impl IotAdapter {
             (st.default_version.clone(), versions)
         };
         if let Some(default) = &default_version {
-            if !unset_default_version {
-                return fail(
-                    DeleteError::DefaultVersion {
-                        package: package.to_owned(),
-                        version: default.clone(),
-                    },
-                    attempts,
-                );
-            }
-            let Tried {
-                result: r,
-                calls: n,
-            } = self.unset_default(package, &state, cx).await;
-            attempts += n;
-            if let Err(e) = r {
-                return fail(e, attempts);
+            let unset = unset_default_version;
+            let cleared =
+                self.default_cleared(Item::Package, (package, default), unset, &state, cx);
+            match cleared.await {
+                Ok(calls) => attempts += calls,
+                Err(o) => return o.after(attempts),
             }
         }
         let deleted = join_all(
@@ -419,4 +413,23 @@ fn blocking_failure(package: &str, deleted: Vec<ItemOutcome>) -> (Option<Arc<Del
         }
     }
     (first_failure, attempts)
+}
+
+/// For each version: whether the package's state lists it, and whether a
+/// delete this execution environment saw answered (since `started`)
+/// removed it; and the package's default version.
+fn seen(
+    state: &Mutex<PackageState>,
+    versions: &[String],
+    started: Instant,
+) -> (Vec<(bool, bool)>, Option<String>) {
+    let st = lock(state);
+    let listed = versions
+        .iter()
+        .map(|v| {
+            let gone = st.gone.get(v).is_some_and(|at| *at >= started);
+            (st.versions.contains_key(v), gone)
+        })
+        .collect();
+    (listed, st.default_version.clone())
 }
