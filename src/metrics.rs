@@ -7,14 +7,12 @@
 //! crates.io record through a global `metrics` recorder or their own
 //! entry types, and one document per service is all this needs.
 
-use std::collections::BTreeMap;
+use serde_json::{Map, Value};
 
-use serde_json::{json, Map, Value};
+use crate::account::Disposition;
 
-use crate::account::{Disposition, Reason, UnitAccount};
-use crate::code::Code;
-use crate::retry::pace::PaceStats;
-use crate::service::Service;
+mod figures;
+pub(crate) use figures::documents;
 
 /// Where the metrics go, read once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,162 +92,6 @@ fn count_name(d: Disposition) -> &'static str {
     COUNTS[index]
 }
 
-/// One service's figures for one invocation.
-#[derive(Debug, Default)]
-struct Figures {
-    counts: BTreeMap<String, f64>,
-    calls: u64,
-    throttles: u64,
-    rate: Option<f64>,
-}
-
-/// The pacers' calls and throttles of this invocation (`after` less
-/// `before`), and their rates now.
-fn add_pacing(by: &mut BTreeMap<Service, Figures>, before: &[PaceStats], after: &[PaceStats]) {
-    for a in after {
-        let b = before.iter().find(|b| b.class == a.class);
-        let calls = a.calls - b.map_or(0, |b| b.calls);
-        let throttles = a.throttles - b.map_or(0, |b| b.throttles);
-        let f = by.entry(a.class.service()).or_default();
-        f.calls += calls;
-        f.throttles += throttles;
-        if a.class.is_write() {
-            f.rate = Some(a.rate);
-        }
-    }
-}
-
-/// One EMF document per service this invocation touched.
-pub(crate) fn documents(
-    config: &MetricsConfig,
-    accounts: &[UnitAccount],
-    pacing: (&[PaceStats], &[PaceStats]),
-    timestamp_ms: u64,
-) -> Vec<Value> {
-    let mut by: BTreeMap<Service, Figures> = BTreeMap::new();
-    for l in accounts.iter().flat_map(|a| &a.lines) {
-        let f = by.entry(l.service).or_default();
-        let mut bump = |name: String| *f.counts.entry(name).or_default() += 1.0;
-        bump("Requested".into());
-        bump(count_name(l.disposition).into());
-        match (l.disposition, &l.code) {
-            (Disposition::Kept, Some(r)) => bump(format!("Kept.{r}")),
-            (Disposition::DeadLettered, Some(r)) => bump(format!("DeadLettered.{r}")),
-            _ => {}
-        }
-        // Handed on (or dead-lettered) still throttled when time ran out:
-        // the deadline went on waiting for the quota.
-        if matches!(
-            l.disposition,
-            Disposition::HandedOn | Disposition::DeadLettered
-        ) && matches!(&l.code, Some(Reason::Code(Code::Service(c))) if c == "ThrottlingException")
-        {
-            bump("ThrottledAtDeadline".into());
-        }
-    }
-    for (service, n) in accounts.iter().flat_map(|a| &a.handed_on_without_progress) {
-        *by.entry(*service)
-            .or_default()
-            .counts
-            .entry("HandedOnWithoutProgress".into())
-            .or_default() += *n as f64;
-    }
-    for (service, _) in accounts.iter().flat_map(|a| &a.packages_not_found) {
-        *by.entry(*service)
-            .or_default()
-            .counts
-            .entry("PackagesNotFound".into())
-            .or_default() += 1.0;
-    }
-    for (name, n) in [
-        (
-            "ReadEvents",
-            accounts.iter().map(|a| a.read_events).sum::<u64>(),
-        ),
-        (
-            "MetadataReads",
-            accounts.iter().map(|a| a.metadata_reads).sum(),
-        ),
-        (
-            "VersionsRecorded",
-            accounts.iter().map(|a| a.versions_recorded).sum(),
-        ),
-    ] {
-        if n > 0 {
-            *by.entry(Service::CodeArtifact)
-                .or_default()
-                .counts
-                .entry(name.into())
-                .or_default() += n as f64;
-        }
-    }
-    for a in accounts {
-        let written = a.reports.iter().map(|r| (r.service, "ReportsWritten"));
-        let unwritten = a.reports_unwritten.iter().map(|s| (*s, "ReportsUnwritten"));
-        for (service, name) in written.chain(unwritten) {
-            *by.entry(service)
-                .or_default()
-                .counts
-                .entry(name.into())
-                .or_default() += 1.0;
-        }
-    }
-    add_pacing(&mut by, pacing.0, pacing.1);
-    by.into_iter()
-        .filter(|(_, f)| !f.counts.is_empty() || f.calls > 0)
-        .map(|(service, f)| document(config, service, f, timestamp_ms))
-        .collect()
-}
-
-fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: u64) -> Value {
-    let mut root = Map::new();
-    let mut metrics = Vec::new();
-    let mut put = |root: &mut Map<String, Value>, name: &str, value: f64, unit: &str| {
-        root.insert(name.to_owned(), json!(value));
-        metrics.push(json!({"Name": name, "Unit": unit}));
-    };
-    for name in COUNTS.into_iter().chain(ALARM_COUNTS) {
-        put(
-            &mut root,
-            name,
-            f.counts.get(name).copied().unwrap_or(0.0),
-            "Count",
-        );
-    }
-    for (name, n) in f.counts.iter().filter(|(k, _)| k.contains('.')) {
-        put(&mut root, name, *n, "Count");
-    }
-    for name in DOWNLOAD_COUNTS.into_iter().chain(REPORT_COUNTS) {
-        if let Some(n) = f.counts.get(name) {
-            put(&mut root, name, *n, "Count");
-        }
-    }
-    put(&mut root, "Calls", f.calls as f64, "Count");
-    put(&mut root, "Throttles", f.throttles as f64, "Count");
-    if let Some(rate) = f.rate {
-        put(
-            &mut root,
-            "WriteRate",
-            (rate * 100.0).round() / 100.0,
-            "Count/Second",
-        );
-    }
-    root.insert("Service".into(), json!(service.as_str()));
-    root.insert("FunctionName".into(), json!(config.function_name));
-    root.insert(
-        "_aws".into(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": config.namespace,
-                "Dimensions": [["FunctionName", "Service"]],
-                "Metrics": metrics,
-            }],
-        }),
-    );
-    Value::Object(root)
-}
-
 /// The units the EMF specification allows.
 const UNITS: [&str; 27] = [
     "Seconds",
@@ -319,19 +161,7 @@ pub fn check(doc: &Value) -> Result<(), String> {
             .and_then(Value::as_array)
             .ok_or("no `Dimensions`")?;
         for set in sets {
-            let set = set.as_array().ok_or("a DimensionSet is not an array")?;
-            if set.len() > 30 {
-                return Err("a DimensionSet has more than 30 dimensions".into());
-            }
-            for name in set {
-                let name = name.as_str().ok_or("a dimension name is not a string")?;
-                let value = root.get(name).and_then(Value::as_str);
-                if !value.is_some_and(|v| !v.is_empty() && v.chars().count() <= 1024) {
-                    return Err(format!(
-                        "dimension {name:?} has no string member of 1–1024 characters"
-                    ));
-                }
-            }
+            dimension_set(root, set)?;
         }
         let metrics = d
             .get("Metrics")
@@ -342,6 +172,25 @@ pub fn check(doc: &Value) -> Result<(), String> {
         }
         for m in metrics {
             metric(root, m)?;
+        }
+    }
+    Ok(())
+}
+
+/// A DimensionSet: at most 30 names, each of a string member of the root
+/// of 1–1024 characters.
+fn dimension_set(root: &Map<String, Value>, set: &Value) -> Result<(), String> {
+    let set = set.as_array().ok_or("a DimensionSet is not an array")?;
+    if set.len() > 30 {
+        return Err("a DimensionSet has more than 30 dimensions".into());
+    }
+    for name in set {
+        let name = name.as_str().ok_or("a dimension name is not a string")?;
+        let value = root.get(name).and_then(Value::as_str);
+        if !value.is_some_and(|v| !v.is_empty() && v.chars().count() <= 1024) {
+            return Err(format!(
+                "dimension {name:?} has no string member of 1–1024 characters"
+            ));
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
+use aws_sdk_sqs::operation::send_message_batch::{SendMessageBatchError, SendMessageBatchOutput};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -107,19 +107,7 @@ impl Outbox {
         let mut results: Vec<(usize, Sent)> = batch.iter().map(|&i| (i, Ok(()))).collect();
         let mut entries = Vec::with_capacity(batch.len());
         for (k, &i) in batch.iter().enumerate() {
-            let m = &messages[i];
-            let mut entry = SendMessageBatchRequestEntry::builder()
-                .id(i.to_string())
-                .message_body(&m.body);
-            if fifo {
-                let dedup = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, m.body.as_bytes());
-                entry = entry
-                    .message_group_id("packprune")
-                    .message_deduplication_id(dedup.to_string());
-            } else {
-                entry = entry.set_delay_seconds(m.delay_seconds);
-            }
-            match entry.build() {
+            match batch_entry(i, &messages[i], fifo) {
                 Ok(e) => entries.push(e),
                 Err(e) => results[k].1 = Err(Arc::new(SendError::Build(e))),
             }
@@ -134,32 +122,64 @@ impl Outbox {
             .set_entries(Some(entries))
             .send()
             .await;
-        match answered {
-            Err(source) => {
-                let e = Arc::new(SendError::Call {
-                    queue: queue_url.to_owned(),
-                    source: Box::new(source),
-                });
-                for (_, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
-                    *r = Err(e.clone());
-                }
+        read_answer(&mut results, answered, queue_url);
+        results
+    }
+}
+
+/// The entry of message `i`: a FIFO queue's in group `packprune`,
+/// deduplicated by its body; a standard queue's with its delay.
+fn batch_entry(
+    i: usize,
+    m: &Outgoing,
+    fifo: bool,
+) -> Result<SendMessageBatchRequestEntry, aws_sdk_sqs::error::BuildError> {
+    let mut entry = SendMessageBatchRequestEntry::builder()
+        .id(i.to_string())
+        .message_body(&m.body);
+    if fifo {
+        let dedup = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, m.body.as_bytes());
+        entry = entry
+            .message_group_id("packprune")
+            .message_deduplication_id(dedup.to_string());
+    } else {
+        entry = entry.set_delay_seconds(m.delay_seconds);
+    }
+    entry.build()
+}
+
+/// Reads SQS's answer into the results not already failed: the call's
+/// error for all of them, or each entry's `Failed` answer, or
+/// [`SendError::Unanswered`] for an entry SQS named nowhere.
+fn read_answer(
+    results: &mut [(usize, Sent)],
+    answered: Result<SendMessageBatchOutput, SdkError<SendMessageBatchError, HttpResponse>>,
+    queue_url: &str,
+) {
+    match answered {
+        Err(source) => {
+            let e = Arc::new(SendError::Call {
+                queue: queue_url.to_owned(),
+                source: Box::new(source),
+            });
+            for (_, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
+                *r = Err(e.clone());
             }
-            Ok(out) => {
-                for (i, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
-                    let id = i.to_string();
-                    if let Some(f) = out.failed().iter().find(|f| f.id() == id) {
-                        *r = Err(Arc::new(SendError::Refused {
-                            code: f.code().to_owned(),
-                            message: f.message().unwrap_or_default().to_owned(),
-                            sender_fault: f.sender_fault(),
-                        }));
-                    } else if !out.successful().iter().any(|s| s.id() == id) {
-                        *r = Err(Arc::new(SendError::Unanswered));
-                    }
+        }
+        Ok(out) => {
+            for (i, r) in results.iter_mut().filter(|(_, r)| r.is_ok()) {
+                let id = i.to_string();
+                if let Some(f) = out.failed().iter().find(|f| f.id() == id) {
+                    *r = Err(Arc::new(SendError::Refused {
+                        code: f.code().to_owned(),
+                        message: f.message().unwrap_or_default().to_owned(),
+                        sender_fault: f.sender_fault(),
+                    }));
+                } else if !out.successful().iter().any(|s| s.id() == id) {
+                    *r = Err(Arc::new(SendError::Unanswered));
                 }
             }
         }
-        results
     }
 }
 

@@ -94,6 +94,9 @@ fn group<'a>(
     groups.into_values().collect()
 }
 
+/// Accounts for one executed request: a dry run's plan, a package not
+/// found, a line per settled item, and the fate of the rest (dead letters,
+/// hand-ons or redelivery); `progress` learns what moved.
 pub(super) fn account_request(
     acc: &mut UnitAccount,
     progress: &mut Progress,
@@ -101,6 +104,35 @@ pub(super) fn account_request(
     cx: &Ctx,
 ) {
     let attempt = rr.request.attempt().saturating_add(cx.receives - 1);
+    note_request(acc, rr);
+    let sorted = Sorted::of(&rr.outcomes);
+    for (o, done) in &sorted.done {
+        let (disposition, reason) = disposition(done);
+        acc.lines.push(line_for(rr, o, disposition, reason));
+    }
+    // Progress: something settled, or a fact learned and kept for the next
+    // invocation. Reads whose answers end with the invocation are not.
+    let settled = !sorted.done.is_empty() || !sorted.permanent.is_empty();
+    progress.moved |= settled || rr.learned;
+    let mut dead = group(&sorted.permanent, DeleteError::code, DeleteError::chain);
+    if !sorted.retryable.is_empty() {
+        dead.extend(account_retryable(
+            acc,
+            progress,
+            rr,
+            cx,
+            &sorted.retryable,
+            (attempt, settled),
+        ));
+    }
+    for f in dead {
+        dead_letter(acc, rr, f, cx);
+    }
+}
+
+/// What the request itself tells: a dry run's plan, kept; a package that
+/// does not exist, counted.
+fn note_request(acc: &mut UnitAccount, rr: &RequestResult) {
     if let (Job::One(r), Some(plan)) = (&rr.request, &rr.plan) {
         if r.dry_run {
             acc.plans.push(plan.clone());
@@ -110,36 +142,44 @@ pub(super) fn account_request(
         acc.packages_not_found
             .push((rr.request.service(), rr.request.label()));
     }
-    let sorted = Sorted::of(&rr.outcomes);
-    for (o, done) in &sorted.done {
-        let (disposition, reason) = match done {
-            Done::Deleted => (Disposition::Deleted, None),
-            Done::Archived => (Disposition::Archived, None),
-            Done::Unlisted => (Disposition::Unlisted, None),
-            Done::Deprecated => (Disposition::Deprecated, None),
-            Done::AlreadyAbsent => (Disposition::AlreadyAbsent, None),
-            Done::Kept(rule) => (Disposition::Kept, Some(Reason::Rule(*rule))),
-        };
-        acc.lines.push(line_for(rr, o, disposition, reason));
+}
+
+/// A settled item's line: what was done to it, and the rule that kept it.
+fn disposition(done: &Done) -> (Disposition, Option<Reason>) {
+    match done {
+        Done::Deleted => (Disposition::Deleted, None),
+        Done::Archived => (Disposition::Archived, None),
+        Done::Unlisted => (Disposition::Unlisted, None),
+        Done::Deprecated => (Disposition::Deprecated, None),
+        Done::AlreadyAbsent => (Disposition::AlreadyAbsent, None),
+        Done::Kept(rule) => (Disposition::Kept, Some(Reason::Rule(*rule))),
     }
-    // Progress: something settled, or a fact learned and kept for the next
-    // invocation. Reads whose answers end with the invocation are not.
-    let settled = !sorted.done.is_empty() || !sorted.permanent.is_empty();
-    progress.moved |= settled || rr.learned;
-    let mut dead = group(&sorted.permanent, DeleteError::code, DeleteError::chain);
-    if !sorted.retryable.is_empty() {
-        let max = cx.settings.max_attempts;
-        let stalls = stalls(rr, settled);
-        let mut fate = fate(attempt, cx);
-        if fate == Fate::HandOn && stalls >= cx.settings.no_progress_limit {
-            fate = Fate::NoProgress;
-        }
-        progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter | Fate::NoProgress);
-        progress.waiting |= matches!(fate, Fate::HandOn | Fate::Redeliver);
-        progress.spent |= sorted.retryable.iter().any(|(_, e)| e.spends_attempt());
-        match fate {
-            Fate::Exhausted => dead.extend(group(
-                &sorted.retryable,
+}
+
+/// Decides the [`Fate`] of the items that may yet succeed, notes it in
+/// `progress`, and hands them on or marks the record for redelivery; returns
+/// those to dead-letter instead.
+fn account_retryable<'a>(
+    acc: &mut UnitAccount,
+    progress: &mut Progress,
+    rr: &RequestResult,
+    cx: &Ctx,
+    retryable: &[Failed<'a>],
+    (attempt, settled): (u32, bool),
+) -> Vec<Failure<'a>> {
+    let stalls = stalls(rr, settled);
+    let mut fate = fate(attempt, cx);
+    if fate == Fate::HandOn && stalls >= cx.settings.no_progress_limit {
+        fate = Fate::NoProgress;
+    }
+    progress.moved |= matches!(fate, Fate::Exhausted | Fate::DeadLetter | Fate::NoProgress);
+    progress.waiting |= matches!(fate, Fate::HandOn | Fate::Redeliver);
+    progress.spent |= retryable.iter().any(|(_, e)| e.spends_attempt());
+    match fate {
+        Fate::Exhausted => {
+            let max = cx.settings.max_attempts;
+            group(
+                retryable,
                 |_| Code::RetriesExhausted,
                 |e| {
                     format!(
@@ -147,44 +187,51 @@ pub(super) fn account_request(
                         e.chain()
                     )
                 },
-            )),
-            Fate::DeadLetter => dead.extend(group(
-                &sorted.retryable,
-                DeleteError::code,
-                DeleteError::chain,
-            )),
-            Fate::NoProgress => dead.extend(group(
-                &sorted.retryable,
-                |_| Code::NoProgress,
-                |e| {
-                    format!(
-                        "no progress in {stalls} invocations in a row (NO_PROGRESS_LIMIT {}); the last spent its time on: {}; last error: {}",
-                        cx.settings.no_progress_limit,
-                        cx.settings.spent,
-                        e.chain()
-                    )
-                },
-            )),
-            Fate::HandOn | Fate::Redeliver => {
-                for (o, e) in &sorted.retryable {
-                    let reason = Some(Reason::Code(e.code()));
-                    acc.lines
-                        .push(line_for(rr, o, Disposition::HandedOn, reason));
-                }
-                if fate == Fate::HandOn {
-                    if stalls > rr.request.no_progress() {
-                        acc.handed_on_without_progress
-                            .push((rr.request.service(), sorted.retryable.len() as u64));
-                    }
-                    hand_on(acc, rr, &sorted.retryable, (attempt, settled, stalls));
-                } else {
-                    acc.redeliver = true;
-                }
-            }
+            )
+        }
+        Fate::DeadLetter => group(retryable, DeleteError::code, DeleteError::chain),
+        Fate::NoProgress => group(
+            retryable,
+            |_| Code::NoProgress,
+            |e| {
+                format!(
+                    "no progress in {stalls} invocations in a row (NO_PROGRESS_LIMIT {}); the last spent its time on: {}; last error: {}",
+                    cx.settings.no_progress_limit,
+                    cx.settings.spent,
+                    e.chain()
+                )
+            },
+        ),
+        Fate::HandOn | Fate::Redeliver => {
+            pass_on(acc, rr, retryable, fate, (attempt, settled, stalls));
+            Vec::new()
         }
     }
-    for f in dead {
-        dead_letter(acc, rr, f, cx);
+}
+
+/// The retryable items' lines say handed on; then they are re-enqueued
+/// ([`Fate::HandOn`], counted when handed on without progress) or their
+/// record goes back to its queue ([`Fate::Redeliver`]).
+fn pass_on(
+    acc: &mut UnitAccount,
+    rr: &RequestResult,
+    retryable: &[Failed],
+    fate: Fate,
+    (attempt, settled, stalls): (u32, bool, u32),
+) {
+    for (o, e) in retryable {
+        let reason = Some(Reason::Code(e.code()));
+        acc.lines
+            .push(line_for(rr, o, Disposition::HandedOn, reason));
+    }
+    if fate == Fate::HandOn {
+        if stalls > rr.request.no_progress() {
+            acc.handed_on_without_progress
+                .push((rr.request.service(), retryable.len() as u64));
+        }
+        hand_on(acc, rr, retryable, (attempt, settled, stalls));
+    } else {
+        acc.redeliver = true;
     }
 }
 

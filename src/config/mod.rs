@@ -124,26 +124,13 @@ impl Config {
         )
     }
 
+    /// Reads every setting through `lookup` (values trimmed, empty ones
+    /// unset); `queues` requires `DEAD_LETTER_QUEUE_URL`. Settings are
+    /// checked in the order of [`Config`]'s fields: the first invalid one
+    /// is the error.
     fn read(lookup: impl Fn(&str) -> Option<String>, queues: bool) -> Result<Self, ConfigError> {
-        let get = |k: &str| {
-            lookup(k)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
-        let dead_letter_queue_url = get("DEAD_LETTER_QUEUE_URL");
-        if queues && dead_letter_queue_url.is_none() {
-            return Err(ConfigError::Missing {
-                var: "DEAD_LETTER_QUEUE_URL",
-                hint: "the URL of the SQS queue that receives permanent failures",
-            });
-        }
-        if let Some(u) = &dead_letter_queue_url {
-            check_url("DEAD_LETTER_QUEUE_URL", u)?;
-        }
-        let work_queue_url = get("WORK_QUEUE_URL");
-        if let Some(u) = &work_queue_url {
-            check_url("WORK_QUEUE_URL", u)?;
-        }
+        let get = |k: &str| trimmed(lookup(k));
+        let (dead_letter_queue_url, work_queue_url) = queue_urls(&get, queues)?;
         Ok(Config {
             dead_letter_queue_url,
             work_queue_url,
@@ -169,41 +156,11 @@ impl Config {
                 0,
                 600_000,
             )?),
-            dry_run: match get("DRY_RUN")
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                None | Some("false" | "0" | "no") => false,
-                Some("true" | "1" | "yes") => true,
-                Some(other) => {
-                    return Err(ConfigError::Invalid {
-                        var: "DRY_RUN",
-                        value: other.to_owned(),
-                        reason: "expected true or false".into(),
-                    })
-                }
-            },
-            events: EventRules {
-                policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
-                sources: get("EVENT_SOURCES").map_or(Accept::Any, |v| Accept::parse(&v)),
-                detail_types: get("EVENT_DETAIL_TYPES")
-                    .map_or_else(|| EventRules::default().detail_types, |v| Accept::parse(&v)),
-            },
-            rates: get("RATE_LIMITS")
-                .map(|v| rates(&v))
-                .transpose()?
-                .unwrap_or_default(),
+            dry_run: dry_run(&get)?,
+            events: event_rules(&get)?,
+            rates: rate_limits(&get)?,
             shared_by: number(&get, "EVENT_SOURCE_MAX_CONCURRENCY", 1, 1, 1000)?,
-            allowed: get("ALLOWED_TARGETS")
-                .map(|v| {
-                    AllowList::parse(&v).map_err(|reason| ConfigError::Invalid {
-                        var: "ALLOWED_TARGETS",
-                        value: v.clone(),
-                        reason,
-                    })
-                })
-                .transpose()?,
+            allowed: allowed_targets(&get)?,
             metrics: metrics_config(&get)?,
             downloads_table: get("DOWNLOADS_TABLE"),
             downloads_ttl_days: number(
@@ -217,6 +174,85 @@ impl Config {
             reports_prefix: get("REPORTS_PREFIX").unwrap_or_else(|| "reports/".to_owned()),
         })
     }
+}
+
+/// A setting's value, trimmed; `None` when unset or empty.
+fn trimmed(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// `DEAD_LETTER_QUEUE_URL` (required when `queues`) and `WORK_QUEUE_URL`,
+/// each checked to be a URL.
+fn queue_urls(
+    get: &impl Fn(&str) -> Option<String>,
+    queues: bool,
+) -> Result<(Option<String>, Option<String>), ConfigError> {
+    let dead_letter_queue_url = get("DEAD_LETTER_QUEUE_URL");
+    if queues && dead_letter_queue_url.is_none() {
+        return Err(ConfigError::Missing {
+            var: "DEAD_LETTER_QUEUE_URL",
+            hint: "the URL of the SQS queue that receives permanent failures",
+        });
+    }
+    if let Some(u) = &dead_letter_queue_url {
+        check_url("DEAD_LETTER_QUEUE_URL", u)?;
+    }
+    let work_queue_url = get("WORK_QUEUE_URL");
+    if let Some(u) = &work_queue_url {
+        check_url("WORK_QUEUE_URL", u)?;
+    }
+    Ok((dead_letter_queue_url, work_queue_url))
+}
+
+/// `DRY_RUN`: `true`, `1` or `yes`; `false`, `0`, `no` or unset (any case).
+fn dry_run(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match get("DRY_RUN")
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("false" | "0" | "no") => Ok(false),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some(other) => Err(ConfigError::Invalid {
+            var: "DRY_RUN",
+            value: other.to_owned(),
+            reason: "expected true or false".into(),
+        }),
+    }
+}
+
+/// `EVENT_POLICY`, `EVENT_SOURCES` and `EVENT_DETAIL_TYPES`: what
+/// EventBridge events may ask for.
+fn event_rules(get: &impl Fn(&str) -> Option<String>) -> Result<EventRules, ConfigError> {
+    Ok(EventRules {
+        policy: get("EVENT_POLICY").map(|v| event_policy(&v)).transpose()?,
+        sources: get("EVENT_SOURCES").map_or(Accept::Any, |v| Accept::parse(&v)),
+        detail_types: get("EVENT_DETAIL_TYPES")
+            .map_or_else(|| EventRules::default().detail_types, |v| Accept::parse(&v)),
+    })
+}
+
+/// `RATE_LIMITS` ([`rates`]); unset, every class at its default.
+fn rate_limits(get: &impl Fn(&str) -> Option<String>) -> Result<Rates, ConfigError> {
+    Ok(get("RATE_LIMITS")
+        .map(|v| rates(&v))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// `ALLOWED_TARGETS`: the packages requests may name; unset, `None`.
+fn allowed_targets(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<AllowList>, ConfigError> {
+    get("ALLOWED_TARGETS")
+        .map(|v| {
+            AllowList::parse(&v).map_err(|reason| ConfigError::Invalid {
+                var: "ALLOWED_TARGETS",
+                value: v.clone(),
+                reason,
+            })
+        })
+        .transpose()
 }
 
 /// `METRICS_NAMESPACE` (1 to 255 characters, CloudWatch's limit) and the

@@ -27,30 +27,55 @@ impl Handler {
         may_fan_out: bool,
         cx: &CallContext<'_>,
     ) -> Vec<Entry> {
-        let report = match self.read_plan(&apply).await {
-            Ok(r) => r,
+        let (first, chosen) = match self.planned_requests(&apply).await {
+            Ok(c) => c,
             Err(entry) => return vec![entry],
         };
+        tracing::info!(plan = %apply.label(), requests = chosen.len(), "plan checked");
+        let (mut entries, permitted) = self.permitted(first, chosen);
+        let fan_out = apply.part.is_none()
+            && may_fan_out
+            && self.config.work_queue_url.is_some()
+            && permitted.len() > 1;
+        if fan_out {
+            entries.push(Entry::FannedOut(fan_out_jobs(&apply, permitted)));
+            return entries;
+        }
+        let permitted = permitted.into_iter().map(|(_, r)| r).collect();
+        entries.extend(self.run_packages(permitted, false, None, cx).await);
+        entries
+    }
+
+    /// The plan's package requests, each cut to fit a message, and of
+    /// those the apply's part (all, without one) with the index of its
+    /// first; or the entry that refuses the plan or fails reading it.
+    async fn planned_requests(&self, apply: &ApplyRequest) -> Result<(usize, Vec<Request>), Entry> {
+        let report = self.read_plan(apply).await?;
         let source = apply.report_uri();
         let requests =
             match crate::report::requests(&report, &apply.sha256, apply.dry_run, source.as_deref())
             {
                 Ok(r) => r.into_iter().flat_map(chunks).collect::<Vec<_>>(),
-                Err(refused) => return vec![refuse(&apply, refused)],
+                Err(refused) => return Err(refuse(apply, refused)),
             };
-        let (first, chosen) = match apply.part {
-            Some(p) if p.to <= requests.len() => (p.from, requests[p.from..p.to].to_vec()),
+        match apply.part {
+            Some(p) if p.to <= requests.len() => Ok((p.from, requests[p.from..p.to].to_vec())),
             Some(p) => {
                 let refused = PlanRefused::PartOutOfRange {
                     from: p.from,
                     to: p.to,
                     requests: requests.len(),
                 };
-                return vec![refuse(&apply, refused)];
+                Err(refuse(apply, refused))
             }
-            None => (0, requests),
-        };
-        tracing::info!(plan = %apply.label(), requests = chosen.len(), "plan checked");
+            None => Ok((0, requests)),
+        }
+    }
+
+    /// Checks each chosen request against `ALLOWED_TARGETS` and what the
+    /// function supports: the entries of those refused, and those
+    /// permitted with their index in the plan (`first` is the first's).
+    fn permitted(&self, first: usize, chosen: Vec<Request>) -> (Vec<Entry>, Vec<(usize, Request)>) {
         let mut entries = Vec::new();
         let mut permitted = Vec::with_capacity(chosen.len());
         for (i, r) in chosen.into_iter().enumerate() {
@@ -63,27 +88,7 @@ impl Handler {
                 permitted.push((first + i, r));
             }
         }
-        let fan_out = apply.part.is_none()
-            && may_fan_out
-            && self.config.work_queue_url.is_some()
-            && permitted.len() > 1;
-        if fan_out {
-            // A plan in S3 fans out in parts that read it again; one given
-            // inline, as the package requests bound to it (each part would
-            // carry the whole plan).
-            let jobs = match &apply.source {
-                PlanSource::Report { .. } => permitted
-                    .into_iter()
-                    .map(|(i, _)| Job::Apply(apply.part(i, i + 1)))
-                    .collect(),
-                PlanSource::Inline(_) => permitted.into_iter().map(|(_, r)| Job::One(r)).collect(),
-            };
-            entries.push(Entry::FannedOut(jobs));
-            return entries;
-        }
-        let permitted = permitted.into_iter().map(|(_, r)| r).collect();
-        entries.extend(self.run_packages(permitted, false, None, cx).await);
-        entries
+        (entries, permitted)
     }
 
     /// The plan, read and checked against the approved digest, its kind,
@@ -168,6 +173,19 @@ fn plan_id_of(key: &str) -> String {
         .next()
         .unwrap_or(key)
         .to_owned()
+}
+
+/// The jobs a fanned-out apply becomes. A plan in S3 fans out in parts
+/// that read it again; one given inline, as the package requests bound to
+/// it (each part would carry the whole plan).
+fn fan_out_jobs(apply: &ApplyRequest, permitted: Vec<(usize, Request)>) -> Vec<Job> {
+    match &apply.source {
+        PlanSource::Report { .. } => permitted
+            .into_iter()
+            .map(|(i, _)| Job::Apply(apply.part(i, i + 1)))
+            .collect(),
+        PlanSource::Inline(_) => permitted.into_iter().map(|(_, r)| Job::One(r)).collect(),
+    }
 }
 
 /// A package's request cut into requests of at most

@@ -10,7 +10,7 @@ use futures::future::join_all;
 use super::Handler;
 use crate::account::{Entry, Outgoing, PlanInProgress, UnitAccount};
 use crate::report::parts::{PartFile, ScopeFile};
-use crate::report::store::PartWritten;
+use crate::report::store::{PartWritten, ReportError};
 use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput};
 use crate::request::{Action, Continues, Job, DEFAULT_PLAN_VALID_DAYS};
 
@@ -140,19 +140,8 @@ impl Handler {
             join_all(ins.iter().filter_map(move |input| {
                 let part = input.part.as_ref()?;
                 Some(async move {
-                    let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
-                    let scope = ScopeFile::of(&report, part.scope.clone().unwrap_or_default());
-                    let file = PartFile {
-                        from: part.from,
-                        to: part.to,
-                        packages: report.packages,
-                    };
-                    let service = input.delivered.service;
-                    let first = part.scope.is_some();
-                    (
-                        part,
-                        self.reports.put_part(&scope, first, &file, service).await,
-                    )
+                    let written = self.write_part(acc, input, part, request_id, now_ms).await;
+                    (part, written)
                 })
             }))
         }))
@@ -160,36 +149,73 @@ impl Handler {
         let mut failed = Vec::new();
         for (i, (acc, results)) in accounts.iter_mut().zip(written).enumerate() {
             for (part, r) in results {
-                match r {
-                    Ok(PartWritten::Complete(links)) => {
-                        tracing::info!(record = %acc.source, plan = %part.plan_id, report = %links.json, sha256 = %links.sha256, "the last part completed the plan");
-                        acc.reports.push(links);
-                    }
-                    Ok(PartWritten::Pending {
-                        scope,
-                        to,
-                        selected,
-                    }) => {
-                        acc.plans_in_progress.push(PlanInProgress {
-                            plan_id: scope.plan_id.clone(),
-                            report: self
-                                .reports
-                                .json_uri(&scope.created_at, &scope.plan_id)
-                                .unwrap_or_default(),
-                            packages_planned: to as u64,
-                            packages: scope.packages.len() as u64,
-                        });
-                        acc.continuations
-                            .extend(continuation(part, &scope, to, selected));
-                    }
-                    Err(e) => {
-                        tracing::error!(record = %acc.source, plan = %part.plan_id, error = %crate::error::chain(&e), "a part of the plan could not be written; it is planned again");
-                        failed.push(i);
-                    }
+                if !self.learn_part(acc, part, r) {
+                    failed.push(i);
                 }
             }
         }
         failed
+    }
+
+    /// Writes one input's part of its plan: its packages' rows and, for a
+    /// plan's first part, the scope.
+    async fn write_part(
+        &self,
+        acc: &UnitAccount,
+        input: &ReportInput,
+        part: &PlanPart,
+        request_id: &str,
+        now_ms: i64,
+    ) -> Result<PartWritten, ReportError> {
+        let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
+        let scope = ScopeFile::of(&report, part.scope.clone().unwrap_or_default());
+        let file = PartFile {
+            from: part.from,
+            to: part.to,
+            packages: report.packages,
+        };
+        let service = input.delivered.service;
+        let first = part.scope.is_some();
+        self.reports.put_part(&scope, first, &file, service).await
+    }
+
+    /// What the account learns of its part written: the plan's links when
+    /// it completed the plan; or the plan's progress and the request that
+    /// plans the rest. `false` when the part could not be written.
+    fn learn_part(
+        &self,
+        acc: &mut UnitAccount,
+        part: &PlanPart,
+        written: Result<PartWritten, ReportError>,
+    ) -> bool {
+        match written {
+            Ok(PartWritten::Complete(links)) => {
+                tracing::info!(record = %acc.source, plan = %part.plan_id, report = %links.json, sha256 = %links.sha256, "the last part completed the plan");
+                acc.reports.push(links);
+            }
+            Ok(PartWritten::Pending {
+                scope,
+                to,
+                selected,
+            }) => {
+                acc.plans_in_progress.push(PlanInProgress {
+                    plan_id: scope.plan_id.clone(),
+                    report: self
+                        .reports
+                        .json_uri(&scope.created_at, &scope.plan_id)
+                        .unwrap_or_default(),
+                    packages_planned: to as u64,
+                    packages: scope.packages.len() as u64,
+                });
+                acc.continuations
+                    .extend(continuation(part, &scope, to, selected));
+            }
+            Err(e) => {
+                tracing::error!(record = %acc.source, plan = %part.plan_id, error = %crate::error::chain(&e), "a part of the plan could not be written; it is planned again");
+                return false;
+            }
+        }
+        true
     }
 
     /// Writes every unit's reports (but parts of plans, which

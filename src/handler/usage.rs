@@ -34,25 +34,7 @@ impl Handler {
     /// records them as one batch; one tally per unit, in order.
     pub(super) async fn record_reads(&self, units: &mut [Unit], inv: &Invocation) -> Vec<Tally> {
         let mut tallies = vec![Tally::default(); units.len()];
-        let mut reads: Vec<(usize, Read)> = Vec::new();
-        let mut archived: Vec<(usize, Archived)> = Vec::new();
-        for (i, unit) in units.iter_mut().enumerate() {
-            unit.requests.retain_mut(|d| match d {
-                Decoded::Archived(a) => {
-                    archived.push((i, a.clone()));
-                    false
-                }
-                Decoded::Read(r) => {
-                    tallies[i].events += 1;
-                    match r.take() {
-                        Some(read) => reads.push((i, read)),
-                        None => tallies[i].metadata += 1,
-                    }
-                    false
-                }
-                _ => true,
-            });
-        }
+        let (reads, archived) = take_reads(units, &mut tallies);
         self.record_archived(archived, &mut tallies, inv).await;
         if tallies.iter().all(|t| t.events == 0) {
             return tallies;
@@ -76,25 +58,7 @@ impl Handler {
         for (i, e) in recorded.failed {
             tallies[i].failed = Some(e);
         }
-        let mut written = 0;
-        for ((key, version), latest) in &batch.versions {
-            if latest.records.iter().any(|&i| tallies[i].failed.is_some()) {
-                continue;
-            }
-            written += 1;
-            if let Some(&first) = latest.records.first() {
-                tallies[first].written += 1;
-            }
-            // One line per version and batch: what "most downloaded" sums.
-            tracing::info!(
-                package_key = %key.partition(),
-                version = %version,
-                repository = %latest.repository,
-                last_read = %crate::downloads::rfc3339(latest.at_ms),
-                reads = latest.records.len(),
-                "download recorded"
-            );
-        }
+        let written = credit_written(&batch, &mut tallies);
         tracing::info!(
             events = tallies.iter().map(|t| t.events).sum::<u64>(),
             versions = batch.versions.len(),
@@ -144,4 +108,58 @@ impl Handler {
             }
         }
     }
+}
+
+/// Events taken out of the units, each with its unit's index.
+type Taken<T> = Vec<(usize, T)>;
+
+/// Takes the reads and archive events out of the units' requests, each
+/// with its unit's index; tallies the read events, and those that named no
+/// version.
+fn take_reads(units: &mut [Unit], tallies: &mut [Tally]) -> (Taken<Read>, Taken<Archived>) {
+    let mut reads: Taken<Read> = Vec::new();
+    let mut archived: Taken<Archived> = Vec::new();
+    for (i, unit) in units.iter_mut().enumerate() {
+        unit.requests.retain_mut(|d| match d {
+            Decoded::Archived(a) => {
+                archived.push((i, a.clone()));
+                false
+            }
+            Decoded::Read(r) => {
+                tallies[i].events += 1;
+                match r.take() {
+                    Some(read) => reads.push((i, read)),
+                    None => tallies[i].metadata += 1,
+                }
+                false
+            }
+            _ => true,
+        });
+    }
+    (reads, archived)
+}
+
+/// Credits each version the batch wrote (none of its records failed) to
+/// the unit of its first record, logging it; returns how many were written.
+fn credit_written(batch: &Batch, tallies: &mut [Tally]) -> u64 {
+    let mut written = 0;
+    for ((key, version), latest) in &batch.versions {
+        if latest.records.iter().any(|&i| tallies[i].failed.is_some()) {
+            continue;
+        }
+        written += 1;
+        if let Some(&first) = latest.records.first() {
+            tallies[first].written += 1;
+        }
+        // One line per version and batch: what "most downloaded" sums.
+        tracing::info!(
+            package_key = %key.partition(),
+            version = %version,
+            repository = %latest.repository,
+            last_read = %crate::downloads::rfc3339(latest.at_ms),
+            reads = latest.records.len(),
+            "download recorded"
+        );
+    }
+    written
 }

@@ -1,8 +1,13 @@
+use serde_json::json;
+
 use super::*;
-use crate::account::Line;
+use crate::account::{Line, Reason, UnitAccount};
+use crate::code::Code;
 use crate::plan::Item;
 use crate::policy::KeepRule;
+use crate::retry::pace::PaceStats;
 use crate::retry::QuotaClass;
+use crate::service::Service;
 
 fn line(service: Service, disposition: Disposition, code: Option<Reason>) -> Line {
     Line {
