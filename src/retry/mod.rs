@@ -314,6 +314,26 @@ impl Retrier {
         }
     }
 
+    /// When a call that failed with an error of `kind` may go again
+    /// (`None`: never); a transient failure spends one of `failures`.
+    fn next_try(
+        &self,
+        class: QuotaClass,
+        kind: ErrorClass,
+        sent: Instant,
+        failures: &mut u32,
+    ) -> Option<Instant> {
+        Some(match kind {
+            ErrorClass::Permanent => return None,
+            ErrorClass::ThrottledWithHint(hint) => self.throttled(class, sent, Some(hint)),
+            ErrorClass::Throttled => self.throttled(class, sent, None),
+            ErrorClass::Transient => {
+                *failures += 1;
+                Instant::now() + self.policy.full_jitter(*failures)
+            }
+        })
+    }
+
     /// Runs `call` until it succeeds, fails permanently, exhausts the retry
     /// budget on transient errors or runs into the cut-off. Returns the
     /// result and the number of calls made.
@@ -353,42 +373,41 @@ impl Retrier {
                 }
                 Ok(Err(err)) => err,
             };
-            let kind = match &err {
-                DeleteError::Api { class, .. } => *class,
-                _ => ErrorClass::Permanent,
-            };
-            let throttled = matches!(
+            let kind = class_of(&err);
+            again = matches!(
                 kind,
                 ErrorClass::ThrottledWithHint(_) | ErrorClass::Throttled
             );
             if !class.is_table() {
-                strain.record(throttled);
+                strain.record(again);
             }
-            if throttled {
+            if again {
                 held = single;
             }
-            again = throttled;
-            match kind {
-                ErrorClass::Permanent => return Tried::new(Err(err), calls),
-                ErrorClass::ThrottledWithHint(hint) => {
-                    own_wait_until = self.throttled(class, sent, Some(hint))
-                }
-                ErrorClass::Throttled => own_wait_until = self.throttled(class, sent, None),
-                ErrorClass::Transient => {
-                    failures += 1;
-                    own_wait_until = Instant::now() + self.policy.full_jitter(failures);
-                }
-            }
+            own_wait_until = match self.next_try(class, kind, sent, &mut failures) {
+                Some(at) => at,
+                None => return Tried::new(Err(err), calls),
+            };
             tracing::debug!(%class, code = %err.code(), calls, failures, "retryable error");
             if failures >= self.policy.max_attempts {
                 let last = Arc::new(err);
-                let exhausted = DeleteError::RetriesExhausted {
-                    attempts: failures,
-                    last,
-                };
-                return Tried::new(Err(exhausted), calls);
+                return Tried::new(Err(exhausted(failures, last)), calls);
             }
             last = Some(Arc::new(err));
         }
     }
+}
+
+/// How the retry layer treats an error: an API error by its class, any
+/// other as permanent.
+fn class_of(err: &DeleteError) -> ErrorClass {
+    match err {
+        DeleteError::Api { class, .. } => *class,
+        _ => ErrorClass::Permanent,
+    }
+}
+
+/// The error of a call whose transient failures used up its attempts.
+fn exhausted(attempts: u32, last: Arc<DeleteError>) -> DeleteError {
+    DeleteError::RetriesExhausted { attempts, last }
 }
