@@ -52,16 +52,11 @@ pub async fn run(
         eprintln!("not confirmed: nothing done");
         return Ok(ExitCode::from(1));
     }
-    let raw = RawRequest {
-        service: Some(service.as_str().to_owned()),
-        apply: Some(RawApply {
-            report: from_s3.then(|| report.to_owned()),
-            plan: (!from_s3).then_some(plan),
-            sha256: Some(sha256.to_owned()),
-            ..RawApply::default()
-        }),
-        ..RawRequest::default()
+    let apply = match from_s3 {
+        true => RawApply::of_report(report, sha256),
+        false => RawApply::inline(plan, sha256),
     };
+    let raw = RawRequest::applying(service, apply);
     let job = raw
         .validate_job()
         .map_err(|e| CliError::Invalid(e.to_string()))?;

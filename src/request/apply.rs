@@ -38,28 +38,28 @@ pub(crate) const MAX_PLAN_VALID_DAYS: f64 = 365.0;
 pub struct RawApply {
     /// `s3://<bucket>/<key>` of a dry run's report.json.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<String>,
+    pub(crate) report: Option<String>,
     /// A dry run's report.json, inline (for small plans).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Value>,
+    pub(crate) plan: Option<Value>,
     /// The digest the reviewer approved: lowercase hex SHA-256 of the
     /// report's canonical JSON (RFC 8785), which is report.json as written.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha256: Option<String>,
+    pub(crate) sha256: Option<String>,
     /// One package of an apply: the plan's `planId`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_id: Option<String>,
+    pub(crate) plan_id: Option<String>,
     /// One package of an apply: the plan's `expiresAt` (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
+    pub(crate) expires_at: Option<String>,
     /// One package of an apply: per version, what the plan saw.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expect: Option<BTreeMap<String, Expected>>,
+    pub(crate) expect: Option<BTreeMap<String, Expected>>,
     /// A part of a fanned-out apply: the plan's package requests
     /// `from..to` (0-based, `to` exclusive, in the order
     /// [`crate::report::requests`] gives them).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub part: Option<ApplyPart>,
+    pub(crate) part: Option<ApplyPart>,
 }
 
 /// Which of a plan's package requests an apply part runs: `from..to`.
@@ -164,6 +164,26 @@ impl Planned {
 impl RawApply {
     /// Whether this names a plan to read (the request form), rather than
     /// binding one package to a plan (which names its `planId`).
+    /// An apply of the reviewed plan whose report.json is at `report`
+    /// (`s3://<bucket>/<key>`), approved with `sha256`.
+    pub fn of_report(report: &str, sha256: &str) -> RawApply {
+        RawApply {
+            report: Some(report.to_owned()),
+            sha256: Some(sha256.to_owned()),
+            ..RawApply::default()
+        }
+    }
+
+    /// An apply of a reviewed plan given inline (its report.json),
+    /// approved with `sha256`.
+    pub fn inline(plan: Value, sha256: &str) -> RawApply {
+        RawApply {
+            plan: Some(plan),
+            sha256: Some(sha256.to_owned()),
+            ..RawApply::default()
+        }
+    }
+
     pub(crate) fn names_a_plan(&self) -> bool {
         (self.report.is_some() || self.plan.is_some()) && self.plan_id.is_none()
     }

@@ -30,17 +30,17 @@ pub(crate) use scope::{PackageRef, Scope, ScopeRequest};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RawRequest {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub service: Option<String>,
+    pub(crate) service: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain: Option<String>,
+    pub(crate) domain: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_owner: Option<String>,
+    pub(crate) domain_owner: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub repository: Option<String>,
+    pub(crate) repository: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
+    pub(crate) namespace: Option<String>,
     /// `null` is refused, not taken for "no package": a template that
     /// renders a missing name as `null` must not widen one package's
     /// deletion into a scope.
@@ -49,63 +49,63 @@ pub struct RawRequest {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "not_null"
     )]
-    pub package: Option<String>,
+    pub(crate) package: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Vec<String>>,
+    pub(crate) versions: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected_status: Option<String>,
+    pub(crate) expected_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub delete_package: Option<bool>,
+    pub(crate) delete_package: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub unset_default_version: Option<bool>,
+    pub(crate) unset_default_version: Option<bool>,
     /// With `policy` and no `package`: the packages whose names start so.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub package_prefix: Option<String>,
+    pub(crate) package_prefix: Option<String>,
     /// A retention policy in place of `versions`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<RawPolicy>,
+    pub(crate) policy: Option<RawPolicy>,
     /// Delete nothing; report the plan.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dry_run: Option<bool>,
+    pub(crate) dry_run: Option<bool>,
     /// `delete` (the default), `archive` or `unlist` (CodeArtifact),
     /// `deprecate` (IoT).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
+    pub(crate) action: Option<String>,
     /// IoT: refuse to delete versions in use (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub protect_in_use: Option<bool>,
+    pub(crate) protect_in_use: Option<bool>,
     /// With `policy`: the most versions one run deletes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_deletions: Option<u32>,
+    pub(crate) max_deletions: Option<u32>,
     /// With `policy`: skip a package whose plan would delete more than this
     /// share of its versions.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_fraction: Option<f64>,
+    pub(crate) max_fraction: Option<f64>,
     /// Hand-on counter: 1 for a fresh request, raised each time unfinished
     /// work is re-enqueued.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u32>,
+    pub(crate) attempt: Option<u32>,
     /// Hand-on counter: the invocations in a row that made no progress on
     /// this work (absent: none). At `NO_PROGRESS_LIMIT` it is
     /// dead-lettered `NO_PROGRESS`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub no_progress: Option<u32>,
+    pub(crate) no_progress: Option<u32>,
     /// Carry out a reviewed plan (see [`apply`]), or, beside `policy`, the
     /// plan one package of an apply is held to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub apply: Option<RawApply>,
+    pub(crate) apply: Option<RawApply>,
     /// A dry run's report in S3 is a plan valid this many days (default 7).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan_valid_for_days: Option<f64>,
+    pub(crate) plan_valid_for_days: Option<f64>,
     /// Present on dead-letter messages. Accepted (and ignored) so that a
     /// dead-letter message can be redriven as it is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure: Option<Value>,
+    pub(crate) failure: Option<Value>,
     /// A scope's dry run that did not fit one invocation: the plan it
     /// continues, and the first of the scope's packages left to plan. Set
     /// by the function on the work queue, never by a caller.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub continues: Option<Continues>,
+    pub(crate) continues: Option<Continues>,
 }
 
 /// The plan a scope's dry run continues (see [`crate::report::parts`]).
@@ -395,6 +395,17 @@ impl Job {
 #[error("invalid request: {}", .problems.join("; "))]
 pub struct ValidationError {
     pub(crate) problems: Vec<String>,
+}
+
+impl RawRequest {
+    /// The request that applies a reviewed plan of `service`.
+    pub fn applying(service: Service, apply: RawApply) -> RawRequest {
+        RawRequest {
+            service: Some(service.as_str().to_owned()),
+            apply: Some(apply),
+            ..RawRequest::default()
+        }
+    }
 }
 
 impl RawRequest {
