@@ -7,14 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use super::{
-    complete, CallContext, Done, Executed, Executor, ItemOutcome, Listing, PackageService,
-    Revisions,
-};
+use super::{complete, CallContext, Done, Executed, Executor, ItemOutcome, Listing, Revisions};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan, Usage};
 use crate::policy::KeepRule;
-use crate::request::{Action, Request, Status, Target, Verb};
+use crate::request::{Action, InUseCheck, Request, Status, Target, Verb};
 use crate::retry::Tried;
 
 /// A dry run's named items against the package's listing: those the
@@ -108,10 +105,10 @@ impl Executor {
             result: listing,
             calls: attempts,
         } = match &request.target {
-            Target::CodeArtifact { .. } => {
-                self.codeartifact.versions(&request.target, None, cx).await
+            Target::CodeArtifact { package, .. } => {
+                self.codeartifact.versions(package, None, cx).await
             }
-            Target::Iot { .. } => self.iot.versions(&request.target, None, cx).await,
+            Target::Iot { package, .. } => self.iot.versions(package, None, cx).await,
         };
         let listing = match listing {
             Ok(l) => l,
@@ -130,9 +127,10 @@ impl Executor {
             .map(|i| ItemOutcome::done(i, Done::AlreadyAbsent, attempts))
             .collect();
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
-        let (rest, in_use) = match self.in_use_dry(request, &listing, rest, cx).await {
+        let dry = self.in_use_dry(request, &listing, rest, cx).await;
+        let (rest, in_use) = match dry.result {
             Ok(r) => r,
-            Err((e, n)) => return failed_all(request, e, attempts + n),
+            Err(e) => return failed_all(request, e, attempts + dry.calls),
         };
         outcomes.extend(in_use.iter().map(ItemOutcome::kept));
         keep.extend(in_use);
@@ -162,60 +160,64 @@ impl Executor {
         listing: &Listing,
         items: Vec<Item>,
         cx: &CallContext<'_>,
-    ) -> Result<(Vec<Item>, Vec<KeptVersion>), (DeleteError, u32)> {
+    ) -> Tried<(Vec<Item>, Vec<KeptVersion>)> {
         let Target::Iot {
             package,
-            protect_in_use: true,
+            in_use: InUseCheck::Check,
             ..
         } = &request.target
         else {
-            return Ok((items, Vec::new()));
+            return Tried::free((items, Vec::new()));
         };
         if request.verb != Verb::Delete || items.is_empty() {
-            return Ok((items, Vec::new()));
+            return Tried::free((items, Vec::new()));
         }
         let versions: Vec<String> = match &request.action {
             Action::DeletePackage => listing.versions.iter().map(|l| l.name.clone()).collect(),
             _ => items.iter().map(Item::to_string).collect(),
         };
-        let Tried {
-            result: usage,
-            calls: n,
-        } = self.iot.usage(package, &versions, cx).await;
-        let usage = usage.map_err(|e| (e, n))?;
-        let mut rest = Vec::with_capacity(items.len());
-        let mut keep = Vec::new();
-        for item in items {
-            let found = match &item {
-                Item::Version(v) => usage.get(v).map(|u| (v.clone(), u)),
-                Item::Package => usage
-                    .iter()
-                    .find(|(_, u)| !matches!(u, Usage::Unused))
-                    .map(|(v, u)| (v.clone(), u)),
-            };
-            let (rule, detail) = match found {
-                Some((v, Usage::InUse(d))) => (KeepRule::InUse, format!("{v}: {d}")),
-                Some((v, Usage::Unknown(d))) => (KeepRule::InUseUnknown, format!("{v}: {d}")),
-                _ => {
-                    rest.push(item);
-                    continue;
-                }
-            };
-            let detail = match item {
-                Item::Version(_) => detail
-                    .split_once(": ")
-                    .map_or(detail.clone(), |(_, d)| d.to_owned()),
-                Item::Package => detail,
-            };
-            keep.push(KeptVersion {
-                version: item.to_string(),
-                rule,
-                detail: Some(detail),
-            });
-        }
-        Ok((rest, keep))
+        let read = self.iot.usage(package, &versions, cx).await;
+        read.map(|usage| in_use_kept(items, &usage))
     }
+}
 
+/// A dry run's items split by what is in use: the rest, and those kept
+/// (`IN_USE`, `IN_USE_UNKNOWN`), saying where.
+fn in_use_kept(items: Vec<Item>, usage: &BTreeMap<String, Usage>) -> (Vec<Item>, Vec<KeptVersion>) {
+    let mut rest = Vec::with_capacity(items.len());
+    let mut keep = Vec::new();
+    for item in items {
+        let found = match &item {
+            Item::Version(v) => usage.get(v).map(|u| (v.clone(), u)),
+            Item::Package => usage
+                .iter()
+                .find(|(_, u)| !matches!(u, Usage::Unused))
+                .map(|(v, u)| (v.clone(), u)),
+        };
+        let (rule, detail) = match found {
+            Some((v, Usage::InUse(d))) => (KeepRule::InUse, format!("{v}: {d}")),
+            Some((v, Usage::Unknown(d))) => (KeepRule::InUseUnknown, format!("{v}: {d}")),
+            _ => {
+                rest.push(item);
+                continue;
+            }
+        };
+        let detail = match item {
+            Item::Version(_) => detail
+                .split_once(": ")
+                .map_or(detail.clone(), |(_, d)| d.to_owned()),
+            Item::Package => detail,
+        };
+        keep.push(KeptVersion {
+            version: item.to_string(),
+            rule,
+            detail: Some(detail),
+        });
+    }
+    (rest, keep)
+}
+
+impl Executor {
     /// An IoT deprecation with `protectInUse` deprecates what is in use all
     /// the same: deprecating removes nothing, jobs can still deploy the
     /// version, and operators deprecate what devices run to say "move off
@@ -230,7 +232,7 @@ impl Executor {
     ) -> u32 {
         let Target::Iot {
             package,
-            protect_in_use: true,
+            in_use: InUseCheck::Check,
             ..
         } = &request.target
         else {
@@ -282,7 +284,7 @@ impl Executor {
     ) -> Tried<HashMap<Item, Arc<DeleteError>>> {
         let Target::Iot {
             package,
-            protect_in_use: true,
+            in_use: InUseCheck::Check,
             ..
         } = &request.target
         else {
@@ -293,7 +295,7 @@ impl Executor {
         if request.verb != Verb::Delete || matches!(request.action, Action::Versions(_)) {
             return Tried::free(HashMap::new());
         }
-        let listed = self.iot.versions(&request.target, None, cx).await;
+        let listed = self.iot.versions(package, None, cx).await;
         listed
             .and(|l| async move {
                 let versions: Vec<String> = l.versions.into_iter().map(|v| v.name).collect();

@@ -1,5 +1,6 @@
-//! Executing validated requests: one adapter per service behind
-//! [`PackageService`], every call through the shared [`Retrier`].
+//! Executing validated requests: one adapter per service, each taking only
+//! its own service's types ([`Act`] says what to do), every call through
+//! the shared [`Retrier`].
 //! Policies are listed, planned and protected in [`retain`].
 
 mod archives;
@@ -12,7 +13,6 @@ mod iot;
 mod retain;
 
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -27,7 +27,7 @@ pub(crate) use iot::{IotAdapter, IotReads};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
 use crate::policy::KeepRule;
-use crate::request::{Action, PackageRef, Request, Scope, Service, Target, Verb};
+use crate::request::{Action, PackageRef, Request, Scope, Target, Verb};
 use crate::retry::Retrier;
 use crate::retry::Tried;
 
@@ -178,46 +178,27 @@ pub(crate) struct CallContext<'a> {
 /// applies only if the version is still what was planned.
 pub(crate) type Revisions = BTreeMap<String, String>;
 
-/// One service's calls: acting on what a request names, and the listings a
-/// policy needs.
-pub(crate) trait PackageService {
-    /// Applies the request's verb to its explicit versions, or deletes the
-    /// whole package. Returns one outcome per item of [`plan::items`]
-    /// (those it did not reach, it leaves out).
-    fn apply(
-        &self,
-        request: &Request,
-        revisions: &Revisions,
-        cx: &CallContext<'_>,
-    ) -> impl Future<Output = Vec<ItemOutcome>> + Send;
+/// What an adapter is asked to do to one package: a request's action once
+/// the executor has planned its policy (a policy reaches an adapter as the
+/// versions it selected).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Act<'a> {
+    /// The request's verb, on these versions.
+    Versions(&'a [String]),
+    /// Delete the whole package.
+    DeletePackage,
+}
 
-    /// Lists every version of the request's package, newest first, marking
-    /// which were published before `older_than` (seconds since the epoch).
-    /// A package that does not exist lists empty.
-    fn versions(
-        &self,
-        target: &Target,
-        older_than: Option<f64>,
-        cx: &CallContext<'_>,
-    ) -> impl Future<Output = Tried<Listing>> + Send;
-
-    /// How `verb` ended for `version`, read afresh (not from this
-    /// invocation's listings): a call whose answer was lost may have acted.
-    /// `None` when the read shows it did not, or fails.
-    fn settled(
-        &self,
-        target: &Target,
-        version: &str,
-        verb: Verb,
-        cx: &CallContext<'_>,
-    ) -> impl Future<Output = (Option<Done>, u32)> + Send;
-
-    /// Lists every package of a scope.
-    fn packages(
-        &self,
-        scope: &Scope,
-        cx: &CallContext<'_>,
-    ) -> impl Future<Output = Tried<Vec<PackageRef>>> + Send;
+impl<'a> Act<'a> {
+    /// The act of a request's action; `None` for a policy, which the
+    /// executor plans first.
+    fn of(action: &'a Action) -> Option<Act<'a>> {
+        match action {
+            Action::Versions(versions) => Some(Act::Versions(versions)),
+            Action::DeletePackage => Some(Act::DeletePackage),
+            Action::Retain(_) => None,
+        }
+    }
 }
 
 /// Routes each request to its service's adapter.
@@ -250,9 +231,27 @@ impl Executor {
         revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let outcomes = match request.target.service() {
-            Service::CodeArtifact => self.codeartifact.apply(request, revisions, cx).await,
-            Service::Iot => self.iot.apply(request, revisions, cx).await,
+        let Some(act) = Act::of(&request.action) else {
+            return Vec::new();
+        };
+        let outcomes = match &request.target {
+            Target::CodeArtifact {
+                package,
+                expected_status,
+            } => {
+                let how = (request.verb, expected_status.as_ref());
+                self.codeartifact
+                    .apply(package, how, act, revisions, cx)
+                    .await
+            }
+            Target::Iot {
+                package,
+                unset_default_version,
+                in_use,
+            } => {
+                let how = (request.verb, *unset_default_version, *in_use);
+                self.iot.apply(package, how, act, cx).await
+            }
         };
         let mut outcomes = join_all(
             outcomes
@@ -282,11 +281,17 @@ impl Executor {
             Err(e) if e.outcome_unknown() => {}
             _ => return outcome,
         }
-        let (settled, calls) = match target.service() {
-            Service::CodeArtifact => self.codeartifact.settled(target, version, verb, cx).await,
-            Service::Iot => self.iot.settled(target, version, verb, cx).await,
+        let Tried {
+            result: settled,
+            calls,
+        } = match target {
+            Target::CodeArtifact { package, .. } => {
+                self.codeartifact.settled(package, version, verb, cx).await
+            }
+            Target::Iot { package, .. } => self.iot.settled(package, version, verb, cx).await,
         };
-        let Some(done) = settled else {
+        // A read that fails settles nothing.
+        let Ok(Some(done)) = settled else {
             return outcome;
         };
         tracing::info!(package = %target.package_label(), %version, action = %verb, "the call's answer was lost; the read shows it done");
@@ -300,8 +305,25 @@ impl Executor {
         cx: &CallContext<'_>,
     ) -> Tried<Vec<PackageRef>> {
         match scope {
-            Scope::CodeArtifact { .. } => self.codeartifact.packages(scope, cx).await,
-            Scope::Iot { .. } => self.iot.packages(scope, cx).await,
+            Scope::CodeArtifact {
+                domain,
+                domain_owner,
+                repository,
+                format,
+                namespace,
+                prefix,
+            } => {
+                let query = codeartifact::PackagesQuery {
+                    domain,
+                    domain_owner: domain_owner.as_deref(),
+                    repository,
+                    format: *format,
+                    namespace: namespace.as_deref(),
+                    prefix: prefix.as_deref(),
+                };
+                self.codeartifact.packages(query, cx).await
+            }
+            Scope::Iot { prefix } => self.iot.packages(prefix.as_deref(), cx).await,
         }
     }
 }

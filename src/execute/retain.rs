@@ -4,14 +4,12 @@
 
 use std::sync::Arc;
 
-use super::{
-    CallContext, Done, Executed, Executor, ItemOutcome, Listing, PackageService, Revisions,
-};
+use super::{CallContext, Done, Executed, Executor, ItemOutcome, Listing, Revisions};
 use crate::downloads::{ArchiveTimes, Downloads};
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, PackagePlan};
 use crate::policy::{KeepRule, Retention};
-use crate::request::{Action, Request, Service, Target, Verb};
+use crate::request::{Action, InUseCheck, Request, Target, Verb};
 use crate::retry::Tried;
 
 impl Executor {
@@ -166,13 +164,11 @@ impl Executor {
                 .as_secs_f64()
                 - s as f64
         });
-        match request.target.service() {
-            Service::CodeArtifact => {
-                self.codeartifact
-                    .versions(&request.target, older_than, cx)
-                    .await
+        match &request.target {
+            Target::CodeArtifact { package, .. } => {
+                self.codeartifact.versions(package, older_than, cx).await
             }
-            Service::Iot => self.iot.versions(&request.target, older_than, cx).await,
+            Target::Iot { package, .. } => self.iot.versions(package, older_than, cx).await,
         }
     }
 
@@ -205,7 +201,7 @@ fn guards_in_use(request: &Request) -> bool {
     matches!(
         request.target,
         Target::Iot {
-            protect_in_use: true,
+            in_use: InUseCheck::Check,
             ..
         }
     ) && request.verb == Verb::Delete
@@ -256,11 +252,14 @@ fn checked(target: &Target) -> Target {
         Target::Iot {
             package,
             unset_default_version,
-            ..
+            in_use,
         } => Target::Iot {
             package: package.clone(),
             unset_default_version: *unset_default_version,
-            protect_in_use: false,
+            in_use: match in_use {
+                InUseCheck::Off => InUseCheck::Off,
+                _ => InUseCheck::Checked,
+            },
         },
         other => other.clone(),
     }

@@ -179,10 +179,34 @@ pub enum Target {
     Iot {
         package: String,
         unset_default_version: bool,
-        /// Versions installed on things or named by unfinished jobs are
-        /// not deleted (`protectInUse`, default true).
-        protect_in_use: bool,
+        /// Whether versions installed on things or named by unfinished jobs
+        /// are looked for before they are deleted (`protectInUse`, default
+        /// true).
+        in_use: InUseCheck,
     },
+}
+
+/// Whether an IoT delete checks what is in use (`protectInUse`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InUseCheck {
+    /// `protectInUse: false`: not checked.
+    Off,
+    /// Checked beside each twelve versions' deletes (the whole package:
+    /// first).
+    Check,
+    /// Already checked, while a policy was planned: not read again. Sent
+    /// on, it is checked again (`protectInUse: true`).
+    Checked,
+}
+
+impl InUseCheck {
+    /// `protectInUse` as validated.
+    pub(crate) fn of(protect_in_use: bool) -> InUseCheck {
+        match protect_in_use {
+            true => InUseCheck::Check,
+            false => InUseCheck::Off,
+        }
+    }
 }
 
 impl Target {
@@ -266,11 +290,11 @@ impl Request {
             Target::Iot {
                 package,
                 unset_default_version,
-                protect_in_use,
+                in_use,
             } => {
                 raw.package = Some(package.clone());
                 raw.unset_default_version = unset_default_version.then_some(true);
-                raw.protect_in_use = (!protect_in_use).then_some(false);
+                raw.protect_in_use = (*in_use == InUseCheck::Off).then_some(false);
             }
         }
         raw.action = (self.verb != Verb::Delete).then(|| self.verb.as_str().to_owned());

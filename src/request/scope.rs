@@ -3,8 +3,8 @@
 //! such a scope turns into one request per package it holds.
 
 use super::{
-    Action, CodeArtifactPackage, Continues, Format, RawRequest, Request, Service, Target, Verb,
-    Written,
+    Action, CodeArtifactPackage, Continues, Format, InUseCheck, RawRequest, Request, Service,
+    Target, Verb, Written,
 };
 use crate::policy::Retention;
 
@@ -152,7 +152,7 @@ impl ScopeRequest {
             | (Scope::Iot { .. }, PackageRef::CodeArtifact { package, .. }) => Target::Iot {
                 package: package.clone(),
                 unset_default_version: self.unset_default_version,
-                protect_in_use: self.protect_in_use,
+                in_use: InUseCheck::of(self.protect_in_use),
             },
         };
         Request {

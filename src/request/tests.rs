@@ -34,7 +34,7 @@ fn iot_example_is_valid_and_duplicates_collapse() {
         Target::Iot {
             package: "thermostat-fw".into(),
             unset_default_version: true,
-            protect_in_use: true,
+            in_use: InUseCheck::Check,
         }
     );
 }
@@ -195,7 +195,7 @@ fn actions_and_in_use_protection_are_checked_per_service_and_travel() {
         matches!(
             r.target,
             Target::Iot {
-                protect_in_use: true,
+                in_use: InUseCheck::Check,
                 ..
             }
         ),

@@ -2,7 +2,8 @@
 //! calls of at most 100 versions, and DeletePackage.
 //!
 //! Here: the adapter, the macros its calls share (written with full paths,
-//! so they expand alike in every child) and the [`PackageService`] impl.
+//! so they expand alike in every child) and its calls, each taking only
+//! CodeArtifact's types.
 //! The batched version calls are in [`batch`], the reads in [`read`].
 
 use std::sync::Arc;
@@ -13,11 +14,9 @@ use aws_sdk_codeartifact::types::{PackageFormat, PackageVersionStatus};
 use aws_sdk_codeartifact::Client;
 use futures::future::join_all;
 
-use super::{paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions};
+use super::{paginate, Act, CallContext, Done, ItemOutcome, Listing, Revisions};
 use crate::plan::{self, Item};
-use crate::request::{
-    Action, CodeArtifactPackage, Format, PackageRef, Request, Scope, Status, Target, Verb,
-};
+use crate::request::{CodeArtifactPackage, Format, PackageRef, Status, Verb};
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
 
@@ -77,6 +76,8 @@ macro_rules! ca_error {
 // After the macros: a `macro_rules!` macro is visible only below it.
 mod batch;
 mod read;
+#[cfg(test)]
+mod tests;
 
 #[derive(Clone, Debug)]
 pub(crate) struct CodeArtifactAdapter {
@@ -114,51 +115,59 @@ impl CodeArtifactAdapter {
     }
 }
 
-impl PackageService for CodeArtifactAdapter {
-    /// DescribePackageVersion: not found, or status `Deleted`, is gone
-    /// (deleted, or absent for a status change); the verb's status is done.
-    async fn settled(
+/// A scope's ListPackages query: a repository, and the format, namespace
+/// (exact) and name prefix it narrows to.
+pub(crate) struct PackagesQuery<'a> {
+    pub(crate) domain: &'a str,
+    pub(crate) domain_owner: Option<&'a str>,
+    pub(crate) repository: &'a str,
+    pub(crate) format: Option<Format>,
+    pub(crate) namespace: Option<&'a str>,
+    pub(crate) prefix: Option<&'a str>,
+}
+
+impl CodeArtifactAdapter {
+    /// How `verb` ended for `version`, read afresh with
+    /// DescribePackageVersion (a call whose answer was lost may have
+    /// acted): not found, or status `Deleted`, is gone (deleted, or absent
+    /// for a status change); the verb's status is done; `None` otherwise.
+    pub(crate) async fn settled(
         &self,
-        target: &Target,
+        pkg: &CodeArtifactPackage,
         version: &str,
         verb: Verb,
         cx: &CallContext<'_>,
-    ) -> (Option<Done>, u32) {
-        let Target::CodeArtifact { package: pkg, .. } = target else {
-            return (None, 0);
-        };
-        let Tried {
-            result: read,
-            calls,
-        } = self.describe(pkg, version, cx).await;
-        let status = match read {
-            Ok(Some(d)) => d.status().cloned(),
-            Ok(None) => Some(PackageVersionStatus::Deleted),
-            Err(_) => None,
-        };
-        let done = match status {
-            Some(PackageVersionStatus::Deleted) if verb == Verb::Delete => Some(Done::Deleted),
-            Some(PackageVersionStatus::Deleted) => Some(Done::AlreadyAbsent),
-            Some(s) if Some(Status::CodeArtifact(s.clone())) == verb.target_status() => {
-                Some(Done::applied(verb))
+    ) -> Tried<Option<Done>> {
+        let read = self.describe(pkg, version, cx).await;
+        read.map(|described| {
+            let status = match described {
+                Some(d) => d.status().cloned()?,
+                None => PackageVersionStatus::Deleted,
+            };
+            match status {
+                PackageVersionStatus::Deleted if verb == Verb::Delete => Some(Done::Deleted),
+                PackageVersionStatus::Deleted => Some(Done::AlreadyAbsent),
+                s if Some(Status::CodeArtifact(s.clone())) == verb.target_status() => {
+                    Some(Done::applied(verb))
+                }
+                _ => None,
             }
-            _ => None,
-        };
-        (done, calls)
+        })
     }
 
     /// The listing carries no timestamps, but it is sorted newest first, so
     /// "published before the cut-off" is false then true along it: a binary
     /// search finds the boundary with O(log n) DescribePackageVersion calls.
-    async fn versions(
+    ///
+    /// Every version of the package, newest first, marking which were
+    /// published before `older_than` (seconds since the epoch). A package
+    /// that does not exist lists empty, `missing`.
+    pub(crate) async fn versions(
         &self,
-        target: &Target,
+        package: &CodeArtifactPackage,
         older_than: Option<f64>,
         cx: &CallContext<'_>,
     ) -> Tried<Listing> {
-        let Target::CodeArtifact { package, .. } = target else {
-            return Tried::free(Listing::default());
-        };
         let Tried {
             result: listed,
             calls: mut attempts,
@@ -208,18 +217,20 @@ impl PackageService for CodeArtifactAdapter {
         )
     }
 
-    async fn packages(&self, scope: &Scope, cx: &CallContext<'_>) -> Tried<Vec<PackageRef>> {
-        let Scope::CodeArtifact {
+    /// Every package of a scope (ListPackages).
+    pub(crate) async fn packages(
+        &self,
+        query: PackagesQuery<'_>,
+        cx: &CallContext<'_>,
+    ) -> Tried<Vec<PackageRef>> {
+        let PackagesQuery {
             domain,
             domain_owner,
             repository,
             format,
             namespace,
             prefix,
-        } = scope
-        else {
-            return Tried::free(Vec::new());
-        };
+        } = query;
         let mut out = Vec::new();
         let Tried { result: listed, calls: attempts } = paginate(
             cx,
@@ -228,11 +239,11 @@ impl PackageService for CodeArtifactAdapter {
                 self.client
                     .list_packages()
                     .domain(domain)
-                    .set_domain_owner(domain_owner.clone())
+                    .set_domain_owner(domain_owner.map(str::to_owned))
                     .repository(repository)
                     .set_format(format.map(|f| PackageFormat::from(f.as_str())))
-                    .set_namespace(namespace.clone())
-                    .set_package_prefix(prefix.clone())
+                    .set_namespace(namespace.map(str::to_owned))
+                    .set_package_prefix(prefix.map(str::to_owned))
                     .max_results(PAGE_SIZE)
                     .set_next_token(token)
                     .send()
@@ -246,7 +257,7 @@ impl PackageService for CodeArtifactAdapter {
                         continue;
                     };
                     // ListPackages' `namespace` matches by prefix; a scope names one namespace exactly.
-                    if namespace.as_ref().is_some_and(|ns| p.namespace() != Some(ns.as_str())) {
+                    if namespace.is_some_and(|ns| p.namespace() != Some(ns)) {
                         continue;
                     }
                     out.push(PackageRef::CodeArtifact {
@@ -262,25 +273,20 @@ impl PackageService for CodeArtifactAdapter {
         Tried::new(listed.map(|()| out), attempts)
     }
 
-    async fn apply(
+    /// Applies `how`'s verb (from its `expectedStatus`) to the versions
+    /// (calls of at most 100, with the planned revisions), or deletes the
+    /// whole package. One outcome per item it reached.
+    pub(crate) async fn apply(
         &self,
-        request: &Request,
+        package: &CodeArtifactPackage,
+        how: (Verb, Option<&PackageVersionStatus>),
+        act: Act<'_>,
         revisions: &Revisions,
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let Target::CodeArtifact {
-            package,
-            expected_status,
-        } = &request.target
-        else {
-            return Vec::new();
-        };
-        let how = (request.verb, expected_status.as_ref());
-        match &request.action {
-            Action::DeletePackage => vec![self.delete_package(package, cx).await],
-            // The executor plans policies and sends the selected versions here.
-            Action::Retain(_) => Vec::new(),
-            Action::Versions(versions) => join_all(
+        match act {
+            Act::DeletePackage => vec![self.delete_package(package, cx).await],
+            Act::Versions(versions) => join_all(
                 plan::batches(versions).map(|batch| self.batch(package, how, batch, revisions, cx)),
             )
             .await

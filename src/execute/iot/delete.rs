@@ -347,9 +347,9 @@ impl IotAdapter {
                 .map(|v| self.delete_version(package, v, &state, cx)),
         )
         .await;
-        let (first_failure, n) = blocking_failure(package, deleted);
-        attempts += n;
-        if let Some(e) = first_failure {
+        let blocked = blocking_failure(package, deleted);
+        attempts += blocked.calls;
+        if let Err(e) = blocked.result {
             return ItemOutcome::failed(Item::Package, e, attempts);
         }
         let Tried {
@@ -389,8 +389,8 @@ impl IotAdapter {
 }
 
 /// The failure that keeps a package from going, if any of its versions'
-/// deletes failed, and the calls the deletes made.
-fn blocking_failure(package: &str, deleted: Vec<ItemOutcome>) -> (Option<Arc<DeleteError>>, u32) {
+/// deletes failed (`Err`), with the calls the deletes made.
+fn blocking_failure(package: &str, deleted: Vec<ItemOutcome>) -> Tried<(), Arc<DeleteError>> {
     let mut attempts = 0;
     let mut first_failure: Option<Arc<DeleteError>> = None;
     for o in deleted {
@@ -412,7 +412,7 @@ fn blocking_failure(package: &str, deleted: Vec<ItemOutcome>) -> (Option<Arc<Del
             }
         }
     }
-    (first_failure, attempts)
+    Tried::new(first_failure.map_or(Ok(()), Err), attempts)
 }
 
 /// For each version: whether the package's state lists it, and whether a

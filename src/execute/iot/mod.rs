@@ -5,11 +5,13 @@
 //! [`super::inuse`].
 //!
 //! Here: the adapter, what one invocation has read ([`IotReads`]) and the
-//! [`PackageService`] impl. The package reads are in [`reads`], the deletes
+//! calls, each taking only IoT's types. The package reads are in [`reads`], the deletes
 //! and deprecations in [`delete`].
 
 mod delete;
 mod reads;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -19,12 +21,10 @@ use futures::future::join_all;
 use tokio::sync::OnceCell;
 
 use super::inuse::{InUseReader, Memory, UsageReads};
-use super::{
-    api_error, paginate, CallContext, Done, ItemOutcome, Listing, PackageService, Revisions,
-};
+use super::{api_error, paginate, Act, CallContext, Done, ItemOutcome, Listing};
 use crate::error::DeleteError;
 use crate::plan::{Listed, Usage};
-use crate::request::{Action, PackageRef, Request, Scope, Service, Status, Target, Verb};
+use crate::request::{InUseCheck, PackageRef, Service, Status, Verb};
 use crate::retry::QuotaClass;
 use crate::retry::Tried;
 
@@ -125,25 +125,21 @@ impl IotAdapter {
     }
 }
 
-impl PackageService for IotAdapter {
-    /// GetPackageVersion: not found is gone (deleted, or absent for
-    /// another action); `DEPRECATED` is deprecated.
-    async fn settled(
+impl IotAdapter {
+    /// How `verb` ended for `version`, read afresh with GetPackageVersion
+    /// (a call whose answer was lost may have acted): not found is gone
+    /// (deleted, or absent for another action); `DEPRECATED` is
+    /// deprecated; `None` otherwise.
+    pub(crate) async fn settled(
         &self,
-        target: &Target,
+        package: &str,
         version: &str,
         verb: Verb,
         cx: &CallContext<'_>,
-    ) -> (Option<Done>, u32) {
-        let Target::Iot { package, .. } = target else {
-            return (None, 0);
-        };
-        let Tried {
-            result: read,
-            calls,
-        } = self.status(package, version, cx).await;
-        let done = match read {
-            Ok(None) => {
+    ) -> Tried<Option<Done>> {
+        let read = self.status(package, version, cx).await;
+        read.map(|status| match status {
+            None => {
                 // What this invocation read of the package follows the service.
                 if let Some(Some(state)) = cx.iot_reads.cell(package).get() {
                     lock(state).versions.remove(version);
@@ -153,23 +149,22 @@ impl PackageService for IotAdapter {
                     _ => Done::AlreadyAbsent,
                 })
             }
-            Ok(Some(status)) if Some(&status) == verb.target_status().as_ref() => {
+            Some(status) if Some(&status) == verb.target_status().as_ref() => {
                 Some(Done::applied(verb))
             }
-            _ => None,
-        };
-        (done, calls)
+            Some(_) => None,
+        })
     }
 
-    async fn versions(
+    /// Every version of the package, newest first by creation date, marking
+    /// which were created before `older_than` (seconds since the epoch). A
+    /// package that does not exist lists empty, `missing`.
+    pub(crate) async fn versions(
         &self,
-        target: &Target,
+        package: &str,
         older_than: Option<f64>,
         cx: &CallContext<'_>,
     ) -> Tried<Listing> {
-        let Target::Iot { package, .. } = target else {
-            return Tried::free(Listing::default());
-        };
         let Tried {
             result: state,
             calls: attempts,
@@ -187,10 +182,13 @@ impl PackageService for IotAdapter {
         }
     }
 
-    async fn packages(&self, scope: &Scope, cx: &CallContext<'_>) -> Tried<Vec<PackageRef>> {
-        let Scope::Iot { prefix } = scope else {
-            return Tried::free(Vec::new());
-        };
+    /// Every package of the catalog whose name starts with `prefix`
+    /// (ListPackages).
+    pub(crate) async fn packages(
+        &self,
+        prefix: Option<&str>,
+        cx: &CallContext<'_>,
+    ) -> Tried<Vec<PackageRef>> {
         let mut out = Vec::new();
         let Tried {
             result: listed,
@@ -212,7 +210,7 @@ impl PackageService for IotAdapter {
                     page.package_summaries()
                         .iter()
                         .filter_map(|p| p.package_name())
-                        .filter(|name| prefix.as_deref().is_none_or(|pre| name.starts_with(pre)))
+                        .filter(|name| prefix.is_none_or(|pre| name.starts_with(pre)))
                         .map(|name| PackageRef::Iot {
                             package: name.to_owned(),
                         }),
@@ -224,41 +222,34 @@ impl PackageService for IotAdapter {
         Tried::new(listed.map(|()| out), attempts)
     }
 
-    async fn apply(
+    /// Applies `how`'s verb to the versions (deprecates, or deletes with
+    /// the default version cleared when `unsetDefaultVersion` allows it),
+    /// or deletes the whole package. One outcome per item it reached.
+    pub(crate) async fn apply(
         &self,
-        request: &Request,
-        _revisions: &Revisions,
+        package: &str,
+        (verb, unset_default_version, in_use): (Verb, bool, InUseCheck),
+        act: Act<'_>,
         cx: &CallContext<'_>,
     ) -> Vec<ItemOutcome> {
-        let Target::Iot {
-            package,
-            unset_default_version,
-            protect_in_use,
-        } = &request.target
-        else {
-            return Vec::new();
-        };
-        match &request.action {
-            Action::Versions(versions) if request.verb == Verb::Deprecate => {
+        match act {
+            Act::Versions(versions) if verb == Verb::Deprecate => {
                 join_all(versions.iter().map(|v| self.deprecate(package, v, cx))).await
             }
-            Action::Versions(versions) => {
+            Act::Versions(versions) => {
                 // What is in use is checked here, twelve versions a search,
-                // each twelve before its deletes (a dry run's policy checked
-                // its versions when planned, and they come without
-                // `protect_in_use`).
-                let protect = *protect_in_use && request.verb == Verb::Delete;
-                self.delete_versions(package, versions, (*unset_default_version, protect), cx)
+                // each twelve before its deletes (a policy's selected
+                // versions come `Checked`).
+                let protect = in_use == InUseCheck::Check && verb == Verb::Delete;
+                self.delete_versions(package, versions, (unset_default_version, protect), cx)
                     .await
             }
-            Action::DeletePackage => {
+            Act::DeletePackage => {
                 vec![
-                    self.delete_package(package, *unset_default_version, cx)
+                    self.delete_package(package, unset_default_version, cx)
                         .await,
                 ]
             }
-            // The executor plans policies and sends the selected versions here.
-            Action::Retain(_) => Vec::new(),
         }
     }
 }

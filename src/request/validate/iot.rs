@@ -3,7 +3,7 @@
 
 use super::IOT_NAME;
 use crate::request::checker::Checker;
-use crate::request::{RawRequest, Scope, Target};
+use crate::request::{InUseCheck, RawRequest, Scope, Target};
 
 impl RawRequest {
     pub(super) fn validate_iot_scope(&self, c: &mut Checker) -> Option<Scope> {
@@ -25,7 +25,7 @@ impl RawRequest {
         Some(Target::Iot {
             package: package?.to_owned(),
             unset_default_version: self.unset_default(),
-            protect_in_use,
+            in_use: InUseCheck::of(protect_in_use),
         })
     }
 }
