@@ -80,9 +80,9 @@ fn changed(listing: &[Listed], planned: &Planned, version: &str) -> Option<Strin
         match (then, now) {
             (Some(then), Some(now)) if then != now => Some(format!(
                 "published (created) {} in plan {}, now {}: deleted and published again",
-                crate::downloads::rfc3339(then),
+                crate::clock::rfc3339(then),
                 planned.plan_id,
-                crate::downloads::rfc3339(now)
+                crate::clock::rfc3339(now)
             )),
             _ => None,
         }
