@@ -229,3 +229,93 @@ fn every_metric_is_documented_and_no_other() {
         "docs/operating.md names metrics the function does not write"
     );
 }
+
+/// docs/layout.md's module list, entry by entry: the entry (`main.rs`,
+/// `plan/`) and every Rust file its text names, as a path under `src/`.
+fn layout_entries() -> Vec<(String, BTreeSet<String>)> {
+    let layout = doc("layout.md");
+    let start = layout
+        .find("### Each module's one job")
+        .expect("the module list");
+    let block = layout[start..].split("```").nth(1).expect("its code block");
+    let file = Regex::new(r"\b((?:[a-z_]+/)*[a-z_]+\.rs)\b").unwrap();
+    let mut entries: Vec<(String, BTreeSet<String>)> = Vec::new();
+    let mut base = String::new();
+    for line in block.lines().filter(|l| !l.trim().is_empty()) {
+        let text = match line.strip_prefix("src/") {
+            Some(rest) => {
+                let (entry, text) = rest.split_once(' ').unwrap_or((rest, ""));
+                base = entry
+                    .strip_suffix('/')
+                    .map_or(String::new(), |d| format!("{d}/"));
+                entries.push((entry.to_owned(), BTreeSet::new()));
+                text.to_owned()
+            }
+            // A continuation line; `sub/: …` names files of `sub/`.
+            None => line.trim().to_owned(),
+        };
+        let (prefix, text) = match text.split_once("/: ") {
+            Some((sub, rest)) if !sub.contains(' ') => (format!("{base}{sub}/"), rest.to_owned()),
+            _ => (base.clone(), text),
+        };
+        let named = &mut entries.last_mut().expect("an entry first").1;
+        for m in file.captures_iter(&text) {
+            named.insert(format!("{prefix}{}", &m[1]));
+        }
+    }
+    entries
+}
+
+/// Every Rust file under `src/` but tests, as a path under `src/`.
+fn source_files(dir: &std::path::Path, under: &str, out: &mut BTreeSet<String>) {
+    for e in std::fs::read_dir(dir).expect("src") {
+        let e = e.expect("entry");
+        let name = e.file_name().to_string_lossy().into_owned();
+        if e.path().is_dir() {
+            if name != "tests" {
+                source_files(&e.path(), &format!("{under}{name}/"), out);
+            }
+        } else if name.ends_with(".rs") && name != "tests.rs" {
+            out.insert(format!("{under}{name}"));
+        }
+    }
+}
+
+#[test]
+fn the_layout_names_every_module_and_file_and_nothing_else() {
+    let entries = layout_entries();
+    let src = std::path::Path::new(ROOT).join("src");
+    let mut files = BTreeSet::new();
+    source_files(&src, "", &mut files);
+    // Every top-level file and directory has an entry (a directory beside
+    // its own `name.rs` is that file's), and every entry exists.
+    let listed: BTreeSet<String> = entries.iter().map(|(e, _)| e.clone()).collect();
+    let top: BTreeSet<String> = files
+        .iter()
+        .map(|f| match f.split_once('/') {
+            Some((d, _)) if !files.contains(&format!("{d}.rs")) => format!("{d}/"),
+            Some((d, _)) => format!("{d}.rs"),
+            None => f.clone(),
+        })
+        .collect();
+    assert_eq!(listed, top, "docs/layout.md's entries against src/");
+    // Every file is named where the layout describes its directory, and
+    // every file named is there.
+    let mut named = BTreeSet::new();
+    for (entry, in_entry) in &entries {
+        if entry.ends_with(".rs") {
+            named.insert(entry.clone());
+        }
+        named.extend(in_entry.iter().cloned());
+    }
+    let unnamed: Vec<_> = files.difference(&named).collect();
+    assert!(
+        unnamed.is_empty(),
+        "src/ files the layout does not name: {unnamed:?}"
+    );
+    let missing: Vec<_> = named.difference(&files).collect();
+    assert!(
+        missing.is_empty(),
+        "files the layout names that src/ lacks: {missing:?}"
+    );
+}
