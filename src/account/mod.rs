@@ -15,6 +15,7 @@ mod request;
 pub(crate) mod summary;
 #[cfg(test)]
 mod tests;
+mod unit;
 
 use std::time::SystemTime;
 
@@ -29,6 +30,8 @@ use crate::policy::KeepRule;
 use crate::request::{Job, Service};
 pub use summary::Summary;
 pub(crate) use summary::{PlanInProgress, ReportLinks};
+pub use unit::account;
+pub(crate) use unit::Accounting;
 
 /// Versions per dead-letter or hand-on message, so that a message of 255
 /// character versions stays far below SQS's 1 MiB.
@@ -210,9 +213,6 @@ pub struct UnitAccount {
     pub(crate) ignored: Vec<String>,
     /// Dry runs' plans.
     pub(crate) plans: Vec<PackagePlan>,
-    /// Per entry of the unit, in order: the range of `lines` it accounts
-    /// for (what a run report is made of).
-    pub(crate) entry_lines: Vec<std::ops::Range<usize>>,
     /// The run reports written for this unit's requests.
     pub(crate) reports: Vec<ReportLinks>,
     /// Plans of scopes made in parts, not yet complete.
@@ -332,74 +332,6 @@ struct Progress {
     moved: bool,
     waiting: bool,
     spent: bool,
-}
-
-/// Decides the fate of every item of one delivery.
-pub fn account(unit: &UnitResult, settings: &Settings, now: SystemTime) -> UnitAccount {
-    let (sqs, fifo, receives) = match unit.origin {
-        Origin::Sqs {
-            fifo,
-            receive_count,
-        } => (true, fifo, attempts_received(fifo, receive_count)),
-        _ => (false, false, 1),
-    };
-    let cx = Ctx {
-        settings,
-        source: &unit.source,
-        time: rfc3339(now),
-        sqs,
-        fifo,
-        receives,
-    };
-    let mut acc = UnitAccount {
-        source: unit.source.clone(),
-        sender: unit.sender.clone(),
-        ..UnitAccount::default()
-    };
-    let mut progress = Progress::default();
-    for entry in &unit.entries {
-        let start = acc.lines.len();
-        progress.moved |= !matches!(entry, Entry::Executed(_));
-        match entry {
-            Entry::Ignored(why) => acc.ignored.push(why.clone()),
-            Entry::FannedOut(jobs) => refuse::fan_out(&mut acc, jobs),
-            Entry::Invalid(inv) => refuse::refuse_invalid(&mut acc, inv, &cx),
-            Entry::NotPermitted { job, reason } => {
-                refuse::refuse_not_permitted(&mut acc, job, reason, &cx)
-            }
-            Entry::Executed(rr) => request::account_request(&mut acc, &mut progress, rr, &cx),
-        }
-        acc.entry_lines.push(start..acc.lines.len());
-    }
-    // An SQS record where nothing got anywhere, on errors that spend an
-    // attempt, goes back to SQS whole rather than as a new message: SQS's
-    // receive count and redrive policy apply. One that only lacked time or
-    // quota is handed on with its attempt: a receive would count as an
-    // attempt, and throttling alone must never exhaust them.
-    let stalled = progress.waiting && !progress.moved && progress.spent;
-    if cx.sqs && (acc.redeliver || stalled) {
-        acc.redeliver_whole();
-    }
-    acc
-}
-
-/// How many of an SQS record's receives count as attempts. On a standard
-/// queue, every receive ran the record, but for one that found its message
-/// held by another invocation ([`crate::downloads::Claim::Held`]): that
-/// receive counts too. It happens only while another invocation works on
-/// the same message, which then either settles it (the copy is
-/// acknowledged without work) or gives it up to be redelivered, one receive
-/// more than without the claim. On a FIFO queue, SQS also counts the
-/// receives in which the record was held back unstarted behind a failing
-/// record of its group, and nothing in the record tells those apart; so none
-/// count, and a FIFO record is retried until its queue's redrive policy
-/// (`maxReceiveCount`) moves it.
-fn attempts_received(fifo: bool, receive_count: u32) -> u32 {
-    if fifo {
-        1
-    } else {
-        receive_count.max(1)
-    }
 }
 
 /// The `versions` of the messages carrying these items: `None` for the

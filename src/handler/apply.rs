@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::Handler;
+use super::run::Runner;
 use crate::account::MAX_VERSIONS_PER_MESSAGE;
 use crate::account::{Entry, RequestResult};
 use crate::decode::{DecodeError, Invalid};
@@ -18,7 +18,7 @@ use crate::report::verify::PlanBody;
 use crate::report::Report;
 use crate::request::{Action, ApplyRequest, Job, PlanRefused, PlanSource, Request, Service};
 
-impl Handler {
+impl Runner<'_> {
     /// The plan read and checked, then its package requests (a part's
     /// only): run here, or fanned out one part per request.
     pub(super) async fn run_apply(

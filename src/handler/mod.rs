@@ -1,99 +1,42 @@
 //! The Lambda handler: decode → execute → account → send, for every event
-//! source.
+//! source. `impl Handler` is here alone; each other file is one job of
+//! the one path every unit takes ([`pipeline`]).
 
 mod apply;
+mod clients;
 mod deliveries;
 mod local;
 mod output;
+mod pipeline;
+mod reply;
 mod reports;
 mod run;
 mod scope;
-mod sources;
 mod usage;
 
+pub use clients::Clients;
 pub use local::Inline;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_config::retry::RetryConfig;
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::interceptors::SharedInterceptor;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::account::{Settings, Summary};
+use crate::account::Summary;
 use crate::config::Config;
-use crate::decode::{self, Event, UnrecognisedEvent};
+use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
 use crate::downloads::{DeliveryTable, DownloadStore, JobTable};
 use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads, Memory};
 use crate::queue::{Outbox, SendError};
 use crate::report::ReportStore;
+use crate::request::Job;
 use crate::retry::{Pacers, Retrier, RetryPolicy};
 
-/// The SDK clients, built once at cold start.
-#[derive(Clone, Debug)]
-pub struct Clients {
-    pub codeartifact: aws_sdk_codeartifact::Client,
-    pub iot: aws_sdk_iot::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    /// The downloads table's client (used only with `DOWNLOADS_TABLE`).
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    /// The reports bucket's client (reports with `REPORTS_BUCKET`; plans).
-    pub s3: aws_sdk_s3::Client,
-}
-
-impl Clients {
-    /// Builds the clients from a loaded SDK config (region, credentials and
-    /// the standard `AWS_ENDPOINT_URL_*` overrides). The package APIs get
-    /// the SDK's retries turned off: [`crate::retry`] owns every wait (so
-    /// does the downloads table's).
-    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
-        Self::with_interceptors(sdk, &[])
-    }
-
-    /// [`Clients::from_sdk_config`], each client also running
-    /// `interceptors` around every call (packprune-cli's: refuse every
-    /// call that is not a read, count calls for its progress line).
-    pub fn with_interceptors(sdk: &SdkConfig, interceptors: &[SharedInterceptor]) -> Self {
-        macro_rules! build {
-            ($builder:expr) => {{
-                let mut b = $builder;
-                for i in interceptors {
-                    b.push_interceptor(i.clone());
-                }
-                b.build()
-            }};
-        }
-        Clients {
-            codeartifact: aws_sdk_codeartifact::Client::from_conf(build!(
-                aws_sdk_codeartifact::config::Builder::from(sdk)
-                    .retry_config(RetryConfig::disabled())
-            )),
-            iot: aws_sdk_iot::Client::from_conf(build!(
-                aws_sdk_iot::config::Builder::from(sdk).retry_config(RetryConfig::disabled())
-            )),
-            sqs: aws_sdk_sqs::Client::from_conf(build!(aws_sdk_sqs::config::Builder::from(sdk))),
-            // Its calls go through the retry layer too.
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(build!(
-                aws_sdk_dynamodb::config::Builder::from(sdk).retry_config(RetryConfig::disabled())
-            )),
-            s3: aws_sdk_s3::Client::from_conf(build!(
-                aws_sdk_s3::config::Builder::from(sdk).force_path_style(endpoint_overridden())
-            )),
-        }
-    }
-}
-
-/// Whether an endpoint is set for S3 (`AWS_ENDPOINT_URL_S3` or
-/// `AWS_ENDPOINT_URL`): then buckets are addressed by path, as local
-/// stand-ins such as moto's server need.
-fn endpoint_overridden() -> bool {
-    ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|u| !u.is_empty()))
-}
+use pipeline::Pipeline;
+use reply::Reply;
+use run::Runner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
@@ -259,17 +202,6 @@ impl Handler {
         self
     }
 
-    /// The accounting's settings, `spent` saying what the invocation
-    /// spent its time on so far.
-    fn settings(&self, spent: String) -> Settings {
-        Settings {
-            has_work_queue: self.config.work_queue_url.is_some(),
-            max_attempts: self.config.max_attempts,
-            no_progress_limit: self.config.no_progress_limit,
-            spent,
-        }
-    }
-
     /// Handles one invocation. SQS events get an `SqsBatchResponse`; every
     /// other source gets the [`Summary`]. The metrics go to stdout, one
     /// line each, where CloudWatch Logs extracts them.
@@ -307,26 +239,83 @@ impl Handler {
                 .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
                 .map(str::to_owned),
         };
-        let (processed, accounts) =
-            match decode::decode(payload, &ctx.request_id, &self.config.events)? {
-                Event::Sqs(units) => self.handle_sqs(units, &inv).await,
-                Event::Invocation(unit) => self.handle_invocation(unit, &inv).await?,
-            };
+        let (units, reply) = match decode::decode(payload, &ctx.request_id, &self.config.events)? {
+            Event::Sqs(units) => (units, Reply::Batch),
+            Event::Invocation(unit) => (vec![unit], Reply::Summary),
+        };
+        let pipeline = Pipeline {
+            handler: self,
+            inv: &inv,
+            reply,
+        };
+        let answered = pipeline.run(units).await?;
         let now_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as u64;
         let metrics = crate::metrics::documents(
             &self.config.metrics,
-            &accounts,
+            &answered.accounts,
             (&pacing, &self.pacers.stats()),
             now_ms,
         );
         Ok(Processed {
+            response: answered.response,
+            summary: answered.summary,
             metrics,
-            lines: accounts.iter().flat_map(|a| a.lines.clone()).collect(),
-            ..processed
+            lines: answered
+                .accounts
+                .iter()
+                .flat_map(|a| a.lines.clone())
+                .collect(),
         })
+    }
+
+    /// Runs `job` inline. `budget` bounds how long it may take (what the
+    /// Lambda deadline bounds in Lambda); `request_id` names its report.
+    /// `account` is the caller's account, the domain owner of a request
+    /// that names none (only the downloads table's reads need it).
+    ///
+    /// With no work queue, nothing is handed on or fanned out: a scope and
+    /// an apply run every package in turn, and what still fails is
+    /// dead-lettered with its code ([`Inline::dead_letters`]).
+    pub async fn run_inline(
+        &self,
+        job: Job,
+        request_id: &str,
+        budget: Duration,
+        account: Option<String>,
+    ) -> Inline {
+        let inv = Invocation {
+            retrier: Retrier::new(
+                self.retry,
+                Instant::now() + budget,
+                self.config.max_concurrency,
+                self.pacers.clone(),
+            ),
+            // packprune-cli reads what the function learned, never writes it.
+            iot_reads: IotReads::new(self.memory.clone(), false),
+            account,
+            request_id: request_id.to_owned(),
+            reporting: true,
+            deadline_ms: crate::downloads::now_ms() + budget.as_millis() as i64,
+        };
+        let unit = Unit {
+            source: request_id.to_owned(),
+            sender: None,
+            origin: Origin::Direct,
+            requests: vec![Decoded::Valid(job)],
+        };
+        Inline::of(self.runner().run_unit(unit, &inv).await, request_id)
+    }
+
+    /// What runs a delivery's requests.
+    fn runner(&self) -> Runner<'_> {
+        Runner {
+            executor: &self.executor,
+            config: &self.config,
+            reports: &self.reports,
+        }
     }
 }
 

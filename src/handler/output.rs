@@ -5,71 +5,101 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 
-use super::Handler;
-use crate::account::{Disposition, Summary, UnitAccount};
+use super::pipeline::UnitRun;
+use crate::account::{Disposition, Outgoing, Summary, UnitAccount};
 use crate::code::Code;
-use crate::queue::SendError;
+use crate::config::Config;
+use crate::queue::{Outbox, SendError};
 
-impl Handler {
-    /// Sends every dead letter and hand-on, both queues at once; returns
-    /// the accounts whose messages did not all get through, each with its
-    /// first error.
-    pub(super) async fn flush(
-        &self,
-        accounts: &[UnitAccount],
-    ) -> Vec<(usize, String, Arc<SendError>)> {
-        let queues = [
-            (self.config.dead_letter_queue_url.as_ref(), true),
-            (self.config.work_queue_url.as_ref(), false),
-        ];
-        let sent = join_all(queues.into_iter().map(|(queue, dead)| async move {
-            let mut owners = Vec::new();
-            let mut messages = Vec::new();
-            for (i, acc) in accounts.iter().enumerate() {
-                let list: Vec<&crate::account::Outgoing> = if dead {
-                    acc.dead_letters.iter().collect()
-                } else {
-                    acc.hand_ons.iter().chain(&acc.continuations).collect()
-                };
-                owners.extend(std::iter::repeat_n(i, list.len()));
-                messages.extend(list.into_iter().cloned());
-            }
-            if messages.is_empty() {
-                return Vec::new();
-            }
-            let (queue, results) = match queue {
-                Some(q) => (q.clone(), self.outbox.send(q, &messages).await),
-                // Accounting hands on only with a work queue, and the
-                // Lambda's configuration always has a dead-letter queue;
-                // should that ever change, the records fail rather than
-                // lose work.
-                None => {
-                    let e = Arc::new(SendError::NoQueue);
-                    let var = if dead {
-                        "DEAD_LETTER_QUEUE_URL"
-                    } else {
-                        "WORK_QUEUE_URL"
-                    };
-                    (
-                        format!("{var} (unset)"),
-                        messages.iter().map(|_| Err(e.clone())).collect(),
-                    )
-                }
-            };
-            owners
-                .into_iter()
-                .zip(results)
-                .filter_map(|(owner, r)| r.err().map(|e| (owner, queue.clone(), e)))
-                .collect::<Vec<_>>()
-        }))
-        .await;
-        let mut failed: Vec<(usize, String, Arc<SendError>)> = Vec::new();
-        for (owner, queue, e) in sent.into_iter().flatten() {
-            if !failed.iter().any(|(i, _, _)| *i == owner) {
-                failed.push((owner, queue, e));
+/// The function's two queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Queue {
+    /// `DEAD_LETTER_QUEUE_URL`: the dead letters.
+    DeadLetter,
+    /// `WORK_QUEUE_URL`: the hand-ons and the plans' continuations.
+    Work,
+}
+
+impl Queue {
+    /// The queue's URL, if configured.
+    fn url(self, config: &Config) -> Option<&String> {
+        match self {
+            Queue::DeadLetter => config.dead_letter_queue_url.as_ref(),
+            Queue::Work => config.work_queue_url.as_ref(),
+        }
+    }
+
+    /// The queue as logs and errors name it: its URL, or its variable,
+    /// unset.
+    pub(super) fn name(self, config: &Config) -> String {
+        match (self.url(config), self) {
+            (Some(url), _) => url.clone(),
+            (None, Queue::DeadLetter) => "DEAD_LETTER_QUEUE_URL (unset)".into(),
+            (None, Queue::Work) => "WORK_QUEUE_URL (unset)".into(),
+        }
+    }
+
+    /// A unit's messages for this queue.
+    fn messages(self, acc: &UnitAccount) -> Vec<&Outgoing> {
+        match self {
+            Queue::DeadLetter => acc.dead_letters.iter().collect(),
+            Queue::Work => acc.hand_ons.iter().chain(&acc.continuations).collect(),
+        }
+    }
+}
+
+/// A unit's first message that did not get through, and its queue.
+#[derive(Debug, Clone)]
+pub(super) struct Unsent {
+    pub(super) queue: Queue,
+    pub(super) error: Arc<SendError>,
+}
+
+/// Sends every dead letter and hand-on, both queues at once; each unit
+/// whose messages did not all get through learns its first error
+/// ([`UnitRun::unsent`]), a dead letter's first.
+pub(super) async fn flush(outbox: &Outbox, config: &Config, runs: &mut [UnitRun]) {
+    let sent = join_all([Queue::DeadLetter, Queue::Work].map(|queue| {
+        let messages: Vec<Outgoing> = (runs.iter())
+            .flat_map(|r| queue.messages(&r.account))
+            .cloned()
+            .collect();
+        async move { (queue, send(outbox, config, queue, messages).await) }
+    }))
+    .await;
+    // Dead letters first: a unit's dead-letter failure is named first.
+    for (queue, results) in sent {
+        let mut results = results.into_iter();
+        for run in runs.iter_mut() {
+            let n = queue.messages(&run.account).len();
+            let mine: Vec<_> = results.by_ref().take(n).collect();
+            let failed = mine.into_iter().find_map(Result::err);
+            if let (None, Some(error)) = (&run.unsent, failed) {
+                run.unsent = Some(Unsent { queue, error });
             }
         }
-        failed
+    }
+}
+
+/// Sends `messages` to `queue`: one result each, in order.
+async fn send(
+    outbox: &Outbox,
+    config: &Config,
+    queue: Queue,
+    messages: Vec<Outgoing>,
+) -> Vec<crate::queue::Sent> {
+    if messages.is_empty() {
+        return Vec::new();
+    }
+    match queue.url(config) {
+        Some(url) => outbox.send(url, &messages).await,
+        // Accounting hands on only with a work queue, and the Lambda's
+        // configuration always has a dead-letter queue; should that ever
+        // change, the records fail rather than lose work.
+        None => {
+            let e = Arc::new(SendError::NoQueue);
+            messages.iter().map(|_| Err(e.clone())).collect()
+        }
     }
 }
 

@@ -1,18 +1,19 @@
 //! The reports door: which delivered requests write a run report, what
-//! each is made of, and writing them once the unit's messages are sent
-//! (so that every line's fate is final).
+//! each is made of, and writing them ([`Writer`]): parts of plans before
+//! the unit's messages are sent, reports once they are (so that every
+//! line's fate is final).
 
 use std::ops::Range;
 use std::time::SystemTime;
 
 use futures::future::join_all;
 
-use super::Handler;
-use crate::account::{Entry, Outgoing, PlanInProgress, UnitAccount};
+use super::pipeline::UnitRun;
+use crate::account::{Entry, Outgoing, PlanInProgress, ReportLinks, UnitAccount};
 use crate::report::parts::{PartFile, ScopeFile};
 use crate::report::store::{PartWritten, ReportError};
-use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput};
-use crate::request::{Action, Continues, Job, DEFAULT_PLAN_VALID_DAYS};
+use crate::report::{Applies, Delivered, PackageRun, PlanPart, ReportInput, ReportStore};
+use crate::request::{Action, Continues, Job, Service, DEFAULT_PLAN_VALID_DAYS};
 
 /// The request that plans a scope's plan on from `to`, the end of the
 /// part that stands (which selected `selected` versions), for the work
@@ -62,40 +63,32 @@ pub(super) fn delivered(job: &Job) -> Option<Delivered> {
     })
 }
 
-/// Per delivered request that writes a report: the packages it ran here
-/// (its entries that name one package), with their lines, and the part of
-/// a scope's plan it made, if it made one.
-pub(super) fn inputs(
-    delivered: Vec<(Option<Delivered>, Range<usize>, Option<PlanPart>)>,
-    entries: &[Entry],
-    entry_lines: &[Range<usize>],
-) -> Vec<ReportInput> {
-    let mut out = Vec::new();
-    for (index, (d, range, part)) in delivered.into_iter().enumerate() {
-        let Some(delivered) = d else { continue };
-        let packages: Vec<PackageRun> = range
-            .clone()
-            .filter_map(|i| package_run(&entries[i], entry_lines.get(i)?.clone()))
-            .collect();
-        // A part writes its scope and its range even with no package of
-        // its own (a first part that planned nothing yet); a scope's dry
-        // run that found no package to plan is a plan of nothing, digest
-        // and all; an apply of a plan with nothing to apply says so.
-        let empty_plan =
-            range.is_empty() && ((delivered.scope && delivered.dry_run) || delivered.apply);
-        if !packages.is_empty() || part.is_some() || empty_plan {
-            out.push(ReportInput {
-                index,
-                delivered,
-                packages,
-                part,
-            });
-        }
-    }
-    out
+/// The report of a delivered request (the `index`-th of its delivery),
+/// if it writes one: the packages it ran here, with their lines, and the
+/// part of a scope's plan it made, if it made one. `nothing_ran` when the
+/// request had no entry at all.
+pub(super) fn input(
+    (index, delivered): (usize, Delivered),
+    packages: Vec<PackageRun>,
+    part: Option<PlanPart>,
+    nothing_ran: bool,
+) -> Option<ReportInput> {
+    // A part writes its scope and its range even with no package of its
+    // own (a first part that planned nothing yet); a scope's dry run that
+    // found no package to plan is a plan of nothing, digest and all; an
+    // apply of a plan with nothing to apply says so.
+    let empty_plan = nothing_ran && ((delivered.scope && delivered.dry_run) || delivered.apply);
+    (!packages.is_empty() || part.is_some() || empty_plan).then_some(ReportInput {
+        index,
+        delivered,
+        packages,
+        part,
+    })
 }
 
-fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
+/// A package an entry ran (its lines `lines` in the unit's account), if it
+/// names one.
+pub(super) fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
     let (job, plan) = match entry {
         Entry::Executed(rr) => (&rr.request, rr.plan.clone()),
         Entry::NotPermitted { job, .. } => (job, None),
@@ -117,7 +110,14 @@ fn package_run(entry: &Entry, lines: Range<usize>) -> Option<PackageRun> {
     })
 }
 
-impl Handler {
+/// Writes the units' reports and parts of plans to the reports bucket.
+pub(super) struct Writer<'h> {
+    pub(super) reports: &'h ReportStore,
+    /// The Lambda request id (reports are named after it).
+    pub(super) request_id: &'h str,
+}
+
+impl Writer<'_> {
     /// Writes every unit's parts of plans made in parts
     /// ([`crate::report::parts`]), before the unit's messages are sent (so,
     /// unlike a report, a part's row may say `deadLettered` for a package
@@ -126,35 +126,25 @@ impl Handler {
     /// only then makes the request that plans the rest, from where the
     /// part written ends (a part already written by a retry stands, and
     /// the plan goes on from its end). Each account learns the plan's links
-    /// when its part completed the plan, or its progress. Returns the units
-    /// (by index) whose part could not be written: they make no
-    /// continuation, and the caller has them retried whole.
-    pub(super) async fn write_parts(
-        &self,
-        accounts: &mut [UnitAccount],
-        inputs: &[Vec<ReportInput>],
-        request_id: &str,
-    ) -> Vec<usize> {
+    /// when its part completed the plan, or its progress. A unit whose part
+    /// could not be written makes no continuation, and is marked
+    /// ([`UnitRun::part_unwritten`]) for the caller to have it retried whole.
+    pub(super) async fn write_parts(&self, runs: &mut [UnitRun]) {
         let now_ms = crate::downloads::now_ms();
-        let written = join_all(accounts.iter().zip(inputs).map(|(acc, ins)| {
-            join_all(ins.iter().filter_map(move |input| {
+        join_all(runs.iter_mut().map(|run| async move {
+            let acc = &run.account;
+            let written = join_all(run.reports.iter().filter_map(|input| {
                 let part = input.part.as_ref()?;
-                Some(async move {
-                    let written = self.write_part(acc, input, part, request_id, now_ms).await;
-                    (part, written)
-                })
+                Some(async move { (part, self.write_part(acc, input, part, now_ms).await) })
             }))
-        }))
-        .await;
-        let mut failed = Vec::new();
-        for (i, (acc, results)) in accounts.iter_mut().zip(written).enumerate() {
-            for (part, r) in results {
-                if !self.learn_part(acc, part, r) {
-                    failed.push(i);
+            .await;
+            for (part, r) in written {
+                if !self.learn_part(&mut run.account, part, r) {
+                    run.part_unwritten = true;
                 }
             }
-        }
-        failed
+        }))
+        .await;
     }
 
     /// Writes one input's part of its plan: its packages' rows and, for a
@@ -164,10 +154,9 @@ impl Handler {
         acc: &UnitAccount,
         input: &ReportInput,
         part: &PlanPart,
-        request_id: &str,
         now_ms: i64,
     ) -> Result<PartWritten, ReportError> {
-        let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
+        let report = input.report(&acc.lines, &acc.source, self.request_id, now_ms);
         let scope = ScopeFile::of(&report, part.scope.clone().unwrap_or_default());
         let file = PartFile {
             from: part.from,
@@ -219,44 +208,47 @@ impl Handler {
     }
 
     /// Writes every unit's reports (but parts of plans, which
-    /// [`Handler::write_parts`] wrote), all at once; each account learns
+    /// [`Writer::write_parts`] wrote), all at once; each account learns
     /// its links (or how many could not be written: the run stands, the
     /// error is logged).
-    pub(super) async fn write_reports(
-        &self,
-        accounts: &mut [UnitAccount],
-        inputs: &[Vec<ReportInput>],
-        request_id: &str,
-    ) {
+    pub(super) async fn write_reports(&self, runs: &mut [UnitRun]) {
         let now_ms = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis() as i64;
-        let written = join_all(accounts.iter().zip(inputs).map(|(acc, ins)| {
-            join_all(
-                ins.iter()
-                    .filter(|i| i.part.is_none())
-                    .map(move |input| async move {
-                        let report = input.report(&acc.lines, &acc.source, request_id, now_ms);
-                        let service = input.delivered.service;
-                        (service, self.reports.put(&report, service).await)
-                    }),
-            )
+        join_all(runs.iter_mut().map(|run| async move {
+            let acc = &run.account;
+            let reports = run.reports.iter().filter(|i| i.part.is_none());
+            let written = join_all(reports.map(|input| async move {
+                let report = input.report(&acc.lines, &acc.source, self.request_id, now_ms);
+                let service = input.delivered.service;
+                (service, self.reports.put(&report, service).await)
+            }))
+            .await;
+            for (service, r) in written {
+                self.learn_report(&mut run.account, service, r);
+            }
         }))
         .await;
-        for (acc, results) in accounts.iter_mut().zip(written) {
-            for (service, r) in results {
-                let Some(r) = r else { continue };
-                match r {
-                    Ok(links) => {
-                        tracing::info!(record = %acc.source, report = %links.json, sha256 = %links.sha256, "run report written");
-                        acc.reports.push(links);
-                    }
-                    Err(e) => {
-                        tracing::error!(record = %acc.source, error = %crate::error::chain(&e), "the run report could not be written");
-                        acc.reports_unwritten.push(service);
-                    }
-                }
+    }
+
+    /// What the account learns of its report written: its links, or that
+    /// it could not be written (the run stands, the error is logged).
+    fn learn_report(
+        &self,
+        acc: &mut UnitAccount,
+        service: Service,
+        written: Option<Result<ReportLinks, ReportError>>,
+    ) {
+        match written {
+            None => {}
+            Some(Ok(links)) => {
+                tracing::info!(record = %acc.source, report = %links.json, sha256 = %links.sha256, "run report written");
+                acc.reports.push(links);
+            }
+            Some(Err(e)) => {
+                tracing::error!(record = %acc.source, error = %crate::error::chain(&e), "the run report could not be written");
+                acc.reports_unwritten.push(service);
             }
         }
     }

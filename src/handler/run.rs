@@ -1,68 +1,127 @@
-//! Running one delivery: its requests, each a single package, a scope of
-//! many ([`super::scope`]) or an apply ([`super::apply`]), after the
-//! `DRY_RUN` and `ALLOWED_TARGETS` checks.
+//! Running one delivery ([`Runner`]): its requests, each a single package,
+//! a scope of many ([`super::scope`]) or an apply ([`super::apply`]), after
+//! the `DRY_RUN` and `ALLOWED_TARGETS` checks; then its accounting, entry by
+//! entry, and the reports its requests write.
 
 use std::time::SystemTime;
 
 use futures::future::join_all;
 use tracing::Instrument;
 
-use super::{reports, Handler, Invocation};
-use crate::account::{self, Entry, RequestResult, UnitAccount, UnitResult};
+use super::pipeline::UnitRun;
+use super::{reports, Invocation};
+use crate::account::{Accounting, Entry, RequestResult, Settings};
+use crate::config::Config;
 use crate::decode::{DecodeError, Decoded, Invalid, Origin, Unit};
-use crate::execute::{learning, CallContext, Executed};
+use crate::execute::{learning, CallContext, Executed, Executor};
 use crate::policy::Planned;
-use crate::report::{report_id, Delivered, PlanPart, ReportInput};
+use crate::report::{report_id, Delivered, PackageRun, PlanPart, ReportStore};
 use crate::request::PlanRefused;
 use crate::request::{Action, Job, Request};
 use crate::retry::nth;
 
 /// What one decoded request gave: the report it writes, its entries, and
 /// the part of a scope's plan it made.
-type Ran = (Option<Delivered>, Vec<Entry>, Option<PlanPart>);
+struct Ran {
+    delivered: Option<Delivered>,
+    entries: Vec<Entry>,
+    part: Option<PlanPart>,
+}
 
-impl Handler {
-    /// Executes every request of one delivery and accounts for it.
-    pub(super) async fn run_unit(
-        &self,
-        unit: Unit,
-        inv: &Invocation,
-    ) -> (UnitAccount, Vec<ReportInput>) {
+impl Ran {
+    /// Entries only: a request that writes no report and makes no part.
+    fn entries(entries: Vec<Entry>) -> Self {
+        Ran {
+            delivered: None,
+            entries,
+            part: None,
+        }
+    }
+}
+
+/// What runs a delivery's requests: the adapters, the configuration, and
+/// the reports bucket (plans read, scopes planned in parts).
+pub(super) struct Runner<'h> {
+    pub(super) executor: &'h Executor,
+    pub(super) config: &'h Config,
+    pub(super) reports: &'h ReportStore,
+}
+
+impl Runner<'_> {
+    /// Executes every request of one delivery and accounts for it: its
+    /// account, and the reports its requests write.
+    pub(super) async fn run_unit(&self, unit: Unit, inv: &Invocation) -> UnitRun {
         let span = tracing::info_span!("record", source = %unit.source);
         async {
+            let Unit {
+                source,
+                sender,
+                origin,
+                requests,
+            } = unit;
             let cx = CallContext {
                 retrier: &inv.retrier,
                 iot_reads: &inv.iot_reads,
-                source: &unit.source,
+                source: &source,
                 account: inv.account.as_deref(),
             };
-            let fifo = matches!(unit.origin, Origin::Sqs { fifo: true, .. });
+            let fifo = matches!(origin, Origin::Sqs { fifo: true, .. });
             let ran = join_all(
-                unit.requests
+                requests
                     .into_iter()
                     .enumerate()
                     .map(|(index, d)| nth(index, self.run_decoded(d, (index, fifo), inv, &cx))),
             )
             .await;
-            let mut delivered = Vec::with_capacity(ran.len());
-            let mut entries = Vec::new();
-            for (d, es, part) in ran {
-                delivered.push((d, entries.len()..entries.len() + es.len(), part));
-                entries.extend(es);
-            }
-            let result = UnitResult {
-                source: unit.source.clone(),
-                sender: unit.sender.clone(),
-                origin: unit.origin,
-                entries,
-            };
-            let settings = self.settings(inv.retrier.spent());
-            let acc = account::account(&result, &settings, SystemTime::now());
-            let inputs = reports::inputs(delivered, &result.entries, &acc.entry_lines);
-            (acc, inputs)
+            self.account((&source, sender, origin), ran, inv)
         }
         .instrument(span)
         .await
+    }
+
+    /// Accounts for the requests `ran` of one delivery (its source, sender
+    /// and origin), entry by entry, in order: the delivery's account, and
+    /// the reports its requests write, each with its packages' lines.
+    fn account(
+        &self,
+        unit: (&str, Option<String>, Origin),
+        ran: Vec<Ran>,
+        inv: &Invocation,
+    ) -> UnitRun {
+        let settings = self.settings(inv.retrier.spent());
+        let mut accounting = Accounting::new(unit, &settings, SystemTime::now());
+        let mut inputs = Vec::new();
+        for (index, ran) in ran.into_iter().enumerate() {
+            let reported = ran.delivered.is_some();
+            let packages: Vec<PackageRun> = (ran.entries.iter())
+                .filter_map(|e| {
+                    let lines = accounting.add(e);
+                    reported.then(|| reports::package_run(e, lines))?
+                })
+                .collect();
+            let Some(delivered) = ran.delivered else {
+                continue;
+            };
+            let nothing_ran = ran.entries.is_empty();
+            inputs.extend(reports::input(
+                (index, delivered),
+                packages,
+                ran.part,
+                nothing_ran,
+            ));
+        }
+        UnitRun::new(accounting.finish(), inputs)
+    }
+
+    /// The accounting's settings, `spent` saying what the invocation
+    /// spent its time on so far.
+    fn settings(&self, spent: String) -> Settings {
+        Settings {
+            has_work_queue: self.config.work_queue_url.is_some(),
+            max_attempts: self.config.max_attempts,
+            no_progress_limit: self.config.no_progress_limit,
+            spent,
+        }
     }
 
     /// One decoded request of a delivery (the `index`-th; `fifo` when its
@@ -77,10 +136,10 @@ impl Handler {
     ) -> Ran {
         let mut job = match d {
             Decoded::Valid(job) => job,
-            Decoded::Invalid(inv) => return (None, vec![Entry::Invalid(inv)], None),
-            Decoded::Ignored(why) => return (None, vec![Entry::Ignored(why)], None),
+            Decoded::Invalid(inv) => return Ran::entries(vec![Entry::Invalid(inv)]),
+            Decoded::Ignored(why) => return Ran::entries(vec![Entry::Ignored(why)]),
             // Taken out and recorded before the requests run.
-            Decoded::Read(_) | Decoded::Archived(_) => return (None, Vec::new(), None),
+            Decoded::Read(_) | Decoded::Archived(_) => return Ran::entries(Vec::new()),
         };
         // `DRY_RUN` plans everything but the apply of a plan the function
         // wrote to its own bucket, whose digest is checked where it enters
@@ -91,10 +150,10 @@ impl Handler {
         }
         let delivered = inv.reporting.then(|| reports::delivered(&job)).flatten();
         if let Some(reason) = self.not_permitted(&job) {
-            return (None, vec![Entry::NotPermitted { job, reason }], None);
+            return Ran::entries(vec![Entry::NotPermitted { job, reason }]);
         }
         if let Some(invalid) = self.unsupported(&job) {
-            return (None, vec![Entry::Invalid(invalid)], None);
+            return Ran::entries(vec![Entry::Invalid(invalid)]);
         }
         let (entries, part) = match job {
             Job::One(request) => match self.rebind(&request).await {
@@ -108,7 +167,11 @@ impl Handler {
             Job::Many(scope) => (self.run_scope(scope, !fifo, cx).await, None),
             Job::Apply(apply) => (self.run_apply(apply, !fifo, cx).await, None),
         };
-        (delivered, entries, part)
+        Ran {
+            delivered,
+            entries,
+            part,
+        }
     }
 
     /// Why `ALLOWED_TARGETS` refuses this job, if it does.

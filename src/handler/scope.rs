@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use super::apply::unread;
-use super::Handler;
+use super::run::Runner;
 use crate::account::{hand_on_delay, Entry, RequestResult};
 use crate::decode::{DecodeError, Invalid};
 use crate::execute::{CallContext, ItemOutcome};
@@ -23,7 +23,7 @@ use crate::retry::Tried;
 /// still share the pacers and `MAX_CONCURRENCY`).
 const PLAN_PACKAGES_AT_ONCE: usize = 4;
 
-impl Handler {
+impl Runner<'_> {
     /// A policy for many packages. With a work queue (and a standard
     /// queue's or no SQS record), more than one package fans out: one
     /// policy request per package on the work queue. Otherwise the packages
@@ -87,7 +87,7 @@ impl Handler {
     /// entries are the plan's: one report. If not, this invocation made a
     /// part of the plan `plan_id` (or of the plan it continues): the
     /// packages planned in order from its first, and what plans the rest
-    /// (sent once the part is written: [`Handler::write_parts`]). A part
+    /// (sent once the part is written: [`super::reports::Writer::write_parts`]). A part
     /// that planned nothing hands the rest on with its attempt raised,
     /// after a backoff; at `MAX_ATTEMPTS`, the package it could not plan is
     /// dead-lettered, so that the plan always moves.

@@ -6,13 +6,14 @@
 
 use std::sync::Arc;
 
-use super::{Handler, Invocation};
-use crate::decode::{Decoded, Unit};
-use crate::downloads::{Archived, Batch, Read};
+use super::pipeline::Work;
+use crate::decode::Decoded;
+use crate::downloads::{Archived, Batch, DownloadStore, Read};
 use crate::error::DeleteError;
+use crate::retry::Retrier;
 
 /// What became of one unit's reads.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub(super) struct Tally {
     /// Read events the unit carried.
     pub(crate) events: u64,
@@ -29,82 +30,87 @@ pub(super) struct Tally {
     pub(crate) archives: u64,
 }
 
-impl Handler {
-    /// Takes every read out of the units (leaving their requests) and
-    /// records them as one batch; one tally per unit, in order.
-    pub(super) async fn record_reads(&self, units: &mut [Unit], inv: &Invocation) -> Vec<Tally> {
-        let mut tallies = vec![Tally::default(); units.len()];
-        let (reads, archived) = take_reads(units, &mut tallies);
-        self.record_archived(archived, &mut tallies, inv).await;
-        if tallies.iter().all(|t| t.events == 0) {
-            return tallies;
-        }
-        let Some(store) = &self.executor.downloads else {
-            for t in tallies.iter_mut().filter(|t| t.events > 0) {
-                t.ignored = Some(format!(
-                    "{} download event(s): recording is off (DOWNLOADS_TABLE is not set)",
-                    t.events
-                ));
-            }
-            return tallies;
-        };
-        let batch = Batch::of(reads.iter().map(|(i, r)| (*i, r)));
-        for (i, r) in &reads {
-            if r.version.is_none() {
-                tallies[*i].metadata += 1;
-            }
-        }
-        let recorded = store.record(&batch, &inv.retrier).await;
-        for (i, e) in recorded.failed {
-            tallies[i].failed = Some(e);
-        }
-        let written = credit_written(&batch, &mut tallies);
-        tracing::info!(
-            events = tallies.iter().map(|t| t.events).sum::<u64>(),
-            versions = batch.versions.len(),
-            written,
-            failed_records = tallies.iter().filter(|t| t.failed.is_some()).count(),
-            "downloads recorded"
-        );
-        tallies
+/// Takes every read out of the units (leaving their requests) and records
+/// them as one batch (with `store`, the downloads table): each unit's tally
+/// says what became of its reads.
+pub(super) async fn record_reads(
+    store: Option<&DownloadStore>,
+    work: &mut [Work],
+    retrier: &Retrier,
+) {
+    let (reads, archived) = take_reads(work);
+    record_archived(store, archived, work, retrier).await;
+    if work.iter().all(|w| w.tally.events == 0) {
+        return;
     }
-
-    /// Records the archive times of CodeArtifact's state-change events. A
-    /// write that fails returns its record to SQS; without the table the
-    /// events are ignored, saying why.
-    async fn record_archived(
-        &self,
-        archived: Vec<(usize, Archived)>,
-        tallies: &mut [Tally],
-        inv: &Invocation,
-    ) {
-        if archived.is_empty() {
-            return;
+    let Some(store) = store else {
+        for t in work
+            .iter_mut()
+            .map(|w| &mut w.tally)
+            .filter(|t| t.events > 0)
+        {
+            t.ignored = Some(format!(
+                "{} download event(s): recording is off (DOWNLOADS_TABLE is not set)",
+                t.events
+            ));
         }
-        let Some(store) = &self.executor.downloads else {
-            for (i, a) in &archived {
-                tallies[*i].ignored = Some(format!(
-                    "{}@{} archived: archive times are not recorded (DOWNLOADS_TABLE is not set)",
-                    a.key.package, a.version
-                ));
+        return;
+    };
+    let batch = Batch::of(reads.iter().map(|(i, r)| (*i, r)));
+    for (i, r) in &reads {
+        if r.version.is_none() {
+            work[*i].tally.metadata += 1;
+        }
+    }
+    let recorded = store.record(&batch, retrier).await;
+    for (i, e) in recorded.failed {
+        work[i].tally.failed = Some(e);
+    }
+    let written = credit_written(&batch, work);
+    tracing::info!(
+        events = work.iter().map(|w| w.tally.events).sum::<u64>(),
+        versions = batch.versions.len(),
+        written,
+        failed_records = work.iter().filter(|w| w.tally.failed.is_some()).count(),
+        "downloads recorded"
+    );
+}
+
+/// Records the archive times of CodeArtifact's state-change events. A
+/// write that fails returns its record to SQS; without the table the
+/// events are ignored, saying why.
+async fn record_archived(
+    store: Option<&DownloadStore>,
+    archived: Vec<(usize, Archived)>,
+    work: &mut [Work],
+    retrier: &Retrier,
+) {
+    if archived.is_empty() {
+        return;
+    }
+    let Some(store) = store else {
+        for (i, a) in &archived {
+            work[*i].tally.ignored = Some(format!(
+                "{}@{} archived: archive times are not recorded (DOWNLOADS_TABLE is not set)",
+                a.key.package, a.version
+            ));
+        }
+        return;
+    };
+    let writes = archived.iter().map(|(i, a)| async move {
+        let r = store
+            .record_archived(&a.key, &a.repository, &a.version, a.at_ms, retrier)
+            .await;
+        (*i, a, r)
+    });
+    for (i, a, r) in futures::future::join_all(writes).await {
+        match r {
+            Ok(()) => {
+                work[i].tally.archives += 1;
+                tracing::info!(package_key = %a.key.partition(), repository = %a.repository, version = %a.version, archived_at = %crate::downloads::rfc3339(a.at_ms), "archive time recorded");
             }
-            return;
-        };
-        let writes = archived.iter().map(|(i, a)| async move {
-            let r = store
-                .record_archived(&a.key, &a.repository, &a.version, a.at_ms, &inv.retrier)
-                .await;
-            (*i, a, r)
-        });
-        for (i, a, r) in futures::future::join_all(writes).await {
-            match r {
-                Ok(()) => {
-                    tallies[i].archives += 1;
-                    tracing::info!(package_key = %a.key.partition(), repository = %a.repository, version = %a.version, archived_at = %crate::downloads::rfc3339(a.at_ms), "archive time recorded");
-                }
-                Err(e) => {
-                    tallies[i].failed.get_or_insert_with(|| Arc::new(e));
-                }
+            Err(e) => {
+                work[i].tally.failed.get_or_insert_with(|| Arc::new(e));
             }
         }
     }
@@ -116,20 +122,20 @@ type Taken<T> = Vec<(usize, T)>;
 /// Takes the reads and archive events out of the units' requests, each
 /// with its unit's index; tallies the read events, and those that named no
 /// version.
-fn take_reads(units: &mut [Unit], tallies: &mut [Tally]) -> (Taken<Read>, Taken<Archived>) {
+fn take_reads(work: &mut [Work]) -> (Taken<Read>, Taken<Archived>) {
     let mut reads: Taken<Read> = Vec::new();
     let mut archived: Taken<Archived> = Vec::new();
-    for (i, unit) in units.iter_mut().enumerate() {
+    for (i, Work { unit, tally, .. }) in work.iter_mut().enumerate() {
         unit.requests.retain_mut(|d| match d {
             Decoded::Archived(a) => {
                 archived.push((i, a.clone()));
                 false
             }
             Decoded::Read(r) => {
-                tallies[i].events += 1;
+                tally.events += 1;
                 match r.take() {
                     Some(read) => reads.push((i, read)),
-                    None => tallies[i].metadata += 1,
+                    None => tally.metadata += 1,
                 }
                 false
             }
@@ -141,15 +147,19 @@ fn take_reads(units: &mut [Unit], tallies: &mut [Tally]) -> (Taken<Read>, Taken<
 
 /// Credits each version the batch wrote (none of its records failed) to
 /// the unit of its first record, logging it; returns how many were written.
-fn credit_written(batch: &Batch, tallies: &mut [Tally]) -> u64 {
+fn credit_written(batch: &Batch, work: &mut [Work]) -> u64 {
     let mut written = 0;
     for ((key, version), latest) in &batch.versions {
-        if latest.records.iter().any(|&i| tallies[i].failed.is_some()) {
+        if latest
+            .records
+            .iter()
+            .any(|&i| work[i].tally.failed.is_some())
+        {
             continue;
         }
         written += 1;
         if let Some(&first) = latest.records.first() {
-            tallies[first].written += 1;
+            work[first].tally.written += 1;
         }
         // One line per version and batch: what "most downloaded" sums.
         tracing::info!(
