@@ -11,6 +11,8 @@ mod explicit;
 mod inuse;
 mod iot;
 mod retain;
+#[cfg(test)]
+mod testing;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

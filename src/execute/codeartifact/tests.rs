@@ -2,7 +2,6 @@
 //! sends and how each answer becomes an outcome.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_sdk_codeartifact::operation::delete_package_versions::DeletePackageVersionsOutput;
@@ -16,11 +15,9 @@ use aws_sdk_codeartifact::types::{
     SuccessfulPackageVersionInfo,
 };
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
-use tokio::time::Instant;
 
 use super::*;
-use crate::execute::{IotReads, Memory};
-use crate::retry::{Pacers, Rates, Retrier, RetryPolicy};
+use crate::execute::testing::with_cx;
 
 fn adapter(rules: &[&Rule]) -> CodeArtifactAdapter {
     CodeArtifactAdapter::new(mock_client!(
@@ -29,15 +26,6 @@ fn adapter(rules: &[&Rule]) -> CodeArtifactAdapter {
         rules,
         |c| c.retry_config(RetryConfig::disabled())
     ))
-}
-
-fn retrier() -> Retrier {
-    Retrier::new(
-        RetryPolicy::default(),
-        Instant::now() + Duration::from_secs(60),
-        4,
-        Arc::new(Pacers::new(&Rates::default(), 1)),
-    )
 }
 
 fn package() -> CodeArtifactPackage {
@@ -49,19 +37,6 @@ fn package() -> CodeArtifactPackage {
         namespace: Some("acme".into()),
         package: "web".into(),
     }
-}
-
-/// Runs `f` with a call context of its own.
-async fn with_cx<T>(f: impl AsyncFnOnce(&CallContext<'_>) -> T) -> T {
-    let retrier = retrier();
-    let reads = IotReads::new(Arc::new(Memory::default()), false);
-    let cx = CallContext {
-        retrier: &retrier,
-        iot_reads: &reads,
-        source: "m-1",
-        account: None,
-    };
-    f(&cx).await
 }
 
 #[tokio::test]

@@ -1,9 +1,6 @@
 //! The IoT adapter alone, against the SDK's mocks: the default version,
 //! deprecation, and a lost answer settled by a read.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use aws_config::retry::RetryConfig;
 use aws_sdk_iot::operation::delete_package_version::DeletePackageVersionOutput;
 use aws_sdk_iot::operation::get_package::GetPackageOutput;
@@ -17,34 +14,15 @@ use aws_sdk_iot::types::error::ResourceNotFoundException;
 use aws_sdk_iot::types::{PackageVersionAction, PackageVersionStatus, PackageVersionSummary};
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use aws_smithy_types::error::ErrorMetadata;
-use tokio::time::Instant;
 
 use super::*;
 use crate::error::DeleteError;
+use crate::execute::testing::with_cx;
 use crate::plan::Item;
-use crate::retry::{Pacers, Rates, Retrier, RetryPolicy};
 
 fn adapter(rules: &[&Rule]) -> IotAdapter {
     IotAdapter::new(mock_client!(aws_sdk_iot, RuleMode::MatchAny, rules, |c| c
         .retry_config(RetryConfig::disabled())))
-}
-
-/// Runs `f` with a call context of its own.
-async fn with_cx<T>(f: impl AsyncFnOnce(&CallContext<'_>) -> T) -> T {
-    let retrier = Retrier::new(
-        RetryPolicy::default(),
-        Instant::now() + Duration::from_secs(60),
-        4,
-        Arc::new(Pacers::new(&Rates::default(), 1)),
-    );
-    let reads = IotReads::new(Arc::new(Memory::default()), false);
-    let cx = CallContext {
-        retrier: &retrier,
-        iot_reads: &reads,
-        source: "m-1",
-        account: None,
-    };
-    f(&cx).await
 }
 
 /// The package `fw`: versions 1.0 and 2.0, 2.0 the default.
