@@ -121,16 +121,37 @@ impl Status {
     }
 
     /// A status of either service, spelled as its model spells it (the
-    /// two models share no spelling: `Published`, `PUBLISHED`).
-    pub fn named(s: &str) -> Option<Status> {
+    /// two models share no spelling: `Published`, `PUBLISHED`). For
+    /// tests' listings.
+    #[cfg(test)]
+    pub(crate) fn named(s: &str) -> Option<Status> {
         Status::parse(Service::CodeArtifact, s).or_else(|| Status::parse(Service::Iot, s))
     }
 
-    /// Every status `service` has, as its model spells them.
-    pub(crate) fn names(service: Service) -> &'static [&'static str] {
+    /// Every status `service` has, as its model spells them, in the
+    /// model's order. The set is the model's, not the SDK's `values()`: an
+    /// SDK that learns a status does not widen what a request may name.
+    pub(crate) fn names(service: Service) -> Vec<&'static str> {
         match service {
-            Service::CodeArtifact => CodeArtifactStatus::values(),
-            Service::Iot => IotStatus::values(),
+            Service::CodeArtifact => [
+                CodeArtifactStatus::Published,
+                CodeArtifactStatus::Unfinished,
+                CodeArtifactStatus::Unlisted,
+                CodeArtifactStatus::Archived,
+                CodeArtifactStatus::Disposed,
+                CodeArtifactStatus::Deleted,
+            ]
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+            Service::Iot => [
+                IotStatus::Draft,
+                IotStatus::Published,
+                IotStatus::Deprecated,
+            ]
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
         }
     }
 

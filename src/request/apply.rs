@@ -153,7 +153,7 @@ impl Planned {
         RawApply {
             plan_id: Some(self.plan_id.clone()),
             sha256: Some(self.sha256.clone()),
-            expires_at: Some(crate::downloads::rfc3339(self.expires_at_ms)),
+            expires_at: Some(crate::clock::rfc3339(self.expires_at_ms)),
             expect: Some(self.expect.clone()),
             report: self.report.clone(),
             ..RawApply::default()

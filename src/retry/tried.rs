@@ -4,7 +4,8 @@ use crate::error::DeleteError;
 
 /// What a call (or a run of calls) came to, and how many requests it sent
 /// to the service to get there. Every retried call returns one; callers add
-/// the calls up with [`Tried::after`] and [`Tried::and`], never by hand.
+/// the calls up with [`Tried::after`] and [`Tried::and`] where a step
+/// follows another.
 #[derive(Debug)]
 #[must_use]
 pub struct Tried<T, E = DeleteError> {
