@@ -139,15 +139,15 @@ impl Memory {
     /// `describe`, given the id) by this invocation; with the table and
     /// `writes`, only the jobs this invocation claims, waiting for the
     /// others' claims to be answered. A job gone since it was listed names
-    /// nothing. Returns them, the calls made, and how many jobs this
-    /// invocation learned (described and kept).
+    /// nothing. Returns them with the calls made, and how many jobs this
+    /// invocation learned (described and kept), whatever the result.
     pub(crate) async fn destinations<F, Fut>(
         &self,
         jobs: &[JobRef],
         writes: bool,
         describe: F,
         retrier: &Retrier,
-    ) -> (Result<Vec<(String, Destinations)>, DeleteError>, u32, u32)
+    ) -> (Tried<Vec<(String, Destinations)>>, u32)
     where
         F: Fn(String) -> Fut,
         Fut: Future<Output = Described>,
@@ -179,7 +179,7 @@ impl Memory {
                 .filter_map(|j| self.known(&j.key).map(|d| (j.id.clone(), d)))
                 .collect()
         });
-        (out, learning.calls, learning.learned)
+        (Tried::new(out, learning.calls), learning.learned)
     }
 
     /// Describes every job of `unknown`, remembering each; the first error

@@ -218,7 +218,7 @@ impl<'c> InUseReader<'c> {
                         ids
                     }
                 };
-                let (known, n, learned) = reads
+                let (known, learned) = reads
                     .memory
                     .destinations(
                         &ids,
@@ -227,10 +227,10 @@ impl<'c> InUseReader<'c> {
                         cx.retrier,
                     )
                     .await;
-                calls += n;
+                calls += known.calls;
                 reads.learn(learned);
                 let mut index = JobIndex::new();
-                for (id, arns) in known? {
+                for (id, arns) in known.result? {
                     for pv in arns.iter().filter_map(|a| package_version_of(a)) {
                         index.entry(pv).or_default().insert(id.clone());
                     }

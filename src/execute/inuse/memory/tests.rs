@@ -38,10 +38,22 @@ async fn only_jobs_not_seen_before_are_described() {
             .map(|i| JobRef::new(&format!("job-{i}"), Some(1_000)))
             .collect::<Vec<_>>()
     };
-    let (known, calls, learned) = memory.destinations(&ids(3), true, describe, &r).await;
+    let (
+        Tried {
+            result: known,
+            calls,
+        },
+        learned,
+    ) = memory.destinations(&ids(3), true, describe, &r).await;
     assert_eq!(known.unwrap().len(), 3);
     assert_eq!((calls, learned), (3, 3));
-    let (known, calls, learned) = memory.destinations(&ids(5), true, describe, &r).await;
+    let (
+        Tried {
+            result: known,
+            calls,
+        },
+        learned,
+    ) = memory.destinations(&ids(5), true, describe, &r).await;
     let known = known.unwrap();
     assert_eq!(known.len(), 5);
     assert_eq!((calls, learned), (2, 2), "only job-3 and job-4 are new");
@@ -69,16 +81,19 @@ async fn a_gone_job_is_not_kept_and_a_reused_id_is_described_again() {
     };
     let r = retrier();
     let first = [JobRef::new("rollout", Some(1_000))];
-    let (known, _, learned) = memory.destinations(&first, true, describe, &r).await;
+    let (Tried { result: known, .. }, learned) =
+        memory.destinations(&first, true, describe, &r).await;
     assert_eq!(
         (known.unwrap().len(), learned),
         (0, 0),
         "gone: names nothing"
     );
-    let (known, _, learned) = memory.destinations(&first, true, describe, &r).await;
+    let (Tried { result: known, .. }, learned) =
+        memory.destinations(&first, true, describe, &r).await;
     assert_eq!((known.unwrap().len(), learned), (1, 1), "described again");
     let reused = [JobRef::new("rollout", Some(2_000))];
-    let (known, _, learned) = memory.destinations(&reused, true, describe, &r).await;
+    let (Tried { result: known, .. }, learned) =
+        memory.destinations(&reused, true, describe, &r).await;
     assert_eq!((known.unwrap().len(), learned), (1, 1));
     assert_eq!(described.load(Ordering::Relaxed), 3);
 }
