@@ -38,6 +38,7 @@ mod queue;
 mod raw_body;
 pub mod report;
 mod request;
+mod resolve;
 mod retry;
 pub mod sdk;
 mod service;

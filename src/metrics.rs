@@ -50,6 +50,15 @@ pub const COUNTS: [&str; 9] = [
 /// events: events received, reads naming no version, versions written.
 pub(crate) const DOWNLOAD_COUNTS: [&str; 3] = ["ReadEvents", "MetadataReads", "VersionsRecorded"];
 
+/// The index of dependencies: versions indexed again (events, backfill
+/// parts), edges written, and requirements `protectDependencies` could not
+/// read; written when not zero.
+pub(crate) const DEPENDENCY_COUNTS: [&str; 3] = [
+    "DependentsIndexed",
+    "DependencyEdgesWritten",
+    "UnreadableRequirements",
+];
+
 /// Run reports written to `REPORTS_BUCKET`, and those that could not be,
 /// written when there were any.
 pub(crate) const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
@@ -72,6 +81,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(ALARM_COUNTS)
         .chain(DOWNLOAD_COUNTS)
         .chain(REPORT_COUNTS)
+        .chain(DEPENDENCY_COUNTS)
         .chain(["Calls", "Throttles", "WriteRate"])
         .collect()
 }
@@ -88,6 +98,7 @@ fn count_name(d: Disposition) -> &'static str {
         Disposition::Kept => 6,
         Disposition::DeadLettered => 7,
         Disposition::HandedOn => 8,
+        Disposition::Indexed => return "DependentsIndexed",
     };
     COUNTS[index]
 }

@@ -52,6 +52,8 @@ pub struct RequestResult {
     /// IoT request's jobs or indexing configuration): progress, though
     /// nothing of it settled.
     pub learned: bool,
+    /// A backfill's part: the edges of the index it wrote.
+    pub edges_written: u64,
 }
 
 #[derive(Debug)]
@@ -91,6 +93,8 @@ pub enum Disposition {
     Kept,
     DeadLettered,
     HandedOn,
+    /// Its entry in the index of dependencies was made (a backfill).
+    Indexed,
 }
 
 impl Disposition {
@@ -104,6 +108,7 @@ impl Disposition {
             Disposition::Kept => "kept",
             Disposition::DeadLettered => "deadLettered",
             Disposition::HandedOn => "handedOn",
+            Disposition::Indexed => "indexed",
         }
     }
 }
@@ -229,6 +234,13 @@ pub struct UnitAccount {
     pub(crate) read_events: u64,
     pub(crate) metadata_reads: u64,
     pub(crate) versions_recorded: u64,
+    /// Versions whose entry in the index of dependencies was made again
+    /// (state-change events, a backfill's parts), and the edges written.
+    pub(crate) dependents_indexed: u64,
+    pub(crate) dependency_edges_written: u64,
+    /// Requirements a `protectDependencies` plan could not read (each kept
+    /// every candidate of its package).
+    pub(crate) unreadable_requirements: u64,
     /// The record's message was handled by an earlier delivery of it (SQS
     /// delivered it twice): acknowledged without work.
     pub(crate) handled_earlier: bool,

@@ -60,7 +60,7 @@ pub(super) fn refuse_not_permitted(acc: &mut UnitAccount, job: &Job, reason: &st
 pub(super) fn untried(job: &Job, disposition: Disposition, code: Option<Reason>) -> Vec<Line> {
     let items = match job {
         Job::One(r) => crate::plan::items(r),
-        Job::Many(_) | Job::Apply(_) => vec![Item::Package],
+        Job::Many(_) | Job::Apply(_) | Job::Index(_) => vec![Item::Package],
     };
     items
         .into_iter()

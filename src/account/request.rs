@@ -133,6 +133,10 @@ pub(super) fn account_request(
 /// What the request itself tells: a dry run's plan, kept; a package that
 /// does not exist, counted.
 fn note_request(acc: &mut UnitAccount, rr: &RequestResult) {
+    acc.dependency_edges_written += rr.edges_written;
+    if let Some(plan) = &rr.plan {
+        acc.unreadable_requirements += u64::from(plan.unreadable_requirements);
+    }
     if let (Job::One(r), Some(plan)) = (&rr.request, &rr.plan) {
         if r.dry_run {
             acc.plans.push(plan.clone());
@@ -153,6 +157,7 @@ fn disposition(done: &Done) -> (Disposition, Option<Reason>) {
         Done::Deprecated => (Disposition::Deprecated, None),
         Done::AlreadyAbsent => (Disposition::AlreadyAbsent, None),
         Done::Kept(rule) => (Disposition::Kept, Some(Reason::Rule(*rule))),
+        Done::Indexed => (Disposition::Indexed, None),
     }
 }
 

@@ -97,6 +97,16 @@ pub struct Summary {
     /// Archive times recorded from CodeArtifact's state-change events.
     #[serde(skip_serializing_if = "is_zero")]
     pub archives_recorded: u64,
+    /// Versions whose entry in the index of dependencies was made again
+    /// (state-change events, a backfill's parts), and the edges written.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dependents_indexed: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dependency_edges_written: u64,
+    /// Requirements `protectDependencies` could not read (each kept every
+    /// candidate of the package it names).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_requirements: u64,
     /// Run reports written (with `REPORTS_BUCKET`), and those that could
     /// not be.
     #[serde(skip_serializing_if = "is_zero")]
@@ -152,6 +162,7 @@ impl Summary {
                 Disposition::Kept => &mut self.kept,
                 Disposition::DeadLettered => &mut self.dead_lettered,
                 Disposition::HandedOn => &mut self.handed_on,
+                Disposition::Indexed => &mut self.dependents_indexed,
             } += 1;
         }
         self.invalid_requests += acc.invalid.len() as u64;
@@ -182,6 +193,9 @@ impl Summary {
         self.metadata_reads += acc.metadata_reads;
         self.versions_recorded += acc.versions_recorded;
         self.archives_recorded += acc.archives_recorded;
+        self.dependents_indexed += acc.dependents_indexed;
+        self.dependency_edges_written += acc.dependency_edges_written;
+        self.unreadable_requirements += acc.unreadable_requirements;
         for p in &acc.plans {
             let n = p
                 .truncated

@@ -50,6 +50,7 @@ fn unit(
             plan: None,
             package_not_found: false,
             learned: false,
+            edges_written: 0,
         }))],
     }
 }

@@ -229,6 +229,7 @@ fn event_rules(get: &impl Fn(&str) -> Option<String>) -> Result<EventRules, Conf
         sources: get("EVENT_SOURCES").map_or(Accept::Any, |v| Accept::parse(&v)),
         detail_types: get("EVENT_DETAIL_TYPES")
             .map_or_else(|| EventRules::default().detail_types, |v| Accept::parse(&v)),
+        usage_queue: get("USAGE_QUEUE_ARN"),
     })
 }
 

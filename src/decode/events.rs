@@ -55,6 +55,9 @@ pub struct EventRules {
     pub policy: Option<RawRequest>,
     pub sources: Accept,
     pub detail_types: Accept,
+    /// `USAGE_QUEUE_ARN`: CodeArtifact's events from this queue keep the
+    /// table current and never ask for `EVENT_POLICY` ([`super::changed`]).
+    pub usage_queue: Option<String>,
 }
 
 impl Default for EventRules {
@@ -64,6 +67,7 @@ impl Default for EventRules {
             policy: None,
             sources: Accept::Any,
             detail_types: Accept::OneOf(vec![DEFAULT_DETAIL_TYPE.to_owned()]),
+            usage_queue: None,
         }
     }
 }
@@ -194,7 +198,7 @@ fn from_native(envelope: &Value, event_policy: Option<&RawRequest>) -> Decoded {
 
 /// A version archived, by anyone: its time, to record. The event's `time`
 /// is when it was archived; without one, now (later, so it keeps longer).
-fn archived(envelope: &Value, d: &Value) -> Decoded {
+pub(super) fn archived(envelope: &Value, d: &Value) -> Decoded {
     let invalid = |field| {
         Decoded::Invalid(Invalid {
             raw: envelope.to_string(),
@@ -254,17 +258,17 @@ fn archived(envelope: &Value, d: &Value) -> Decoded {
 /// it must be a string: a missing or mistyped `packageName` (a number,
 /// `null`, an array) must never leave the request without a package, which
 /// would widen it into a scope over the whole repository.
-struct NativeTarget {
-    domain: String,
-    domain_owner: Option<String>,
-    repository: String,
-    format: String,
-    namespace: Option<String>,
-    package: String,
+pub(super) struct NativeTarget {
+    pub(super) domain: String,
+    pub(super) domain_owner: Option<String>,
+    pub(super) repository: String,
+    pub(super) format: String,
+    pub(super) namespace: Option<String>,
+    pub(super) package: String,
 }
 
 impl NativeTarget {
-    fn read(d: &Value) -> Result<NativeTarget, &'static str> {
+    pub(super) fn read(d: &Value) -> Result<NativeTarget, &'static str> {
         let required = |k: &'static str| match d.get(k) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
             _ => Err(k),

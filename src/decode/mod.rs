@@ -11,10 +11,12 @@
 //! [`Decoded::Invalid`], keeping its raw text and the reason, so that it can
 //! be dead-lettered without touching its neighbours.
 
+mod changed;
 mod events;
 mod strict;
 
 use events::from_envelope;
+pub use changed::Changed;
 pub use events::{Accept, EventRules};
 
 use aws_lambda_events::sqs::SqsMessage;
@@ -58,6 +60,9 @@ pub enum Decoded {
     /// A CodeArtifact version archived (a "Package Version State Change"
     /// to `Archived`), whose time to record for `archivedForDays`.
     Archived(crate::downloads::Archived),
+    /// A CodeArtifact version whose entry in the index of dependencies may
+    /// have changed (a state-change event on the usage queue).
+    Changed(Changed),
 }
 
 /// A request that cannot be executed, with its raw text.
@@ -273,6 +278,7 @@ fn sqs_unit(record: SqsMessage, events: &EventRules) -> Unit {
         .and_then(|c| c.parse().ok())
         .unwrap_or(1);
     let body = record.body.unwrap_or_default();
+    let usage = events.usage_queue.is_some() && record.event_source_arn == events.usage_queue;
     Unit {
         source: record.message_id.unwrap_or_default(),
         sender: record.attributes.get("SenderId").cloned(),
@@ -280,7 +286,10 @@ fn sqs_unit(record: SqsMessage, events: &EventRules) -> Unit {
             fifo,
             receive_count,
         },
-        requests: from_body(&body, events),
+        requests: match usage {
+            true => changed::from_usage_body(&body, events),
+            false => from_body(&body, events),
+        },
     }
 }
 

@@ -36,7 +36,9 @@
 //! cleaned) upstream. Keeping more is the safe side.
 
 mod archive;
+mod backfill;
 mod deliveries;
+mod dependencies;
 mod event;
 mod jobs;
 mod store;
@@ -45,8 +47,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::clock::now_ms;
 pub(crate) use crate::clock::{rfc3339, DAY_MS};
-pub(crate) use crate::plan::{ArchiveTimes, Downloads};
+pub(crate) use crate::plan::{ArchiveTimes, Dependents, Downloads};
 pub(crate) use archive::{archive_partition, Archived};
+pub(crate) use backfill::Backfill;
+pub(crate) use dependencies::{Declared, Dependent, DependencyTable};
 pub use deliveries::{Claim, DeliveryTable, Finish};
 pub(crate) use event::{read, ReadEventError, READ_EVENT_NAME};
 pub(crate) use jobs::{JobTable, StoredJob};

@@ -70,7 +70,7 @@ impl Executor {
 
 /// The downloads table's key of a CodeArtifact package: its domain owner
 /// is the request's `domainOwner`, else the function's account.
-pub(super) fn package_key(
+pub(crate) fn package_key(
     package: &CodeArtifactPackage,
     account: Option<&str>,
 ) -> Option<PackageKey> {

@@ -6,7 +6,9 @@
 mod archives;
 mod calls;
 mod codeartifact;
+mod dependencies;
 mod downloads;
+pub(crate) use downloads::package_key;
 mod explicit;
 mod inuse;
 mod iot;
@@ -22,7 +24,7 @@ use futures::future::join_all;
 pub(crate) use calls::client_token;
 use calls::not_found;
 pub(crate) use calls::{api_error, paginate};
-pub(crate) use codeartifact::CodeArtifactAdapter;
+pub(crate) use codeartifact::{CodeArtifactAdapter, PackagesQuery};
 pub(crate) use inuse::{learning, Memory};
 pub(crate) use iot::{IotAdapter, IotReads};
 
@@ -43,6 +45,8 @@ pub enum Done {
     Deprecated,
     /// Kept by a rule (a policy's, a protection's, or a dry run's).
     Kept(KeepRule),
+    /// Its entry in the index of dependencies was made (a backfill).
+    Indexed,
 }
 
 impl Done {
@@ -210,6 +214,9 @@ pub(crate) struct Executor {
     pub(crate) iot: IotAdapter,
     /// The downloads table (`DOWNLOADS_TABLE`), for `notDownloadedForDays`.
     pub(crate) downloads: Option<Arc<crate::downloads::DownloadStore>>,
+    /// The index of dependencies (the same table), for
+    /// `protectDependencies`.
+    pub(crate) dependencies: Option<Arc<crate::downloads::DependencyTable>>,
 }
 
 impl Executor {
@@ -262,6 +269,13 @@ impl Executor {
         )
         .await;
         self.record_archives(request, &mut outcomes, cx).await;
+        if let Target::CodeArtifact { package, .. } = &request.target {
+            let deleted = outcomes.iter().filter_map(|o| match (&o.item, &o.result) {
+                (Item::Version(v), Ok(Done::Deleted)) => Some(v.clone()),
+                _ => None,
+            });
+            self.forget(package, deleted.collect(), cx).await;
+        }
         outcomes
     }
 

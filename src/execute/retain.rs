@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::{CallContext, Done, Executed, Executor, ItemOutcome, Listing, Revisions};
-use crate::downloads::{ArchiveTimes, Downloads};
+use crate::downloads::{ArchiveTimes, Dependents, Downloads};
 use crate::error::DeleteError;
-use crate::plan::{self, Item, KeptVersion, PackagePlan};
+use crate::plan::{self, DependencyGuard, Item, KeptVersion, PackagePlan};
 use crate::policy::{KeepRule, Retention};
 use crate::request::{Action, InUseCheck, Request, Target, Verb};
 use crate::retry::Tried;
@@ -21,11 +21,12 @@ impl Executor {
         retention: &Retention,
         cx: &CallContext<'_>,
     ) -> Executed {
-        // The downloads table is read beside the listing.
-        let (listing, downloads, archives) = tokio::join!(
+        // The table is read beside the listing.
+        let (listing, downloads, archives, dependents) = tokio::join!(
             self.listing(request, retention, cx),
             self.downloads(request, retention, cx),
-            self.archive_times(request, retention, cx)
+            self.archive_times(request, retention, cx),
+            self.dependents(request, retention, cx)
         );
         let attempts = listing.calls;
         let listing = match listing.result {
@@ -33,7 +34,9 @@ impl Executor {
             Err(e) => return failed(request, e, attempts),
         };
         let guards = guards(downloads.as_ref(), archives.as_ref());
-        let (selected, mut keep, absent) = select(request, retention, &listing, guards);
+        let dependents = dependents.as_ref();
+        let (selected, mut keep, absent) = select(request, retention, &listing, (guards, dependents));
+        let unreadable_requirements = unreadable(request, &listing, dependents);
         // A real run checks what is in use beside the deletes, twelve
         // versions a search (the adapter's overlap); a dry run reads it all
         // first, to report the plan the real run would carry out.
@@ -68,6 +71,7 @@ impl Executor {
                 verb: request.verb,
                 selected,
                 keep,
+                unreadable_requirements,
                 ..PackagePlan::of_listing(&listing.versions)
             }),
             package_not_found: listing.missing,
@@ -213,10 +217,13 @@ fn select(
     request: &Request,
     retention: &Retention,
     listing: &Listing,
-    guards: plan::Guards<'_>,
+    (guards, dependents): (plan::Guards<'_>, Option<&Dependents>),
 ) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
+    let mut dependency_guard = None;
     let package = match &request.target {
         Target::CodeArtifact { package, .. } => {
+            dependency_guard =
+                dependents.map(|d| DependencyGuard::of(d, &listing.versions, package.format));
             plan::Package::codeartifact(&listing.versions, package.format)
         }
         Target::Iot {
@@ -230,7 +237,10 @@ fn select(
             )
         }
     };
-    let guards = guards.max_deletions(retention.max_deletions);
+    let guards = plan::Guards {
+        dependencies: dependency_guard.as_ref(),
+        ..guards.max_deletions(retention.max_deletions)
+    };
     let (selected, keep) = plan::retention(package, retention, guards);
     let Some(only) = &retention.only else {
         return (selected, keep, Vec::new());
@@ -242,6 +252,16 @@ fn select(
             (selected, keep, absent)
         }
         None => (selected, keep, absent),
+    }
+}
+
+/// How many requirements on the package could not be read.
+fn unreadable(request: &Request, listing: &Listing, dependents: Option<&Dependents>) -> u32 {
+    match (&request.target, dependents) {
+        (Target::CodeArtifact { package, .. }, Some(d)) => {
+            DependencyGuard::of(d, &listing.versions, package.format).unreadable
+        }
+        _ => 0,
     }
 }
 
@@ -286,6 +306,7 @@ fn guards<'a>(
     let now_ms = super::downloads::now_ms();
     plan::Guards {
         max_deletions: None,
+        dependencies: None,
         downloads: downloads.map(|(d, window_ms)| plan::DownloadGuard {
             downloads: d,
             now_ms,
@@ -350,7 +371,7 @@ mod tests {
             let Action::Retain(retention) = &request.action else {
                 panic!("a policy")
             };
-            let (go, keep, _) = select(&request, retention, &listing, plan::Guards::default());
+            let (go, keep, _) = select(&request, retention, &listing, (plan::Guards::default(), None));
             assert_eq!(go, selected, "unsetDefaultVersion {unset}");
             let kept = keep.iter().any(|k| k.rule == KeepRule::DefaultVersion);
             assert_eq!(kept, default_kept, "unsetDefaultVersion {unset}");

@@ -242,5 +242,6 @@ pub(super) fn unread(job: Job, service: Service, e: ReportError) -> Entry {
         plan: None,
         package_not_found: false,
         learned: false,
+        edges_written: 0,
     }))
 }

@@ -5,6 +5,7 @@
 mod apply;
 mod clients;
 mod deliveries;
+mod index;
 mod local;
 mod output;
 mod pipeline;
@@ -27,7 +28,7 @@ use tokio::time::Instant;
 use crate::account::Summary;
 use crate::config::Config;
 use crate::decode::{self, Decoded, Event, Origin, Unit, UnrecognisedEvent};
-use crate::downloads::{DeliveryTable, DownloadStore, JobTable};
+use crate::downloads::{DeliveryTable, DependencyTable, DownloadStore, JobTable};
 use crate::execute::{CodeArtifactAdapter, Executor, IotAdapter, IotReads, Memory};
 use crate::queue::{Outbox, SendError};
 use crate::report::ReportStore;
@@ -171,6 +172,9 @@ impl Handler {
             executor: Executor {
                 codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
                 iot: IotAdapter::new(clients.iot),
+                dependencies: config.downloads_table.as_ref().map(|table| {
+                    Arc::new(DependencyTable::new(clients.dynamodb.clone(), table.clone()))
+                }),
                 downloads: config.downloads_table.as_ref().map(|table| {
                     Arc::new(DownloadStore::new(
                         clients.dynamodb,

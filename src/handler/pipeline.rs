@@ -69,6 +69,8 @@ impl UnitRun {
         acc.metadata_reads = t.metadata;
         acc.versions_recorded = t.written;
         acc.archives_recorded = t.archives;
+        acc.dependents_indexed = t.indexed;
+        acc.dependency_edges_written = t.edges;
         acc.ignored.extend(t.ignored);
         if let Some(e) = t.failed {
             tracing::error!(record = %acc.source, error = %e.chain(), "the record's downloads could not be written; SQS will redeliver it");
@@ -99,7 +101,7 @@ impl Pipeline<'_> {
         let (h, inv) = (self.handler, self.inv);
         let gated = deliveries::claim(h.deliveries.as_ref(), units, inv).await;
         let mut work = gated.run;
-        usage::record_reads(h.executor.downloads.as_deref(), &mut work, &inv.retrier).await;
+        usage::record_reads(&h.executor, &mut work, inv).await;
         self.reply.unrecorded(&work)?;
         let fifo = (work.iter()).any(|w| matches!(w.unit.origin, Origin::Sqs { fifo: true, .. }));
         let mut runs = self.run_units(work, fifo).await;

@@ -52,6 +52,7 @@ pub(super) fn delivered(job: &Job) -> Option<Delivered> {
         },
         Job::Many(s) => (s.dry_run, false, s.retention.plan_valid_for_days),
         Job::Apply(a) => (a.dry_run, true, None),
+        Job::Index(_) => return None,
     };
     Some(Delivered {
         raw: job.to_raw(None, None),

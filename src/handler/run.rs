@@ -139,7 +139,9 @@ impl Runner<'_> {
             Decoded::Invalid(inv) => return Ran::entries(vec![Entry::Invalid(inv)]),
             Decoded::Ignored(why) => return Ran::entries(vec![Entry::Ignored(why)]),
             // Taken out and recorded before the requests run.
-            Decoded::Read(_) | Decoded::Archived(_) => return Ran::entries(Vec::new()),
+            Decoded::Read(_) | Decoded::Archived(_) | Decoded::Changed(_) => {
+                return Ran::entries(Vec::new())
+            }
         };
         // `DRY_RUN` plans everything but the apply of a plan the function
         // wrote to its own bucket, whose digest is checked where it enters
@@ -166,6 +168,7 @@ impl Runner<'_> {
             }
             Job::Many(scope) => (self.run_scope(scope, !fifo, cx).await, None),
             Job::Apply(apply) => (self.run_apply(apply, !fifo, cx).await, None),
+            Job::Index(request) => (self.run_index(request, (index, !fifo), cx).await, None),
         };
         Ran {
             delivered,
@@ -180,8 +183,9 @@ impl Runner<'_> {
         let permitted = match job {
             Job::One(r) => allowed.permits(&r.target),
             Job::Many(s) => allowed.may_cover(&s.scope),
-            // Each package of the plan is checked as it runs.
-            Job::Apply(_) => return None,
+            // Each package of the plan is checked as it runs; a backfill
+            // only reads.
+            Job::Apply(_) | Job::Index(_) => return None,
         };
         (!permitted).then(|| {
             format!(
@@ -247,6 +251,7 @@ impl Runner<'_> {
             plan: executed.plan,
             package_not_found: executed.package_not_found,
             learned,
+            edges_written: 0,
         }))
     }
 

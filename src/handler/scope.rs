@@ -63,6 +63,7 @@ impl Runner<'_> {
                 plan: None,
                 package_not_found: false,
                 learned: false,
+                edges_written: 0,
             }))
         })?;
         tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");

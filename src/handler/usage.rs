@@ -7,8 +7,10 @@
 use std::sync::Arc;
 
 use super::pipeline::Work;
-use crate::decode::Decoded;
-use crate::downloads::{Archived, Batch, DownloadStore, Read};
+use super::Invocation;
+use crate::decode::{Changed, Decoded};
+use crate::downloads::{Archived, Batch, Dependent, DownloadStore, Read};
+use crate::execute::{CallContext, Executor};
 use crate::error::DeleteError;
 use crate::retry::Retrier;
 
@@ -28,18 +30,20 @@ pub(super) struct Tally {
     pub(crate) ignored: Option<String>,
     /// Archive times recorded from CodeArtifact's state-change events.
     pub(crate) archives: u64,
+    /// Versions whose entry in the index of dependencies was made again,
+    /// and the edges written.
+    pub(crate) indexed: u64,
+    pub(crate) edges: u64,
 }
 
 /// Takes every read out of the units (leaving their requests) and records
 /// them as one batch (with `store`, the downloads table): each unit's tally
 /// says what became of its reads.
-pub(super) async fn record_reads(
-    store: Option<&DownloadStore>,
-    work: &mut [Work],
-    retrier: &Retrier,
-) {
-    let (reads, archived) = take_reads(work);
+pub(super) async fn record_reads(executor: &Executor, work: &mut [Work], inv: &Invocation) {
+    let (store, retrier) = (executor.downloads.as_deref(), &inv.retrier);
+    let (reads, archived, changed) = take_reads(work);
     record_archived(store, archived, work, retrier).await;
+    reindex(executor, changed, work, inv).await;
     if work.iter().all(|w| w.tally.events == 0) {
         return;
     }
@@ -119,16 +123,21 @@ async fn record_archived(
 /// Events taken out of the units, each with its unit's index.
 type Taken<T> = Vec<(usize, T)>;
 
-/// Takes the reads and archive events out of the units' requests, each
-/// with its unit's index; tallies the read events, and those that named no
-/// version.
-fn take_reads(work: &mut [Work]) -> (Taken<Read>, Taken<Archived>) {
+/// Takes the reads, archive and state-change events out of the units'
+/// requests, each with its unit's index; tallies the read events, and
+/// those that named no version.
+fn take_reads(work: &mut [Work]) -> (Taken<Read>, Taken<Archived>, Taken<Changed>) {
     let mut reads: Taken<Read> = Vec::new();
     let mut archived: Taken<Archived> = Vec::new();
+    let mut changed: Taken<Changed> = Vec::new();
     for (i, Work { unit, tally, .. }) in work.iter_mut().enumerate() {
         unit.requests.retain_mut(|d| match d {
             Decoded::Archived(a) => {
                 archived.push((i, a.clone()));
+                false
+            }
+            Decoded::Changed(c) => {
+                changed.push((i, c.clone()));
                 false
             }
             Decoded::Read(r) => {
@@ -142,7 +151,53 @@ fn take_reads(work: &mut [Work]) -> (Taken<Read>, Taken<Archived>) {
             _ => true,
         });
     }
-    (reads, archived)
+    (reads, archived, changed)
+}
+
+/// Makes again the entry in the index of each version a state-change
+/// event names, reading CodeArtifact (paced in its read quota). A version
+/// that fails returns its record to SQS; without the table the events are
+/// ignored, saying why.
+async fn reindex(executor: &Executor, changed: Taken<Changed>, work: &mut [Work], inv: &Invocation) {
+    if changed.is_empty() {
+        return;
+    }
+    if executor.dependencies.is_none() {
+        for (i, c) in &changed {
+            work[*i].tally.ignored = Some(format!(
+                "{}@{} changed: the index of dependencies is not kept (DOWNLOADS_TABLE is not set)",
+                c.package, c.version
+            ));
+        }
+        return;
+    }
+    let cx = CallContext {
+        retrier: &inv.retrier,
+        iot_reads: &inv.iot_reads,
+        source: "usage",
+        account: inv.account.as_deref(),
+    };
+    let cx = &cx;
+    let runs = changed.iter().map(|(i, c)| async move {
+        let dependent = Dependent {
+            key: c.key.clone(),
+            repository: c.package.repository.clone(),
+            version: c.version.clone(),
+        };
+        (*i, c, executor.reindex(&c.package, &dependent, cx).await)
+    });
+    for (i, c, done) in futures::future::join_all(runs).await {
+        match done.result {
+            Ok(edges) => {
+                work[i].tally.indexed += 1;
+                work[i].tally.edges += edges;
+                tracing::info!(package = %c.package, version = %c.version, edges, "dependencies indexed");
+            }
+            Err(e) => {
+                work[i].tally.failed.get_or_insert_with(|| Arc::new(e));
+            }
+        }
+    }
 }
 
 /// Credits each version the batch wrote (none of its records failed) to

@@ -94,7 +94,8 @@ fn count_line(f: &mut Figures, l: &Line) {
     }
 }
 
-/// The usage queue's [`DOWNLOAD_COUNTS`], under CodeArtifact, when not zero.
+/// The usage queue's [`DOWNLOAD_COUNTS`] and the index's
+/// [`super::DEPENDENCY_COUNTS`], under CodeArtifact, when not zero.
 fn add_downloads(by: &mut BTreeMap<Service, Figures>, accounts: &[UnitAccount]) {
     for (name, n) in [
         (
@@ -108,6 +109,18 @@ fn add_downloads(by: &mut BTreeMap<Service, Figures>, accounts: &[UnitAccount]) 
         (
             "VersionsRecorded",
             accounts.iter().map(|a| a.versions_recorded).sum(),
+        ),
+        (
+            "DependentsIndexed",
+            accounts.iter().map(|a| a.dependents_indexed).sum(),
+        ),
+        (
+            "DependencyEdgesWritten",
+            accounts.iter().map(|a| a.dependency_edges_written).sum(),
+        ),
+        (
+            "UnreadableRequirements",
+            accounts.iter().map(|a| a.unreadable_requirements).sum(),
         ),
     ] {
         if n > 0 {

@@ -70,11 +70,13 @@ impl ArchiveGuard<'_> {
 }
 
 /// The protections of a run beyond the policy's own fields: downloads and
-/// archive times, each when the policy asks for it.
+/// archive times and dependents, each when the policy asks for it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Guards<'a> {
     pub(crate) downloads: Option<super::DownloadGuard<'a>>,
     pub(crate) archives: Option<ArchiveGuard<'a>>,
+    /// `protectDependencies`: what present versions of the domain need.
+    pub(crate) dependencies: Option<&'a super::DependencyGuard>,
     /// `maxDeletions`: at most this many versions go.
     pub(crate) max_deletions: Option<u32>,
 }

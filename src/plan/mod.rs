@@ -5,12 +5,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 mod archived;
+mod depends;
 mod held;
 mod package;
 mod usage;
 
 pub use archived::Guards;
 pub(crate) use archived::{ArchiveGuard, ArchiveTimes};
+pub(crate) use depends::{DependencyGuard, Dependents, Edge};
 pub(crate) use held::hold_to;
 pub(crate) use package::{KeptVersion, PackagePlan};
 pub(crate) use usage::{protect, DownloadGuard, Downloads, Usage};
@@ -216,7 +218,8 @@ impl<'a> Package<'a> {
 ///    request unsets it); CodeArtifact's `defaultDisplayVersion` unless the
 ///    policy allows it. With `notDownloadedForDays`, what was downloaded
 ///    within the window (or everything, when the downloads cannot be known)
-///    is kept.
+///    is kept. With `protectDependencies`, what a present version of the
+///    domain needs (or everything, when that cannot be known) is kept.
 /// 5. A package is never emptied: if every version would go, the newest stays.
 /// 6. If more than `maxFraction` of the package would go, nothing goes.
 /// 7. At most `maxDeletions` go (the [`Guards`]' cap), oldest first; the
@@ -312,7 +315,8 @@ fn kept_by(
     } else if v.display && policy.protect_display_version {
         kept(KeepRule::DefaultDisplayVersion)
     } else {
-        guards.downloads.and_then(|g| g.keeps(&v.name))
+        (guards.downloads.and_then(|g| g.keeps(&v.name)))
+            .or_else(|| guards.dependencies.and_then(|g| g.keeps(&v.name)))
     }
 }
 

@@ -29,6 +29,9 @@ pub struct PackagePlan {
     /// Version → when it was published (IoT: created), in milliseconds,
     /// where the function knows it: written as `published`, RFC 3339.
     pub(crate) published: BTreeMap<String, i64>,
+    /// Requirements on the package `protectDependencies` could not read
+    /// (each kept every candidate): counted, not written.
+    pub(crate) unreadable_requirements: u32,
 }
 
 impl Serialize for PackagePlan {

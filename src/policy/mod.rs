@@ -62,6 +62,10 @@ pub struct RawPolicy {
     /// in the downloads table. A rule that keeps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) archived_for_days: Option<f64>,
+    /// CodeArtifact: keep what a present version of the domain depends on,
+    /// from the index of dependencies in the function's table (opt-in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) protect_dependencies: Option<bool>,
 }
 
 /// A regex that compares by its text.
@@ -98,6 +102,9 @@ pub struct Policy {
     /// `archivedForDays`, in whole seconds: only versions archived at
     /// least this long ago may go.
     pub(crate) archived_for_secs: Option<u64>,
+    /// `protectDependencies`: keep what present versions of the domain
+    /// need.
+    pub(crate) protect_dependencies: bool,
 }
 
 /// A policy with the run's safety settings.
@@ -188,6 +195,7 @@ impl RawPolicy {
             protect_display_version: self.protect_default_display_version != Some(false),
             not_downloaded_for_secs: secs(self.not_downloaded_for_days),
             archived_for_secs: secs(self.archived_for_days),
+            protect_dependencies: self.protect_dependencies == Some(true),
         })
     }
 
@@ -268,6 +276,9 @@ impl RawPolicy {
         }
         if service == Service::CodeArtifact && self.unset_default_version.is_some() {
             problems.push("`policy.unsetDefaultVersion` is an IoT setting".into());
+        }
+        if service == Service::Iot && self.protect_dependencies.is_some() {
+            problems.push("`policy.protectDependencies` is a CodeArtifact setting (IoT has `protectInUse`)".into());
         }
         if service == Service::CodeArtifact && self.protect_in_use.is_some() {
             problems.push("`policy.protectInUse` is an IoT setting".into());

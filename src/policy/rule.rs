@@ -73,6 +73,16 @@ pub enum KeepRule {
     /// table cannot be read): kept, failing closed.
     #[serde(rename = "ARCHIVE_TIME_UNKNOWN")]
     ArchiveTimeUnknown,
+    /// CodeArtifact, `protectDependencies`: a present version of the
+    /// domain requires it (the detail names the dependent and quotes the
+    /// requirement), or a requirement on the package cannot be read.
+    #[serde(rename = "DEPENDED_ON")]
+    DependedOn,
+    /// CodeArtifact, `protectDependencies`: who depends on the package
+    /// cannot be known (the domain's index is not complete, or the table
+    /// cannot be read): kept, failing closed.
+    #[serde(rename = "DEPENDENCIES_UNKNOWN")]
+    DependenciesUnknown,
 }
 
 impl KeepRule {
@@ -99,6 +109,8 @@ impl KeepRule {
             KeepRule::PlanStale => "PLAN_STALE",
             KeepRule::ArchivedFor => "archivedForDays",
             KeepRule::ArchiveTimeUnknown => "ARCHIVE_TIME_UNKNOWN",
+            KeepRule::DependedOn => "DEPENDED_ON",
+            KeepRule::DependenciesUnknown => "DEPENDENCIES_UNKNOWN",
         }
     }
 
@@ -117,6 +129,8 @@ impl KeepRule {
                 | KeepRule::RecentlyDownloaded
                 | KeepRule::DownloadsUnknown
                 | KeepRule::ArchiveTimeUnknown
+                | KeepRule::DependedOn
+                | KeepRule::DependenciesUnknown
                 | KeepRule::MaxFraction
         )
     }
@@ -140,6 +154,8 @@ fn rule_names_are_the_same_in_json_and_logs() {
         KeepRule::PlanStale,
         KeepRule::ArchivedFor,
         KeepRule::ArchiveTimeUnknown,
+        KeepRule::DependedOn,
+        KeepRule::DependenciesUnknown,
     ] {
         assert_eq!(
             serde_json::to_value(r).unwrap(),

@@ -4,6 +4,7 @@
 
 mod apply;
 mod checker;
+mod index;
 mod scope;
 #[cfg(test)]
 mod tests;
@@ -21,6 +22,7 @@ pub use apply::RawApply;
 pub(crate) use apply::{
     parse_rfc3339, ApplyRequest, PlanRefused, PlanSource, DEFAULT_PLAN_VALID_DAYS,
 };
+pub(crate) use index::{BackfillPart, IndexRequest};
 pub(crate) use scope::{PackageRef, Scope, ScopeRequest};
 
 /// The request as it travels: field names follow the AWS API member names.
@@ -106,6 +108,13 @@ pub struct RawRequest {
     /// by the function on the work queue, never by a caller.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) continues: Option<Continues>,
+    /// Backfill the index of dependencies of `domain` (CodeArtifact).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) index_dependencies: Option<bool>,
+    /// One part of a backfill. Set by the function on the work queue,
+    /// never by a caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) backfill: Option<BackfillPart>,
 }
 
 /// The plan a scope's dry run continues (see [`crate::report::parts`]).
@@ -125,7 +134,8 @@ pub struct Continues {
 /// Fields of the wire form that the function writes on its own messages
 /// (hand-ons, dead letters, fan-out, continuations), never a caller:
 /// error messages do not offer them.
-pub(crate) const INTERNAL_FIELDS: [&str; 8] = [
+pub(crate) const INTERNAL_FIELDS: [&str; 9] = [
+    "backfill",
     "attempt",
     "noProgress",
     "failure",
@@ -321,6 +331,8 @@ pub enum Job {
     /// A reviewed plan to carry out: read, checked, then one request per
     /// package.
     Apply(ApplyRequest),
+    /// A backfill of a domain's index of dependencies, or one part of it.
+    Index(IndexRequest),
 }
 
 impl Job {
@@ -329,6 +341,7 @@ impl Job {
             Job::One(r) => r.target.service(),
             Job::Many(s) => s.service(),
             Job::Apply(a) => a.service,
+            Job::Index(_) => Service::CodeArtifact,
         }
     }
 
@@ -337,6 +350,7 @@ impl Job {
             Job::One(r) => r.target.package_label(),
             Job::Many(s) => s.label(),
             Job::Apply(a) => a.label(),
+            Job::Index(i) => i.label(),
         }
     }
 
@@ -345,6 +359,7 @@ impl Job {
             Job::One(r) => r.attempt,
             Job::Many(s) => s.attempt,
             Job::Apply(a) => a.attempt,
+            Job::Index(i) => i.attempt,
         }
     }
 
@@ -354,6 +369,7 @@ impl Job {
             Job::One(r) => r.no_progress,
             Job::Many(s) => s.no_progress,
             Job::Apply(a) => a.no_progress,
+            Job::Index(i) => i.no_progress,
         }
     }
 
@@ -365,7 +381,7 @@ impl Job {
                 _ => None,
             },
             Job::Many(s) => Some(&s.retention),
-            Job::Apply(_) => None,
+            Job::Apply(_) | Job::Index(_) => None,
         }
     }
 
@@ -391,7 +407,7 @@ impl Job {
             }
             Job::One(r) => matches!(&r.action, Action::Retain(ret)
                 if ret.planned.as_ref().and_then(|p| p.report.as_deref()).is_some_and(in_own)),
-            Job::Many(_) => false,
+            Job::Many(_) | Job::Index(_) => false,
         }
     }
 
@@ -401,6 +417,8 @@ impl Job {
             Job::One(r) => r.dry_run = true,
             Job::Many(s) => s.dry_run = true,
             Job::Apply(a) => a.dry_run = true,
+            // A backfill only reads.
+            Job::Index(_) => {}
         }
     }
 
@@ -410,6 +428,7 @@ impl Job {
             Job::One(r) => r.to_raw(versions, attempt),
             Job::Many(s) => s.to_raw(attempt),
             Job::Apply(a) => a.to_raw(attempt),
+            Job::Index(i) => i.to_raw(versions, attempt),
         }
     }
 }

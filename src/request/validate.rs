@@ -22,6 +22,8 @@ static IOT_NAME: LazyLock<Regex> =
 enum Shape<'a> {
     /// An apply of a reviewed plan.
     Apply(&'a RawApply),
+    /// A backfill of the index of dependencies (`indexDependencies`).
+    Index,
     /// A policy over many packages.
     Scope,
     /// One package.
@@ -42,7 +44,7 @@ impl RawRequest {
     pub fn validate(&self) -> Result<Request, ValidationError> {
         match self.validate_job()? {
             Job::One(r) => Ok(r),
-            Job::Many(_) | Job::Apply(_) => Err(ValidationError {
+            Job::Many(_) | Job::Apply(_) | Job::Index(_) => Err(ValidationError {
                 problems: vec![
                     "`package` is required here (the request names many packages)".into(),
                 ],
@@ -63,6 +65,7 @@ impl RawRequest {
         let attempt = self.validate_attempt(&mut c);
         let job = match self.shape() {
             Shape::Apply(apply) => self.validate_apply(&mut c, service, apply).map(Job::Apply),
+            Shape::Index => self.validate_index(&mut c, attempt).map(Job::Index),
             shape => {
                 self.validate_plan_validity(&mut c);
                 let verb = self.validate_verb(&mut c, service);
@@ -94,6 +97,9 @@ impl RawRequest {
     /// (`apply` naming one), a scope (`policy` without `package`), or one
     /// package.
     fn shape(&self) -> Shape<'_> {
+        if self.index_dependencies == Some(true) {
+            return Shape::Index;
+        }
         if let Some(apply) = self.apply.as_ref().filter(|a| a.names_a_plan()) {
             return Shape::Apply(apply);
         }

@@ -75,6 +75,7 @@ macro_rules! ca_error {
 
 // After the macros: a `macro_rules!` macro is visible only below it.
 mod batch;
+mod depends;
 mod read;
 #[cfg(test)]
 mod tests;

@@ -123,7 +123,7 @@ impl RawRequest {
         })
     }
 
-    pub(super) fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
+    pub(in crate::request) fn validate_codeartifact(&self, c: &mut Checker) -> Option<Target> {
         let (domain, repository, format) = self.validate_repository(c, true);
         let package = c.required("package", &self.package);
         let package_as_written = package.unwrap_or_default();

@@ -1,0 +1,550 @@
+//! The index of who depends on what, for `protectDependencies`, in the
+//! function's table. CodeArtifact's `ListPackageVersionDependencies` gives a
+//! version's direct dependencies as its metadata declares them
+//! (`../shared/aws-api-facts.md`, section M); nothing in CodeArtifact gives
+//! the reverse, so the function keeps it. Items carry no `expiresAt`: an
+//! edge must not expire while its dependent is present.
+//!
+//! - An edge: `packageKey` `depends#<domainOwner>/<domain>/<format>/<namespace>/<package>`
+//!   (the package depended on, stored forms, per domain like reads: a
+//!   dependent in any repository protects the package wherever it is
+//!   cleaned); `version` `<repository>/<namespace>/<package>/<version>` (the
+//!   dependent; names hold no `/`); `dependent` (S, a label),
+//!   `dependentVersion` (S) and `requirements` (L of M: `dependencyType`,
+//!   `versionRequirement`, each as returned).
+//! - A dependent's own item: `packageKey`
+//!   `dependent#<domainOwner>/<domain>/<repository>/<format>/<namespace>/<package>`,
+//!   `version` the version, `dependsOn` (L of S: its edges' `packageKey`s),
+//!   so that its edges can be removed once it is deleted or disposed.
+//! - A domain's marker: `packageKey` `domain#<domainOwner>/<domain>`,
+//!   `version` `dependenciesIndexed`, `at` (N, ms): a backfill covered every
+//!   package of the domain. Written once a backfill's parts are all done.
+//! - A backfill's progress: `packageKey` `backfill#<domainOwner>/<domain>/<id>`;
+//!   `version` `parts` (`total`, N; `done`, N) and one item per part done
+//!   (`part-<n>`), each written once (a conditional put in one transaction
+//!   with the count), so that a redelivered part never counts twice.
+//!
+//! Every call goes through the retrier's `DownloadsRead` and
+//! `DownloadsWrite` quota classes. Writes are idempotent: an edge is put
+//! whole, a removal deletes what is there.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::Client;
+
+use super::store::{dynamodb_error, s};
+use super::{Namespace, PackageKey};
+use crate::plan::Edge;
+use crate::retry::{QuotaClass, Retrier, Tried};
+
+use super::backfill::INDEXED;
+
+/// One dependency a version declares, as `ListPackageVersionDependencies`
+/// returns it, its names in stored form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Declared {
+    pub(crate) namespace: Option<String>,
+    pub(crate) package: String,
+    pub(crate) dependency_type: Option<String>,
+    pub(crate) requirement: Option<String>,
+}
+
+/// A version that may depend on others: a package of a domain (its key),
+/// in one repository.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Dependent {
+    pub(crate) key: PackageKey,
+    pub(crate) repository: String,
+    pub(crate) version: String,
+}
+
+impl Dependent {
+    /// How a detail names it: `@acme/ui@3.1.0 in apps`.
+    pub(crate) fn label(&self) -> String {
+        let name = match (&self.key.namespace, self.key.format.as_str()) {
+            (Namespace::Named(ns), "npm") => format!("@{ns}/{}", self.key.package),
+            (Namespace::Named(ns), "maven") => format!("{ns}:{}", self.key.package),
+            (Namespace::Named(ns), _) => format!("{ns}/{}", self.key.package),
+            _ => self.key.package.clone(),
+        };
+        format!("{name}@{} in {}", self.version, self.repository)
+    }
+
+    fn own_partition(&self) -> String {
+        format!(
+            "dependent#{}/{}/{}/{}/{}/{}",
+            self.key.domain_owner,
+            self.key.domain,
+            self.repository,
+            self.key.format.as_str(),
+            ns(&self.key.namespace),
+            self.key.package
+        )
+    }
+
+    /// Its sort key on the edges of what it depends on.
+    fn edge_sort_key(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.repository,
+            ns(&self.key.namespace),
+            self.key.package,
+            self.version
+        )
+    }
+}
+
+fn ns(namespace: &Namespace) -> &str {
+    match namespace {
+        Namespace::None => "",
+        Namespace::Named(n) => n,
+        Namespace::Unknown => "*",
+    }
+}
+
+/// The `packageKey` of the edges on the package under `key`.
+pub(crate) fn edges_partition(key: &PackageKey) -> String {
+    format!(
+        "depends#{}/{}/{}/{}/{}",
+        key.domain_owner,
+        key.domain,
+        key.format.as_str(),
+        ns(&key.namespace),
+        key.package
+    )
+}
+
+/// The edges a dependent's declarations make: per package depended on,
+/// the requirements on it. Pure.
+fn grouped<'d>(dependent: &Dependent, declared: &'d [Declared]) -> BTreeMap<String, Vec<&'d Declared>> {
+    let mut out: BTreeMap<String, Vec<&Declared>> = BTreeMap::new();
+    for d in declared {
+        let key = PackageKey {
+            namespace: d
+                .namespace
+                .clone()
+                .map_or(Namespace::None, Namespace::Named),
+            package: d.package.clone(),
+            ..dependent.key.clone()
+        };
+        out.entry(edges_partition(&key)).or_default().push(d);
+    }
+    out
+}
+
+fn requirement_item(d: &Declared) -> AttributeValue {
+    let mut m = HashMap::new();
+    if let Some(t) = &d.dependency_type {
+        m.insert("dependencyType".to_owned(), s(t));
+    }
+    if let Some(r) = &d.requirement {
+        m.insert("versionRequirement".to_owned(), s(r));
+    }
+    AttributeValue::M(m)
+}
+
+/// One edge item as the planner reads it.
+fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
+    let text = |m: &HashMap<String, AttributeValue>, k: &str| {
+        m.get(k).and_then(|v| v.as_s().ok()).cloned()
+    };
+    let (Some(dependent), Some(version)) = (text(item, "dependent"), text(item, "dependentVersion"))
+    else {
+        return Vec::new();
+    };
+    let reqs = item.get("requirements").and_then(|v| v.as_l().ok());
+    reqs.into_iter()
+        .flatten()
+        .filter_map(|r| r.as_m().ok())
+        .map(|m| Edge {
+            dependent: dependent.clone(),
+            dependent_version: version.clone(),
+            dependency_type: text(m, "dependencyType"),
+            requirement: text(m, "versionRequirement"),
+        })
+        .collect()
+}
+
+/// The index's items of the table `DOWNLOADS_TABLE`.
+#[derive(Debug)]
+pub(crate) struct DependencyTable {
+    client: Client,
+    table: String,
+    /// Domains whose index is known complete: a marker is never removed.
+    complete: Mutex<BTreeSet<String>>,
+}
+
+impl DependencyTable {
+    pub(crate) fn new(client: Client, table: String) -> Self {
+        DependencyTable {
+            client,
+            table,
+            complete: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(super) fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn key(pk: &str, sk: &str) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            ("packageKey".to_owned(), s(pk)),
+            ("version".to_owned(), s(sk)),
+        ])
+    }
+
+    /// Whether a backfill completed the index of the package's domain
+    /// (one GetItem, none once seen by this execution environment).
+    pub(crate) async fn complete(&self, key: &PackageKey, retrier: &Retrier) -> Tried<bool> {
+        let pk = key.domain_partition();
+        if self.complete.lock().expect("lock").contains(&pk) {
+            return Tried::free(true);
+        }
+        let got = self.get(&pk, INDEXED, retrier).await;
+        let done = got.map(|item| item.is_some_and(|i| i.contains_key("at")));
+        if matches!(done.result, Ok(true)) {
+            self.complete.lock().expect("lock").insert(pk);
+        }
+        done
+    }
+
+    pub(super) async fn get(
+        &self,
+        pk: &str,
+        sk: &str,
+        retrier: &Retrier,
+    ) -> Tried<Option<HashMap<String, AttributeValue>>> {
+        retrier
+            .run(QuotaClass::DownloadsRead, || async move {
+                self.client
+                    .get_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(pk, sk)))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .map(|o| o.item)
+                    .map_err(|e| dynamodb_error("DynamoDB GetItem", e))
+            })
+            .await
+    }
+
+    /// Every edge on the package under `key`: one `Query`, paged.
+    pub(crate) async fn edges(&self, key: &PackageKey, retrier: &Retrier) -> Tried<Vec<Edge>> {
+        let pk = edges_partition(key);
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        let mut calls = 0;
+        loop {
+            let page = retrier
+                .run(QuotaClass::DownloadsRead, || {
+                    let (start, pk) = (start.clone(), pk.clone());
+                    async move {
+                        self.client
+                            .query()
+                            .table_name(&self.table)
+                            .key_condition_expression("packageKey = :pk")
+                            .expression_attribute_values(":pk", s(pk))
+                            .set_exclusive_start_key(start)
+                            .send()
+                            .await
+                            .map_err(|e| dynamodb_error("DynamoDB Query", e))
+                    }
+                })
+                .await;
+            calls += page.calls;
+            let page = match page.result {
+                Ok(p) => p,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            out.extend(page.items().iter().flat_map(edges_of));
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Tried::new(Ok(out), calls),
+            }
+        }
+    }
+
+    async fn put(&self, item: HashMap<String, AttributeValue>, retrier: &Retrier) -> Tried<()> {
+        let item = &item;
+        retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item.clone()))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| dynamodb_error("DynamoDB PutItem", e))
+            })
+            .await
+    }
+
+    async fn delete(&self, pk: &str, sk: &str, retrier: &Retrier) -> Tried<()> {
+        retrier
+            .run(QuotaClass::DownloadsWrite, || async move {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(Self::key(pk, sk)))
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| dynamodb_error("DynamoDB DeleteItem", e))
+            })
+            .await
+    }
+
+    /// The edges' partitions a dependent's own item lists.
+    async fn recorded(&self, dependent: &Dependent, retrier: &Retrier) -> Tried<Vec<String>> {
+        let got = self
+            .get(&dependent.own_partition(), &dependent.version, retrier)
+            .await;
+        got.map(|item| {
+            let list = item.as_ref().and_then(|i| i.get("dependsOn"));
+            list.and_then(|l| l.as_l().ok())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_s().ok().cloned())
+                .collect()
+        })
+    }
+
+    /// Indexes a present version: an edge on each package it declares
+    /// (put whole), its own item, then, when `again` (an event: its
+    /// metadata may have changed), the removal of edges it no longer
+    /// declares. Returns the edges written.
+    pub(crate) async fn index(
+        &self,
+        dependent: &Dependent,
+        declared: &[Declared],
+        (again, retrier): (bool, &Retrier),
+    ) -> Tried<u64> {
+        let before = match again {
+            true => self.recorded(dependent, retrier).await,
+            false => Tried::free(Vec::new()),
+        };
+        let mut calls = before.calls;
+        let before = match before.result {
+            Ok(b) => b,
+            Err(e) => return Tried::new(Err(e), calls),
+        };
+        let groups = grouped(dependent, declared);
+        let sk = dependent.edge_sort_key();
+        let puts = groups.iter().map(|(pk, reqs)| {
+            let item = HashMap::from([
+                ("packageKey".to_owned(), s(pk)),
+                ("version".to_owned(), s(&sk)),
+                ("dependent".to_owned(), s(dependent.label())),
+                ("dependentVersion".to_owned(), s(&dependent.version)),
+                (
+                    "requirements".to_owned(),
+                    AttributeValue::L(reqs.iter().map(|d| requirement_item(d)).collect()),
+                ),
+            ]);
+            self.put(item, retrier)
+        });
+        let written = futures::future::join_all(puts).await;
+        calls += written.iter().map(|t| t.calls).sum::<u32>();
+        if let Some(e) = written.into_iter().find_map(|t| t.result.err()) {
+            return Tried::new(Err(e), calls);
+        }
+        let own = HashMap::from([
+            ("packageKey".to_owned(), s(dependent.own_partition())),
+            ("version".to_owned(), s(&dependent.version)),
+            (
+                "dependsOn".to_owned(),
+                AttributeValue::L(groups.keys().map(s).collect()),
+            ),
+        ]);
+        let put = self.put(own, retrier).await;
+        calls += put.calls;
+        if let Err(e) = put.result {
+            return Tried::new(Err(e), calls);
+        }
+        let stale: Vec<String> = before.into_iter().filter(|p| !groups.contains_key(p)).collect();
+        let removed = self.delete_edges(&stale, &sk, retrier).await;
+        Tried::new(removed.result.map(|()| groups.len() as u64), calls + removed.calls)
+    }
+
+    async fn delete_edges(&self, partitions: &[String], sk: &str, retrier: &Retrier) -> Tried<()> {
+        let deletes = partitions.iter().map(|pk| self.delete(pk, sk, retrier));
+        let done = futures::future::join_all(deletes).await;
+        let calls = done.iter().map(|t| t.calls).sum();
+        let first = done.into_iter().find_map(|t| t.result.err());
+        Tried::new(first.map_or(Ok(()), Err), calls)
+    }
+
+    /// Removes the edges of many versions of one package (deleted by this
+    /// run): their own items read 100 a `BatchGetItem` (the most one call
+    /// takes), then the edges found removed. Returns the first error.
+    pub(crate) async fn remove_many(&self, dependents: &[Dependent], retrier: &Retrier) -> Tried<()> {
+        let mut calls = 0;
+        for chunk in dependents.chunks(100) {
+            let found = self.batch_recorded(chunk, retrier).await;
+            calls += found.calls;
+            let found = match found.result {
+                Ok(f) => f,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            let removals = chunk
+                .iter()
+                .filter(|d| found.contains(&(d.own_partition(), d.version.clone())))
+                .map(|d| self.remove(d, retrier));
+            for r in futures::future::join_all(removals).await {
+                calls += r.calls;
+                if let Err(e) = r.result {
+                    return Tried::new(Err(e), calls);
+                }
+            }
+        }
+        Tried::new(Ok(()), calls)
+    }
+
+    /// Which of up to 100 dependents have an own item: `(packageKey,
+    /// version)` pairs. Keys DynamoDB leaves unprocessed are asked again.
+    async fn batch_recorded(
+        &self,
+        chunk: &[Dependent],
+        retrier: &Retrier,
+    ) -> Tried<BTreeSet<(String, String)>> {
+        let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
+            .iter()
+            .map(|d| Self::key(&d.own_partition(), &d.version))
+            .collect();
+        let (mut found, mut calls) = (BTreeSet::new(), 0);
+        while !keys.is_empty() {
+            let ask = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut keys)))
+                .consistent_read(true)
+                .build()
+                .expect("keys are set");
+            let ask = &ask;
+            let got = retrier
+                .run(QuotaClass::DownloadsRead, || async move {
+                    self.client
+                        .batch_get_item()
+                        .request_items(&self.table, ask.clone())
+                        .send()
+                        .await
+                        .map_err(|e| dynamodb_error("DynamoDB BatchGetItem", e))
+                })
+                .await;
+            calls += got.calls;
+            let got = match got.result {
+                Ok(g) => g,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            for item in got.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+                let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                if let (Some(pk), Some(v)) = (text("packageKey"), text("version")) {
+                    found.insert((pk, v));
+                }
+            }
+            let left = got.unprocessed_keys().and_then(|u| u.get(&self.table));
+            keys = left.map(|k| k.keys().to_vec()).unwrap_or_default();
+        }
+        Tried::new(Ok(found), calls)
+    }
+
+    /// Removes a version's edges and its own item: it was deleted or
+    /// disposed. Harmless when there is nothing to remove.
+    pub(crate) async fn remove(&self, dependent: &Dependent, retrier: &Retrier) -> Tried<()> {
+        let before = self.recorded(dependent, retrier).await;
+        let calls = before.calls;
+        let partitions = match before.result {
+            Ok(p) => p,
+            Err(e) => return Tried::new(Err(e), calls),
+        };
+        let sk = dependent.edge_sort_key();
+        let removed = self.delete_edges(&partitions, &sk, retrier).await;
+        let calls = calls + removed.calls;
+        if removed.result.is_err() || partitions.is_empty() {
+            return Tried::new(removed.result, calls);
+        }
+        let own = self
+            .delete(&dependent.own_partition(), &dependent.version, retrier)
+            .await;
+        Tried::new(own.result, calls + own.calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::Format;
+
+    fn ui() -> Dependent {
+        Dependent {
+            key: PackageKey {
+                domain_owner: "111122223333".into(),
+                domain: "acme".into(),
+                format: Format::Npm,
+                namespace: Namespace::Named("acme".into()),
+                package: "ui".into(),
+            },
+            repository: "apps".into(),
+            version: "3.1.0".into(),
+        }
+    }
+
+    /// A dependent's declarations group by the package depended on, in its
+    /// domain, and its label reads as npm writes it.
+    #[test]
+    fn edges_are_keyed_by_the_package_depended_on() {
+        let d = |package: &str, ty: &str, req: &str| Declared {
+            namespace: Some("acme".into()),
+            package: package.into(),
+            dependency_type: Some(ty.into()),
+            requirement: Some(req.into()),
+        };
+        let declared = [
+            d("core", "regular", "^1.4.0"),
+            d("core", "peer", "^1.0.0"),
+            d("icons", "dev", "2.0.0"),
+        ];
+        let g = grouped(&ui(), &declared);
+        let keys: Vec<&str> = g.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "depends#111122223333/acme/npm/acme/core",
+                "depends#111122223333/acme/npm/acme/icons"
+            ]
+        );
+        assert_eq!(g["depends#111122223333/acme/npm/acme/core"].len(), 2);
+        assert_eq!(ui().label(), "@acme/ui@3.1.0 in apps");
+        assert_eq!(ui().edge_sort_key(), "apps/acme/ui/3.1.0");
+    }
+
+    /// An edge item reads back as one edge per requirement.
+    #[test]
+    fn an_edge_item_reads_back() {
+        let item = HashMap::from([
+            ("dependent".to_owned(), s("@acme/ui@3.1.0 in apps")),
+            ("dependentVersion".to_owned(), s("3.1.0")),
+            (
+                "requirements".to_owned(),
+                AttributeValue::L(vec![requirement_item(&Declared {
+                    namespace: None,
+                    package: "core".into(),
+                    dependency_type: None,
+                    requirement: Some("[1.1.0, 2.0.0)".into()),
+                })]),
+            ),
+        ]);
+        let edges = edges_of(&item);
+        assert_eq!(edges.len(), 1);
+        assert_eq!(edges[0].dependency_type, None);
+        assert_eq!(edges[0].requirement.as_deref(), Some("[1.1.0, 2.0.0)"));
+        assert_eq!(edges[0].dependent_version, "3.1.0");
+    }
+}
