@@ -1,12 +1,15 @@
 //! CodeArtifact 2018-09-22: ListPackages, ListPackageVersions,
 //! DescribePackageVersion, DeletePackageVersions, DeletePackage and
-//! UpdatePackageVersionsStatus.
+//! UpdatePackageVersionsStatus; ListPackageVersionDependencies
+//! (`dependencies`) and ListRepositoriesInDomain (`repositories`). What
+//! they share in reading a request is in `scope`.
 
 use serde_json::{json, Map, Value};
 
-use crate::names;
-use crate::state::{revision, CaPackage, CaVersion, Repository, State};
-use crate::wire::{self, check, int_in, one_of, optional, required, ApiError, Req, Service};
+use crate::scope::{package_index, package_version, repository, scope};
+use crate::state::{revision, CaPackage, CaVersion, State};
+use crate::wire::{self, check, int_in, one_of, optional, ApiError, Req, Service};
+use crate::{dependencies, names, repositories};
 
 const S: Service = Service::CodeArtifact;
 
@@ -19,6 +22,8 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/v1/package/versions/delete") => "DeletePackageVersions",
         ("DELETE", "/v1/package") => "DeletePackage",
         ("POST", "/v1/package/versions/update_status") => "UpdatePackageVersionsStatus",
+        ("POST", "/v1/package/version/dependencies") => "ListPackageVersionDependencies",
+        ("POST", "/v1/domain/repositories") => "ListRepositoriesInDomain",
         _ => return None,
     })
 }
@@ -31,77 +36,14 @@ pub fn handle(op: &str, state: &mut State, req: &Req) -> Result<Value, ApiError>
         "DeletePackageVersions" => delete_package_versions(state, req),
         "DeletePackage" => delete_package(state, req),
         "UpdatePackageVersionsStatus" => update_status(state, req),
+        "ListPackageVersionDependencies" => dependencies::list(state, req),
+        "ListRepositoriesInDomain" => repositories::list_in_domain(state, req),
         _ => Err(ApiError::new(
             404,
             "UnknownOperationException",
             format!("unknown operation {op}"),
         )),
     }
-}
-
-/// The query members every operation shares.
-struct Scope<'a> {
-    domain: &'a str,
-    owner: Option<&'a str>,
-    repository: &'a str,
-    format: Option<&'a str>,
-    /// `namespace` and `package` as CodeArtifact reads them (`names`): what
-    /// the request wrote, normalised where the format's page says so.
-    namespace: Option<String>,
-    package: Option<String>,
-}
-
-fn scope(req: &Req, package_required: bool) -> Result<Scope<'_>, ApiError> {
-    let domain = required(S, &wire::DOMAIN, req.q("domain"))?;
-    let owner = optional(S, &wire::DOMAIN_OWNER, req.q("domain-owner"))?;
-    let repository = required(S, &wire::REPOSITORY, req.q("repository"))?;
-    let format = one_of(S, "format", req.q("format"), &wire::FORMATS)?;
-    // Undocumented: ListPackages matches `namespace` as a prefix; a Swift
-    // one is lowercased like a whole namespace, and without a format none is.
-    let namespace = optional(S, &wire::NAMESPACE, req.q("namespace"))?
-        .map(|ns| format.map_or_else(|| ns.to_owned(), |f| names::namespace(f, ns)));
-    let package = if package_required {
-        let Some(format) = format else {
-            return Err(ApiError::validation(S, "1 validation error detected: Value null at 'format' failed to satisfy constraint: Member must not be null".into()));
-        };
-        let given = required(S, &wire::PACKAGE, req.q("package"))?;
-        Some(names::name_input(format, given))
-    } else {
-        None
-    };
-    Ok(Scope {
-        domain,
-        owner,
-        repository,
-        format,
-        namespace,
-        package,
-    })
-}
-
-fn repository<'s>(state: &'s mut State, sc: &Scope<'_>) -> Result<&'s mut Repository, ApiError> {
-    let domain = state
-        .codeartifact
-        .domains
-        .get_mut(sc.domain)
-        .filter(|d| sc.owner.is_none() || d.owner.as_deref() == sc.owner)
-        .ok_or_else(|| ApiError::ca_not_found("domain", sc.domain))?;
-    domain
-        .repositories
-        .get_mut(sc.repository)
-        .ok_or_else(|| ApiError::ca_not_found("repository", sc.repository))
-}
-
-fn package_index(repo: &Repository, sc: &Scope<'_>) -> Result<usize, ApiError> {
-    let (format, package) = (
-        sc.format.unwrap_or_default(),
-        sc.package.as_deref().unwrap_or_default(),
-    );
-    // Undocumented: the error's `resourceId` is the name as read (normalised).
-    repo.packages
-        .iter()
-        .position(|p| p.is(format, sc.namespace.as_deref(), package))
-        .ok_or_else(|| ApiError::ca_not_found("package", package))
 }
 
 fn summary(p: &CaPackage) -> Value {
@@ -201,15 +143,7 @@ fn list_package_versions(state: &mut State, req: &Req) -> Result<Value, ApiError
 
 fn describe_package_version(state: &mut State, req: &Req) -> Result<Value, ApiError> {
     let sc = scope(req, true)?;
-    let given = required(S, &wire::PACKAGE_VERSION, req.q("version"))?;
-    let version = names::version(sc.format.unwrap_or_default(), given);
-    let repo = repository(state, &sc)?;
-    let pkg = &repo.packages[package_index(repo, &sc)?];
-    let v = pkg
-        .versions
-        .iter()
-        .find(|v| v.version == version)
-        .ok_or_else(|| ApiError::ca_not_found("package-version", &version))?;
+    let (pkg, v) = package_version(state, &sc, req)?;
     // `displayName`: the name as published (the NuGet page); `packageName`:
     // as stored. Undocumented: Python's and Swift's display names as
     // published too.

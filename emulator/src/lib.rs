@@ -9,9 +9,12 @@
 
 pub mod cloudtrail;
 pub mod codeartifact;
+pub mod dependencies;
 pub mod fleet;
 pub mod iot;
 pub mod names;
+pub mod repositories;
+pub mod scope;
 pub mod state;
 pub mod wire;
 

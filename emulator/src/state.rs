@@ -94,6 +94,17 @@ pub struct Domain {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Repository {
+    /// ListRepositoriesInDomain's `description`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The account that administers it; defaults to the domain's owner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub administrator_account: Option<String>,
+    /// `createdTime` (epoch seconds, or RFC 3339 in a seed); by default
+    /// when its first seeded version was published, else the load time.
+    #[serde(default, deserialize_with = "timestamp")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_time: Option<f64>,
     #[serde(default)]
     pub packages: Vec<CaPackage>,
 }
@@ -143,6 +154,10 @@ pub struct CaVersion {
     /// version (an emulator switch for testing permanent failures).
     #[serde(default = "yes")]
     pub delete_allowed: bool,
+    /// What ListPackageVersionDependencies answers, as its metadata
+    /// declares them (`dependencies::Dependency`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<crate::dependencies::Dependency>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -323,8 +338,10 @@ impl State {
             job.created_at.get_or_insert(now);
         }
         for domain in self.codeartifact.domains.values_mut() {
-            domain.owner.get_or_insert_with(|| account.clone());
+            let owner = domain.owner.get_or_insert_with(|| account.clone()).clone();
             for repo in domain.repositories.values_mut() {
+                repo.administrator_account
+                    .get_or_insert_with(|| owner.clone());
                 for pkg in &mut repo.packages {
                     let n = pkg.versions.len();
                     for (i, v) in pkg.versions.iter_mut().enumerate() {
@@ -336,6 +353,11 @@ impl State {
                         v.published_days_ago = None;
                     }
                 }
+                let versions = repo.packages.iter().flat_map(|p| &p.versions);
+                let first = versions
+                    .filter_map(|v| v.published_time)
+                    .fold(now, f64::min);
+                repo.created_time.get_or_insert(first);
                 // Stored as CodeArtifact stores them, before the revisions.
                 crate::names::normalize_packages(&mut repo.packages);
                 for pkg in &mut repo.packages {

@@ -7,6 +7,7 @@ failure or a wrong field here is a wire-level difference from AWS.
 
 import json
 import os
+import re
 import socket
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import boto3
 import botocore.exceptions
+import botocore.session
 import pytest
 from botocore.config import Config
 
@@ -436,3 +438,247 @@ def test_codeartifact_answers_normalised_versions_once(normalisation):
     assert ca.list_package_versions(**nuget())["versions"] == []
     out = ca.delete_package_versions(**nuget(versions=["1.00.0.0"]))
     assert list(out["failedVersions"]) == ["1.0.0"] and out["failedVersions"]["1.0.0"]["errorCode"] == "NOT_FOUND"
+
+
+# ListPackageVersionDependencies and ListRepositoriesInDomain. A seed of its
+# own: the shared SEED's listings are counted by the tests above.
+DEPENDENCY_PAGE_SIZE = 100  # the emulator's (dependencies::PAGE_SIZE); the model has no maxResults
+MANY_DEPENDENCIES = [{"namespace": "acme", "package": f"dep-{i:03}", "dependencyType": "regular", "versionRequirement": f"^{i}.0.0"}
+                     for i in range(2 * DEPENDENCY_PAGE_SIZE + 50)]
+DEPENDENCY_SEED = {
+    "codeartifact": {"domains": {
+        "acme": {"repositories": {
+            "apps": {"description": "Applications", "packages": [
+                {"format": "npm", "namespace": "acme", "package": "ui", "versions": [
+                    {"version": "3.0.0", "dependencies": [
+                        {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "1.2.0"}]},
+                    {"version": "3.1.0", "dependencies": [
+                        {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"},
+                        {"package": "typescript", "dependencyType": "dev", "versionRequirement": "~5.4.5"}]},
+                    {"version": "4.0.0-monorepo", "dependencies": MANY_DEPENDENCIES},
+                    {"version": "0.1.0"}]},
+                {"format": "nuget", "package": "Acme.Dashboard", "versions": [
+                    {"version": "1.00.0", "dependencies": [{"package": "Acme.Primitives", "versionRequirement": "[1.1.0, 2.0.0)"}]}]},
+                {"format": "pypi", "package": "acme-reports", "versions": [
+                    {"version": "2.0.0", "dependencies": [
+                        {"package": "acme-models", "dependencyType": "Requires-Dist", "versionRequirement": ">=1.2,<2"}]}]},
+                {"format": "maven", "namespace": "com.acme", "package": "payments-client", "versions": [
+                    {"version": "1.1.0", "dependencies": [
+                        {"namespace": "com.acme", "package": "acme-parent", "dependencyType": "parent", "versionRequirement": "7"},
+                        {"namespace": "com.acme", "package": "ledger-core", "dependencyType": "compile", "versionRequirement": "[1.0,2.0)"},
+                        {"namespace": "org.junit.jupiter", "package": "junit-jupiter", "dependencyType": "test", "versionRequirement": "5.10.2"}]}]},
+            ]},
+            "app-shared": {"administratorAccount": "444455556666"},
+            "libs": {"packages": [{"format": "npm", "namespace": "acme", "package": "core", "versions": [
+                {"version": f"1.{i}.0"} for i in range(10)]}]},
+            "releases": {"description": "Release builds", "createdTime": "2025-01-01T00:00:00Z"},
+            "snapshots": {},
+        }},
+        "other": {"owner": "444455556666", "repositories": {"vendor": {}}},
+    }},
+}
+
+
+@pytest.fixture()
+def dependencies(seeded):
+    admin(seeded, "PUT", "state", DEPENDENCY_SEED)
+    return seeded
+
+
+def raw_bodies(client):
+    """The JSON bodies the emulator answered, before botocore parses them
+    (its parser drops members the model does not have)."""
+    bodies = []
+    client.meta.events.register("before-parse.codeartifact", lambda response_dict, **_: bodies.append(json.loads(response_dict["body"] or b"{}")))
+    return bodies
+
+
+def assert_in_shape(value, shape, path="$"):
+    """Every member of `value` is one `shape` has, with its type."""
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(value, dict), f"{path}: {value!r} is not a {shape.name}"
+        unknown = set(value) - set(shape.members)
+        assert not unknown, f"{path}: {sorted(unknown)} are not members of {shape.name}"
+        for k, v in value.items():
+            assert_in_shape(v, shape.members[k], f"{path}.{k}")
+    elif kind == "list":
+        assert isinstance(value, list), path
+        for i, v in enumerate(value):
+            assert_in_shape(v, shape.member, f"{path}[{i}]")
+    elif kind == "map":
+        assert isinstance(value, dict), path
+        for k, v in value.items():
+            assert_in_shape(v, shape.value, f"{path}.{k}")
+    elif kind == "string":
+        assert isinstance(value, str), f"{path}: {value!r}"
+        assert not shape.enum or value in shape.enum, f"{path}: {value!r} not in {shape.enum}"
+    elif kind == "timestamp":
+        assert isinstance(value, (int, float)), f"{path}: {value!r}"
+    elif kind in ("integer", "long"):
+        assert isinstance(value, int), f"{path}: {value!r}"
+    elif kind == "boolean":
+        assert isinstance(value, bool), f"{path}: {value!r}"
+
+
+def output_shape(client, operation):
+    return client.meta.service_model.operation_model(operation).output_shape
+
+
+def ui(**extra):
+    return dict(domain="acme", repository="apps", format="npm", namespace="acme", package="ui", **extra)
+
+
+def test_codeartifact_list_package_version_dependencies_answers_the_model(dependencies):
+    ca = client("codeartifact", dependencies)
+    bodies = raw_bodies(ca)
+    out = ca.list_package_version_dependencies(**ui(packageVersion="3.1.0"))
+    assert (out["format"], out["namespace"], out["package"], out["version"]) == ("npm", "acme", "ui", "3.1.0")
+    assert out["versionRevision"] == ca.describe_package_version(**ui(packageVersion="3.1.0"))["packageVersion"]["revision"]
+    assert out["dependencies"] == [
+        {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"},
+        {"package": "typescript", "dependencyType": "dev", "versionRequirement": "~5.4.5"}]
+    assert "nextToken" not in out
+    assert ca.list_package_version_dependencies(**ui(packageVersion="3.0.0"))["dependencies"] == [
+        {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "1.2.0"}]
+    # A version that declares nothing: an empty list.
+    assert ca.list_package_version_dependencies(**ui(packageVersion="0.1.0"))["dependencies"] == []
+    # Each format's metadata: Maven's types (a parent among them), PyPI's
+    # Requires-Dist; NuGet's none, looked up as DescribePackageVersion
+    # looks it up (name and version normalised), no namespace answered.
+    maven = ca.list_package_version_dependencies(domain="acme", repository="apps", format="maven", namespace="com.acme",
+                                                 package="payments-client", packageVersion="1.1.0")
+    assert [(d["dependencyType"], d["versionRequirement"]) for d in maven["dependencies"]] == [
+        ("parent", "7"), ("compile", "[1.0,2.0)"), ("test", "5.10.2")]
+    pypi = ca.list_package_version_dependencies(domain="acme", repository="apps", format="pypi", package="acme-reports", packageVersion="2.0.0")
+    assert pypi["dependencies"] == [{"package": "acme-models", "dependencyType": "Requires-Dist", "versionRequirement": ">=1.2,<2"}]
+    nuget = ca.list_package_version_dependencies(domain="acme", repository="apps", format="nuget", package="ACME.Dashboard", packageVersion="1.0.0.0")
+    assert (nuget["package"], nuget["version"], "namespace" in nuget) == ("acme.dashboard", "1.0.0", False)
+    assert nuget["dependencies"] == [{"package": "Acme.Primitives", "versionRequirement": "[1.1.0, 2.0.0)"}]
+    dependency_bodies = [b for b in bodies if "dependencies" in b]
+    assert len(dependency_bodies) == 6
+    for body in dependency_bodies:
+        assert_in_shape(body, output_shape(ca, "ListPackageVersionDependencies"))
+
+
+def test_codeartifact_list_package_version_dependencies_pages_with_next_token(dependencies):
+    ca = client("codeartifact", dependencies)
+    # botocore has no paginator for it (the model has no maxResults): the
+    # client follows nextToken itself.
+    assert not ca.can_paginate("list_package_version_dependencies")
+    pages = [ca.list_package_version_dependencies(**ui(packageVersion="4.0.0-monorepo"))]
+    while "nextToken" in pages[-1]:
+        pages.append(ca.list_package_version_dependencies(**ui(packageVersion="4.0.0-monorepo"), nextToken=pages[-1]["nextToken"]))
+    assert [len(p["dependencies"]) for p in pages] == [DEPENDENCY_PAGE_SIZE, DEPENDENCY_PAGE_SIZE, 50]
+    assert [d for p in pages for d in p["dependencies"]] == MANY_DEPENDENCIES
+    assert all(p["version"] == "4.0.0-monorepo" and p["versionRevision"] == pages[0]["versionRevision"] for p in pages)
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_package_version_dependencies(**ui(packageVersion="4.0.0-monorepo"), nextToken="not-a-token")
+    calls = [c for c in admin(dependencies, "GET", "calls") if c["operation"] == "ListPackageVersionDependencies"]
+    assert [(c["status"], c["repository"], c["package"], c["versions"]) for c in calls] == \
+        [(200, "apps", "ui", ["4.0.0-monorepo"])] * 3 + [(400, "apps", "ui", ["4.0.0-monorepo"])]
+
+
+def test_codeartifact_list_package_version_dependencies_not_found(dependencies):
+    ca = client("codeartifact", dependencies)
+    for request, kind in [
+        (ui(packageVersion="9.9.9"), "package-version"),
+        (dict(ui(packageVersion="3.1.0"), namespace="other"), "package"),
+        (dict(ui(packageVersion="3.1.0"), repository="libs"), "package"),
+        (dict(ui(packageVersion="3.1.0"), repository="absent"), "repository"),
+        (dict(ui(packageVersion="3.1.0"), domain="absent"), "domain"),
+        (dict(ui(packageVersion="3.1.0"), domainOwner="999999999999"), "domain"),
+    ]:
+        with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+            ca.list_package_version_dependencies(**request)
+        assert e.value.response["resourceType"] == kind, request
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_package_version_dependencies(**dict(ui(packageVersion="3.1.0"), format="jar"))
+
+
+def test_codeartifact_list_repositories_in_domain_answers_the_model(dependencies):
+    ca = client("codeartifact", dependencies)
+    bodies = raw_bodies(ca)
+    repos = ca.list_repositories_in_domain(domain="acme")["repositories"]
+    assert [r["name"] for r in repos] == ["app-shared", "apps", "libs", "releases", "snapshots"]
+    releases = repos[3]
+    assert releases == {
+        "name": "releases", "administratorAccount": "111122223333", "domainName": "acme", "domainOwner": "111122223333",
+        "arn": "arn:aws:codeartifact:us-east-1:111122223333:repository/acme/releases", "description": "Release builds",
+        "createdTime": datetime(2025, 1, 1, tzinfo=timezone.utc)}
+    assert all(isinstance(r["createdTime"], datetime) for r in repos)
+    assert "description" not in repos[0] and repos[0]["administratorAccount"] == "444455556666"
+    other = ca.list_repositories_in_domain(domain="other", domainOwner="444455556666")["repositories"]
+    assert [(r["name"], r["domainOwner"], r["arn"]) for r in other] == [
+        ("vendor", "444455556666", "arn:aws:codeartifact:us-east-1:444455556666:repository/other/vendor")]
+    assert [r["name"] for r in ca.list_repositories_in_domain(domain="acme", administratorAccount="444455556666")["repositories"]] == ["app-shared"]
+    for body in bodies:
+        assert_in_shape(body, output_shape(ca, "ListRepositoriesInDomain"))
+    assert len(bodies) == 3
+
+
+def test_codeartifact_list_repositories_in_domain_filters_by_prefix_and_pages(dependencies):
+    ca = client("codeartifact", dependencies)
+    prefixed = ca.list_repositories_in_domain(domain="acme", repositoryPrefix="ap")["repositories"]
+    assert [r["name"] for r in prefixed] == ["app-shared", "apps"]
+    assert ca.list_repositories_in_domain(domain="acme", repositoryPrefix="zz")["repositories"] == []
+    pages = list(ca.get_paginator("list_repositories_in_domain").paginate(domain="acme", PaginationConfig={"PageSize": 2}))
+    assert [[r["name"] for r in p["repositories"]] for p in pages] == [["app-shared", "apps"], ["libs", "releases"], ["snapshots"]]
+    assert "nextToken" not in pages[-1]
+    both = list(ca.get_paginator("list_repositories_in_domain").paginate(domain="acme", repositoryPrefix="ap", PaginationConfig={"PageSize": 1}))
+    assert [r["name"] for p in both for r in p["repositories"]] == ["app-shared", "apps"]
+    calls = [c["operation"] for c in admin(dependencies, "GET", "calls")]
+    assert calls == ["ListRepositoriesInDomain"] * (2 + 3 + 2)
+
+
+def test_codeartifact_list_repositories_in_domain_errors(dependencies):
+    ca = client("codeartifact", dependencies)
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.list_repositories_in_domain(domain="absent")
+    assert (e.value.response["resourceType"], e.value.response["resourceId"]) == ("domain", "absent")
+    with pytest.raises(ca.exceptions.ResourceNotFoundException):
+        ca.list_repositories_in_domain(domain="other", domainOwner="111122223333")
+    with pytest.raises(ca.exceptions.ValidationException) as e:
+        ca.list_repositories_in_domain(domain="acme", maxResults=1001)
+    assert e.value.response["reason"] == "FIELD_VALIDATION_FAILED"
+    # botocore checks minimums itself; without its checks the emulator
+    # refuses them too (a prefix is a RepositoryName: two characters or more).
+    unchecked = boto3.client(
+        "codeartifact", endpoint_url=dependencies, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, parameter_validation=False))
+    for bad in [dict(maxResults=0), dict(repositoryPrefix="a"), dict(administratorAccount="12345")]:
+        with pytest.raises(unchecked.exceptions.ValidationException):
+            unchecked.list_repositories_in_domain(domain="acme", **bad)
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        ca.list_repositories_in_domain(domain="acme", repositoryPrefix="a")
+
+
+def test_codeartifact_routes_are_the_models_operations():
+    """Each CodeArtifact route is an operation of the model, at its method
+    and URI, and has a conformance test here."""
+    routes = re.findall(r'\("(\w+)", "(/v1/[^"]*)"\) => "(\w+)"', (ROOT / "emulator" / "src" / "codeartifact.rs").read_text())
+    assert len(routes) >= 8
+    model = botocore.session.get_session().get_service_model("codeartifact", "2018-09-22")
+    tests = Path(__file__).read_text()
+    for method, uri, name in routes:
+        http = model.operation_model(name).http
+        assert (http["method"], http["requestUri"]) == (method, uri), name
+        snake = botocore.xform_name(name)
+        assert f"ca.{snake}(" in tests or f'"{snake}"' in tests, f"{name} has no conformance test"
+
+
+def test_demo_seed_declares_dependencies(emulator):
+    admin(emulator, "PUT", "state", json.loads((ROOT / "emulator" / "seeds" / "demo.json").read_text()))
+    ca = client("codeartifact", emulator)
+    names = [r["name"] for r in ca.list_repositories_in_domain(domain="acme")["repositories"]]
+    assert names == ["apps", "libs", "releases", "snapshots"]
+    deps = ca.list_package_version_dependencies(**ui(packageVersion="3.1.0"))["dependencies"]
+    assert deps[0] == {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"}
+    assert [d["dependencyType"] for d in deps] == ["regular", "dev"]
+    core = ca.list_package_versions(domain="acme", repository="libs", format="npm", namespace="acme", package="core")["versions"]
+    assert len(core) == 13
+    maven = ca.list_package_version_dependencies(domain="acme", repository="libs", format="maven", namespace="com.acme",
+                                                 package="payments-client", packageVersion="1.1.0")["dependencies"]
+    assert {d["dependencyType"] for d in maven} == {"parent", "compile", "test"}
