@@ -97,6 +97,7 @@ fn outcomes_unit(n: usize) -> UnitResult {
             plan: None,
             package_not_found: false,
             learned: false,
+            edges_written: 0,
         }))],
     }
 }

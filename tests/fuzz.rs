@@ -275,6 +275,9 @@ fn check(event: Value) -> Result<(usize, usize), TestCaseError> {
                 Decoded::Archived(a) => prop_assert!(
                     !a.key.package.is_empty() && !a.repository.is_empty() && !a.version.is_empty()
                 ),
+                // Never decoded here: only the usage queue's records (with
+                // USAGE_QUEUE_ARN) are state changes.
+                Decoded::Changed(c) => prop_assert!(false, "{c:?}"),
             }
         }
     }

@@ -65,7 +65,7 @@ fn one_job(text: &str) -> Result<Job, CliError> {
         Decoded::Valid(job) => Ok(job),
         Decoded::Invalid(inv) => Err(CliError::Invalid(inv.error.reason())),
         Decoded::Ignored(why) => Err(CliError::Invalid(why)),
-        Decoded::Read(_) | Decoded::Archived(_) => Err(CliError::Invalid(
+        Decoded::Read(_) | Decoded::Archived(_) | Decoded::Changed(_) => Err(CliError::Invalid(
             "the file is a CodeArtifact event, not a request".into(),
         )),
     }

@@ -64,6 +64,9 @@ pub struct Summary {
     pub kept: u64,
     pub dead_lettered: u64,
     pub handed_on: u64,
+    /// Versions a backfill's parts indexed (`indexDependencies`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub indexed: u64,
     pub invalid_requests: u64,
     pub dead_letter_messages: u64,
     pub hand_on_messages: u64,
@@ -98,7 +101,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "is_zero")]
     pub archives_recorded: u64,
     /// Versions whose entry in the index of dependencies was made again
-    /// (state-change events, a backfill's parts), and the edges written.
+    /// from state-change events (usage queue), and the edges written
+    /// (events and a backfill's parts).
     #[serde(skip_serializing_if = "is_zero")]
     pub dependents_indexed: u64,
     #[serde(skip_serializing_if = "is_zero")]
@@ -162,7 +166,7 @@ impl Summary {
                 Disposition::Kept => &mut self.kept,
                 Disposition::DeadLettered => &mut self.dead_lettered,
                 Disposition::HandedOn => &mut self.handed_on,
-                Disposition::Indexed => &mut self.dependents_indexed,
+                Disposition::Indexed => &mut self.indexed,
             } += 1;
         }
         self.invalid_requests += acc.invalid.len() as u64;
@@ -221,6 +225,7 @@ impl Summary {
                 + self.kept
                 + self.dead_lettered
                 + self.handed_on
+                + self.indexed
     }
 }
 

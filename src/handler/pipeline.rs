@@ -69,8 +69,8 @@ impl UnitRun {
         acc.metadata_reads = t.metadata;
         acc.versions_recorded = t.written;
         acc.archives_recorded = t.archives;
-        acc.dependents_indexed = t.indexed;
-        acc.dependency_edges_written = t.edges;
+        acc.dependents_indexed += t.indexed;
+        acc.dependency_edges_written += t.edges;
         acc.ignored.extend(t.ignored);
         if let Some(e) = t.failed {
             tracing::error!(record = %acc.source, error = %e.chain(), "the record's downloads could not be written; SQS will redeliver it");

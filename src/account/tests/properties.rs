@@ -77,7 +77,7 @@ proptest! {
         let outcomes: Vec<ItemOutcome> = versions.iter().zip(&kinds)
             .map(|(v, (k, c))| ItemOutcome { item: Item::Version(v.clone()), result: outcome(*k, *c), attempts: 1, detail: None })
             .collect();
-        let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None, package_not_found: false, learned: false }))] };
+        let unit = UnitResult { source: "m".into(), sender: None, origin, entries: vec![Entry::Executed(Box::new(RequestResult { request: Job::One(request), outcomes, plan: None, package_not_found: false, learned: false, edges_written: 0 }))] };
         let acc = account(&unit, &Settings { has_work_queue, max_attempts, no_progress_limit: 5, spent: String::new() }, SystemTime::UNIX_EPOCH);
 
         let mut s = Summary::default();

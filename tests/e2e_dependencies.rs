@@ -1,0 +1,222 @@
+//! Dependency protection end to end: the emulator's
+//! ListPackageVersionDependencies and ListRepositoriesInDomain through the
+//! real SDK, the index in moto's DynamoDB (the table from `template.yaml`),
+//! the backfill fanned out over moto's SQS, CodeArtifact's state-change
+//! events on the usage queue, and `protectDependencies` in policies. Needs
+//! the virtualenv `make test` creates (see tests/e2e.rs).
+
+mod support;
+
+use std::time::Duration;
+
+use packprune::testkit::account::{Disposition, Reason};
+use packprune::testkit::policy::KeepRule;
+use packprune_emulator::state::now;
+use serde_json::{json, Value};
+use support::downloads::*;
+use support::*;
+
+const DAY: f64 = 86_400.0;
+const LEFT: Duration = Duration::from_secs(120);
+const USAGE_ARN: &str = "arn:aws:sqs:us-east-1:111122223333:packprune-usage";
+
+fn versions(names: &[&str], deps: impl Fn(&str) -> Value) -> Vec<Value> {
+    let t = now();
+    let n = names.len();
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({"version": v, "publishedTime": t - (n - i) as f64 * DAY, "dependencies": deps(v)}))
+        .collect()
+}
+
+fn none(_: &str) -> Value {
+    json!([])
+}
+
+const CORE: [&str; 13] = [
+    "1.0.0", "1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0", "1.7.0", "1.8.0", "1.9.0",
+    "2.2.0", "2.3.0", "2.4.0",
+];
+
+/// `apps` holds the dependents (npm `@acme/ui`, Maven, PyPI, NuGet);
+/// `releases` the packages they depend on.
+fn world() -> packprune_emulator::State {
+    let ui = versions(&["3.0.0", "3.1.0"], |v| match v {
+        "3.0.0" => json!([{"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "1.2.0"}]),
+        _ => json!([
+            {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"},
+            {"namespace": "acme", "package": "core", "dependencyType": "dev", "versionRequirement": "1.1.0"},
+            {"namespace": "acme", "package": "flaky", "dependencyType": "regular", "versionRequirement": "next"}
+        ]),
+    });
+    let app = versions(&["1.0"], |_| json!([
+        {"namespace": "com.acme", "package": "ledger", "dependencyType": "compile", "versionRequirement": "[1.0,2.0)"},
+        {"namespace": "com.acme", "package": "parent", "dependencyType": "parent", "versionRequirement": "7"},
+        {"namespace": "com.acme", "package": "ledger", "dependencyType": "test", "versionRequirement": "2.1"}
+    ]));
+    let reports = versions(&["1.0.0"], |_| {
+        json!([{"package": "acme-models", "dependencyType": "Requires-Dist", "versionRequirement": ">=1.2,<2"}])
+    });
+    let dash = versions(&["1.0.0"], |_| {
+        json!([{"package": "Acme.Primitives", "versionRequirement": "[1.1.0, 2.0.0)"}])
+    });
+    let npm = |ns: &str, p: &str, v: &[Value]| json!({"format": "npm", "namespace": ns, "package": p, "versions": v});
+    seed(json!({"codeartifact": {"domains": {"acme": {"repositories": {
+        "apps": {"packages": [
+            npm("acme", "ui", &ui),
+            {"format": "maven", "namespace": "com.acme", "package": "app", "versions": app},
+            {"format": "pypi", "package": "acme-reports", "versions": reports},
+            {"format": "nuget", "package": "acme.dashboard", "versions": dash}
+        ]},
+        "releases": {"packages": [
+            npm("acme", "core", &versions(&CORE, none)),
+            npm("acme", "flaky", &versions(&["0.1.0", "0.2.0", "0.3.0", "0.4.0"], none)),
+            {"format": "maven", "namespace": "com.acme", "package": "ledger", "versions": versions(&["0.9", "1.0", "1.1", "1.2", "2.0", "2.1"], none)},
+            {"format": "maven", "namespace": "com.acme", "package": "parent", "versions": versions(&["5", "6", "7", "8", "9"], none)},
+            {"format": "pypi", "package": "acme-models", "versions": versions(&["1.0", "1.2", "1.3", "1.4rc1", "2.0", "2.1"], none)},
+            {"format": "nuget", "package": "acme.primitives", "versions": versions(&["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"], none)}
+        ]}
+    }}}}}))
+}
+
+fn policy(format: &str, namespace: Option<&str>, package: &str, dry_run: bool) -> Value {
+    let mut r = json!({"service": "codeartifact", "domain": "acme", "repository": "releases",
+        "format": format, "package": package, "dryRun": dry_run,
+        "policy": {"keepLatest": 1, "protectDependencies": true}});
+    if let Some(ns) = namespace {
+        r["namespace"] = json!(ns);
+    }
+    r
+}
+
+fn with_rule(out: &packprune::testkit::handler::Processed, rule: KeepRule) -> Vec<String> {
+    let mut v: Vec<String> = (out.lines.iter())
+        .filter(|l| l.disposition == Disposition::Kept && l.code == Some(Reason::Rule(rule)))
+        .map(|l| l.item.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn detail(out: &packprune::testkit::handler::Processed, version: &str) -> String {
+    (out.lines.iter())
+        .find(|l| l.item.to_string() == version)
+        .and_then(|l| l.detail.clone())
+        .unwrap_or_default()
+}
+
+fn planned(out: &packprune::testkit::handler::Processed) -> Vec<String> {
+    let mut v = with_rule(out, KeepRule::DryRun);
+    v.sort();
+    v
+}
+
+fn deleted(out: &packprune::testkit::handler::Processed) -> Vec<String> {
+    let mut v: Vec<String> = (out.lines.iter())
+        .filter(|l| l.disposition == Disposition::Deleted)
+        .map(|l| l.item.to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A state-change event for `@acme/ui@<version>` in `apps`, as the usage
+/// queue delivers it.
+fn ui_event(op: &str, state: &str, version: &str) -> Value {
+    let body = json!({"version": "0", "id": format!("ui-{op}-{version}"), "detail-type": "CodeArtifact Package Version State Change",
+        "source": "aws.codeartifact", "account": "111122223333", "time": "2026-12-07T00:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {"domainName": "acme", "domainOwner": "111122223333", "repositoryName": "apps",
+        "packageFormat": "npm", "packageNamespace": "acme", "packageName": "ui", "packageVersion": version,
+        "packageVersionState": state, "operationType": op, "sequenceNumber": 1,
+        "changes": {"assetsAdded": 1, "assetsRemoved": 0, "assetsUpdated": 0, "metadataUpdated": true, "statusChanged": false}}});
+    let mut event = fresh_sqs_event(&[body]);
+    event["Records"][0]["eventSourceARN"] = json!(USAGE_ARN);
+    event
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_versions_keep_what_they_depend_on() {
+    let Some((_guard, stack, _)) = stack("dependencies", world()).await else {
+        return;
+    };
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "deps").await.unwrap();
+    let table = create_downloads_table("downloads-deps").await.unwrap();
+    let h = in_process_handler(
+        queues.config(&[("DOWNLOADS_TABLE", &table), ("USAGE_QUEUE_ARN", USAGE_ARN)]),
+    )
+    .await;
+    let core = || policy("npm", Some("acme"), "core", false);
+
+    // A domain never indexed deletes nothing, and says why and what to run.
+    let out = invoke(&h, core(), LEFT).await;
+    assert_eq!(out.summary.deleted, 0, "{:?}", out.summary);
+    assert_eq!(with_rule(&out, KeepRule::DependenciesUnknown).len(), 12);
+    assert!(detail(&out, "1.0.0").contains("indexDependencies"), "{}", detail(&out, "1.0.0"));
+
+    // The backfill fans out over the work queue, one part a package, and
+    // the last part marks the domain's index complete.
+    let out = invoke(&h, json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}), LEFT).await;
+    assert_eq!(out.summary.packages_fanned_out, 10, "{:?}", out.summary);
+    let parts = drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
+    let indexed: u64 = parts.iter().map(|s| s.indexed).sum();
+    assert_eq!(indexed, 2 + 1 + 1 + 1 + 13 + 4 + 6 + 5 + 6 + 5);
+    let calls: Vec<String> = stack.emulator.shared.calls().iter().filter(|c| c.operation.contains("Dependencies")).map(|c| format!("{c:?}")).take(3).collect();
+    assert!(parts.iter().map(|s| s.dependency_edges_written).sum::<u64>() >= 7, "{parts:?} {calls:?}");
+
+    // ui@3.1.0 (^1.4.0) keeps 1.9.0 and ui@3.0.0 (1.2.0) keeps 1.2.0; the
+    // dev dependency on 1.1.0 keeps nothing. A dry run's plan is the real
+    // run's deletions.
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.2.0", "1.9.0"]);
+    assert!(
+        detail(&dry, "1.9.0").contains("@acme/ui@3.1.0 in apps requires \"^1.4.0\""),
+        "{}",
+        detail(&dry, "1.9.0")
+    );
+    assert!(planned(&dry).contains(&"1.1.0".to_owned()));
+
+    // A new dependent (a Created event) and an old one gone (Deleted)
+    // change the next plan: ui@3.2.0 needs ~1.5.0; ui@3.0.0 is deleted.
+    stack.emulator.shared.edit(|s| {
+        let apps = s.codeartifact.domains.get_mut("acme").unwrap().repositories.get_mut("apps").unwrap();
+        let ui = apps.packages.iter_mut().find(|p| p.package == "ui").unwrap();
+        ui.versions.retain(|v| v.version != "3.0.0");
+        let mut v = ui.versions[0].clone();
+        v.version = "3.2.0".into();
+        v.dependencies = serde_json::from_value(json!([{"namespace": "acme", "package": "core", "dependencyType": "peer", "versionRequirement": "~1.5.0"}])).unwrap();
+        ui.versions.push(v);
+    });
+    for event in [ui_event("Created", "Published", "3.2.0"), ui_event("Deleted", "Deleted", "3.0.0")] {
+        let out = invoke(&h, event, LEFT).await;
+        assert_eq!(out.response, json!({"batchItemFailures": []}));
+        assert_eq!(out.summary.dependents_indexed, 1, "{:?}", out.summary);
+    }
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.5.0", "1.9.0"]);
+    let out = invoke(&h, core(), LEFT).await;
+    assert_eq!(deleted(&out), planned(&dry), "the real run deletes the plan");
+
+    // An unreadable requirement (the npm tag `next`) keeps every candidate
+    // of the package it names, and is quoted.
+    let out = invoke(&h, policy("npm", Some("acme"), "flaky", false), LEFT).await;
+    assert_eq!(out.summary.deleted, 0);
+    assert_eq!(with_rule(&out, KeepRule::DependedOn).len(), 3);
+    assert!(detail(&out, "0.1.0").contains("\"next\""), "{}", detail(&out, "0.1.0"));
+    assert_eq!(out.summary.unreadable_requirements, 1);
+
+    // Maven: a range keeps its newest (1.2), a parent its version (7), a
+    // test dependency nothing (2.1 goes... but is the newest, kept by
+    // keepLatest). PyPI: the newest of the specifier set, no pre-release
+    // (1.3). NuGet: the lowest applicable (1.1.0).
+    for (format, ns, package, kept) in [
+        ("maven", Some("com.acme"), "ledger", "1.2"),
+        ("maven", Some("com.acme"), "parent", "7"),
+        ("pypi", None, "acme-models", "1.3"),
+        ("nuget", None, "acme.primitives", "1.1.0"),
+    ] {
+        let out = invoke(&h, policy(format, ns, package, true), LEFT).await;
+        assert_eq!(with_rule(&out, KeepRule::DependedOn), [kept], "{format} {package}: {:?}", out.lines);
+    }
+}
