@@ -43,41 +43,49 @@ const CORE: [&str; 13] = [
 /// `releases` the packages they depend on.
 fn world() -> packprune_emulator::State {
     let ui = versions(&["3.0.0", "3.1.0"], |v| match v {
-        "3.0.0" => json!([{"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "1.2.0"}]),
+        "3.0.0" => {
+            json!([{"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "1.2.0"}])
+        }
         _ => json!([
             {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"},
             {"namespace": "acme", "package": "core", "dependencyType": "dev", "versionRequirement": "1.1.0"},
             {"namespace": "acme", "package": "flaky", "dependencyType": "regular", "versionRequirement": "next"}
         ]),
     });
-    let app = versions(&["1.0"], |_| json!([
-        {"namespace": "com.acme", "package": "ledger", "dependencyType": "compile", "versionRequirement": "[1.0,2.0)"},
-        {"namespace": "com.acme", "package": "parent", "dependencyType": "parent", "versionRequirement": "7"},
-        {"namespace": "com.acme", "package": "ledger", "dependencyType": "test", "versionRequirement": "2.1"}
-    ]));
-    let reports = versions(&["1.0.0"], |_| {
-        json!([{"package": "acme-models", "dependencyType": "Requires-Dist", "versionRequirement": ">=1.2,<2"}])
+    let app = versions(&["1.0"], |_| {
+        json!([
+            {"namespace": "com.acme", "package": "ledger", "dependencyType": "compile", "versionRequirement": "[1.0,2.0)"},
+            {"namespace": "com.acme", "package": "parent", "dependencyType": "parent", "versionRequirement": "7"},
+            {"namespace": "com.acme", "package": "ledger", "dependencyType": "test", "versionRequirement": "2.1"}
+        ])
     });
-    let dash = versions(&["1.0.0"], |_| {
-        json!([{"package": "Acme.Primitives", "versionRequirement": "[1.1.0, 2.0.0)"}])
-    });
+    let reports = versions(
+        &["1.0.0"],
+        |_| json!([{"package": "acme-models", "dependencyType": "Requires-Dist", "versionRequirement": ">=1.2,<2"}]),
+    );
+    let dash = versions(
+        &["1.0.0"],
+        |_| json!([{"package": "Acme.Primitives", "versionRequirement": "[1.1.0, 2.0.0)"}]),
+    );
     let npm = |ns: &str, p: &str, v: &[Value]| json!({"format": "npm", "namespace": ns, "package": p, "versions": v});
-    seed(json!({"codeartifact": {"domains": {"acme": {"repositories": {
-        "apps": {"packages": [
-            npm("acme", "ui", &ui),
-            {"format": "maven", "namespace": "com.acme", "package": "app", "versions": app},
-            {"format": "pypi", "package": "acme-reports", "versions": reports},
-            {"format": "nuget", "package": "acme.dashboard", "versions": dash}
-        ]},
-        "releases": {"packages": [
-            npm("acme", "core", &versions(&CORE, none)),
-            npm("acme", "flaky", &versions(&["0.1.0", "0.2.0", "0.3.0", "0.4.0"], none)),
-            {"format": "maven", "namespace": "com.acme", "package": "ledger", "versions": versions(&["0.9", "1.0", "1.1", "1.2", "2.0", "2.1"], none)},
-            {"format": "maven", "namespace": "com.acme", "package": "parent", "versions": versions(&["5", "6", "7", "8", "9"], none)},
-            {"format": "pypi", "package": "acme-models", "versions": versions(&["1.0", "1.2", "1.3", "1.4rc1", "2.0", "2.1"], none)},
-            {"format": "nuget", "package": "acme.primitives", "versions": versions(&["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"], none)}
-        ]}
-    }}}}}))
+    seed(
+        json!({"codeartifact": {"domains": {"acme": {"repositories": {
+            "apps": {"packages": [
+                npm("acme", "ui", &ui),
+                {"format": "maven", "namespace": "com.acme", "package": "app", "versions": app},
+                {"format": "pypi", "package": "acme-reports", "versions": reports},
+                {"format": "nuget", "package": "acme.dashboard", "versions": dash}
+            ]},
+            "releases": {"packages": [
+                npm("acme", "core", &versions(&CORE, none)),
+                npm("acme", "flaky", &versions(&["0.1.0", "0.2.0", "0.3.0", "0.4.0"], none)),
+                {"format": "maven", "namespace": "com.acme", "package": "ledger", "versions": versions(&["0.9", "1.0", "1.1", "1.2", "2.0", "2.1"], none)},
+                {"format": "maven", "namespace": "com.acme", "package": "parent", "versions": versions(&["5", "6", "7", "8", "9"], none)},
+                {"format": "pypi", "package": "acme-models", "versions": versions(&["1.0", "1.2", "1.3", "1.4rc1", "2.0", "2.1"], none)},
+                {"format": "nuget", "package": "acme.primitives", "versions": versions(&["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"], none)}
+            ]}
+        }}}}}),
+    )
 }
 
 fn policy(format: &str, namespace: Option<&str>, package: &str, dry_run: bool) -> Value {
@@ -153,17 +161,41 @@ async fn kept_versions_keep_what_they_depend_on() {
     let out = invoke(&h, core(), LEFT).await;
     assert_eq!(out.summary.deleted, 0, "{:?}", out.summary);
     assert_eq!(with_rule(&out, KeepRule::DependenciesUnknown).len(), 12);
-    assert!(detail(&out, "1.0.0").contains("indexDependencies"), "{}", detail(&out, "1.0.0"));
+    assert!(
+        detail(&out, "1.0.0").contains("indexDependencies"),
+        "{}",
+        detail(&out, "1.0.0")
+    );
 
     // The backfill fans out over the work queue, one part a package, and
     // the last part marks the domain's index complete.
-    let out = invoke(&h, json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}), LEFT).await;
+    let out = invoke(
+        &h,
+        json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}),
+        LEFT,
+    )
+    .await;
     assert_eq!(out.summary.packages_fanned_out, 10, "{:?}", out.summary);
     let parts = drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
     let indexed: u64 = parts.iter().map(|s| s.indexed).sum();
     assert_eq!(indexed, 2 + 1 + 1 + 1 + 13 + 4 + 6 + 5 + 6 + 5);
-    let calls: Vec<String> = stack.emulator.shared.calls().iter().filter(|c| c.operation.contains("Dependencies")).map(|c| format!("{c:?}")).take(3).collect();
-    assert!(parts.iter().map(|s| s.dependency_edges_written).sum::<u64>() >= 7, "{parts:?} {calls:?}");
+    let calls: Vec<String> = stack
+        .emulator
+        .shared
+        .calls()
+        .iter()
+        .filter(|c| c.operation.contains("Dependencies"))
+        .map(|c| format!("{c:?}"))
+        .take(3)
+        .collect();
+    assert!(
+        parts
+            .iter()
+            .map(|s| s.dependency_edges_written)
+            .sum::<u64>()
+            >= 7,
+        "{parts:?} {calls:?}"
+    );
 
     // ui@3.1.0 (^1.4.0) keeps 1.9.0 and ui@3.0.0 (1.2.0) keeps 1.2.0; the
     // dev dependency on 1.1.0 keeps nothing. A dry run's plan is the real
@@ -188,7 +220,10 @@ async fn kept_versions_keep_what_they_depend_on() {
         v.dependencies = serde_json::from_value(json!([{"namespace": "acme", "package": "core", "dependencyType": "peer", "versionRequirement": "~1.5.0"}])).unwrap();
         ui.versions.push(v);
     });
-    for event in [ui_event("Created", "Published", "3.2.0"), ui_event("Deleted", "Deleted", "3.0.0")] {
+    for event in [
+        ui_event("Created", "Published", "3.2.0"),
+        ui_event("Deleted", "Deleted", "3.0.0"),
+    ] {
         let out = invoke(&h, event, LEFT).await;
         assert_eq!(out.response, json!({"batchItemFailures": []}));
         assert_eq!(out.summary.dependents_indexed, 1, "{:?}", out.summary);
@@ -196,14 +231,22 @@ async fn kept_versions_keep_what_they_depend_on() {
     let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
     assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.5.0", "1.9.0"]);
     let out = invoke(&h, core(), LEFT).await;
-    assert_eq!(deleted(&out), planned(&dry), "the real run deletes the plan");
+    assert_eq!(
+        deleted(&out),
+        planned(&dry),
+        "the real run deletes the plan"
+    );
 
     // An unreadable requirement (the npm tag `next`) keeps every candidate
     // of the package it names, and is quoted.
     let out = invoke(&h, policy("npm", Some("acme"), "flaky", false), LEFT).await;
     assert_eq!(out.summary.deleted, 0);
     assert_eq!(with_rule(&out, KeepRule::DependedOn).len(), 3);
-    assert!(detail(&out, "0.1.0").contains("\"next\""), "{}", detail(&out, "0.1.0"));
+    assert!(
+        detail(&out, "0.1.0").contains("\"next\""),
+        "{}",
+        detail(&out, "0.1.0")
+    );
     assert_eq!(out.summary.unreadable_requirements, 1);
 
     // Maven: a range keeps its newest (1.2), a parent its version (7), a
@@ -217,6 +260,11 @@ async fn kept_versions_keep_what_they_depend_on() {
         ("nuget", None, "acme.primitives", "1.1.0"),
     ] {
         let out = invoke(&h, policy(format, ns, package, true), LEFT).await;
-        assert_eq!(with_rule(&out, KeepRule::DependedOn), [kept], "{format} {package}: {:?}", out.lines);
+        assert_eq!(
+            with_rule(&out, KeepRule::DependedOn),
+            [kept],
+            "{format} {package}: {:?}",
+            out.lines
+        );
     }
 }

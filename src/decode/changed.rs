@@ -70,9 +70,14 @@ fn state_change(envelope: &Value) -> Decoded {
         Some("Created" | "Deleted") => true,
         Some("Updated") => {
             matches!(state, Some("Published" | "Disposed"))
-                || ["metadataUpdated", "assetsAdded", "assetsRemoved", "assetsUpdated"]
-                    .iter()
-                    .any(|k| changed(k))
+                || [
+                    "metadataUpdated",
+                    "assetsAdded",
+                    "assetsRemoved",
+                    "assetsUpdated",
+                ]
+                .iter()
+                .any(|k| changed(k))
         }
         _ => false,
     };
@@ -172,6 +177,9 @@ mod tests {
             }
         }
         let archived = from_usage_body(&event("Updated", "Archived", false), &rules);
-        assert!(matches!(&archived[..], [Decoded::Archived(_)]), "{archived:?}");
+        assert!(
+            matches!(&archived[..], [Decoded::Archived(_)]),
+            "{archived:?}"
+        );
     }
 }

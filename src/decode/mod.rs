@@ -15,8 +15,8 @@ mod changed;
 mod events;
 mod strict;
 
-use events::from_envelope;
 pub use changed::Changed;
+use events::from_envelope;
 pub use events::{Accept, EventRules};
 
 use aws_lambda_events::sqs::SqsMessage;

@@ -43,7 +43,12 @@ impl DependencyTable {
     /// Records that `backfill` has `total` parts (written once: a
     /// redelivered start changes nothing). A backfill of no part marks the
     /// domain complete at once.
-    pub(crate) async fn begin(&self, backfill: &Backfill, total: u64, retrier: &Retrier) -> Tried<()> {
+    pub(crate) async fn begin(
+        &self,
+        backfill: &Backfill,
+        total: u64,
+        retrier: &Retrier,
+    ) -> Tried<()> {
         let pk = backfill.partition();
         let pk = &pk;
         let begun = retrier
@@ -54,7 +59,9 @@ impl DependencyTable {
                     .table_name(self.table())
                     .key("packageKey", s(pk))
                     .key("version", s(PARTS))
-                    .update_expression("SET #total = if_not_exists(#total, :t), done = if_not_exists(done, :z)")
+                    .update_expression(
+                        "SET #total = if_not_exists(#total, :t), done = if_not_exists(done, :z)",
+                    )
                     .expression_attribute_names("#total", "total")
                     .expression_attribute_values(":t", n(total as i64))
                     .expression_attribute_values(":z", n(0))
@@ -75,7 +82,12 @@ impl DependencyTable {
     /// transaction that fails if the part was recorded before), then, if
     /// every part is done, marks the domain's index complete. Returns
     /// whether it is complete.
-    pub(crate) async fn part_done(&self, backfill: &Backfill, part: u64, retrier: &Retrier) -> Tried<bool> {
+    pub(crate) async fn part_done(
+        &self,
+        backfill: &Backfill,
+        part: u64,
+        retrier: &Retrier,
+    ) -> Tried<bool> {
         let pk = backfill.partition();
         let recorded = self.record_part(&pk, part, retrier).await;
         let mut calls = recorded.calls;
@@ -172,8 +184,5 @@ fn already(e: Option<&TransactWriteItemsError>) -> bool {
     let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e else {
         return false;
     };
-    t.cancellation_reasons()
-        .first()
-        .and_then(|r| r.code())
-        == Some("ConditionalCheckFailed")
+    t.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
 }

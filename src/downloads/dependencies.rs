@@ -118,7 +118,10 @@ pub(crate) fn edges_partition(key: &PackageKey) -> String {
 
 /// The edges a dependent's declarations make: per package depended on,
 /// the requirements on it. Pure.
-fn grouped<'d>(dependent: &Dependent, declared: &'d [Declared]) -> BTreeMap<String, Vec<&'d Declared>> {
+fn grouped<'d>(
+    dependent: &Dependent,
+    declared: &'d [Declared],
+) -> BTreeMap<String, Vec<&'d Declared>> {
     let mut out: BTreeMap<String, Vec<&Declared>> = BTreeMap::new();
     for d in declared {
         let key = PackageKey {
@@ -150,7 +153,8 @@ fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
     let text = |m: &HashMap<String, AttributeValue>, k: &str| {
         m.get(k).and_then(|v| v.as_s().ok()).cloned()
     };
-    let (Some(dependent), Some(version)) = (text(item, "dependent"), text(item, "dependentVersion"))
+    let (Some(dependent), Some(version)) =
+        (text(item, "dependent"), text(item, "dependentVersion"))
     else {
         return Vec::new();
     };
@@ -370,9 +374,15 @@ impl DependencyTable {
         if let Err(e) = put.result {
             return Tried::new(Err(e), calls);
         }
-        let stale: Vec<String> = before.into_iter().filter(|p| !groups.contains_key(p)).collect();
+        let stale: Vec<String> = before
+            .into_iter()
+            .filter(|p| !groups.contains_key(p))
+            .collect();
         let removed = self.delete_edges(&stale, &sk, retrier).await;
-        Tried::new(removed.result.map(|()| groups.len() as u64), calls + removed.calls)
+        Tried::new(
+            removed.result.map(|()| groups.len() as u64),
+            calls + removed.calls,
+        )
     }
 
     async fn delete_edges(&self, partitions: &[String], sk: &str, retrier: &Retrier) -> Tried<()> {
@@ -386,7 +396,11 @@ impl DependencyTable {
     /// Removes the edges of many versions of one package (deleted by this
     /// run): their own items read 100 a `BatchGetItem` (the most one call
     /// takes), then the edges found removed. Returns the first error.
-    pub(crate) async fn remove_many(&self, dependents: &[Dependent], retrier: &Retrier) -> Tried<()> {
+    pub(crate) async fn remove_many(
+        &self,
+        dependents: &[Dependent],
+        retrier: &Retrier,
+    ) -> Tried<()> {
         let mut calls = 0;
         for chunk in dependents.chunks(100) {
             let found = self.batch_recorded(chunk, retrier).await;
@@ -443,7 +457,12 @@ impl DependencyTable {
                 Ok(g) => g,
                 Err(e) => return Tried::new(Err(e), calls),
             };
-            for item in got.responses().and_then(|r| r.get(&self.table)).into_iter().flatten() {
+            for item in got
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
                 let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
                 if let (Some(pk), Some(v)) = (text("packageKey"), text("version")) {
                     found.insert((pk, v));

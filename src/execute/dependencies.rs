@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use super::downloads::package_key;
 use super::{CallContext, Done, Executor, ItemOutcome};
-use crate::downloads::{Dependent, Dependents, DependencyTable, PackageKey};
+use crate::downloads::{DependencyTable, Dependent, Dependents, PackageKey};
 use crate::plan::Item;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
@@ -93,7 +93,10 @@ impl Executor {
         let Some(table) = &self.dependencies else {
             return Tried::free(0);
         };
-        let status = self.codeartifact.status(package, &dependent.version, cx).await;
+        let status = self
+            .codeartifact
+            .status(package, &dependent.version, cx)
+            .await;
         let mut calls = status.calls;
         let is_present = match status.result {
             Ok(s) => s.as_ref().is_some_and(present),
@@ -101,7 +104,10 @@ impl Executor {
         };
         let declared = match is_present {
             true => {
-                let read = self.codeartifact.dependencies(package, &dependent.version, cx).await;
+                let read = self
+                    .codeartifact
+                    .dependencies(package, &dependent.version, cx)
+                    .await;
                 calls += read.calls;
                 match read.result {
                     Ok(d) => d,
@@ -133,32 +139,44 @@ impl Executor {
         let listing = self.codeartifact.versions(package, None, cx).await;
         let versions: Vec<String> = match listing.result {
             Ok(l) => (l.versions.into_iter())
-                .filter(|v| matches!(&v.status, crate::service::Status::CodeArtifact(s) if present(s)))
+                .filter(
+                    |v| matches!(&v.status, crate::service::Status::CodeArtifact(s) if present(s)),
+                )
                 .map(|v| v.name)
                 .filter(|v| only.is_none_or(|o| o.contains(v)))
                 .collect(),
             Err(e) => {
-                return (vec![ItemOutcome::failed(Item::Package, Arc::new(e), listing.calls)], 0)
+                return (
+                    vec![ItemOutcome::failed(
+                        Item::Package,
+                        Arc::new(e),
+                        listing.calls,
+                    )],
+                    0,
+                )
             }
         };
-        let runs = versions.into_iter().map(|version| {
-            async move {
-                let dependent = Dependent {
-                    key: key.clone(),
-                    repository: package.repository.clone(),
-                    version,
-                };
-                let read = self.codeartifact.dependencies(package, &dependent.version, cx).await;
-                let written = match read.result {
-                    Ok(Some(d)) => table.index(&dependent, &d, (false, cx.retrier)).await,
-                    Ok(None) => Tried::free(0),
-                    Err(e) => Tried::new(Err(e), 0),
-                };
-                (dependent.version, written.after(read.calls))
-            }
+        let runs = versions.into_iter().map(|version| async move {
+            let dependent = Dependent {
+                key: key.clone(),
+                repository: package.repository.clone(),
+                version,
+            };
+            let read = self
+                .codeartifact
+                .dependencies(package, &dependent.version, cx)
+                .await;
+            let written = match read.result {
+                Ok(Some(d)) => table.index(&dependent, &d, (false, cx.retrier)).await,
+                Ok(None) => Tried::free(0),
+                Err(e) => Tried::new(Err(e), 0),
+            };
+            (dependent.version, written.after(read.calls))
         });
-        let done: Vec<(String, Tried<u64>)> =
-            futures::stream::iter(runs).buffer_unordered(16).collect().await;
+        let done: Vec<(String, Tried<u64>)> = futures::stream::iter(runs)
+            .buffer_unordered(16)
+            .collect()
+            .await;
         let mut edges = 0;
         let outcomes = done
             .into_iter()
@@ -182,7 +200,8 @@ impl Executor {
         versions: Vec<String>,
         cx: &CallContext<'_>,
     ) {
-        let (Some(table), Some(key)) = (&self.dependencies, package_key(package, cx.account)) else {
+        let (Some(table), Some(key)) = (&self.dependencies, package_key(package, cx.account))
+        else {
             return;
         };
         if versions.is_empty() {

@@ -35,7 +35,8 @@ impl Executor {
         };
         let guards = guards(downloads.as_ref(), archives.as_ref());
         let dependents = dependents.as_ref();
-        let (selected, mut keep, absent) = select(request, retention, &listing, (guards, dependents));
+        let (selected, mut keep, absent) =
+            select(request, retention, &listing, (guards, dependents));
         let unreadable_requirements = unreadable(request, &listing, dependents);
         // A real run checks what is in use beside the deletes, twelve
         // versions a search (the adapter's overlap); a dry run reads it all
@@ -371,7 +372,12 @@ mod tests {
             let Action::Retain(retention) = &request.action else {
                 panic!("a policy")
             };
-            let (go, keep, _) = select(&request, retention, &listing, (plan::Guards::default(), None));
+            let (go, keep, _) = select(
+                &request,
+                retention,
+                &listing,
+                (plan::Guards::default(), None),
+            );
             assert_eq!(go, selected, "unsetDefaultVersion {unset}");
             let kept = keep.iter().any(|k| k.rule == KeepRule::DefaultVersion);
             assert_eq!(kept, default_kept, "unsetDefaultVersion {unset}");

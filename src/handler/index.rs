@@ -31,7 +31,10 @@ impl Runner<'_> {
         };
         let owner = request.domain_owner.as_deref().or(cx.account);
         let Some(owner) = owner else {
-            return vec![unsupported(&request, "the domain owner is not known: name `domainOwner`")];
+            return vec![unsupported(
+                &request,
+                "the domain owner is not known: name `domainOwner`",
+            )];
         };
         let backfill = |id: &str| Backfill {
             domain_partition: format!("domain#{owner}/{}", request.domain),
@@ -40,7 +43,10 @@ impl Runner<'_> {
         match request.part.clone() {
             Some((part, package)) => {
                 let b = backfill(&part.id);
-                vec![self.run_part(&table, (&b, part.part), &package, request, cx).await]
+                vec![
+                    self.run_part(&table, (&b, part.part), &package, request, cx)
+                        .await,
+                ]
             }
             None => {
                 let id = uuid::Uuid::new_v5(
@@ -71,7 +77,9 @@ impl Runner<'_> {
             Err(e) => return vec![failed(request, Arc::new(e), calls)],
         };
         tracing::info!(domain = %request.domain, packages = packages.len(), backfill = %backfill.id, "backfill of the index of dependencies begun");
-        let begun = table.begin(backfill, packages.len() as u64, cx.retrier).await;
+        let begun = table
+            .begin(backfill, packages.len() as u64, cx.retrier)
+            .await;
         if let Err(e) = begun.result {
             return vec![failed(request, Arc::new(e), calls + begun.calls)];
         }
@@ -79,12 +87,19 @@ impl Runner<'_> {
             .map(|(n, p)| request.part(&backfill.id, n as u64, p))
             .collect();
         if may_fan_out && self.config.work_queue_url.is_some() && parts.len() > 1 {
-            return vec![Entry::FannedOut(parts.into_iter().map(Job::Index).collect())];
+            return vec![Entry::FannedOut(
+                parts.into_iter().map(Job::Index).collect(),
+            )];
         }
         let mut entries = Vec::with_capacity(parts.len());
         for part in parts {
-            let Some((p, package)) = part.part.clone() else { continue };
-            entries.push(self.run_part(table, (backfill, p.part), &package, part, cx).await);
+            let Some((p, package)) = part.part.clone() else {
+                continue;
+            };
+            entries.push(
+                self.run_part(table, (backfill, p.part), &package, part, cx)
+                    .await,
+            );
         }
         entries
     }
@@ -120,7 +135,11 @@ impl Runner<'_> {
                 Err(e) => return Tried::new(Err(e), calls),
             };
             out.extend(packages.into_iter().filter_map(|p| match p {
-                PackageRef::CodeArtifact { format, namespace, package } => Some(CodeArtifactPackage {
+                PackageRef::CodeArtifact {
+                    format,
+                    namespace,
+                    package,
+                } => Some(CodeArtifactPackage {
                     domain: request.domain.clone(),
                     domain_owner: request.domain_owner.clone(),
                     repository: repository.clone(),
@@ -145,7 +164,10 @@ impl Runner<'_> {
         cx: &CallContext<'_>,
     ) -> Entry {
         let Some(key): Option<PackageKey> = package_key(package, cx.account) else {
-            return unsupported(&request, "the domain owner is not known: name `domainOwner`");
+            return unsupported(
+                &request,
+                "the domain owner is not known: name `domainOwner`",
+            );
         };
         let only = request.versions.as_deref();
         let (mut outcomes, edges) = self
@@ -155,10 +177,14 @@ impl Runner<'_> {
         if outcomes.iter().all(|o| o.result.is_ok()) {
             let done = table.part_done(backfill, part, cx.retrier).await;
             match done.result {
-                Ok(true) => tracing::info!(domain = %package.domain, backfill = %backfill.id, "the index of dependencies is complete"),
+                Ok(true) => {
+                    tracing::info!(domain = %package.domain, backfill = %backfill.id, "the index of dependencies is complete")
+                }
                 Ok(false) => {}
                 // The part's versions are indexed; it is redone, harmlessly.
-                Err(e) => outcomes.push(ItemOutcome::failed(Item::Package, Arc::new(e), done.calls)),
+                Err(e) => {
+                    outcomes.push(ItemOutcome::failed(Item::Package, Arc::new(e), done.calls))
+                }
             }
         }
         tracing::info!(package = %package, edges, "backfill part indexed");

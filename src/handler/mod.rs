@@ -173,7 +173,10 @@ impl Handler {
                 codeartifact: CodeArtifactAdapter::new(clients.codeartifact),
                 iot: IotAdapter::new(clients.iot),
                 dependencies: config.downloads_table.as_ref().map(|table| {
-                    Arc::new(DependencyTable::new(clients.dynamodb.clone(), table.clone()))
+                    Arc::new(DependencyTable::new(
+                        clients.dynamodb.clone(),
+                        table.clone(),
+                    ))
                 }),
                 downloads: config.downloads_table.as_ref().map(|table| {
                     Arc::new(DownloadStore::new(

@@ -10,8 +10,8 @@ use super::pipeline::Work;
 use super::Invocation;
 use crate::decode::{Changed, Decoded};
 use crate::downloads::{Archived, Batch, Dependent, DownloadStore, Read};
-use crate::execute::{CallContext, Executor};
 use crate::error::DeleteError;
+use crate::execute::{CallContext, Executor};
 use crate::retry::Retrier;
 
 /// What became of one unit's reads.
@@ -158,7 +158,12 @@ fn take_reads(work: &mut [Work]) -> (Taken<Read>, Taken<Archived>, Taken<Changed
 /// event names, reading CodeArtifact (paced in its read quota). A version
 /// that fails returns its record to SQS; without the table the events are
 /// ignored, saying why.
-async fn reindex(executor: &Executor, changed: Taken<Changed>, work: &mut [Work], inv: &Invocation) {
+async fn reindex(
+    executor: &Executor,
+    changed: Taken<Changed>,
+    work: &mut [Work],
+    inv: &Invocation,
+) {
     if changed.is_empty() {
         return;
     }

@@ -95,7 +95,9 @@ impl DependencyGuard {
                 Needs::Unreadable(why) => {
                     guard.unreadable += 1;
                     guard.every.get_or_insert_with(|| {
-                        let detail = format!("{quoted}, which cannot be read ({why}): every version is kept");
+                        let detail = format!(
+                            "{quoted}, which cannot be read ({why}): every version is kept"
+                        );
                         (KeepRule::DependedOn, detail)
                     });
                 }
@@ -175,7 +177,10 @@ mod tests {
         let g = DependencyGuard::of(&known, &core(), Format::Npm);
         let k = g.keeps("1.0.0").expect("kept");
         assert_eq!(k.rule, KeepRule::DependedOn);
-        assert!(k.detail.as_deref().is_some_and(|d| d.contains("\"next\"")), "{k:?}");
+        assert!(
+            k.detail.as_deref().is_some_and(|d| d.contains("\"next\"")),
+            "{k:?}"
+        );
         assert_eq!(g.unreadable, 1);
 
         let unknown = Dependents::Unknown("the index is not complete".into());

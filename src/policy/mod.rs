@@ -278,7 +278,10 @@ impl RawPolicy {
             problems.push("`policy.unsetDefaultVersion` is an IoT setting".into());
         }
         if service == Service::Iot && self.protect_dependencies.is_some() {
-            problems.push("`policy.protectDependencies` is a CodeArtifact setting (IoT has `protectInUse`)".into());
+            problems.push(
+                "`policy.protectDependencies` is a CodeArtifact setting (IoT has `protectInUse`)"
+                    .into(),
+            );
         }
         if service == Service::CodeArtifact && self.protect_in_use.is_some() {
             problems.push("`policy.protectInUse` is an IoT setting".into());

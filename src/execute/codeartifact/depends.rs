@@ -39,7 +39,9 @@ impl CodeArtifactAdapter {
                     .await;
                 match sent {
                     Ok(page) => Ok(Some(page)),
-                    Err(e) if package_not_found!(e, ListPackageVersionDependenciesError) => Ok(None),
+                    Err(e) if package_not_found!(e, ListPackageVersionDependenciesError) => {
+                        Ok(None)
+                    }
                     Err(e) => Err(ca_error!(
                         e,
                         ListPackageVersionDependenciesError,
@@ -65,7 +67,10 @@ impl CodeArtifactAdapter {
             },
         )
         .await;
-        Tried::new(listed.result.map(|()| (!missing).then_some(out)), listed.calls)
+        Tried::new(
+            listed.result.map(|()| (!missing).then_some(out)),
+            listed.calls,
+        )
     }
 
     /// A version's status now (DescribePackageVersion); `None` when it is
@@ -105,7 +110,11 @@ impl CodeArtifactAdapter {
                     })
             },
             |page| {
-                out.extend(page.repositories().iter().filter_map(|r| r.name().map(str::to_owned)));
+                out.extend(
+                    page.repositories()
+                        .iter()
+                        .filter_map(|r| r.name().map(str::to_owned)),
+                );
                 page.next_token().map(str::to_owned)
             },
         )
