@@ -317,5 +317,6 @@ mod policy {
     }
 }
 
+mod depends;
 mod downloads;
 mod protections;

@@ -79,3 +79,20 @@ fn a_policy_that_keeps_nothing_is_refused() {
         .is_none());
     assert_eq!(p.len(), 2, "{p:?}");
 }
+
+/// `protectDependencies` is CodeArtifact's: an IoT policy naming it is
+/// refused, naming the field.
+#[test]
+fn protect_dependencies_is_a_codeartifact_setting() {
+    let raw = RawPolicy {
+        keep_latest: Some(1),
+        protect_dependencies: Some(true),
+        ..Default::default()
+    };
+    let mut problems = Vec::new();
+    assert!(raw.validate(Service::Iot, Verb::Delete, &mut problems).is_none());
+    assert!(problems.iter().any(|p| p.contains("protectDependencies")), "{problems:?}");
+    let mut problems = Vec::new();
+    let policy = raw.validate(Service::CodeArtifact, Verb::Delete, &mut problems);
+    assert!(policy.is_some_and(|p| p.protect_dependencies), "{problems:?}");
+}

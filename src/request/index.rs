@@ -136,3 +136,59 @@ impl RawRequest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Job, RawRequest};
+    use serde_json::json;
+
+    fn job(v: serde_json::Value) -> Result<Job, Vec<String>> {
+        let raw: RawRequest = serde_json::from_value(v).map_err(|e| vec![e.to_string()])?;
+        raw.validate_job().map_err(|e| e.problems)
+    }
+
+    /// A backfill names a CodeArtifact domain and nothing that changes
+    /// versions; each refusal names its field.
+    #[test]
+    fn a_backfill_names_a_domain_and_only_reads() {
+        let ok = job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}));
+        assert!(matches!(ok, Ok(Job::Index(ref i)) if i.domain == "acme" && i.part.is_none()), "{ok:?}");
+        for (extra, field) in [
+            (json!({"service": "iot"}), "service"),
+            (json!({"policy": {"keepLatest": 1}}), "policy"),
+            (json!({"dryRun": true}), "dryRun"),
+            (json!({"repository": "releases"}), "repository"),
+        ] {
+            let mut r = json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true});
+            r.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let problems = job(r).expect_err(field);
+            assert!(problems.iter().any(|p| p.contains(field)), "{field}: {problems:?}");
+        }
+        let missing = job(json!({"service": "codeartifact", "indexDependencies": true}));
+        assert!(missing.is_err_and(|p| p.iter().any(|p| p.contains("domain"))));
+    }
+
+    /// A part, as the function writes it on the work queue and hands it
+    /// on, validates back to itself (names as stored).
+    #[test]
+    fn a_part_round_trips() {
+        let Ok(Job::Index(whole)) = job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true})) else {
+            panic!("valid")
+        };
+        let Ok(Job::One(one)) = job(json!({"service": "codeartifact", "domain": "acme", "repository": "apps",
+            "format": "npm", "namespace": "@acme", "package": "ui", "versions": ["1.0.0"]})) else {
+            panic!("valid")
+        };
+        let super::super::Target::CodeArtifact { package, .. } = one.target else {
+            panic!("codeartifact")
+        };
+        let part = whole.part("b-1", 7, package);
+        let versions = ["3.1.0".to_owned()];
+        let raw = part.to_raw(Some(&versions), Some(2));
+        let again = raw.validate_job().expect("valid");
+        let Job::Index(again) = again else { panic!("{again:?}") };
+        assert_eq!(again.part, part.part);
+        assert_eq!(again.versions.as_deref(), Some(&versions[..]));
+        assert_eq!(again.attempt, 2);
+    }
+}
