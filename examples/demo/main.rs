@@ -9,6 +9,7 @@
 #[path = "../../tests/support/mod.rs"]
 mod support;
 
+mod dependencies;
 mod downloads;
 mod reports;
 mod show;
@@ -82,6 +83,8 @@ async fn run(tools: Tools) -> Result<()> {
     ));
     println!("── cargo lambda watch (the real Lambda Runtime API)");
     let watch = LambdaWatch::start(&tools, &env)?;
+
+    dependencies::run(&watch, &sqs, &queues.work).await?;
 
     let mut files: Vec<_> = std::fs::read_dir(format!("{ROOT}/events"))?
         .filter_map(|e| e.ok().map(|e| e.path()))

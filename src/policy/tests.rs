@@ -90,9 +90,17 @@ fn protect_dependencies_is_a_codeartifact_setting() {
         ..Default::default()
     };
     let mut problems = Vec::new();
-    assert!(raw.validate(Service::Iot, Verb::Delete, &mut problems).is_none());
-    assert!(problems.iter().any(|p| p.contains("protectDependencies")), "{problems:?}");
+    assert!(raw
+        .validate(Service::Iot, Verb::Delete, &mut problems)
+        .is_none());
+    assert!(
+        problems.iter().any(|p| p.contains("protectDependencies")),
+        "{problems:?}"
+    );
     let mut problems = Vec::new();
     let policy = raw.validate(Service::CodeArtifact, Verb::Delete, &mut problems);
-    assert!(policy.is_some_and(|p| p.protect_dependencies), "{problems:?}");
+    assert!(
+        policy.is_some_and(|p| p.protect_dependencies),
+        "{problems:?}"
+    );
 }

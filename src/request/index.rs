@@ -151,18 +151,28 @@ mod tests {
     /// versions; each refusal names its field.
     #[test]
     fn a_backfill_names_a_domain_and_only_reads() {
-        let ok = job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}));
-        assert!(matches!(ok, Ok(Job::Index(ref i)) if i.domain == "acme" && i.part.is_none()), "{ok:?}");
+        let ok =
+            job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}));
+        assert!(
+            matches!(ok, Ok(Job::Index(ref i)) if i.domain == "acme" && i.part.is_none()),
+            "{ok:?}"
+        );
         for (extra, field) in [
             (json!({"service": "iot"}), "service"),
             (json!({"policy": {"keepLatest": 1}}), "policy"),
             (json!({"dryRun": true}), "dryRun"),
             (json!({"repository": "releases"}), "repository"),
         ] {
-            let mut r = json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true});
-            r.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let mut r =
+                json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true});
+            r.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
             let problems = job(r).expect_err(field);
-            assert!(problems.iter().any(|p| p.contains(field)), "{field}: {problems:?}");
+            assert!(
+                problems.iter().any(|p| p.contains(field)),
+                "{field}: {problems:?}"
+            );
         }
         let missing = job(json!({"service": "codeartifact", "indexDependencies": true}));
         assert!(missing.is_err_and(|p| p.iter().any(|p| p.contains("domain"))));
@@ -172,11 +182,15 @@ mod tests {
     /// on, validates back to itself (names as stored).
     #[test]
     fn a_part_round_trips() {
-        let Ok(Job::Index(whole)) = job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true})) else {
+        let Ok(Job::Index(whole)) =
+            job(json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}))
+        else {
             panic!("valid")
         };
-        let Ok(Job::One(one)) = job(json!({"service": "codeartifact", "domain": "acme", "repository": "apps",
-            "format": "npm", "namespace": "@acme", "package": "ui", "versions": ["1.0.0"]})) else {
+        let Ok(Job::One(one)) = job(
+            json!({"service": "codeartifact", "domain": "acme", "repository": "apps",
+            "format": "npm", "namespace": "@acme", "package": "ui", "versions": ["1.0.0"]}),
+        ) else {
             panic!("valid")
         };
         let super::super::Target::CodeArtifact { package, .. } = one.target else {
@@ -186,7 +200,9 @@ mod tests {
         let versions = ["3.1.0".to_owned()];
         let raw = part.to_raw(Some(&versions), Some(2));
         let again = raw.validate_job().expect("valid");
-        let Job::Index(again) = again else { panic!("{again:?}") };
+        let Job::Index(again) = again else {
+            panic!("{again:?}")
+        };
         assert_eq!(again.part, part.part);
         assert_eq!(again.versions.as_deref(), Some(&versions[..]));
         assert_eq!(again.attempt, 2);

@@ -57,7 +57,11 @@ fn plan(
         dependencies: Some(&guard),
         ..Guards::default().max_deletions(max_deletions)
     };
-    retention(Package::codeartifact(&l, Format::Npm), &spec(max_deletions, max_fraction_milli), guards)
+    retention(
+        Package::codeartifact(&l, Format::Npm),
+        &spec(max_deletions, max_fraction_milli),
+        guards,
+    )
 }
 
 fn rule_of(keep: &[KeptVersion], version: &str) -> Option<KeepRule> {
@@ -103,7 +107,10 @@ fn unknown_dependents_keep_every_candidate() {
     let unknown = Dependents::Unknown("the index is not complete".into());
     let (go, keep) = plan(&unknown, None, None);
     assert!(go.is_empty());
-    let unknown_kept = keep.iter().filter(|k| k.rule == KeepRule::DependenciesUnknown).count();
+    let unknown_kept = keep
+        .iter()
+        .filter(|k| k.rule == KeepRule::DependenciesUnknown)
+        .count();
     assert_eq!(unknown_kept, 5);
 }
 
