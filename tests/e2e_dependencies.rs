@@ -268,3 +268,46 @@ async fn kept_versions_keep_what_they_depend_on() {
         );
     }
 }
+
+/// The backfill under throttling and lost answers (CodeArtifact's reads
+/// throttled three times in five, a tenth of the answers dropped): every
+/// part ends indexed, nothing is dead-lettered, and the index is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_under_throttling_completes() {
+    let Some((_guard, stack, _)) = stack("dependencies_throttled", world()).await else {
+        return;
+    };
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, "deps-throttled").await.unwrap();
+    let table = create_downloads_table("downloads-deps-throttled")
+        .await
+        .unwrap();
+    let h = in_process_handler(queues.config(&[("DOWNLOADS_TABLE", &table)])).await;
+    let fault: packprune_emulator::state::Fault =
+        serde_json::from_value(json!({"throttleRate": 0.6, "dropRate": 0.1})).unwrap();
+    stack.emulator.shared.set_faults(
+        [(
+            "codeartifact:ListPackageVersionDependencies".to_owned(),
+            fault,
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let out = invoke(
+        &h,
+        json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true}),
+        LEFT,
+    )
+    .await;
+    assert_eq!(out.summary.packages_fanned_out, 10, "{:?}", out.summary);
+    let parts = drain(&sqs, &queues.work, &h, Duration::from_secs(300))
+        .await
+        .unwrap();
+    stack.emulator.shared.set_faults(Default::default());
+    let dead: u64 = parts.iter().map(|s| s.dead_lettered).sum();
+    assert_eq!(dead, 0, "{parts:?}");
+    assert_eq!(parts.iter().map(|s| s.indexed).sum::<u64>(), 44);
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.2.0", "1.9.0"]);
+    assert!(with_rule(&dry, KeepRule::DependenciesUnknown).is_empty());
+}
