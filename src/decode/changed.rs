@@ -14,6 +14,7 @@
 //!   out of order).
 //! - Anything else (a change to `Unlisted` alone) asks for nothing.
 
+use aws_sdk_codeartifact::types::PackageVersionStatus;
 use serde_json::Value;
 
 use super::events::{archived, NativeTarget, CODEARTIFACT_DETAIL_TYPE};
@@ -57,8 +58,10 @@ fn state_change(envelope: &Value) -> Decoded {
         });
     }
     let text = |k: &str| d.get(k).and_then(Value::as_str);
-    let (op, state) = (text("operationType"), text("packageVersionState"));
-    if state == Some("Archived") {
+    let op = text("operationType");
+    // The event spells the state as the model's PackageVersionStatus does.
+    let state = text("packageVersionState").map(PackageVersionStatus::from);
+    if state == Some(PackageVersionStatus::Archived) {
         return archived(envelope, d);
     }
     let changed = |k: &str| match d["changes"].get(k) {
@@ -69,15 +72,17 @@ fn state_change(envelope: &Value) -> Decoded {
     let reindex = match op {
         Some("Created" | "Deleted") => true,
         Some("Updated") => {
-            matches!(state, Some("Published" | "Disposed"))
-                || [
-                    "metadataUpdated",
-                    "assetsAdded",
-                    "assetsRemoved",
-                    "assetsUpdated",
-                ]
-                .iter()
-                .any(|k| changed(k))
+            matches!(
+                state,
+                Some(PackageVersionStatus::Published | PackageVersionStatus::Disposed)
+            ) || [
+                "metadataUpdated",
+                "assetsAdded",
+                "assetsRemoved",
+                "assetsUpdated",
+            ]
+            .iter()
+            .any(|k| changed(k))
         }
         _ => false,
     };
@@ -85,7 +90,7 @@ fn state_change(envelope: &Value) -> Decoded {
         return Decoded::Ignored(format!(
             "CodeArtifact {} {} event for {}@{}: the index of dependencies does not change",
             op.unwrap_or("?"),
-            state.unwrap_or("?"),
+            text("packageVersionState").unwrap_or("?"),
             text("packageName").unwrap_or("?"),
             text("packageVersion").unwrap_or("?")
         ));

@@ -13,6 +13,7 @@ use crate::plan::Item;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
 use crate::retry::Tried;
+use crate::service::Status;
 
 /// What to run to build a domain's index, for the reasons that name it.
 fn backfill_hint(package: &CodeArtifactPackage) -> String {
@@ -139,40 +140,18 @@ impl Executor {
         let listing = self.codeartifact.versions(package, None, cx).await;
         let versions: Vec<String> = match listing.result {
             Ok(l) => (l.versions.into_iter())
-                .filter(
-                    |v| matches!(&v.status, crate::service::Status::CodeArtifact(s) if present(s)),
-                )
+                .filter(|v| matches!(&v.status, Status::CodeArtifact(s) if present(s)))
                 .map(|v| v.name)
                 .filter(|v| only.is_none_or(|o| o.contains(v)))
                 .collect(),
             Err(e) => {
-                return (
-                    vec![ItemOutcome::failed(
-                        Item::Package,
-                        Arc::new(e),
-                        listing.calls,
-                    )],
-                    0,
-                )
+                let failed = ItemOutcome::failed(Item::Package, Arc::new(e), listing.calls);
+                return (vec![failed], 0);
             }
         };
-        let runs = versions.into_iter().map(|version| async move {
-            let dependent = Dependent {
-                key: key.clone(),
-                repository: package.repository.clone(),
-                version,
-            };
-            let read = self
-                .codeartifact
-                .dependencies(package, &dependent.version, cx)
-                .await;
-            let written = match read.result {
-                Ok(Some(d)) => table.index(&dependent, &d, (false, cx.retrier)).await,
-                Ok(None) => Tried::free(0),
-                Err(e) => Tried::new(Err(e), 0),
-            };
-            (dependent.version, written.after(read.calls))
-        });
+        let runs = versions
+            .into_iter()
+            .map(|version| self.index_version((table, key), package, version, cx));
         let done: Vec<(String, Tried<u64>)> = futures::stream::iter(runs)
             .buffer_unordered(16)
             .collect()
@@ -189,6 +168,33 @@ impl Executor {
             })
             .collect();
         (outcomes, edges)
+    }
+
+    /// One present version of a backfill's package: its dependencies read
+    /// and indexed. Returns the version and the edges written.
+    async fn index_version(
+        &self,
+        (table, key): (&DependencyTable, &PackageKey),
+        package: &CodeArtifactPackage,
+        version: String,
+        cx: &CallContext<'_>,
+    ) -> (String, Tried<u64>) {
+        let dependent = Dependent {
+            key: key.clone(),
+            repository: package.repository.clone(),
+            version,
+        };
+        let read = self
+            .codeartifact
+            .dependencies(package, &dependent.version, cx)
+            .await;
+        let written = match read.result {
+            Ok(Some(d)) => table.index(&dependent, &d, (false, cx.retrier)).await,
+            // Gone since the listing: nothing to index.
+            Ok(None) => Tried::free(0),
+            Err(e) => Tried::new(Err(e), 0),
+        };
+        (dependent.version, written.after(read.calls))
     }
 
     /// Removes the edges of versions this run deleted (their Deleted

@@ -22,35 +22,32 @@ impl Executor {
         cx: &CallContext<'_>,
     ) -> Executed {
         // The table is read beside the listing.
-        let (listing, downloads, archives, dependents) = tokio::join!(
+        let (listing, reads) = tokio::join!(
             self.listing(request, retention, cx),
-            self.downloads(request, retention, cx),
-            self.archive_times(request, retention, cx),
-            self.dependents(request, retention, cx)
+            self.table_reads(request, retention, cx)
         );
         let attempts = listing.calls;
         let listing = match listing.result {
             Ok(l) => l,
             Err(e) => return failed(request, e, attempts),
         };
-        let guards = guards(downloads.as_ref(), archives.as_ref());
-        let dependents = dependents.as_ref();
-        let (selected, mut keep, absent) =
-            select(request, retention, &listing, (guards, dependents));
-        let unreadable_requirements = unreadable(request, &listing, dependents);
+        let Selection {
+            selected,
+            mut keep,
+            absent,
+            unreadable,
+        } = select(request, retention, &listing, &reads);
         // A real run checks what is in use beside the deletes, twelve
         // versions a search (the adapter's overlap); a dry run reads it all
         // first, to report the plan the real run would carry out.
         let overlap = !request.dry_run && guards_in_use(request);
-        let selected = match overlap {
-            true => selected,
-            false => match self.protect(request, selected, &mut keep, cx).await {
-                Tried { result: Ok(s), .. } => s,
-                Tried {
-                    result: Err(e),
-                    calls,
-                } => return failed(request, e, attempts + calls),
-            },
+        let protected = match overlap {
+            true => Tried::free(selected),
+            false => self.protect(request, selected, &mut keep, cx).await,
+        };
+        let selected = match protected.result {
+            Ok(s) => s,
+            Err(e) => return failed(request, e, attempts + protected.calls),
         };
         let mut outcomes = absent_outcomes(absent, listing.missing);
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
@@ -72,10 +69,29 @@ impl Executor {
                 verb: request.verb,
                 selected,
                 keep,
-                unreadable_requirements,
+                unreadable_requirements: unreadable,
                 ..PackagePlan::of_listing(&listing.versions)
             }),
             package_not_found: listing.missing,
+        }
+    }
+
+    /// What the policy's guards read from the table, all at once.
+    async fn table_reads(
+        &self,
+        request: &Request,
+        retention: &Retention,
+        cx: &CallContext<'_>,
+    ) -> TableReads {
+        let (downloads, archives, dependents) = tokio::join!(
+            self.downloads(request, retention, cx),
+            self.archive_times(request, retention, cx),
+            self.dependents(request, retention, cx)
+        );
+        TableReads {
+            downloads,
+            archives,
+            dependents,
         }
     }
 
@@ -212,19 +228,37 @@ fn guards_in_use(request: &Request) -> bool {
     ) && request.verb == Verb::Delete
 }
 
-/// The policy's plan of a listing: the versions selected, those kept, and
-/// those `only` names that the listing does not hold.
+/// What the table told a policy run: each guard's reads, when its policy
+/// field asks for them.
+struct TableReads {
+    downloads: Option<(Downloads, i64)>,
+    archives: Option<(ArchiveTimes, i64)>,
+    dependents: Option<Dependents>,
+}
+
+/// A policy's plan of a listing.
+struct Selection {
+    selected: Vec<String>,
+    keep: Vec<KeptVersion>,
+    /// Versions `only` names that the listing does not hold.
+    absent: Vec<String>,
+    /// Requirements on the package that could not be read.
+    unreadable: u32,
+}
+
+/// The policy's plan of a listing, with the guards the table's reads make.
 fn select(
     request: &Request,
     retention: &Retention,
     listing: &Listing,
-    (guards, dependents): (plan::Guards<'_>, Option<&Dependents>),
-) -> (Vec<String>, Vec<KeptVersion>, Vec<String>) {
+    reads: &TableReads,
+) -> Selection {
+    let guards = guards(reads.downloads.as_ref(), reads.archives.as_ref());
     let mut dependency_guard = None;
     let package = match &request.target {
         Target::CodeArtifact { package, .. } => {
-            dependency_guard =
-                dependents.map(|d| DependencyGuard::of(d, &listing.versions, package.format));
+            dependency_guard = (reads.dependents.as_ref())
+                .map(|d| DependencyGuard::of(d, &listing.versions, package.format));
             plan::Package::codeartifact(&listing.versions, package.format)
         }
         Target::Iot {
@@ -243,26 +277,25 @@ fn select(
         ..guards.max_deletions(retention.max_deletions)
     };
     let (selected, keep) = plan::retention(package, retention, guards);
+    let unreadable = dependency_guard.as_ref().map_or(0, |g| g.unreadable);
     let Some(only) = &retention.only else {
-        return (selected, keep, Vec::new());
+        return Selection {
+            selected,
+            keep,
+            absent: Vec::new(),
+            unreadable,
+        };
     };
     let (selected, keep, absent) = plan::narrow(&listing.versions, selected, keep, only);
-    match &retention.planned {
-        Some(planned) => {
-            let (selected, keep) = plan::hold_to(&listing.versions, planned, selected, keep);
-            (selected, keep, absent)
-        }
-        None => (selected, keep, absent),
-    }
-}
-
-/// How many requirements on the package could not be read.
-fn unreadable(request: &Request, listing: &Listing, dependents: Option<&Dependents>) -> u32 {
-    match (&request.target, dependents) {
-        (Target::CodeArtifact { package, .. }, Some(d)) => {
-            DependencyGuard::of(d, &listing.versions, package.format).unreadable
-        }
-        _ => 0,
+    let (selected, keep) = match &retention.planned {
+        Some(planned) => plan::hold_to(&listing.versions, planned, selected, keep),
+        None => (selected, keep),
+    };
+    Selection {
+        selected,
+        keep,
+        absent,
+        unreadable,
     }
 }
 
@@ -334,53 +367,4 @@ fn absent_outcomes(absent: Vec<String>, missing: bool) -> Vec<ItemOutcome> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::Listed;
-    use crate::request::{Job, RawRequest};
-
-    /// An IoT policy request on `fw`, with or without `unsetDefaultVersion`.
-    fn request(unset: bool) -> Request {
-        let raw: RawRequest = serde_json::from_value(serde_json::json!({
-            "service": "iot", "package": "fw", "unsetDefaultVersion": unset,
-            "policy": {"keepLatest": 1}
-        }))
-        .expect("a request");
-        match raw.validate_job().expect("valid") {
-            Job::One(r) => r,
-            other => panic!("one package: {other:?}"),
-        }
-    }
-
-    /// The IoT default version is the planner's to keep unless the request
-    /// unsets it: then it may go like any other version.
-    #[test]
-    fn the_default_version_stays_unless_the_request_unsets_it() {
-        let listing = Listing {
-            versions: vec![
-                Listed::new("3", 0),
-                Listed::new("2", 1),
-                Listed::new("1", 2),
-            ],
-            default_version: Some("2".into()),
-            missing: false,
-        };
-        for (unset, selected, default_kept) in
-            [(false, vec!["1"], true), (true, vec!["1", "2"], false)]
-        {
-            let request = request(unset);
-            let Action::Retain(retention) = &request.action else {
-                panic!("a policy")
-            };
-            let (go, keep, _) = select(
-                &request,
-                retention,
-                &listing,
-                (plan::Guards::default(), None),
-            );
-            assert_eq!(go, selected, "unsetDefaultVersion {unset}");
-            let kept = keep.iter().any(|k| k.rule == KeepRule::DefaultVersion);
-            assert_eq!(kept, default_kept, "unsetDefaultVersion {unset}");
-        }
-    }
-}
+mod tests;
