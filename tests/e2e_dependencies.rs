@@ -230,6 +230,18 @@ async fn kept_versions_keep_what_they_depend_on() {
     }
     let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
     assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.5.0", "1.9.0"]);
+    // A late Created event for the deleted 3.0.0 (out of order) and the
+    // Deleted event again (a duplicate) change nothing: each event reads
+    // what CodeArtifact holds now.
+    for event in [
+        ui_event("Created", "Published", "3.0.0"),
+        ui_event("Deleted", "Deleted", "3.0.0"),
+    ] {
+        let out = invoke(&h, event, LEFT).await;
+        assert_eq!(out.response, json!({"batchItemFailures": []}));
+    }
+    let again = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&again, KeepRule::DependedOn), ["1.5.0", "1.9.0"]);
     let out = invoke(&h, core(), LEFT).await;
     assert_eq!(
         deleted(&out),
@@ -267,6 +279,20 @@ async fn kept_versions_keep_what_they_depend_on() {
             out.lines
         );
     }
+
+    // The function removes the edges of what it deletes itself (no event
+    // is delivered here): with ui@3.1.0 and 3.2.0 gone, nothing needs core
+    // or flaky any more.
+    let ui = json!({"service": "codeartifact", "domain": "acme", "repository": "apps", "format": "npm",
+        "namespace": "acme", "package": "ui", "versions": ["3.1.0", "3.2.0"]});
+    assert_eq!(invoke(&h, ui, LEFT).await.summary.deleted, 2);
+    let dry = invoke(&h, policy("npm", Some("acme"), "flaky", true), LEFT).await;
+    assert!(
+        with_rule(&dry, KeepRule::DependedOn).is_empty(),
+        "{:?}",
+        dry.lines
+    );
+    assert_eq!(planned(&dry), ["0.1.0", "0.2.0", "0.3.0"]);
 }
 
 /// The backfill under throttling and lost answers (CodeArtifact's reads

@@ -1,0 +1,115 @@
+//! Removing a version's edges from the index: one version (a Deleted or
+//! Disposed state change), or the many a run deleted (their own items read
+//! 100 a `BatchGetItem`, then only the edges found removed).
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+use super::super::store::dynamodb_error;
+use super::{DependencyTable, Dependent};
+use crate::retry::{QuotaClass, Retrier, Tried};
+
+impl DependencyTable {
+    /// Removes the edges of many versions of one package (deleted by this
+    /// run): their own items read 100 a `BatchGetItem` (the most one call
+    /// takes), then the edges found removed. Returns the first error.
+    pub(crate) async fn remove_many(
+        &self,
+        dependents: &[Dependent],
+        retrier: &Retrier,
+    ) -> Tried<()> {
+        let mut calls = 0;
+        for chunk in dependents.chunks(100) {
+            let found = self.batch_recorded(chunk, retrier).await;
+            calls += found.calls;
+            let found = match found.result {
+                Ok(f) => f,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            let removals = chunk
+                .iter()
+                .filter(|d| found.contains(&(d.own_partition(), d.version.clone())))
+                .map(|d| self.remove(d, retrier));
+            for r in futures::future::join_all(removals).await {
+                calls += r.calls;
+                if let Err(e) = r.result {
+                    return Tried::new(Err(e), calls);
+                }
+            }
+        }
+        Tried::new(Ok(()), calls)
+    }
+
+    /// Which of up to 100 dependents have an own item: `(packageKey,
+    /// version)` pairs. Keys DynamoDB leaves unprocessed are asked again.
+    async fn batch_recorded(
+        &self,
+        chunk: &[Dependent],
+        retrier: &Retrier,
+    ) -> Tried<BTreeSet<(String, String)>> {
+        let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
+            .iter()
+            .map(|d| Self::key(&d.own_partition(), &d.version))
+            .collect();
+        let (mut found, mut calls) = (BTreeSet::new(), 0);
+        while !keys.is_empty() {
+            let ask = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut keys)))
+                .consistent_read(true)
+                .build()
+                .expect("keys are set");
+            let ask = &ask;
+            let got = retrier
+                .run(QuotaClass::DownloadsRead, || async move {
+                    self.client
+                        .batch_get_item()
+                        .request_items(&self.table, ask.clone())
+                        .send()
+                        .await
+                        .map_err(|e| dynamodb_error("DynamoDB BatchGetItem", e))
+                })
+                .await;
+            calls += got.calls;
+            let got = match got.result {
+                Ok(g) => g,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            for item in got
+                .responses()
+                .and_then(|r| r.get(&self.table))
+                .into_iter()
+                .flatten()
+            {
+                let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                if let (Some(pk), Some(v)) = (text("packageKey"), text("version")) {
+                    found.insert((pk, v));
+                }
+            }
+            let left = got.unprocessed_keys().and_then(|u| u.get(&self.table));
+            keys = left.map(|k| k.keys().to_vec()).unwrap_or_default();
+        }
+        Tried::new(Ok(found), calls)
+    }
+
+    /// Removes a version's edges and its own item: it was deleted or
+    /// disposed. Harmless when there is nothing to remove.
+    pub(crate) async fn remove(&self, dependent: &Dependent, retrier: &Retrier) -> Tried<()> {
+        let before = self.recorded(dependent, retrier).await;
+        let calls = before.calls;
+        let partitions = match before.result {
+            Ok(p) => p,
+            Err(e) => return Tried::new(Err(e), calls),
+        };
+        let sk = dependent.edge_sort_key();
+        let removed = self.delete_edges(&partitions, &sk, retrier).await;
+        let calls = calls + removed.calls;
+        if removed.result.is_err() || partitions.is_empty() {
+            return Tried::new(removed.result, calls);
+        }
+        let own = self
+            .delete(&dependent.own_partition(), &dependent.version, retrier)
+            .await;
+        Tried::new(own.result, calls + own.calls)
+    }
+}
