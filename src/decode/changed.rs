@@ -187,4 +187,39 @@ mod tests {
             "{archived:?}"
         );
     }
+
+    fn field() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            3 => prop::sample::select(vec!["Created", "Updated", "Deleted", "Published", "Archived", "Unlisted", "Disposed", "npm", "pypi", "ui", "apps", "acme", ""])
+                .prop_map(Value::from),
+            1 => Just(Value::Null),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => Just(serde_json::json!({"a": [1]})),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever a state-change event on the usage queue holds, it never
+        /// runs a policy, and a version to index is fully named.
+        #[test]
+        fn a_usage_event_never_runs_a_policy(
+            op in field(), state in field(), format in field(), package in field(),
+            version in field(), repository in field(), namespace in field(),
+        ) {
+            let rules = EventRules::with_policy(
+                serde_json::from_value(serde_json::json!({"policy": {"keepLatest": 1}})).unwrap(),
+            );
+            let body = serde_json::json!({"detail-type": CODEARTIFACT_DETAIL_TYPE, "source": "aws.codeartifact",
+                "account": "111122223333", "detail": {"domainName": "acme", "repositoryName": repository,
+                "packageFormat": format, "packageNamespace": namespace, "packageName": package,
+                "packageVersion": version, "packageVersionState": state, "operationType": op}});
+            for d in from_usage_body(&body.to_string(), &rules) {
+                proptest::prop_assert!(!matches!(d, Decoded::Valid(_)), "{d:?}");
+                if let Decoded::Changed(c) = d {
+                    proptest::prop_assert!(!c.package.package.is_empty() && !c.package.repository.is_empty() && !c.version.is_empty());
+                }
+            }
+        }
+    }
 }
