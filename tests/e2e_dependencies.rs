@@ -179,23 +179,8 @@ async fn kept_versions_keep_what_they_depend_on() {
     let parts = drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
     let indexed: u64 = parts.iter().map(|s| s.indexed).sum();
     assert_eq!(indexed, 2 + 1 + 1 + 1 + 13 + 4 + 6 + 5 + 6 + 5);
-    let calls: Vec<String> = stack
-        .emulator
-        .shared
-        .calls()
-        .iter()
-        .filter(|c| c.operation.contains("Dependencies"))
-        .map(|c| format!("{c:?}"))
-        .take(3)
-        .collect();
-    assert!(
-        parts
-            .iter()
-            .map(|s| s.dependency_edges_written)
-            .sum::<u64>()
-            >= 7,
-        "{parts:?} {calls:?}"
-    );
+    let edges: u64 = parts.iter().map(|s| s.dependency_edges_written).sum();
+    assert_eq!(edges, 7, "{parts:?}");
 
     // ui@3.1.0 (^1.4.0) keeps 1.9.0 and ui@3.0.0 (1.2.0) keeps 1.2.0; the
     // dev dependency on 1.1.0 keeps nothing. A dry run's plan is the real

@@ -234,8 +234,9 @@ pub struct UnitAccount {
     pub(crate) read_events: u64,
     pub(crate) metadata_reads: u64,
     pub(crate) versions_recorded: u64,
-    /// Versions whose entry in the index of dependencies was made again
-    /// (state-change events, a backfill's parts), and the edges written.
+    /// Versions whose entry in the index of dependencies state-change
+    /// events made again (a backfill's parts have `indexed` lines), and the
+    /// edges written (events and a backfill's parts).
     pub(crate) dependents_indexed: u64,
     pub(crate) dependency_edges_written: u64,
     /// Requirements a `protectDependencies` plan could not read (each kept

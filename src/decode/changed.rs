@@ -5,14 +5,12 @@
 //! runs a policy twice).
 //!
 //! - A change to `Archived` records its time (`archivedForDays`).
-//! - A change that may alter what a version declares or whether it is
-//!   present asks for its entry in the index of dependencies to be made
-//!   again: `Created`, `Deleted`, and an `Updated` to `Published` or
-//!   `Disposed`, or that changed metadata or assets. The entry is read
-//!   afresh from CodeArtifact, so duplicate and out-of-order events are
+//! - Every `Created`, `Updated` and `Deleted` asks for the version's entry
+//!   in the index of dependencies to be made again: whether it is present
+//!   (Unfinished to Unlisted or Archived included) and what it declares are
+//!   read afresh from CodeArtifact, so duplicate and out-of-order events are
 //!   harmless (`../shared/aws-api-facts.md`, section L: events may arrive
 //!   out of order).
-//! - Anything else (a change to `Unlisted` alone) asks for nothing.
 
 use aws_sdk_codeartifact::types::PackageVersionStatus;
 use serde_json::Value;
@@ -42,66 +40,44 @@ pub(super) fn from_usage_body(body: &str, events: &EventRules) -> Vec<Decoded> {
                 && v.get("detail-type").and_then(Value::as_str)
                     == Some(CODEARTIFACT_DETAIL_TYPE) =>
         {
-            vec![state_change(&v)]
+            state_change(&v)
         }
         _ => from_body(body, events),
     }
 }
 
 /// One state-change event from the usage queue.
-fn state_change(envelope: &Value) -> Decoded {
+fn state_change(envelope: &Value) -> Vec<Decoded> {
     let d = &envelope["detail"];
     if !d.is_object() {
-        return Decoded::Invalid(Invalid {
+        return vec![Decoded::Invalid(Invalid {
             raw: envelope.to_string(),
             error: DecodeError::NoDetail,
-        });
+        })];
     }
     let text = |k: &str| d.get(k).and_then(Value::as_str);
     let op = text("operationType");
     // The event spells the state as the model's PackageVersionStatus does.
     let state = text("packageVersionState").map(PackageVersionStatus::from);
+    let mut out = Vec::with_capacity(2);
     if state == Some(PackageVersionStatus::Archived) {
-        return archived(envelope, d);
+        out.push(archived(envelope, d));
     }
-    let changed = |k: &str| match d["changes"].get(k) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::Number(n)) => n.as_u64().is_some_and(|n| n > 0),
-        _ => false,
-    };
-    let reindex = match op {
-        Some("Created" | "Deleted") => true,
-        Some("Updated") => {
-            matches!(
-                state,
-                Some(PackageVersionStatus::Published | PackageVersionStatus::Disposed)
-            ) || [
-                "metadataUpdated",
-                "assetsAdded",
-                "assetsRemoved",
-                "assetsUpdated",
-            ]
-            .iter()
-            .any(|k| changed(k))
-        }
-        _ => false,
-    };
-    if !reindex {
-        return Decoded::Ignored(format!(
-            "CodeArtifact {} {} event for {}@{}: the index of dependencies does not change",
-            op.unwrap_or("?"),
-            text("packageVersionState").unwrap_or("?"),
-            text("packageName").unwrap_or("?"),
-            text("packageVersion").unwrap_or("?")
-        ));
+    if !matches!(op, Some("Created" | "Updated" | "Deleted")) {
+        out.push(Decoded::Ignored(format!(
+            "a CodeArtifact event with operationType {:?}: not a version's change",
+            op.unwrap_or("(none)")
+        )));
+        return out;
     }
-    match read(envelope, d) {
+    out.push(match read(envelope, d) {
         Ok(c) => Decoded::Changed(c),
         Err(field) => Decoded::Invalid(Invalid {
             raw: envelope.to_string(),
             error: DecodeError::NativeEvent(field),
         }),
-    }
+    });
+    out
 }
 
 /// The version an event names, in stored forms; the field at fault
@@ -167,9 +143,10 @@ mod tests {
             ("Created", "Unfinished", false, true),
             ("Updated", "Published", false, true),
             ("Updated", "Unlisted", true, true),
-            ("Updated", "Unlisted", false, false),
+            ("Updated", "Unlisted", false, true),
             ("Updated", "Disposed", false, true),
             ("Deleted", "Deleted", false, true),
+            ("Renamed", "Published", false, false),
         ] {
             let decoded = from_usage_body(&event(op, state, metadata), &rules);
             match (&decoded[..], reindex) {
@@ -181,9 +158,10 @@ mod tests {
                 (other, _) => panic!("{op} {state}: {other:?}"),
             }
         }
+        // Unfinished to Archived: present now, so indexed, and its time kept.
         let archived = from_usage_body(&event("Updated", "Archived", false), &rules);
         assert!(
-            matches!(&archived[..], [Decoded::Archived(_)]),
+            matches!(&archived[..], [Decoded::Archived(_), Decoded::Changed(_)]),
             "{archived:?}"
         );
     }

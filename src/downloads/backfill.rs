@@ -2,14 +2,16 @@
 //! "index complete" marker it writes at the end (see [`super::dependencies`]
 //! for the items). A backfill is fanned out in parts, one per package; as
 //! with a scope's plan made in parts ([`crate::report::parts`]), each part
-//! is recorded once (the first write wins, so a redelivered part changes
-//! nothing), and whichever part finds them all done writes the marker,
-//! which is harmless to write twice.
+//! is an item written once (the first write wins, so a redelivered part
+//! changes nothing), keyed by its package (not its place in a listing that
+//! may change), and whichever part finds them all done writes the marker,
+//! which is harmless to write twice. There is no shared counter to update,
+//! so parts finishing at once never conflict.
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::Select;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::dependencies::DependencyTable;
 use super::store::{dynamodb_error, n, s};
@@ -19,23 +21,28 @@ use crate::retry::{QuotaClass, Retrier, Tried};
 pub(crate) const INDEXED: &str = "dependenciesIndexed";
 /// The backfill's count item's sort key.
 const PARTS: &str = "parts";
+/// The prefix of a part's item's sort key: `part#<repository>/<format>/<namespace>/<package>`.
+const PART: &str = "part#";
 
-/// One backfill of a domain: its id and how many parts it has.
+/// One backfill of a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Backfill {
-    /// `domain#<domainOwner>/<domain>`: the domain's marker partition.
-    pub(crate) domain_partition: String,
+    pub(crate) domain_owner: String,
+    pub(crate) domain: String,
     /// The backfill's id (a UUID, given by the request that began it).
     pub(crate) id: String,
 }
 
 impl Backfill {
+    /// `domain#<domainOwner>/<domain>`: the domain's marker partition (as
+    /// [`super::PackageKey::domain_partition`]).
+    fn domain_partition(&self) -> String {
+        format!("domain#{}/{}", self.domain_owner, self.domain)
+    }
+
+    /// The backfill's own partition: its count and its parts.
     fn partition(&self) -> String {
-        let domain = self
-            .domain_partition
-            .strip_prefix("domain#")
-            .unwrap_or(&self.domain_partition);
-        format!("backfill#{domain}/{}", self.id)
+        format!("backfill#{}/{}/{}", self.domain_owner, self.domain, self.id)
     }
 }
 
@@ -59,12 +66,9 @@ impl DependencyTable {
                     .table_name(self.table())
                     .key("packageKey", s(pk))
                     .key("version", s(PARTS))
-                    .update_expression(
-                        "SET #total = if_not_exists(#total, :t), done = if_not_exists(done, :z)",
-                    )
+                    .update_expression("SET #total = if_not_exists(#total, :t)")
                     .expression_attribute_names("#total", "total")
                     .expression_attribute_values(":t", n(total as i64))
-                    .expression_attribute_values(":z", n(0))
                     .send()
                     .await;
                 sent.map(|_| ())
@@ -78,35 +82,38 @@ impl DependencyTable {
         Tried::new(marked.result, begun.calls + marked.calls)
     }
 
-    /// Records part `part` done (once: the part's item and the count in one
-    /// transaction that fails if the part was recorded before), then, if
-    /// every part is done, marks the domain's index complete. Returns
-    /// whether it is complete.
+    /// Records the part of `package` done (a conditional put: the first
+    /// write wins, so a redelivered part changes nothing), then counts the
+    /// parts done (a strongly consistent `Query`, `Select=COUNT`) and, if
+    /// they reach the total, marks the domain's index complete. Of two
+    /// parts finishing at once, the later count sees both. Returns whether
+    /// the index is complete.
     pub(crate) async fn part_done(
         &self,
         backfill: &Backfill,
-        part: u64,
+        package: &str,
         retrier: &Retrier,
     ) -> Tried<bool> {
         let pk = backfill.partition();
-        let recorded = self.record_part(&pk, part, retrier).await;
+        let recorded = self.record_part(&pk, package, retrier).await;
         let mut calls = recorded.calls;
         if let Err(e) = recorded.result {
             return Tried::new(Err(e), calls);
         }
-        let count = self.get(&pk, PARTS, retrier).await;
-        calls += count.calls;
-        let count = match count.result {
-            Ok(item) => item.unwrap_or_default(),
-            Err(e) => return Tried::new(Err(e), calls),
-        };
-        let number = |k: &str| {
-            count
-                .get(k)
-                .and_then(|v| v.as_n().ok())
+        let (total, done) = tokio::join!(
+            self.get(&pk, PARTS, retrier),
+            self.count_parts(&pk, retrier)
+        );
+        calls += total.calls + done.calls;
+        let total = total.result.map(|item| {
+            let n = item.as_ref().and_then(|i| i.get("total"));
+            n.and_then(|v| v.as_n().ok())
                 .and_then(|v| v.parse::<u64>().ok())
+        });
+        let complete = match (total, done.result) {
+            (Err(e), _) | (_, Err(e)) => return Tried::new(Err(e), calls),
+            (Ok(total), Ok(done)) => total.is_some_and(|t| done >= t),
         };
-        let complete = matches!((number("done"), number("total")), (Some(d), Some(t)) if d >= t);
         if !complete {
             return Tried::new(Ok(false), calls);
         }
@@ -114,48 +121,74 @@ impl DependencyTable {
         Tried::new(marked.result.map(|()| true), calls + marked.calls)
     }
 
-    async fn record_part(&self, pk: &str, part: u64, retrier: &Retrier) -> Tried<()> {
+    /// Writes the part's item if absent.
+    async fn record_part(&self, pk: &str, package: &str, retrier: &Retrier) -> Tried<()> {
+        let item = HashMap::from([
+            ("packageKey".to_owned(), s(pk)),
+            ("version".to_owned(), s(format!("{PART}{package}"))),
+        ]);
+        let item = &item;
         retrier
             .run(QuotaClass::DownloadsWrite, || async move {
-                let put = Put::builder()
-                    .table_name(self.table())
-                    .set_item(Some(HashMap::from([
-                        ("packageKey".to_owned(), s(pk)),
-                        ("version".to_owned(), s(format!("part-{part:07}"))),
-                    ])))
-                    .condition_expression("attribute_not_exists(packageKey)")
-                    .build()
-                    .expect("table, item and condition are set");
-                let count = Update::builder()
-                    .table_name(self.table())
-                    .set_key(Some(HashMap::from([
-                        ("packageKey".to_owned(), s(pk)),
-                        ("version".to_owned(), s(PARTS)),
-                    ])))
-                    .update_expression("ADD done :one")
-                    .expression_attribute_values(":one", n(1))
-                    .build()
-                    .expect("table, key and expression are set");
                 let sent = self
                     .client()
-                    .transact_write_items()
-                    .transact_items(TransactWriteItem::builder().put(put).build())
-                    .transact_items(TransactWriteItem::builder().update(count).build())
+                    .put_item()
+                    .table_name(self.table())
+                    .set_item(Some(item.clone()))
+                    .condition_expression("attribute_not_exists(packageKey)")
                     .send()
                     .await;
                 match sent {
                     Ok(_) => Ok(()),
-                    // The part was recorded before: already counted.
-                    Err(e) if already(e.as_service_error()) => Ok(()),
-                    Err(e) => Err(dynamodb_error("DynamoDB TransactWriteItems", e)),
+                    // Recorded before: the first write won.
+                    Err(e) if e.code() == Some("ConditionalCheckFailedException") => Ok(()),
+                    Err(e) => Err(dynamodb_error("DynamoDB PutItem", e)),
                 }
             })
             .await
     }
 
+    /// How many parts are recorded done: a paged, strongly consistent
+    /// `Query` that counts (`Select=COUNT`) the `part#` items.
+    async fn count_parts(&self, pk: &str, retrier: &Retrier) -> Tried<u64> {
+        let (mut count, mut calls, mut start) = (0u64, 0, None);
+        loop {
+            let page = retrier
+                .run(QuotaClass::DownloadsRead, || {
+                    let start = start.clone();
+                    async move {
+                        self.client()
+                            .query()
+                            .table_name(self.table())
+                            .key_condition_expression("packageKey = :pk AND begins_with(#v, :part)")
+                            .expression_attribute_names("#v", "version")
+                            .expression_attribute_values(":pk", s(pk))
+                            .expression_attribute_values(":part", s(PART))
+                            .select(Select::Count)
+                            .consistent_read(true)
+                            .set_exclusive_start_key(start)
+                            .send()
+                            .await
+                            .map_err(|e| dynamodb_error("DynamoDB Query", e))
+                    }
+                })
+                .await;
+            calls += page.calls;
+            let page = match page.result {
+                Ok(p) => p,
+                Err(e) => return Tried::new(Err(e), calls),
+            };
+            count += page.count().max(0) as u64;
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Tried::new(Ok(count), calls),
+            }
+        }
+    }
+
     /// Writes the domain's marker (the time it was first written stays).
     async fn mark_complete(&self, backfill: &Backfill, retrier: &Retrier) -> Tried<()> {
-        let pk = &backfill.domain_partition;
+        let pk = &backfill.domain_partition();
         let now = crate::clock::now_ms();
         retrier
             .run(QuotaClass::DownloadsWrite, || async move {
@@ -174,15 +207,4 @@ impl DependencyTable {
             })
             .await
     }
-}
-
-/// Whether a cancelled transaction was cancelled by the part's condition
-/// (the part was recorded before): its first cancellation reason, the
-/// part's put, is `ConditionalCheckFailed` (DynamoDB API Reference,
-/// TransactWriteItems, CancellationReasons: one per item, in order).
-fn already(e: Option<&TransactWriteItemsError>) -> bool {
-    let Some(TransactWriteItemsError::TransactionCanceledException(t)) = e else {
-        return false;
-    };
-    t.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
 }

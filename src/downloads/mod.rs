@@ -51,7 +51,7 @@ pub(crate) use crate::plan::{ArchiveTimes, Dependents, Downloads};
 pub(crate) use archive::{archive_partition, Archived};
 pub(crate) use backfill::Backfill;
 pub use deliveries::{Claim, DeliveryTable, Finish};
-pub(crate) use dependencies::{Declared, DependencyTable, Dependent};
+pub(crate) use dependencies::{Declared, DependencyTable, Dependent, Write};
 pub(crate) use event::{read, ReadEventError, READ_EVENT_NAME};
 pub(crate) use jobs::{JobTable, StoredJob};
 pub(crate) use store::DownloadStore;

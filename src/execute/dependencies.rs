@@ -8,7 +8,8 @@ use futures::StreamExt;
 
 use super::downloads::package_key;
 use super::{CallContext, Done, Executor, ItemOutcome};
-use crate::downloads::{DependencyTable, Dependent, Dependents, PackageKey};
+use crate::downloads::{DependencyTable, Dependent, Dependents, PackageKey, Write};
+use crate::error::{DeleteError, ErrorClass};
 use crate::plan::Item;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
@@ -62,6 +63,15 @@ impl Executor {
         let Some(key) = package_key(package, cx.account) else {
             return unknown("the domain owner is not known (name `domainOwner`)".into());
         };
+        // CodeArtifact sends its state-change events to the domain owner's
+        // account (and the repository administrator's): a function in
+        // another account never hears of a new dependent.
+        if cx.account.is_some_and(|a| a != key.domain_owner) {
+            return unknown(format!(
+                "domain {} is owned by account {}, and CodeArtifact's events, which keep the index current, reach only that account: deploy the function there",
+                package.domain, key.domain_owner
+            ));
+        }
         let (complete, edges) = tokio::join!(
             table.complete(&key, cx.retrier),
             table.edges(&key, cx.retrier)
@@ -94,80 +104,120 @@ impl Executor {
         let Some(table) = &self.dependencies else {
             return Tried::free(0);
         };
+        let first = self.is_present(package, dependent, cx).await;
+        let calls = first.calls;
+        match first.result {
+            Err(e) => return Tried::new(Err(e), calls),
+            Ok(true) => {
+                return self
+                    .index_present(table, package, dependent, cx)
+                    .await
+                    .after(calls)
+            }
+            Ok(false) => {}
+        }
+        let removed = table.remove(dependent, cx.retrier).await.after(calls);
+        if removed.result.is_err() {
+            return removed.map(|()| 0);
+        }
+        // A publish of the same version may have raced the removal: read
+        // again, and index it if it is back.
+        let again = self
+            .is_present(package, dependent, cx)
+            .await
+            .after(removed.calls);
+        match again.result {
+            Err(e) => Tried::new(Err(e), again.calls),
+            Ok(true) => {
+                (self.index_present(table, package, dependent, cx).await).after(again.calls)
+            }
+            Ok(false) => Tried::new(Ok(0), again.calls),
+        }
+    }
+
+    /// Whether the version is present now (DescribePackageVersion).
+    async fn is_present(
+        &self,
+        package: &CodeArtifactPackage,
+        dependent: &Dependent,
+        cx: &CallContext<'_>,
+    ) -> Tried<bool> {
         let status = self
             .codeartifact
             .status(package, &dependent.version, cx)
             .await;
-        let mut calls = status.calls;
-        let is_present = match status.result {
-            Ok(s) => s.as_ref().is_some_and(present),
-            Err(e) => return Tried::new(Err(e), calls),
-        };
-        let declared = match is_present {
-            true => {
-                let read = self
-                    .codeartifact
-                    .dependencies(package, &dependent.version, cx)
-                    .await;
-                calls += read.calls;
-                match read.result {
-                    Ok(d) => d,
-                    Err(e) => return Tried::new(Err(e), calls),
-                }
+        status.map(|s| s.as_ref().is_some_and(present))
+    }
+
+    /// Indexes a version CodeArtifact just called present. Its
+    /// dependencies not found then is a race (or a read not yet
+    /// consistent), not an absence: a transient error, so that the event is
+    /// delivered again rather than the version left without its edges.
+    async fn index_present(
+        &self,
+        table: &DependencyTable,
+        package: &CodeArtifactPackage,
+        dependent: &Dependent,
+        cx: &CallContext<'_>,
+    ) -> Tried<u64> {
+        let read = (self.codeartifact)
+            .dependencies(package, &dependent.version, cx)
+            .await;
+        match read.result {
+            Ok(Some(d)) => {
+                (table.index(dependent, &d, (Write::Again, cx.retrier)).await).after(read.calls)
             }
-            false => None,
-        };
-        let written = match declared {
-            Some(declared) => table.index(dependent, &declared, (true, cx.retrier)).await,
-            None => table.remove(dependent, cx.retrier).await.map(|()| 0),
-        };
-        written.after(calls)
+            Ok(None) => Tried::new(Err(not_found_while_present(dependent)), read.calls),
+            Err(e) => Tried::new(Err(e), read.calls),
+        }
     }
 
     /// A backfill's part: every present version of the package (or, handed
-    /// on, those of `only` still present) indexed, each its own item
-    /// (`Indexed`, or failed with its error). Returns the outcomes and the
-    /// edges written; a listing that fails is the package's one failed
-    /// item. Reads: the listing, then one ListPackageVersionDependencies a
-    /// version (paged), sixteen versions at a time, paced in the read quota.
+    /// on, those of `only`) indexed, each its own item (`Indexed`; gone
+    /// since, `AlreadyAbsent`; or failed with its error). A listing that
+    /// fails is the package's one failed item. Reads: the listing, then one
+    /// ListPackageVersionDependencies a version (paged), sixteen versions at
+    /// a time, paced in the read quota.
     pub(crate) async fn index_package(
         &self,
         (table, key): (&DependencyTable, &PackageKey),
         package: &CodeArtifactPackage,
         only: Option<&[String]>,
         cx: &CallContext<'_>,
-    ) -> (Vec<ItemOutcome>, u64) {
+    ) -> PartRun {
         let listing = self.codeartifact.versions(package, None, cx).await;
-        let versions: Vec<String> = match listing.result {
+        let present: Vec<String> = match listing.result {
             Ok(l) => (l.versions.into_iter())
                 .filter(|v| matches!(&v.status, Status::CodeArtifact(s) if present(s)))
                 .map(|v| v.name)
-                .filter(|v| only.is_none_or(|o| o.contains(v)))
                 .collect(),
             Err(e) => {
                 let failed = ItemOutcome::failed(Item::Package, Arc::new(e), listing.calls);
-                return (vec![failed], 0);
+                return PartRun::of(vec![failed], Vec::new());
             }
         };
-        let runs = versions
+        let (chosen, mut outcomes) = choose(&present, only);
+        let runs = chosen
             .into_iter()
             .map(|version| self.index_version((table, key), package, version, cx));
-        let done: Vec<(String, Tried<u64>)> = futures::stream::iter(runs)
+        let done: Vec<(String, Tried<Option<u64>>)> = futures::stream::iter(runs)
             .buffer_unordered(16)
             .collect()
             .await;
-        let mut edges = 0;
-        let outcomes = done
-            .into_iter()
-            .map(|(v, t)| match t.result {
-                Ok(n) => {
-                    edges += n;
-                    ItemOutcome::done(Item::Version(v), Done::Indexed, t.calls)
+        let mut run = PartRun::of(Vec::new(), present);
+        for (v, t) in done {
+            let item = Item::Version(v);
+            outcomes.push(match t.result {
+                Ok(Some(n)) => {
+                    run.edges += n;
+                    ItemOutcome::done(item, Done::Indexed, t.calls)
                 }
-                Err(e) => ItemOutcome::failed(Item::Version(v), Arc::new(e), t.calls),
-            })
-            .collect();
-        (outcomes, edges)
+                Ok(None) => ItemOutcome::done(item, Done::AlreadyAbsent, t.calls),
+                Err(e) => ItemOutcome::failed(item, Arc::new(e), t.calls),
+            });
+        }
+        run.outcomes = outcomes;
+        run
     }
 
     /// One present version of a backfill's package: its dependencies read
@@ -178,7 +228,7 @@ impl Executor {
         package: &CodeArtifactPackage,
         version: String,
         cx: &CallContext<'_>,
-    ) -> (String, Tried<u64>) {
+    ) -> (String, Tried<Option<u64>>) {
         let dependent = Dependent {
             key: key.clone(),
             repository: package.repository.clone(),
@@ -189,9 +239,12 @@ impl Executor {
             .dependencies(package, &dependent.version, cx)
             .await;
         let written = match read.result {
-            Ok(Some(d)) => table.index(&dependent, &d, (false, cx.retrier)).await,
+            Ok(Some(d)) => (table
+                .index(&dependent, &d, (Write::Backfill, cx.retrier))
+                .await)
+                .map(Some),
             // Gone since the listing: nothing to index.
-            Ok(None) => Tried::free(0),
+            Ok(None) => Tried::free(None),
             Err(e) => Tried::new(Err(e), 0),
         };
         (dependent.version, written.after(read.calls))
@@ -225,4 +278,57 @@ impl Executor {
             tracing::warn!(package = %package, error = %e.chain(), "the edges of deleted versions were not removed; their Deleted events remove them");
         }
     }
+}
+
+/// A present version whose dependencies are not found: transient.
+fn not_found_while_present(dependent: &Dependent) -> DeleteError {
+    DeleteError::Api {
+        service: crate::service::Service::CodeArtifact,
+        operation: "ListPackageVersionDependencies",
+        code: "ResourceNotFoundException".into(),
+        class: ErrorClass::Transient,
+        source: format!(
+            "{} is present (DescribePackageVersion) but its dependencies are not found",
+            dependent.label()
+        )
+        .into(),
+    }
+}
+
+/// What a backfill's part came to.
+#[derive(Debug)]
+pub(crate) struct PartRun {
+    /// One per version indexed (or gone, or failed); the package's, when
+    /// its listing failed.
+    pub(crate) outcomes: Vec<ItemOutcome>,
+    /// Edges written.
+    pub(crate) edges: u64,
+    /// Every present version the listing showed.
+    pub(crate) present: Vec<String>,
+}
+
+impl PartRun {
+    fn of(outcomes: Vec<ItemOutcome>, present: Vec<String>) -> PartRun {
+        PartRun {
+            outcomes,
+            edges: 0,
+            present,
+        }
+    }
+}
+
+/// The present versions a part indexes (all, or those `only` names), and
+/// an `AlreadyAbsent` outcome for each named version no longer present.
+/// Pure.
+fn choose(present: &[String], only: Option<&[String]>) -> (Vec<String>, Vec<ItemOutcome>) {
+    let Some(only) = only else {
+        return (present.to_vec(), Vec::new());
+    };
+    let (chosen, gone): (Vec<&String>, Vec<&String>) =
+        only.iter().partition(|v| present.contains(v));
+    let gone = gone
+        .into_iter()
+        .map(|v| ItemOutcome::done(Item::Version(v.clone()), Done::AlreadyAbsent, 0))
+        .collect();
+    (chosen.into_iter().cloned().collect(), gone)
 }

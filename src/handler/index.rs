@@ -37,16 +37,14 @@ impl Runner<'_> {
             )];
         };
         let backfill = |id: &str| Backfill {
-            domain_partition: format!("domain#{owner}/{}", request.domain),
+            domain_owner: owner.to_owned(),
+            domain: request.domain.clone(),
             id: id.to_owned(),
         };
         match request.part.clone() {
             Some((part, package)) => {
                 let b = backfill(&part.id);
-                vec![
-                    self.run_part(&table, (&b, part.part), &package, request, cx)
-                        .await,
-                ]
+                vec![self.run_part(&table, &b, &package, request, cx).await]
             }
             None => {
                 let id = uuid::Uuid::new_v5(
@@ -93,13 +91,10 @@ impl Runner<'_> {
         }
         let mut entries = Vec::with_capacity(parts.len());
         for part in parts {
-            let Some((p, package)) = part.part.clone() else {
+            let Some((_, package)) = part.part.clone() else {
                 continue;
             };
-            entries.push(
-                self.run_part(table, (backfill, p.part), &package, part, cx)
-                    .await,
-            );
+            entries.push(self.run_part(table, backfill, &package, part, cx).await);
         }
         entries
     }
@@ -158,7 +153,7 @@ impl Runner<'_> {
     async fn run_part(
         &self,
         table: &DependencyTable,
-        (backfill, part): (&Backfill, u64),
+        backfill: &Backfill,
         package: &CodeArtifactPackage,
         request: IndexRequest,
         cx: &CallContext<'_>,
@@ -170,12 +165,30 @@ impl Runner<'_> {
             );
         };
         let only = request.versions.as_deref();
-        let (mut outcomes, edges) = self
+        let run = self
             .executor
             .index_package((table, &key), package, only, cx)
             .await;
-        if outcomes.iter().all(|o| o.result.is_ok()) {
-            let done = table.part_done(backfill, part, cx.retrier).await;
+        let (mut outcomes, edges) = (run.outcomes, run.edges);
+        // A hand-on of some of the part's versions completes the part only
+        // if every present version has its entry (others may wait in other
+        // messages of the same part).
+        let whole = match only {
+            None => true,
+            Some(_) => {
+                let all = table
+                    .all_indexed(&key, package, &run.present, cx.retrier)
+                    .await;
+                all.result.unwrap_or_else(|e| {
+                    outcomes.push(ItemOutcome::failed(Item::Package, Arc::new(e), all.calls));
+                    false
+                })
+            }
+        };
+        if whole && outcomes.iter().all(|o| o.result.is_ok()) {
+            let done = table
+                .part_done(backfill, &part_key(package), cx.retrier)
+                .await;
             match done.result {
                 Ok(true) => {
                     tracing::info!(domain = %package.domain, backfill = %backfill.id, "the index of dependencies is complete")
@@ -197,6 +210,12 @@ impl Runner<'_> {
             edges_written: edges,
         }))
     }
+}
+
+/// A part's key in the backfill: its package, wherever a listing put it.
+fn part_key(p: &CodeArtifactPackage) -> String {
+    let ns = p.namespace.as_deref().unwrap_or("");
+    format!("{}/{}/{ns}/{}", p.repository, p.format.as_str(), p.package)
 }
 
 /// The request fails as one item with `e`, after `calls` calls.

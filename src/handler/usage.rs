@@ -4,7 +4,10 @@
 //! records whose reads it carried; SQS redelivers them, and the writes,
 //! which only move times forward, are harmless to repeat.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use futures::StreamExt;
 
 use super::pipeline::Work;
 use super::Invocation;
@@ -13,6 +16,7 @@ use crate::downloads::{Archived, Batch, Dependent, DownloadStore, Read};
 use crate::error::DeleteError;
 use crate::execute::{CallContext, Executor};
 use crate::retry::Retrier;
+use crate::retry::Tried;
 
 /// What became of one unit's reads.
 #[derive(Debug, Default)]
@@ -120,6 +124,23 @@ async fn record_archived(
     }
 }
 
+/// One version's entry made again: the records that named it, the event,
+/// and the edges written.
+async fn reindex_one(
+    executor: &Executor,
+    c: Changed,
+    records: Vec<usize>,
+    cx: &CallContext<'_>,
+) -> (Vec<usize>, Changed, Tried<u64>) {
+    let dependent = Dependent {
+        key: c.key.clone(),
+        repository: c.package.repository.clone(),
+        version: c.version.clone(),
+    };
+    let done = executor.reindex(&c.package, &dependent, cx).await;
+    (records, c, done)
+}
+
 /// Events taken out of the units, each with its unit's index.
 type Taken<T> = Vec<(usize, T)>;
 
@@ -183,23 +204,37 @@ async fn reindex(
         account: inv.account.as_deref(),
     };
     let cx = &cx;
-    let runs = changed.iter().map(|(i, c)| async move {
-        let dependent = Dependent {
-            key: c.key.clone(),
-            repository: c.package.repository.clone(),
-            version: c.version.clone(),
-        };
-        (*i, c, executor.reindex(&c.package, &dependent, cx).await)
-    });
-    for (i, c, done) in futures::future::join_all(runs).await {
+    // One read per version however many events name it (a batch may hold
+    // duplicates); every record that named it shares the result.
+    let mut by_version: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, c) in &changed {
+        let k = (c.package.to_string(), c.version.clone());
+        by_version.entry(k).or_default().push(*i);
+    }
+    let firsts: Vec<(Changed, Vec<usize>)> = by_version
+        .into_values()
+        .filter_map(|records| {
+            let first = changed.iter().find(|(i, _)| *i == records[0])?;
+            Some((first.1.clone(), records))
+        })
+        .collect();
+    let runs = (firsts.into_iter()).map(|(c, records)| reindex_one(executor, c, records, cx));
+    let done: Vec<_> = futures::stream::iter(runs)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for (records, c, done) in done {
         match done.result {
             Ok(edges) => {
-                work[i].tally.indexed += 1;
-                work[i].tally.edges += edges;
+                work[records[0]].tally.indexed += 1;
+                work[records[0]].tally.edges += edges;
                 tracing::info!(package = %c.package, version = %c.version, edges, "dependencies indexed");
             }
             Err(e) => {
-                work[i].tally.failed.get_or_insert_with(|| Arc::new(e));
+                let e = Arc::new(e);
+                for i in records {
+                    work[i].tally.failed.get_or_insert_with(|| e.clone());
+                }
             }
         }
     }

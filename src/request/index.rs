@@ -100,6 +100,10 @@ impl RawRequest {
             ("expectedStatus", self.expected_status.is_some()),
             ("maxDeletions", self.max_deletions.is_some()),
             ("dryRun", self.dry_run.is_some()),
+            ("maxFraction", self.max_fraction.is_some()),
+            ("planValidForDays", self.plan_valid_for_days.is_some()),
+            ("protectInUse", self.protect_in_use.is_some()),
+            ("unsetDefaultVersion", self.unset_default_version.is_some()),
         ] {
             if given {
                 c.problems.push(format!(
@@ -110,9 +114,14 @@ impl RawRequest {
         let part = match &self.backfill {
             Some(b) => self.backfill_package(c).map(|p| (b.clone(), p)),
             None => {
-                let named = [&self.repository, &self.package, &self.format];
+                let named = [
+                    &self.repository,
+                    &self.package,
+                    &self.format,
+                    &self.namespace,
+                ];
                 if named.iter().any(|f| f.is_some()) || self.versions.is_some() {
-                    c.problems.push("`indexDependencies` indexes a whole domain: give `domain` (and `domainOwner`), not a repository, package or versions".into());
+                    c.problems.push("`indexDependencies` indexes a whole domain: give `domain` (and `domainOwner`), not a repository, format, namespace, package or versions".into());
                 }
                 None
             }

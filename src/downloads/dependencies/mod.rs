@@ -171,6 +171,18 @@ fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
         .collect()
 }
 
+/// How a version's entry is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// A backfill's: the edges it declares are put, and its own item; what
+    /// it declared before is not read (a version's metadata is fixed once
+    /// published; a change comes as an event, written [`Write::Again`]).
+    Backfill,
+    /// An event's: what it declared before is read first, and the edges it
+    /// no longer declares are removed.
+    Again,
+}
+
 /// The index's items of the table `DOWNLOADS_TABLE`.
 #[derive(Debug)]
 pub(crate) struct DependencyTable {
@@ -256,6 +268,7 @@ impl DependencyTable {
                             .table_name(&self.table)
                             .key_condition_expression("packageKey = :pk")
                             .expression_attribute_values(":pk", s(pk))
+                            .consistent_read(true)
                             .set_exclusive_start_key(start)
                             .send()
                             .await
@@ -323,18 +336,17 @@ impl DependencyTable {
     }
 
     /// Indexes a present version: an edge on each package it declares
-    /// (put whole), its own item, then, when `again` (an event: its
-    /// metadata may have changed), the removal of edges it no longer
-    /// declares. Returns the edges written.
+    /// (put whole), its own item, then, with [`Write::Again`], the removal
+    /// of edges it no longer declares. Returns the edges written.
     pub(crate) async fn index(
         &self,
         dependent: &Dependent,
         declared: &[Declared],
-        (again, retrier): (bool, &Retrier),
+        (write, retrier): (Write, &Retrier),
     ) -> Tried<u64> {
-        let before = match again {
-            true => self.recorded(dependent, retrier).await,
-            false => Tried::free(Vec::new()),
+        let before = match write {
+            Write::Again => self.recorded(dependent, retrier).await,
+            Write::Backfill => Tried::free(Vec::new()),
         };
         let mut calls = before.calls;
         let before = match before.result {

@@ -1,6 +1,7 @@
-//! Removing a version's edges from the index: one version (a Deleted or
-//! Disposed state change), or the many a run deleted (their own items read
-//! 100 a `BatchGetItem`, then only the edges found removed).
+//! Versions' own items read 100 a `BatchGetItem`: to remove the edges of
+//! the many versions a run deleted (only those found), and to tell whether
+//! every present version of a backfill's part has its entry. And the
+//! removal of one version's edges (a Deleted or Disposed state change).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -8,6 +9,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 use super::super::store::dynamodb_error;
 use super::{DependencyTable, Dependent};
+use crate::downloads::PackageKey;
+use crate::request::CodeArtifactPackage;
 use crate::retry::{QuotaClass, Retrier, Tried};
 
 impl DependencyTable {
@@ -39,6 +42,36 @@ impl DependencyTable {
             }
         }
         Tried::new(Ok(()), calls)
+    }
+
+    /// Whether every version of `present` (of the package under `key`, in
+    /// `package`'s repository) has its entry: their own items read 100 a
+    /// `BatchGetItem`.
+    pub(crate) async fn all_indexed(
+        &self,
+        key: &PackageKey,
+        package: &CodeArtifactPackage,
+        present: &[String],
+        retrier: &Retrier,
+    ) -> Tried<bool> {
+        let dependents: Vec<Dependent> = (present.iter())
+            .map(|v| Dependent {
+                key: key.clone(),
+                repository: package.repository.clone(),
+                version: v.clone(),
+            })
+            .collect();
+        let mut calls = 0;
+        for chunk in dependents.chunks(100) {
+            let found = self.batch_recorded(chunk, retrier).await;
+            calls += found.calls;
+            match found.result {
+                Ok(f) if f.len() == chunk.len() => {}
+                Ok(_) => return Tried::new(Ok(false), calls),
+                Err(e) => return Tried::new(Err(e), calls),
+            }
+        }
+        Tried::new(Ok(true), calls)
     }
 
     /// Which of up to 100 dependents have an own item: `(packageKey,

@@ -11,7 +11,7 @@ use super::{CodeArtifactAdapter, PAGE_SIZE};
 use crate::downloads::Declared;
 use crate::execute::{paginate, CallContext};
 use crate::names;
-use crate::request::CodeArtifactPackage;
+use crate::request::{CodeArtifactPackage, Format};
 use crate::retry::{QuotaClass, Tried};
 
 impl CodeArtifactAdapter {
@@ -56,9 +56,10 @@ impl CodeArtifactAdapter {
                 };
                 for d in page.dependencies() {
                     let Some(package) = d.package() else { continue };
+                    let (namespace, package) = stored(format, d.namespace(), package);
                     out.push(Declared {
-                        namespace: d.namespace().map(|ns| names::namespace(format, ns)),
-                        package: names::name(format, package),
+                        namespace,
+                        package,
                         dependency_type: d.dependency_type().map(str::to_owned),
                         requirement: d.version_requirement().map(str::to_owned),
                     });
@@ -121,4 +122,31 @@ impl CodeArtifactAdapter {
         .await;
         Tried::new(listed.result.map(|()| out), listed.calls)
     }
+}
+
+/// A dependency's namespace and name as CodeArtifact stores them (an npm
+/// `@scope/name` given whole is split, as a request's is), so that its
+/// edges are keyed as a policy on that package reads them.
+fn stored(format: Format, namespace: Option<&str>, package: &str) -> (Option<String>, String) {
+    names::package(format, namespace, package).unwrap_or_else(|_| {
+        let ns = namespace.map(|ns| names::namespace(format, ns));
+        (ns, names::name(format, package))
+    })
+}
+
+#[cfg(test)]
+#[test]
+fn a_scoped_npm_name_is_keyed_as_stored() {
+    assert_eq!(
+        stored(Format::Npm, None, "@acme/core"),
+        (Some("acme".into()), "core".into())
+    );
+    assert_eq!(
+        stored(Format::Npm, Some("@acme"), "core"),
+        (Some("acme".into()), "core".into())
+    );
+    assert_eq!(
+        stored(Format::Pypi, None, "Acme_Models"),
+        (None, "acme-models".into())
+    );
 }
