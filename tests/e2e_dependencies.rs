@@ -227,6 +227,19 @@ async fn kept_versions_keep_what_they_depend_on() {
     }
     let again = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
     assert_eq!(with_rule(&again, KeepRule::DependedOn), ["1.5.0", "1.9.0"]);
+
+    // ui@3.2.0's metadata changes (an Updated event): it now needs flaky,
+    // not core, and its edge on core goes.
+    stack.emulator.shared.edit(|s| {
+        let apps = s.codeartifact.domains.get_mut("acme").unwrap().repositories.get_mut("apps").unwrap();
+        let ui = apps.packages.iter_mut().find(|p| p.package == "ui").unwrap();
+        let v = ui.versions.iter_mut().find(|v| v.version == "3.2.0").unwrap();
+        v.dependencies = serde_json::from_value(json!([{"namespace": "acme", "package": "flaky", "dependencyType": "regular", "versionRequirement": "0.2.0"}])).unwrap();
+    });
+    let out = invoke(&h, ui_event("Updated", "Published", "3.2.0"), LEFT).await;
+    assert_eq!(out.summary.dependents_indexed, 1, "{:?}", out.summary);
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.9.0"]);
     let out = invoke(&h, core(), LEFT).await;
     assert_eq!(
         deleted(&out),

@@ -28,7 +28,7 @@
 //! `DownloadsWrite` quota classes. Writes are idempotent: an edge is put
 //! whole, a removal deletes what is there.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -116,38 +116,6 @@ pub(crate) fn edges_partition(key: &PackageKey) -> String {
     )
 }
 
-/// The edges a dependent's declarations make: per package depended on,
-/// the requirements on it. Pure.
-fn grouped<'d>(
-    dependent: &Dependent,
-    declared: &'d [Declared],
-) -> BTreeMap<String, Vec<&'d Declared>> {
-    let mut out: BTreeMap<String, Vec<&Declared>> = BTreeMap::new();
-    for d in declared {
-        let key = PackageKey {
-            namespace: d
-                .namespace
-                .clone()
-                .map_or(Namespace::None, Namespace::Named),
-            package: d.package.clone(),
-            ..dependent.key.clone()
-        };
-        out.entry(edges_partition(&key)).or_default().push(d);
-    }
-    out
-}
-
-fn requirement_item(d: &Declared) -> AttributeValue {
-    let mut m = HashMap::new();
-    if let Some(t) = &d.dependency_type {
-        m.insert("dependencyType".to_owned(), s(t));
-    }
-    if let Some(r) = &d.requirement {
-        m.insert("versionRequirement".to_owned(), s(r));
-    }
-    AttributeValue::M(m)
-}
-
 /// One edge item as the planner reads it.
 fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
     let text = |m: &HashMap<String, AttributeValue>, k: &str| {
@@ -169,18 +137,6 @@ fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
             requirement: text(m, "versionRequirement"),
         })
         .collect()
-}
-
-/// How a version's entry is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Write {
-    /// A backfill's: the edges it declares are put, and its own item; what
-    /// it declared before is not read (a version's metadata is fixed once
-    /// published; a change comes as an event, written [`Write::Again`]).
-    Backfill,
-    /// An event's: what it declared before is read first, and the edges it
-    /// no longer declares are removed.
-    Again,
 }
 
 /// The index's items of the table `DOWNLOADS_TABLE`.
@@ -335,68 +291,6 @@ impl DependencyTable {
         })
     }
 
-    /// Indexes a present version: an edge on each package it declares
-    /// (put whole), its own item, then, with [`Write::Again`], the removal
-    /// of edges it no longer declares. Returns the edges written.
-    pub(crate) async fn index(
-        &self,
-        dependent: &Dependent,
-        declared: &[Declared],
-        (write, retrier): (Write, &Retrier),
-    ) -> Tried<u64> {
-        let before = match write {
-            Write::Again => self.recorded(dependent, retrier).await,
-            Write::Backfill => Tried::free(Vec::new()),
-        };
-        let mut calls = before.calls;
-        let before = match before.result {
-            Ok(b) => b,
-            Err(e) => return Tried::new(Err(e), calls),
-        };
-        let groups = grouped(dependent, declared);
-        let sk = dependent.edge_sort_key();
-        let puts = groups.iter().map(|(pk, reqs)| {
-            let item = HashMap::from([
-                ("packageKey".to_owned(), s(pk)),
-                ("version".to_owned(), s(&sk)),
-                ("dependent".to_owned(), s(dependent.label())),
-                ("dependentVersion".to_owned(), s(&dependent.version)),
-                (
-                    "requirements".to_owned(),
-                    AttributeValue::L(reqs.iter().map(|d| requirement_item(d)).collect()),
-                ),
-            ]);
-            self.put(item, retrier)
-        });
-        let written = futures::future::join_all(puts).await;
-        calls += written.iter().map(|t| t.calls).sum::<u32>();
-        if let Some(e) = written.into_iter().find_map(|t| t.result.err()) {
-            return Tried::new(Err(e), calls);
-        }
-        let own = HashMap::from([
-            ("packageKey".to_owned(), s(dependent.own_partition())),
-            ("version".to_owned(), s(&dependent.version)),
-            (
-                "dependsOn".to_owned(),
-                AttributeValue::L(groups.keys().map(s).collect()),
-            ),
-        ]);
-        let put = self.put(own, retrier).await;
-        calls += put.calls;
-        if let Err(e) = put.result {
-            return Tried::new(Err(e), calls);
-        }
-        let stale: Vec<String> = before
-            .into_iter()
-            .filter(|p| !groups.contains_key(p))
-            .collect();
-        let removed = self.delete_edges(&stale, &sk, retrier).await;
-        Tried::new(
-            removed.result.map(|()| groups.len() as u64),
-            calls + removed.calls,
-        )
-    }
-
     async fn delete_edges(&self, partitions: &[String], sk: &str, retrier: &Retrier) -> Tried<()> {
         let deletes = partitions.iter().map(|pk| self.delete(pk, sk, retrier));
         let done = futures::future::join_all(deletes).await;
@@ -407,5 +301,8 @@ impl DependencyTable {
 }
 
 mod remove;
+mod write;
+
+pub(crate) use write::Write;
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,6 @@
 //! The index's keys and items, pure.
 
+use super::write::{grouped, requirement_item};
 use super::*;
 use crate::service::Format;
 
