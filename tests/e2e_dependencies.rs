@@ -324,10 +324,31 @@ async fn a_backfill_under_throttling_completes() {
     )
     .await;
     assert_eq!(out.summary.packages_fanned_out, 10, "{:?}", out.summary);
+    let started = std::time::Instant::now();
     let parts = drain(&sqs, &queues.work, &h, Duration::from_secs(300))
         .await
         .unwrap();
     stack.emulator.shared.set_faults(Default::default());
+    // The figures RELIABILITY.md quotes (`--nocapture` prints them).
+    let calls = stack.emulator.shared.calls();
+    let reads = calls
+        .iter()
+        .filter(|c| c.operation == "ListPackageVersionDependencies");
+    let (mut answered, mut throttled, mut dropped) = (0, 0, 0);
+    for c in reads {
+        match (c.status, c.error.as_deref()) {
+            (200, _) => answered += 1,
+            (0, _) => dropped += 1,
+            (_, Some("ThrottlingException")) => throttled += 1,
+            _ => {}
+        }
+    }
+    let handed_on: u64 = parts.iter().map(|s| s.handed_on).sum();
+    eprintln!(
+        "backfill under faults: {:.1} s, {} invocations, ListPackageVersionDependencies answered {answered}, throttled {throttled}, dropped {dropped}; handed on {handed_on}",
+        started.elapsed().as_secs_f64(),
+        parts.len()
+    );
     let dead: u64 = parts.iter().map(|s| s.dead_lettered).sum();
     assert_eq!(dead, 0, "{parts:?}");
     assert_eq!(parts.iter().map(|s| s.indexed).sum::<u64>(), 44);
