@@ -36,6 +36,7 @@ use aws_sdk_dynamodb::Client;
 
 use super::store::{dynamodb_error, s};
 use super::{Namespace, PackageKey};
+use crate::error::DeleteError;
 use crate::plan::Edge;
 use crate::retry::{QuotaClass, Retrier, Tried};
 
@@ -117,26 +118,37 @@ pub(crate) fn edges_partition(key: &PackageKey) -> String {
 }
 
 /// One edge item as the planner reads it.
-fn edges_of(item: &HashMap<String, AttributeValue>) -> Vec<Edge> {
+fn edges_of(item: &HashMap<String, AttributeValue>) -> Option<Vec<Edge>> {
     let text = |m: &HashMap<String, AttributeValue>, k: &str| {
         m.get(k).and_then(|v| v.as_s().ok()).cloned()
     };
-    let (Some(dependent), Some(version)) =
-        (text(item, "dependent"), text(item, "dependentVersion"))
-    else {
-        return Vec::new();
-    };
-    let reqs = item.get("requirements").and_then(|v| v.as_l().ok());
-    reqs.into_iter()
-        .flatten()
-        .filter_map(|r| r.as_m().ok())
-        .map(|m| Edge {
-            dependent: dependent.clone(),
-            dependent_version: version.clone(),
-            dependency_type: text(m, "dependencyType"),
-            requirement: text(m, "versionRequirement"),
+    let dependent = text(item, "dependent")?;
+    let version = text(item, "dependentVersion")?;
+    let reqs = item.get("requirements")?.as_l().ok()?;
+    reqs.iter()
+        .map(|r| {
+            let m = r.as_m().ok()?;
+            Some(Edge {
+                dependent: dependent.clone(),
+                dependent_version: version.clone(),
+                dependency_type: text(m, "dependencyType"),
+                requirement: text(m, "versionRequirement"),
+            })
         })
         .collect()
+}
+
+/// An edge item that does not read as one: the index cannot be trusted.
+fn malformed(pk: &str, item: &HashMap<String, AttributeValue>) -> DeleteError {
+    let sk = item.get("version").and_then(|v| v.as_s().ok());
+    DeleteError::Api {
+        service: crate::service::Service::CodeArtifact,
+        operation: "DynamoDB Query",
+        code: "MalformedEdge".into(),
+        class: crate::error::ErrorClass::Permanent,
+        source: format!("the edge {pk} {sk:?} lacks dependent, dependentVersion or requirements")
+            .into(),
+    }
 }
 
 /// The index's items of the table `DOWNLOADS_TABLE`.
@@ -237,7 +249,13 @@ impl DependencyTable {
                 Ok(p) => p,
                 Err(e) => return Tried::new(Err(e), calls),
             };
-            out.extend(page.items().iter().flat_map(edges_of));
+            for item in page.items() {
+                match edges_of(item) {
+                    Some(edges) => out.extend(edges),
+                    // Fail closed: an edge it cannot read might need anything.
+                    None => return Tried::new(Err(malformed(&pk, item)), calls),
+                }
+            }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
                 _ => return Tried::new(Ok(out), calls),

@@ -63,9 +63,17 @@ fn an_edge_item_reads_back() {
             })]),
         ),
     ]);
-    let edges = edges_of(&item);
+    let edges = edges_of(&item).expect("an edge");
     assert_eq!(edges.len(), 1);
     assert_eq!(edges[0].dependency_type, None);
     assert_eq!(edges[0].requirement.as_deref(), Some("[1.1.0, 2.0.0)"));
     assert_eq!(edges[0].dependent_version, "3.1.0");
+}
+
+/// An item that does not read as an edge is refused, so that the policy
+/// fails closed rather than counting it as no dependent.
+#[test]
+fn a_malformed_edge_does_not_read() {
+    let item = HashMap::from([("dependent".to_owned(), s("@acme/ui@3.1.0 in apps"))]);
+    assert!(edges_of(&item).is_none());
 }
