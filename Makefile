@@ -36,7 +36,7 @@ help:
 	@echo "make lint      cargo fmt --check, clippy -D warnings, cfn-lint and sam validate --lint"
 	@echo "make build     the Lambda binary: cargo lambda build --release --arm64"
 	@echo "make cli       packprune-cli (docs/cli.md): target/debug/packprune-cli"
-	@echo "make bench     quota-bound runs against the emulator, cold start, RSS, sizes: writes BENCHMARKS.md"
+	@echo "make bench     quota-bound runs against the emulator, the download path, dependency protection, cold start, RSS, sizes: writes BENCHMARKS.md"
 	@echo "make deploy    sam build && sam deploy (guided the first time)"
 	@echo "make invoke-remote EVENT=events/x.json | REQUEST='{...}'   invoke the deployed function"
 	@echo "make logs      tail the deployed function's logs"
@@ -175,7 +175,9 @@ build: $(STAMP)
 # BENCHMARKS.md: the release binary (x86_64) run through a local Runtime API
 # against the emulator's quotas, beside a naive loop; the arm64 build for its
 # size. Took 28 min 44 s on 2 cores (docs/testing.md), about 17 of them
-# the download path against moto.
+# the download path against moto. The dependency workloads (issue 28) came
+# after: `--only backfill` took 6 min 7 s (a 1 min build of the bench
+# included) and `--only protected` 11 min 27 s, about 8 of them on moto.
 bench: $(STAMP) build
 	$(CARGO) build --release --bin packprune
 	$(CARGO) run --release -p packprune-bench -- --out BENCHMARKS.md

@@ -4,11 +4,6 @@
 //! proxy) and what `notDownloadedForDays` costs a policy over the scope
 //! workload's 1,000 packages.
 
-// The tests' proxy; the bench only counts through it.
-#[allow(dead_code)]
-#[path = "../../tests/support/proxy.rs"]
-mod proxy;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Stdio;
@@ -23,6 +18,7 @@ use packprune_emulator::cloudtrail::{read_event, Download};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::proxy;
 use crate::run::peak_rss_kib;
 use crate::runtime_api::EventSource;
 use crate::{function_env, spawn_function, workload, ROOT, TIMEOUT};

@@ -5,31 +5,44 @@
 //! cold start, peak RSS, binary sizes and the TLS stack. Writes
 //! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|cold]`;
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|backfill|protected|cold] [--no-moto] [--at-once 1,3,10]`;
 //! the binaries it measures are built by `make bench` first. `--only` runs one
 //! workload (`cold`: none, the cold starts alone) and writes its report to `target/bench/partial.md` unless
 //! `--out` is given. Every run's call log is kept in
 //! `target/bench/*.calls.json`, what it dead-lettered (nothing, if all
 //! goes well) in `target/bench/*.dead-letters.json`.
 
+mod backfill;
+mod dependencies;
 mod downloads;
+mod dynamodb;
+mod fleet;
+mod graph;
 mod jobs;
 mod naive;
+mod protected;
 mod quotas;
 mod report;
 mod run;
 mod runtime_api;
 mod sqs;
+mod table;
 mod targets;
 mod workload;
+
+// The tests' proxy; the bench only counts through it.
+#[allow(dead_code)]
+#[path = "../../tests/support/proxy.rs"]
+mod proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use fleet::Fleet;
 use packprune_emulator::Running;
-use run::{file_name, peak_rss_kib, Run};
+use run::{file_name, Run};
 use runtime_api::EventSource;
 use workload::Workload;
 
@@ -44,8 +57,12 @@ pub const CONCURRENCY: [u32; 3] = [1, 3, 10];
 /// Builds a workload (its seed is large: only those that run are built).
 type Build = fn() -> Workload;
 
+/// The release binary `make bench` builds: under `CARGO_TARGET_DIR` when
+/// that is set, as cargo builds it there.
 fn function_binary() -> PathBuf {
-    Path::new(ROOT).join("target/release/packprune")
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| Path::new(ROOT).join("target"), PathBuf::from)
+        .join("release/packprune")
 }
 
 /// The function's environment: endpoints through `AWS_ENDPOINT_URL_*` only;
@@ -100,56 +117,35 @@ fn emulator_for(w: &Workload) -> Result<Running> {
 }
 
 /// packprune: `invocations` function processes polling one event source.
+/// A workload with the table gets a moto of the run's own.
 async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
-    let emulator = emulator_for(w)?;
-    let source = EventSource::start(TIMEOUT).await?;
-    let mut env = function_env(&emulator.url(), &source, concurrent);
-    // The function's table, on a moto of the run's own.
     let moto = match w.table {
         true => Some(downloads::moto_with_table().await?),
         false => None,
     };
-    if let Some((_, url)) = &moto {
-        env.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), url.clone()));
-        env.push(("DOWNLOADS_TABLE".into(), downloads::TABLE.into()));
-    }
-    let logs = Path::new(ROOT).join("target/bench");
-    std::fs::create_dir_all(&logs)?;
-    let mut children = Vec::new();
-    for i in 0..concurrent {
-        let log = logs.join(format!("{}-{concurrent}-{i}.log", file_name(w.name)));
-        children.push(spawn_function(&env, &log)?);
-    }
-    // Every process is up and polling before the clock starts.
-    let ready = Instant::now() + Duration::from_secs(30);
-    while source.first_poll().is_none() {
-        if Instant::now() > ready {
-            bail!("the function did not poll the Runtime API within 30 s; see target/bench/*.log");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    emulator.shared.clear_calls();
+    let env = moto
+        .as_ref()
+        .map_or_else(Vec::new, |(_, url)| table::env(url));
+    run_with(w, concurrent, &env).await
+}
+
+/// packprune, with `extra` in the processes' environment (the table's).
+pub(crate) async fn run_with(
+    w: &Workload,
+    concurrent: u32,
+    extra: &[(String, String)],
+) -> Result<Run> {
+    let mut fleet = Fleet::start(w, w.name, concurrent, extra).await?;
     let start = Instant::now();
-    source.send(w.messages.iter().cloned());
-    let delivered = tokio::time::timeout(Duration::from_secs(900), source.drained())
-        .await
-        .context("the run did not finish within 15 minutes")?;
+    fleet.source.send(w.messages.iter().cloned());
+    let delivered = fleet.drained().await?;
     let wall = start.elapsed().as_secs_f64();
-    let peak = children
-        .iter()
-        .filter_map(|c| c.id().and_then(peak_rss_kib))
-        .max();
-    for mut c in children {
-        let _ = c.kill().await;
-    }
-    let who = format!(
-        "packprune, {concurrent} invocation{} at once",
-        if concurrent == 1 { "" } else { "s" }
-    );
+    let peak = fleet.peak_rss_kib();
+    fleet.stop().await;
+    let who = fleet::who(concurrent);
     if !delivered.dead_letters.is_empty() {
         let name = file_name(&format!("{} {who}", w.name));
-        let path = logs.join(format!("{name}.dead-letters.json"));
+        let path = Path::new(ROOT).join(format!("target/bench/{name}.dead-letters.json"));
         std::fs::write(&path, serde_json::to_vec_pretty(&delivered.dead_letters)?)?;
     }
     Ok(Run {
@@ -158,7 +154,7 @@ async fn run_packprune(w: &Workload, concurrent: u32) -> Result<Run> {
         sent_to_work_queue: delivered.sent_to_work_queue,
         dead_lettered: delivered.dead_letters.len(),
         peak_rss_kib: peak,
-        ..Run::measured(w, who, &emulator, wall)
+        ..Run::measured(w, who, &fleet.emulator, wall)
     })
 }
 
@@ -201,34 +197,50 @@ async fn cold_starts(n: usize) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let mut out = None;
-    let mut only: Option<String> = None;
+/// `--only`'s workloads beside the quota-bound ones.
+const OTHERS: [&str; 4] = ["downloads", "backfill", "protected", "cold"];
+const USAGE: &str = "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|backfill|protected|cold] [--no-moto] [--at-once 1,3,10]";
+
+/// The command line.
+struct Args {
+    out: PathBuf,
+    only: Option<String>,
+    /// The dependency workloads' runs: on moto too, and at how many
+    /// invocations at once on the stand-in.
+    deps: dependencies::Options,
+}
+
+fn args() -> Result<Args> {
+    let (mut out, mut only) = (None, None);
+    let mut deps = dependencies::Options::default();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = Some(PathBuf::from(args.next().context("--out takes a path")?)),
             "--only" => only = Some(args.next().context("--only takes a workload")?),
-            _ => bail!(
-                "usage: packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|cold]"
-            ),
+            "--no-moto" => deps.moto = false,
+            "--at-once" => {
+                let list = args.next().context("--at-once takes a list: 1,3,10")?;
+                // Empty: no run on the stand-in (moto's alone).
+                deps.at_once = (list.split(',').filter(|n| !n.trim().is_empty()))
+                    .map(|n| n.trim().parse().context("--at-once takes a list: 1,3,10"))
+                    .collect::<Result<_>>()?;
+            }
+            _ => bail!(USAGE),
         }
     }
-    let out = out.unwrap_or_else(|| {
-        let root = PathBuf::from(ROOT);
-        match only {
-            Some(_) => root.join("target/bench/partial.md"),
-            None => root.join("BENCHMARKS.md"),
-        }
+    let root = PathBuf::from(ROOT);
+    let out = out.unwrap_or_else(|| match only {
+        Some(_) => root.join("target/bench/partial.md"),
+        None => root.join("BENCHMARKS.md"),
     });
-    if !function_binary().exists() {
-        bail!(
-            "{} is missing: run `make bench`, which builds it",
-            function_binary().display()
-        );
-    }
-    let mut runs = Vec::new();
+    Ok(Args { out, only, deps })
+}
+
+/// The quota-bound workloads `--only` asks for (all but the jobs without
+/// the table when it asks for none), each with 1, 3 and 10 invocations at
+/// once, and the naive loop.
+async fn quota_runs(only: Option<&str>) -> Result<Vec<Run>> {
     let workloads: [(&str, Build); 5] = [
         ("iot", workload::iot_only),
         ("jobs", || jobs::iot_jobs(true)),
@@ -236,20 +248,19 @@ async fn main() -> Result<()> {
         ("mixed", workload::mixed),
         ("scope", workload::scope),
     ];
-    if let Some(o) = only.as_deref() {
-        if o != "downloads" && o != "cold" && !workloads.iter().any(|(key, _)| *key == o) {
-            bail!(
-                "--only takes iot, jobs, jobs-no-table, mixed, scope, downloads or cold, not {o:?}"
-            );
+    if let Some(o) = only {
+        if !OTHERS.contains(&o) && !workloads.iter().any(|(key, _)| *key == o) {
+            bail!("--only takes iot, jobs, jobs-no-table, mixed, scope, downloads, backfill, protected or cold, not {o:?}");
         }
     }
     // The jobs without the table run only when asked for: at 10
     // invocations each process describes all 300 jobs, five minutes of the
     // shared DescribeJob quota.
-    let asked = |key: &str| match only.as_deref() {
+    let asked = |key: &str| match only {
         Some(o) => o == key,
         None => key != "jobs-no-table",
     };
+    let mut runs = Vec::new();
     for (_, build) in workloads.into_iter().filter(|(key, _)| asked(key)) {
         let w = build();
         for concurrent in CONCURRENCY {
@@ -267,8 +278,22 @@ async fn main() -> Result<()> {
             runs.push(r);
         }
     }
-    let recording = match only.as_deref() {
-        None | Some("downloads") => {
+    Ok(runs)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let Args { out, only, deps } = args()?;
+    if !function_binary().exists() {
+        bail!(
+            "{} is missing: run `make bench`, which builds it",
+            function_binary().display()
+        );
+    }
+    let runs = quota_runs(only.as_deref()).await?;
+    let asked = |key: &str| only.as_deref().is_none_or(|o| o == key);
+    let recording = match asked("downloads") {
+        true => {
             eprintln!(
                 "downloads: recording {} events, then a policy over the scope ...",
                 downloads::EVENTS
@@ -277,14 +302,27 @@ async fn main() -> Result<()> {
             eprintln!("{r:?}");
             Some(r)
         }
-        Some(_) => None,
+        false => None,
+    };
+    let backfills = match asked("backfill") {
+        true => Some(dependencies::backfills(&deps).await?),
+        false => None,
+    };
+    let protection = match asked("protected") {
+        true => Some(dependencies::protection(&deps).await?),
+        false => None,
     };
     eprintln!("cold start ...");
     let cold = cold_starts(20).await?;
     let mut sorted = cold.clone();
     sorted.sort_by(f64::total_cmp);
     eprintln!("cold start: median {:.1} ms", sorted[sorted.len() / 2]);
-    let text = report::render(&runs, &cold, recording.as_ref())?;
+    let extra = report::Extra {
+        downloads: recording.as_ref(),
+        backfills: backfills.as_deref(),
+        protection: protection.as_ref(),
+    };
+    let text = report::render(&runs, &cold, extra)?;
     std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {}", out.display());
     Ok(())

@@ -7,6 +7,7 @@ use crate::workload::Need;
 
 /// The emulator's quotas: one token bucket per quota class, a second's worth
 /// of burst, and 20 ms of latency on every call.
+#[derive(Debug, Clone, Copy)]
 pub struct Quotas {
     pub ca_write: f64,
     pub ca_list: f64,
@@ -54,9 +55,15 @@ pub const CLASSES: [(&str, &[&str]); 8] = [
             "codeartifact:ListPackages",
         ],
     ),
+    // The account's read quota: these have none of their own
+    // (`../shared/aws-api-facts.md`, section J).
     (
         "codeartifact.read",
-        &["codeartifact:DescribePackageVersion"],
+        &[
+            "codeartifact:DescribePackageVersion",
+            "codeartifact:ListPackageVersionDependencies",
+            "codeartifact:ListRepositoriesInDomain",
+        ],
     ),
     (
         "iot.write",

@@ -128,7 +128,7 @@ fn method(s: &mut String) -> Result<()> {
     let counts = format!("{} and {last}", counts.join(", "));
     writeln!(s, "## Method\n")?;
     writeln!(s, "- **Function.** The release binary (`target/release/packprune`, x86_64), started as Lambda starts it and driven through a local **Lambda Runtime API that plays the SQS event source** (`bench/src/runtime_api.rs`): each poll of `/next` gets up to 10 records, records named in `batchItemFailures` go back on the queue. Each workload runs with {counts} invocations at once: that many processes poll the same queue, each with `EVENT_SOURCE_MAX_CONCURRENCY` set to that number (as the template sets it from the event source mapping's `MaximumConcurrency`). Function timeout {} s. `RATE_LIMITS` is left at its defaults, which are the quotas below. **Protection of what is in use is on** (`protectInUse` defaults to true): the function searches the fleet index (SearchIndex) for every IoT version it deletes (twelve versions a query, their terms joined by `OR`), reads the fleet-indexing configuration and lists the unfinished jobs (ListJobs) at most once per invocation, and describes (DescribeJob) only jobs its execution environment, or with `DOWNLOADS_TABLE` any environment, has not described before.", crate::TIMEOUT.as_secs())?;
-    writeln!(s, "- **The function's table.** Only the unfinished-jobs workload sets `DOWNLOADS_TABLE` (a moto server of the run's own, the template's key schema), as a deployment with `RecordDownloads=true` does: there each SQS record's message is also claimed before its work and marked handled after (two conditional writes per record), so that a message delivered twice is worked on once. The template keeps the table the opt-in it was (issue 26 asked whether to always deploy it): its download-recording marker (`recordingSince`, per domain) lives in the table, and a table kept while recording was switched off and on again would claim reads were recorded across the gap, so `notDownloadedForDays` could delete a version downloaded in it; a table that goes with `RecordDownloads=false` (and is retained, detached, on the way) cannot. What duplicates cost without the table is in RELIABILITY.md (the never-spin run, with and without it).")?;
+    writeln!(s, "- **The function's table.** Of the quota-bound runs, only the unfinished-jobs workload sets `DOWNLOADS_TABLE` (a moto server of the run's own, the template's key schema), as a deployment with `RecordDownloads=true` does: there each SQS record's message is also claimed before its work and marked handled after (two conditional writes per record), so that a message delivered twice is worked on once. The template keeps the table the opt-in it was (issue 26 asked whether to always deploy it): its download-recording marker (`recordingSince`, per domain) lives in the table, and a table kept while recording was switched off and on again would claim reads were recorded across the gap, so `notDownloadedForDays` could delete a version downloaded in it; a table that goes with `RecordDownloads=false` (and is retained, detached, on the way) cannot. What duplicates cost without the table is in RELIABILITY.md (the never-spin run, with and without it).")?;
     writeln!(s, "- **SQS.** The event source is also the function's SQS endpoint (`AWS_ENDPOINT_URL_SQS`; `bench/src/sqs.rs`): it answers SendMessageBatch (awsJson1_0). What the function sends to `WORK_QUEUE_URL`, a scope's fan-out (one policy request per package) or work handed on, goes on the queue the processes poll, after its `DelaySeconds`; what it sends to `DEAD_LETTER_QUEUE_URL` is counted (it must be nothing).")?;
     writeln!(s, "- **Services.** The emulator, in the bench process, with one token bucket per quota class, shared by the operations the class covers, a burst of one second's worth of tokens, and {LATENCY_MS} ms latency on every call. The classes, by the function's names for them, at the published quotas (IoT publishes none for the software package catalog; the function assumes 10/s): {}. CodeArtifact's throttles carry `Retry-After` (the seconds until a token is back, rounded up); IoT's carry none.", classes_text(&QUOTAS))?;
     writeln!(s, "- **Seeds.** Where there are IoT packages, fleet indexing indexes `$package`, things run versions no request deletes, and a finished job names a version to delete: every IoT version deleted is searched and none is protected.")?;
@@ -214,11 +214,29 @@ fn jobs_table(s: &mut String, runs: &[Run], workload: &str) -> Result<()> {
     Ok(())
 }
 
-pub fn render(
-    runs: &[Run],
-    cold: &[f64],
-    downloads: Option<&crate::downloads::Report>,
-) -> Result<String> {
+/// The sections beside the quota-bound runs, those that ran.
+pub struct Extra<'a> {
+    pub downloads: Option<&'a crate::downloads::Report>,
+    pub backfills: Option<&'a [crate::backfill::BackfillRun]>,
+    pub protection: Option<&'a crate::dependencies::Protection>,
+}
+
+impl Extra<'_> {
+    fn render(&self, s: &mut String) -> std::fmt::Result {
+        if let Some(d) = self.downloads {
+            crate::downloads::render(s, d)?;
+        }
+        if let Some(b) = self.backfills {
+            crate::dependencies::render_backfill(s, b)?;
+        }
+        if let Some(p) = self.protection {
+            crate::dependencies::render_protection(s, p)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn render(runs: &[Run], cold: &[f64], extra: Extra<'_>) -> Result<String> {
     let mut s = String::new();
     let date = Command::new("date")
         .arg("-u")
@@ -232,9 +250,7 @@ pub fn render(
     method(&mut s)?;
     runs_table(&mut s, runs)?;
     targets::targets(&mut s, runs, cold)?;
-    if let Some(d) = downloads {
-        crate::downloads::render(&mut s, d)?;
-    }
+    extra.render(&mut s)?;
     let peak = targets::peak_rss_kib(runs);
     let mut cold_sorted = cold.to_vec();
     cold_sorted.sort_by(f64::total_cmp);

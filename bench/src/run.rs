@@ -159,7 +159,7 @@ fn verify(w: &Workload, emulator: &Running) -> (usize, usize) {
 
 /// Counts calls and throttles, and keeps the call log (arrival times, answers)
 /// in `target/bench/<run>.calls.json` for a closer look at a run.
-fn count_calls(emulator: &Running, run: &str) -> (usize, usize) {
+pub(crate) fn count_calls(emulator: &Running, run: &str) -> (usize, usize) {
     let calls = emulator.shared.calls();
     let logs = Path::new(ROOT).join("target/bench");
     if std::fs::create_dir_all(&logs).is_ok() {

@@ -41,6 +41,7 @@ impl Need {
     }
 }
 
+#[derive(Clone)]
 pub struct Workload {
     pub name: &'static str,
     /// What the workload is, for the report.

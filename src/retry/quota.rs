@@ -12,7 +12,9 @@ pub enum QuotaClass {
     CodeArtifactWrite,
     /// ListPackageVersions, ListPackages.
     CodeArtifactList,
-    /// DescribePackageVersion: "read requests per second, one account".
+    /// DescribePackageVersion, ListPackageVersionDependencies and
+    /// ListRepositoriesInDomain: "read requests per second, one account"
+    /// (the last two have no quota of their own).
     CodeArtifactRead,
     /// DeletePackageVersion, DeletePackage, UpdatePackage,
     /// UpdatePackageVersion: the software package catalog's writes.
