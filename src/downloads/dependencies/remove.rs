@@ -3,9 +3,9 @@
 //! every present version of a backfill's part has its entry. And the
 //! removal of one version's edges (a Deleted or Disposed state change).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 
 use super::super::store::dynamodb_error;
 use super::{DependencyTable, Dependent};
@@ -30,15 +30,22 @@ impl DependencyTable {
                 Ok(f) => f,
                 Err(e) => return Tried::new(Err(e), calls),
             };
-            let removals = chunk
-                .iter()
-                .filter(|d| found.contains(&(d.own_partition(), d.version.clone())))
-                .map(|d| self.remove(d, retrier));
-            for r in futures::future::join_all(removals).await {
-                calls += r.calls;
-                if let Err(e) = r.result {
-                    return Tried::new(Err(e), calls);
-                }
+            // Their edges first, then their own items, so that an own item
+            // never goes while an edge it lists may stay.
+            let (mut edges, mut owns) = (Vec::new(), Vec::new());
+            for d in chunk {
+                let Some(depends_on) = found.get(&(d.own_partition(), d.version.clone())) else {
+                    continue;
+                };
+                let sk = d.edge_sort_key();
+                edges.extend(depends_on.iter().map(|pk| delete_request(pk, &sk)));
+                owns.push(delete_request(&d.own_partition(), &d.version));
+            }
+            edges.extend(owns);
+            let removed = self.batch_write(edges, retrier).await;
+            calls += removed.calls;
+            if let Err(e) = removed.result {
+                return Tried::new(Err(e), calls);
             }
         }
         Tried::new(Ok(()), calls)
@@ -75,17 +82,17 @@ impl DependencyTable {
     }
 
     /// Which of up to 100 dependents have an own item: `(packageKey,
-    /// version)` pairs. Keys DynamoDB leaves unprocessed are asked again.
+    /// version)` → the partitions of its edges. Keys DynamoDB leaves unprocessed are asked again.
     async fn batch_recorded(
         &self,
         chunk: &[Dependent],
         retrier: &Retrier,
-    ) -> Tried<BTreeSet<(String, String)>> {
+    ) -> Tried<BTreeMap<(String, String), Vec<String>>> {
         let mut keys: Vec<HashMap<String, AttributeValue>> = chunk
             .iter()
             .map(|d| Self::key(&d.own_partition(), &d.version))
             .collect();
-        let (mut found, mut calls) = (BTreeSet::new(), 0);
+        let (mut found, mut calls) = (BTreeMap::new(), 0);
         while !keys.is_empty() {
             let ask = KeysAndAttributes::builder()
                 .set_keys(Some(std::mem::take(&mut keys)))
@@ -115,8 +122,13 @@ impl DependencyTable {
                 .flatten()
             {
                 let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+                let depends_on = (item.get("dependsOn").and_then(|l| l.as_l().ok()))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_s().ok().cloned())
+                    .collect();
                 if let (Some(pk), Some(v)) = (text("packageKey"), text("version")) {
-                    found.insert((pk, v));
+                    found.insert((pk, v), depends_on);
                 }
             }
             let left = got.unprocessed_keys().and_then(|u| u.get(&self.table));
@@ -145,4 +157,13 @@ impl DependencyTable {
             .await;
         Tried::new(own.result, calls + own.calls)
     }
+}
+
+/// A `BatchWriteItem` request deleting the item under `(pk, sk)`.
+fn delete_request(pk: &str, sk: &str) -> WriteRequest {
+    let delete = DeleteRequest::builder()
+        .set_key(Some(DependencyTable::key(pk, sk)))
+        .build()
+        .expect("the key is set");
+    WriteRequest::builder().delete_request(delete).build()
 }
