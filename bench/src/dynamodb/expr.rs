@@ -8,11 +8,11 @@
 //!   parentheses;
 //! - updates (`update.rs`): `SET p = :v`, `SET p = if_not_exists(p, :v)`,
 //!   `REMOVE p, …`, `ADD p :n` (numbers);
-//! - key conditions: `packageKey = :v` (the partition key alone);
+//! - key conditions: `packageKey = :v`, alone or `AND begins_with(sortKey, :v)`;
 //! - projections: a list of top-level names.
 //!
 //! Paths are top-level names, plain or `#name`. Anything else (`NOT`,
-//! `BETWEEN`, `IN`, `begins_with`, nested paths, `+`, `list_append`,
+//! `BETWEEN`, `IN`, `begins_with` outside a key condition, nested paths, `+`, `list_append`,
 //! `DELETE`, …) is [`Error::Unsupported`]: the stand-in answers HTTP 400
 //! and the bench stops, rather than answer something DynamoDB would not.
 
@@ -337,12 +337,45 @@ fn compare(have: &Value, op: &str, v: &Value) -> bool {
 }
 
 /// A key condition: the partition key's name and the value it equals.
-pub fn key_condition(text: &str, refs: &mut Refs<'_>) -> Result<(String, Value), Error> {
-    match condition(text, refs)? {
-        Cond::Compare(name, "=", v) => Ok((name, v)),
-        other => unsupported(format!(
-            "the key condition {other:?} (only `partitionKey = :v`)"
-        )),
+pub fn key_condition(text: &str, refs: &mut Refs<'_>) -> Result<KeyCondition, Error> {
+    // `p = :v`, or `p = :v AND begins_with(q, :w)` (the sort key's prefix).
+    let (eq, prefix) = match text.split_once(" AND ") {
+        Some((eq, rest)) => (eq, Some(rest)),
+        None => (text, None),
+    };
+    let (name, value) = match condition(eq, refs)? {
+        Cond::Compare(name, "=", v) => (name, v),
+        other => {
+            return unsupported(format!(
+                "the key condition {other:?} (only `partitionKey = :v`, then `begins_with(sortKey, :v)`)"
+            ))
+        }
+    };
+    let prefix = prefix.map(|p| begins_with(p, refs)).transpose()?;
+    Ok(KeyCondition {
+        name,
+        value,
+        prefix,
+    })
+}
+
+/// A Query's key condition: the partition key's name and value, and a
+/// prefix of the sort key (`begins_with`), if any.
+#[derive(Debug)]
+pub struct KeyCondition {
+    pub name: String,
+    pub value: Value,
+    pub prefix: Option<(String, Value)>,
+}
+
+/// `begins_with(p, :v)`.
+fn begins_with(text: &str, refs: &mut Refs<'_>) -> Result<(String, Value), Error> {
+    let toks = tokens(text)?;
+    match &toks[..] {
+        [Tok::Word(f), Tok::Open, path, Tok::Comma, value, Tok::Close] if f == "begins_with" => {
+            Ok((refs.name(path)?, refs.value(value)?))
+        }
+        _ => unsupported(format!("the key condition {text:?}")),
     }
 }
 

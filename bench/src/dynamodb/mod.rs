@@ -154,6 +154,7 @@ impl StandIn {
             "DeleteItem" => store.delete_item(body, t),
             "Query" => store.query(body, t),
             "BatchGetItem" => store.batch_get_item(body, t),
+            "BatchWriteItem" => store.batch_write_item(body, t),
             "TransactWriteItems" => store.transact_write_items(body, t),
             other => Err(expr::Error::Unsupported(format!("the operation {other:?}")).into()),
         }

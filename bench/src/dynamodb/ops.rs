@@ -286,6 +286,52 @@ impl Store {
         }
     }
 
+    /// BatchWriteItem: up to 25 puts and deletes, no key twice; all are
+    /// processed (nothing is left in `UnprocessedItems`).
+    pub fn batch_write_item(&mut self, req: &Value, name: &str) -> Result<Value, Failure> {
+        allow(req, &["RequestItems"])?;
+        let tables = req["RequestItems"]
+            .as_object()
+            .ok_or_else(|| Error::Validation("RequestItems is missing".into()))?;
+        let mut writes = Vec::new();
+        for (t, requests) in tables {
+            table(&json!({"TableName": t}), name)?;
+            let requests = requests.as_array().map(Vec::as_slice).unwrap_or_default();
+            if requests.is_empty() || requests.len() > 25 {
+                return Err(Error::Validation(
+                    "Too many items requested for the BatchWriteItem call".into(),
+                )
+                .into());
+            }
+            for r in requests {
+                writes.push(match (r.get("PutRequest"), r.get("DeleteRequest")) {
+                    (Some(p), None) => Self::put_write(p)?,
+                    (None, Some(d)) => Write {
+                        key: key_of(&d["Key"], false)?,
+                        after: None,
+                        condition: None,
+                    },
+                    _ => {
+                        return Err(Error::Validation(
+                            "a WriteRequest holds one PutRequest or DeleteRequest".into(),
+                        )
+                        .into())
+                    }
+                });
+            }
+        }
+        let keys: HashSet<&Key> = writes.iter().map(|w| &w.key).collect();
+        if keys.len() != writes.len() {
+            return Err(
+                Error::Validation("Provided list of item keys contains duplicates".into()).into(),
+            );
+        }
+        for w in writes {
+            self.commit(w);
+        }
+        Ok(json!({"UnprocessedItems": {}}))
+    }
+
     pub fn transact_write_items(&mut self, req: &Value, name: &str) -> Result<Value, Failure> {
         allow(req, &["TransactItems", "ClientRequestToken"])?;
         if let Some(t) = req["ClientRequestToken"].as_str() {

@@ -24,20 +24,34 @@ impl Store {
                 "ExclusiveStartKey",
                 "ConsistentRead",
                 "Limit",
+                "Select",
             ],
         )?;
+        let count_only = match req.get("Select").and_then(Value::as_str) {
+            None | Some("ALL_ATTRIBUTES") => false,
+            Some("COUNT") => true,
+            Some(other) => return Err(Error::Unsupported(format!("Select {other}")).into()),
+        };
         table(req, name)?;
         let mut refs = Refs::new(req);
         let text = req["KeyConditionExpression"]
             .as_str()
             .ok_or_else(|| Error::Unsupported("a Query without KeyConditionExpression".into()))?;
-        let (attr, value) = expr::key_condition(text, &mut refs)?;
+        let key = expr::key_condition(text, &mut refs)?;
+        let (attr, value) = (key.name.as_str(), &key.value);
+        let prefix = match &key.prefix {
+            None => None,
+            Some((name, v)) if name == SORT => v["S"].as_str().map(str::to_owned),
+            Some((name, _)) => {
+                return Err(Error::Unsupported(format!("begins_with on {name}")).into())
+            }
+        };
         let projection = req["ProjectionExpression"]
             .as_str()
             .map(|p| expr::projection(p, &mut refs))
             .transpose()?;
         refs.all_used()?;
-        let pk = match (attr.as_str(), value["S"].as_str()) {
+        let pk = match (attr, value["S"].as_str()) {
             (PARTITION, Some(pk)) => pk.to_owned(),
             _ => {
                 return Err(
@@ -51,6 +65,9 @@ impl Store {
         let mut under = range.take_while(|(k, _)| k.0 == pk).peekable();
         let (mut items, mut bytes, mut last) = (Vec::new(), 0, None);
         for (k, item) in under.by_ref() {
+            if prefix.as_deref().is_some_and(|p| !k.1.starts_with(p)) {
+                continue;
+            }
             bytes += Value::Object(item.clone()).to_string().len();
             items.push(project(item, projection.as_deref()));
             last = Some(k.clone());
@@ -58,7 +75,10 @@ impl Store {
                 break;
             }
         }
-        let mut out = json!({"Items": items, "Count": items.len(), "ScannedCount": items.len()});
+        let mut out = json!({"Count": items.len(), "ScannedCount": items.len()});
+        if !count_only {
+            out["Items"] = Value::Array(items);
+        }
         if let (Some((pk, sk)), Some(_)) = (last, under.peek()) {
             out["LastEvaluatedKey"] = json!({PARTITION: {"S": pk}, SORT: {"S": sk}});
         }
