@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use packprune::testkit::account::{Disposition, Reason};
 use packprune::testkit::policy::KeepRule;
+use packprune::Handler;
 use packprune_emulator::state::now;
 use serde_json::{json, Value};
 use support::downloads::*;
@@ -129,6 +130,19 @@ fn deleted(out: &packprune::testkit::handler::Processed) -> Vec<String> {
     v
 }
 
+/// The function in-process, with its queues (`tag`), a table of its own
+/// and the usage queue's ARN.
+async fn function(stack: &Stack, tag: &str) -> (aws_sdk_sqs::Client, Queues, Handler) {
+    let sqs = stack.sqs().await;
+    let queues = Queues::create(&sqs, tag).await.unwrap();
+    let table = create_downloads_table(&format!("downloads-{tag}"))
+        .await
+        .unwrap();
+    let config = queues.config(&[("DOWNLOADS_TABLE", &table), ("USAGE_QUEUE_ARN", USAGE_ARN)]);
+    let h = in_process_handler(config).await;
+    (sqs, queues, h)
+}
+
 /// A state-change event for `@acme/ui@<version>` in `apps`, as the usage
 /// queue delivers it.
 fn ui_event(op: &str, state: &str, version: &str) -> Value {
@@ -148,13 +162,7 @@ async fn kept_versions_keep_what_they_depend_on() {
     let Some((_guard, stack, _)) = stack("dependencies", world()).await else {
         return;
     };
-    let sqs = stack.sqs().await;
-    let queues = Queues::create(&sqs, "deps").await.unwrap();
-    let table = create_downloads_table("downloads-deps").await.unwrap();
-    let h = in_process_handler(
-        queues.config(&[("DOWNLOADS_TABLE", &table), ("USAGE_QUEUE_ARN", USAGE_ARN)]),
-    )
-    .await;
+    let (sqs, queues, h) = function(stack, "deps").await;
     let core = || policy("npm", Some("acme"), "core", false);
 
     // A domain never indexed deletes nothing, and says why and what to run.
@@ -301,12 +309,7 @@ async fn a_backfill_under_throttling_completes() {
     let Some((_guard, stack, _)) = stack("dependencies_throttled", world()).await else {
         return;
     };
-    let sqs = stack.sqs().await;
-    let queues = Queues::create(&sqs, "deps-throttled").await.unwrap();
-    let table = create_downloads_table("downloads-deps-throttled")
-        .await
-        .unwrap();
-    let h = in_process_handler(queues.config(&[("DOWNLOADS_TABLE", &table)])).await;
+    let (sqs, queues, h) = function(stack, "deps-throttled").await;
     let fault: packprune_emulator::state::Fault =
         serde_json::from_value(json!({"throttleRate": 0.6, "dropRate": 0.1})).unwrap();
     stack.emulator.shared.set_faults(
@@ -355,4 +358,43 @@ async fn a_backfill_under_throttling_completes() {
     let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
     assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.2.0", "1.9.0"]);
     assert!(with_rule(&dry, KeepRule::DependenciesUnknown).is_empty());
+}
+
+/// A part handed on in pieces (as a hand-on splits a part's versions over
+/// messages) completes the index only once every piece is in: the first
+/// piece alone leaves the domain's index incomplete, so a policy still
+/// keeps everything as `DEPENDENCIES_UNKNOWN`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_in_pieces_completes_the_index_only_when_all_are_in() {
+    let Some((_guard, stack, _)) = stack("dependencies_pieces", world()).await else {
+        return;
+    };
+    let (sqs, queues, h) = function(stack, "deps-pieces").await;
+    let backfill = json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true});
+    assert_eq!(
+        invoke(&h, backfill, LEFT).await.summary.packages_fanned_out,
+        10
+    );
+    let parts = take_all(&sqs, &queues.work).await.unwrap();
+    let (ui, others): (Vec<Value>, Vec<Value>) =
+        parts.into_iter().partition(|p| p["package"] == "ui");
+    let piece = |versions: &[&str]| {
+        let mut p = ui[0].clone();
+        p["versions"] = json!(versions);
+        p
+    };
+    let mut first = others.clone();
+    first.push(piece(&["3.0.0"]));
+    let out = invoke(&h, fresh_sqs_event(&first), LEFT).await;
+    assert_eq!(out.response, json!({"batchItemFailures": []}));
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(
+        with_rule(&dry, KeepRule::DependenciesUnknown).len(),
+        12,
+        "incomplete"
+    );
+    let out = invoke(&h, fresh_sqs_event(&[piece(&["3.1.0"])]), LEFT).await;
+    assert_eq!(out.summary.indexed, 1, "{:?}", out.summary);
+    let dry = invoke(&h, policy("npm", Some("acme"), "core", true), LEFT).await;
+    assert_eq!(with_rule(&dry, KeepRule::DependedOn), ["1.2.0", "1.9.0"]);
 }

@@ -124,9 +124,9 @@ impl BackfillRun {
 }
 
 /// How long moto may take, and how large it may grow, before the run on it
-/// is stopped: its TransactWriteItems deep-copies the whole table (once
-/// per item naming it) for a rollback, so each part costs more than the
-/// last, in time and in memory the machine shares.
+/// is stopped: its Query walks every item of the table, so each part's
+/// count of the parts done costs more than the last, and moto's memory is
+/// the machine's.
 pub const MOTO_LIMIT: Duration = Duration::from_secs(300);
 pub const MOTO_RSS_LIMIT_KIB: u64 = 4 << 20;
 
@@ -215,7 +215,7 @@ pub async fn run(
     Ok((run, items))
 }
 
-/// The parts a backfill recorded done (`backfill#…`, `part-…`).
+/// The parts a backfill recorded done (`backfill#…`, `part#…`).
 fn parts_done(items: &[Item]) -> usize {
     let s = |i: &Item, n: &str| {
         i.get(n)
@@ -225,7 +225,7 @@ fn parts_done(items: &[Item]) -> usize {
     };
     (items.iter())
         .filter(|i| {
-            s(i, "packageKey").starts_with("backfill#") && s(i, "version").starts_with("part-")
+            s(i, "packageKey").starts_with("backfill#") && s(i, "version").starts_with("part#")
         })
         .count()
 }
