@@ -6,6 +6,12 @@
 //! where `*` stands for any run of characters, `/` included: so
 //! `codeartifact:acme/releases/npm/*` covers every npm package of one
 //! repository, scoped or not, and `iot:fw-*` every IoT package named `fw-…`.
+//!
+//! An entry `group:<domain>/<repository>:<pattern>` admits the packages
+//! CodeArtifact associates with the package group `<pattern>` (each
+//! package with its most specific group only) in that repository, whether a
+//! request names the group (`packageGroup`) or one of its packages: that
+//! needs a read ([`AllowList::groups_in`] says which patterns to ask about).
 
 use std::fmt;
 
@@ -24,10 +30,29 @@ impl fmt::Display for TargetPattern {
     }
 }
 
+/// A `group:<domain>/<repository>:<pattern>` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct GroupGrant {
+    domain: String,
+    repository: String,
+    pattern: String,
+}
+
+impl fmt::Display for GroupGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "group:{}/{}:{}",
+            self.domain, self.repository, self.pattern
+        )
+    }
+}
+
 /// The packages this deployment may touch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowList {
     patterns: Vec<TargetPattern>,
+    groups: Vec<GroupGrant>,
 }
 
 impl AllowList {
@@ -35,13 +60,18 @@ impl AllowList {
     /// non-empty pattern.
     pub fn parse(text: &str) -> Result<AllowList, String> {
         let mut patterns = Vec::new();
+        let mut groups = Vec::new();
         for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if let Some(rest) = entry.strip_prefix("group:") {
+                groups.push(group_grant(entry, rest)?);
+                continue;
+            }
             let (service, glob) = match entry.split_once(':') {
                 Some(("codeartifact", g)) => (Service::CodeArtifact, g),
                 Some(("iot", g)) => (Service::Iot, g),
                 _ => {
                     return Err(format!(
-                        "{entry:?} must start with \"codeartifact:\" or \"iot:\""
+                        "{entry:?} must start with \"codeartifact:\", \"iot:\" or \"group:\""
                     ))
                 }
             };
@@ -53,10 +83,19 @@ impl AllowList {
                 glob: glob.to_owned(),
             });
         }
-        if patterns.is_empty() {
+        if patterns.is_empty() && groups.is_empty() {
             return Err("no pattern given".into());
         }
-        Ok(AllowList { patterns })
+        Ok(AllowList { patterns, groups })
+    }
+
+    /// The group patterns granted in a repository (`group:` entries).
+    pub(crate) fn groups_in(&self, domain: &str, repository: &str) -> Vec<&str> {
+        self.groups
+            .iter()
+            .filter(|g| g.domain == domain && g.repository == repository)
+            .map(|g| g.pattern.as_str())
+            .collect()
     }
 
     /// Whether a request for this package may run.
@@ -69,10 +108,20 @@ impl AllowList {
 
     /// Whether some package of this scope could be permitted: the scope
     /// runs, and each package it lists is checked with [`AllowList::permits`].
+    /// A scope in a repository with a `group:` entry may hold packages of
+    /// that group.
     pub(crate) fn may_cover(&self, scope: &Scope) -> bool {
         let (service, prefix) = scope_prefix(scope);
-        self.of(service)
-            .any(|p| matches(p.glob.as_bytes(), prefix.as_bytes(), true))
+        let by_group = match scope {
+            Scope::CodeArtifact {
+                domain, repository, ..
+            } => !self.groups_in(domain, repository).is_empty(),
+            Scope::Iot { .. } => false,
+        };
+        by_group
+            || self
+                .of(service)
+                .any(|p| matches(p.glob.as_bytes(), prefix.as_bytes(), true))
     }
 
     fn of(&self, service: Service) -> impl Iterator<Item = &TargetPattern> {
@@ -82,9 +131,35 @@ impl AllowList {
 
 impl fmt::Display for AllowList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let all: Vec<String> = self.patterns.iter().map(ToString::to_string).collect();
+        let all: Vec<String> = self
+            .patterns
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.groups.iter().map(ToString::to_string))
+            .collect();
         f.write_str(&all.join(","))
     }
+}
+
+/// `group:<domain>/<repository>:<pattern>`, `rest` what follows `group:`.
+fn group_grant(entry: &str, rest: &str) -> Result<GroupGrant, String> {
+    let (place, pattern) = rest
+        .split_once(':')
+        .ok_or_else(|| format!("{entry:?} must read group:<domain>/<repository>:<pattern>"))?;
+    let (domain, repository) = place
+        .split_once('/')
+        .filter(|(d, r)| !d.is_empty() && !r.is_empty() && !r.contains('/'))
+        .ok_or_else(|| format!("{entry:?} must name <domain>/<repository> before the pattern"))?;
+    if !pattern.starts_with('/') || pattern.len() < 2 {
+        return Err(format!(
+            "{entry:?}: a package group's pattern starts with `/`, like /npm/acme/*"
+        ));
+    }
+    Ok(GroupGrant {
+        domain: domain.to_owned(),
+        repository: repository.to_owned(),
+        pattern: pattern.to_owned(),
+    })
 }
 
 /// What every package name of a scope starts with.
@@ -199,6 +274,7 @@ mod tests {
             format: None,
             namespace: None,
             prefix: None,
+            package_group: None,
         };
         assert!(allow.may_cover(&ca("releases")));
         assert!(!allow.may_cover(&ca("staging")));
@@ -209,6 +285,44 @@ mod tests {
         assert!(!allow.may_cover(&Scope::Iot {
             prefix: Some("cam".into())
         }));
+    }
+
+    #[test]
+    fn group_entries_name_a_repository_and_a_pattern() {
+        let allow = AllowList::parse("group:acme/releases:/npm/acme/*, iot:fw-*").unwrap();
+        assert_eq!(allow.groups_in("acme", "releases"), vec!["/npm/acme/*"]);
+        assert!(allow.groups_in("acme", "staging").is_empty());
+        assert!(allow.groups_in("other", "releases").is_empty());
+        // Alone, a group entry admits no package by name: it takes a read.
+        let npm = target(
+            json!({"service": "codeartifact", "domain": "acme", "repository": "releases",
+                      "format": "npm", "namespace": "acme", "package": "core", "versions": ["1"]}),
+        );
+        assert!(!allow.permits(&npm));
+        let scope = |repo: &str| Scope::CodeArtifact {
+            domain: "acme".into(),
+            domain_owner: None,
+            repository: repo.into(),
+            format: None,
+            namespace: None,
+            prefix: None,
+            package_group: Some("/npm/acme/*".into()),
+        };
+        assert!(allow.may_cover(&scope("releases")));
+        assert!(!allow.may_cover(&scope("staging")));
+        assert_eq!(
+            allow.to_string(),
+            "iot:fw-*,group:acme/releases:/npm/acme/*"
+        );
+        for bad in [
+            "group:acme:/npm/*",
+            "group:acme/releases",
+            "group:acme/releases:npm/acme",
+            "group:/releases:/npm/*",
+        ] {
+            let e = AllowList::parse(bad).unwrap_err();
+            assert!(e.contains(bad), "{e}");
+        }
     }
 
     #[test]

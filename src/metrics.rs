@@ -59,6 +59,11 @@ pub(crate) const DEPENDENCY_COUNTS: [&str; 3] = [
     "UnreadableRequirements",
 ];
 
+/// `measureStorage`: the asset bytes of the versions deleted, and the part
+/// of them another repository of the domain still holds (so not freed),
+/// written when not zero.
+pub(crate) const STORAGE_COUNTS: [&str; 2] = ["BytesDeleted", "BytesShared"];
+
 /// Run reports written to `REPORTS_BUCKET`, and those that could not be,
 /// written when there were any.
 pub(crate) const REPORT_COUNTS: [&str; 2] = ["ReportsWritten", "ReportsUnwritten"];
@@ -82,6 +87,7 @@ pub fn names() -> Vec<&'static str> {
         .chain(DOWNLOAD_COUNTS)
         .chain(REPORT_COUNTS)
         .chain(DEPENDENCY_COUNTS)
+        .chain(STORAGE_COUNTS)
         .chain(["Calls", "Throttles", "WriteRate"])
         .collect()
 }

@@ -158,7 +158,7 @@ async fn five_thousand_versions_under_chaos_lose_nothing() -> Result<()> {
         containers: 1,
         timeout: Duration::from_secs(420),
         table: false,
-        rate_limits: Some("codeartifact.write=400,codeartifact.list=400,codeartifact.read=800,iot.write=400,iot.read=400,iot.search=400,iot.jobs.list=400,iot.jobs.describe=400"),
+        rate_limits: Some("codeartifact.write=400,codeartifact.list=400,codeartifact.read=800,codeartifact.assets=400,iot.write=400,iot.read=400,iot.search=400,iot.jobs.list=400,iot.jobs.describe=400"),
         outage: true,
     })
     .await?;

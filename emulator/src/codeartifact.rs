@@ -1,15 +1,18 @@
 //! CodeArtifact 2018-09-22: ListPackages, ListPackageVersions,
 //! DescribePackageVersion, DeletePackageVersions, DeletePackage and
 //! UpdatePackageVersionsStatus; ListPackageVersionDependencies
-//! (`dependencies`) and ListRepositoriesInDomain (`repositories`). What
-//! they share in reading a request is in `scope`.
+//! (`dependencies`); ListPackageVersionAssets (`assets`);
+//! ListRepositoriesInDomain and DescribeRepository (`repositories`);
+//! ListPackageGroups, ListAssociatedPackages and GetAssociatedPackageGroup
+//! (`groups`, with the pattern language in `pattern`). What the package
+//! operations share in reading a request is in `scope`.
 
 use serde_json::{json, Map, Value};
 
 use crate::scope::{package_index, package_version, repository, scope};
 use crate::state::{revision, CaPackage, CaVersion, State};
 use crate::wire::{self, check, int_in, one_of, optional, ApiError, Req, Service};
-use crate::{dependencies, names, repositories};
+use crate::{assets, dependencies, groups, names, repositories};
 
 const S: Service = Service::CodeArtifact;
 
@@ -24,6 +27,11 @@ pub fn route(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/v1/package/versions/update_status") => "UpdatePackageVersionsStatus",
         ("POST", "/v1/package/version/dependencies") => "ListPackageVersionDependencies",
         ("POST", "/v1/domain/repositories") => "ListRepositoriesInDomain",
+        ("POST", "/v1/package/version/assets") => "ListPackageVersionAssets",
+        ("GET", "/v1/repository") => "DescribeRepository",
+        ("GET", "/v1/list-associated-packages") => "ListAssociatedPackages",
+        ("GET", "/v1/get-associated-package-group") => "GetAssociatedPackageGroup",
+        ("POST", "/v1/package-groups") => "ListPackageGroups",
         _ => return None,
     })
 }
@@ -38,6 +46,11 @@ pub fn handle(op: &str, state: &mut State, req: &Req) -> Result<Value, ApiError>
         "UpdatePackageVersionsStatus" => update_status(state, req),
         "ListPackageVersionDependencies" => dependencies::list(state, req),
         "ListRepositoriesInDomain" => repositories::list_in_domain(state, req),
+        "ListPackageVersionAssets" => assets::list(state, req),
+        "DescribeRepository" => repositories::describe(state, req),
+        "ListAssociatedPackages" => groups::list_associated(state, req),
+        "GetAssociatedPackageGroup" => groups::get_associated(state, req),
+        "ListPackageGroups" => groups::list(state, req),
         _ => Err(ApiError::new(
             404,
             "UnknownOperationException",

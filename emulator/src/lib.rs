@@ -7,12 +7,15 @@
 //! `AWS_ENDPOINT_URL_IOT` at it. Admin endpoints live under `/_emulator/`:
 //! `GET|PUT state`, `GET|DELETE calls`, `GET|PUT faults`, `GET health`.
 
+pub mod assets;
 pub mod cloudtrail;
 pub mod codeartifact;
 pub mod dependencies;
 pub mod fleet;
+pub mod groups;
 pub mod iot;
 pub mod names;
+pub mod pattern;
 pub mod repositories;
 pub mod scope;
 pub mod state;
@@ -354,7 +357,10 @@ fn admin(shared: &Shared, req: &Req) -> Resp {
         ("GET", "state") => {
             Resp::ok(serde_json::to_value(shared.state()).expect("state serializes"))
         }
-        ("PUT", "state") => match serde_json::from_slice::<State>(&req.body) {
+        ("PUT", "state") => match serde_json::from_slice::<State>(&req.body)
+            .map_err(|e| e.to_string())
+            .and_then(|s| s.check().map(|()| s))
+        {
             Ok(s) => {
                 shared.set_state(s);
                 Resp::ok(json!({"ok": true}))

@@ -38,7 +38,7 @@ pub fn now() -> f64 {
 }
 
 /// A timestamp given as epoch seconds or as an RFC 3339 string.
-fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+pub(crate) fn timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Ts {
@@ -89,6 +89,10 @@ pub struct Domain {
     pub owner: Option<String>,
     #[serde(default)]
     pub repositories: BTreeMap<String, Repository>,
+    /// The domain's package groups (`groups::PackageGroup`), beside the
+    /// root group `/*` every domain has, seeded or not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub package_groups: Vec<crate::groups::PackageGroup>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -105,6 +109,14 @@ pub struct Repository {
     #[serde(default, deserialize_with = "timestamp")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_time: Option<f64>,
+    /// DescribeRepository's `upstreams`: repositories of the same domain,
+    /// in the order CodeArtifact searches them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upstreams: Vec<String>,
+    /// DescribeRepository's `externalConnections`, by name
+    /// (`public:npmjs`); at most one (`repositories::EXTERNAL_CONNECTIONS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub external_connections: Vec<String>,
     #[serde(default)]
     pub packages: Vec<CaPackage>,
 }
@@ -158,6 +170,9 @@ pub struct CaVersion {
     /// declares them (`dependencies::Dependency`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<crate::dependencies::Dependency>,
+    /// What ListPackageVersionAssets answers (`assets::Asset`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<crate::assets::Asset>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -327,8 +342,28 @@ impl State {
     /// revisions and dates the seed left out.
     pub fn from_seed(json: &str) -> Result<State, serde_json::Error> {
         let mut s: State = serde_json::from_str(json)?;
+        s.check()
+            .map_err(<serde_json::Error as serde::de::Error>::custom)?;
         s.normalize(now());
         Ok(s)
+    }
+
+    /// What the types cannot say of a seed: the model's constraints on
+    /// assets and package groups, and upstreams and external connections
+    /// that exist.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, d) in &self.codeartifact.domains {
+            let at = |e: String| format!("domain {name}: {e}");
+            crate::groups::check(&d.package_groups).map_err(at)?;
+            for (r, repo) in &d.repositories {
+                crate::repositories::check(d, r, repo).map_err(at)?;
+                let versions = repo.packages.iter().flat_map(|p| &p.versions);
+                for a in versions.flat_map(|v| &v.assets) {
+                    crate::assets::check(a).map_err(at)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn normalize(&mut self, now: f64) {
@@ -339,6 +374,11 @@ impl State {
         }
         for domain in self.codeartifact.domains.values_mut() {
             let owner = domain.owner.get_or_insert_with(|| account.clone()).clone();
+            // Undocumented: a seeded group's `createdTime`, by default the
+            // seed's load time.
+            for g in &mut domain.package_groups {
+                g.created_time.get_or_insert(now);
+            }
             for repo in domain.repositories.values_mut() {
                 repo.administrator_account
                     .get_or_insert_with(|| owner.clone());

@@ -171,12 +171,16 @@ pub struct Field {
     pub pattern: Option<&'static LazyLock<Regex>>,
 }
 
+/// A model pattern, anchored as `check` expects (it quotes the pattern back
+/// without the anchors). Other modules declare theirs with `wire::pattern!`.
 macro_rules! pattern {
     ($name:ident, $re:expr) => {
-        pub static $name: LazyLock<Regex> =
-            LazyLock::new(|| Regex::new(concat!("^(?:", $re, ")$")).expect("model pattern"));
+        pub static $name: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(concat!("^(?:", $re, ")$")).expect("model pattern")
+        });
     };
 }
+pub(crate) use pattern;
 
 pattern!(DOMAIN_NAME, r"[a-z][a-z0-9\-]{0,48}[a-z0-9]");
 pattern!(ACCOUNT_ID, r"[0-9]{12}");

@@ -5,6 +5,7 @@ botocore parses every response and error with the same service models
 failure or a wrong field here is a wire-level difference from AWS.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -682,3 +683,359 @@ def test_demo_seed_declares_dependencies(emulator):
     maven = ca.list_package_version_dependencies(domain="acme", repository="libs", format="maven", namespace="com.acme",
                                                  package="payments-client", packageVersion="1.1.0")["dependencies"]
     assert {d["dependencyType"] for d in maven} == {"parent", "compile", "test"}
+
+
+# ListPackageVersionAssets, DescribeRepository and the package groups
+# (ListPackageGroups, ListAssociatedPackages, GetAssociatedPackageGroup). A
+# seed of its own: the other seeds' listings are counted by the tests above.
+def digests(content):
+    return {"MD5": hashlib.md5(content).hexdigest(), "SHA-1": hashlib.sha1(content).hexdigest(),
+            "SHA-256": hashlib.sha256(content).hexdigest(), "SHA-512": hashlib.sha512(content).hexdigest()}
+
+
+CORE_TGZ = {"name": "package.tgz", "size": 48213, "hashes": digests(b"@acme/core 1.0.0")}
+MANY_ASSETS = [{"name": f"firmware-part-{i:04}.bin", "size": 1_048_576 + i} for i in range(1200)]
+GROUP_SEED = {
+    "codeartifact": {"domains": {
+        "acme": {
+            "packageGroups": [
+                {"pattern": "/npm/acme/*", "description": "Acme's npm scope", "contactInfo": "web-platform@acme.example",
+                 "createdTime": "2025-06-01T00:00:00Z"},
+                {"pattern": "/npm/acme/ui~"},
+            ],
+            "repositories": {
+                "releases": {"description": "Release builds", "createdTime": "2025-01-01T00:00:00Z",
+                             "upstreams": ["libs", "npm-store"], "packages": [
+                    {"format": "npm", "namespace": "acme", "package": "core", "versions": [
+                        {"version": "1.0.0", "assets": [CORE_TGZ]},
+                        {"version": "0.9.0", "status": "Disposed", "assets": [{"name": "package.tgz", "size": 40000}]},
+                        {"version": "0.8.0", "status": "Deleted", "assets": [{"name": "package.tgz", "size": 39000}]}]},
+                    {"format": "npm", "namespace": "acme", "package": "cli", "versions": [{"version": "2.0.0"}]},
+                    {"format": "npm", "namespace": "acme", "package": "ui-kit", "versions": [{"version": "3.0.0"}]},
+                    {"format": "maven", "namespace": "com.acme", "package": "svc", "versions": [
+                        {"version": "1.4.0", "assets": [{"name": "svc-1.4.0.jar", "size": 2_318_204}, {"name": "svc-1.4.0.pom", "size": 3_112}]}]},
+                    {"format": "generic", "namespace": "acme", "package": "firmware-bundle", "versions": [
+                        {"version": "2025.06", "assets": MANY_ASSETS}]},
+                ]},
+                "libs": {"packages": [
+                    {"format": "npm", "namespace": "acme", "package": "core", "versions": [{"version": "1.1.0"}]},
+                    {"format": "npm", "namespace": "other", "package": "x", "versions": [{"version": "0.1.0"}]},
+                    {"format": "pypi", "package": "Requests_OAuthlib", "versions": [{"version": "2.0.0"}]},
+                ]},
+                "npm-store": {"externalConnections": ["public:npmjs"]},
+            },
+        },
+        "other": {"owner": "444455556666", "repositories": {"vendor": {}}},
+    }},
+}
+
+
+@pytest.fixture()
+def groups(seeded):
+    admin(seeded, "PUT", "state", GROUP_SEED)
+    return seeded
+
+
+def unchecked(url):
+    """A client that leaves parameter validation to the emulator."""
+    return boto3.client(
+        "codeartifact", endpoint_url=url, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, parameter_validation=False))
+
+
+def core(**extra):
+    return dict(domain="acme", repository="releases", format="npm", namespace="acme", package="core", **extra)
+
+
+def firmware(**extra):
+    return dict(domain="acme", repository="releases", format="generic", namespace="acme", package="firmware-bundle",
+                packageVersion="2025.06", **extra)
+
+
+def test_codeartifact_list_package_version_assets_answers_the_model(groups):
+    ca = client("codeartifact", groups)
+    bodies = raw_bodies(ca)
+    out = ca.list_package_version_assets(**core(packageVersion="1.0.0"))
+    assert (out["format"], out["namespace"], out["package"], out["version"]) == ("npm", "acme", "core", "1.0.0")
+    assert out["versionRevision"] == ca.describe_package_version(**core(packageVersion="1.0.0"))["packageVersion"]["revision"]
+    assert out["assets"] == [CORE_TGZ] and "nextToken" not in out
+    maven = ca.list_package_version_assets(domain="acme", repository="releases", format="maven", namespace="com.acme",
+                                           package="svc", packageVersion="1.4.0")["assets"]
+    assert [(a["name"], a["size"]) for a in maven] == [("svc-1.4.0.jar", 2_318_204), ("svc-1.4.0.pom", 3_112)]
+    # Seeded without hashes: the emulator's stand-ins, of the model's
+    # algorithms and each digest's length, the same on every call.
+    lengths = {"MD5": 32, "SHA-1": 40, "SHA-256": 64, "SHA-512": 128}
+    assert all({k: len(v) for k, v in a["hashes"].items()} == lengths for a in maven)
+    assert all(re.fullmatch("[0-9a-f]+", h) for a in maven for h in a["hashes"].values())
+    assert ca.list_package_version_assets(domain="acme", repository="releases", format="maven", namespace="com.acme",
+                                          package="svc", packageVersion="1.4.0")["assets"] == maven
+    # Disposed: its assets are deleted (the guide's "Package version status").
+    assert ca.list_package_version_assets(**core(packageVersion="0.9.0"))["assets"] == []
+    listings = [b for b in bodies if "assets" in b]
+    assert len(listings) == 4
+    for body in listings:
+        assert_in_shape(body, output_shape(ca, "ListPackageVersionAssets"))
+
+
+def test_codeartifact_list_package_version_assets_pages(groups):
+    ca = client("codeartifact", groups)
+    assert ca.can_paginate("list_package_version_assets")
+    pages = list(ca.get_paginator("list_package_version_assets").paginate(**firmware(), PaginationConfig={"PageSize": 1000}))
+    assert [len(p["assets"]) for p in pages] == [1000, 200]
+    assert [a["name"] for p in pages for a in p["assets"]] == [a["name"] for a in MANY_ASSETS]
+    assert all(p["versionRevision"] == pages[0]["versionRevision"] for p in pages)
+    # Without maxResults, the emulator's page of 50 (undocumented).
+    default = list(ca.get_paginator("list_package_version_assets").paginate(**firmware()))
+    assert len(default) == 24 and sum(len(p["assets"]) for p in default) == 1200
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_package_version_assets(**firmware(), nextToken="not-a-token")
+
+
+def test_codeartifact_list_package_version_assets_errors(groups):
+    ca = client("codeartifact", groups)
+    for request, kind in [
+        (core(packageVersion="9.9.9"), "package-version"),
+        (core(packageVersion="0.8.0"), "package-version"),  # Deleted (undocumented: answered as missing)
+        (dict(core(packageVersion="1.0.0"), package="absent"), "package"),
+        (dict(core(packageVersion="1.0.0"), repository="absent"), "repository"),
+        (dict(core(packageVersion="1.0.0"), domain="absent"), "domain"),
+    ]:
+        with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+            ca.list_package_version_assets(**request)
+        assert e.value.response["resourceType"] == kind, request
+    with pytest.raises(ca.exceptions.ValidationException) as e:
+        ca.list_package_version_assets(**firmware(), maxResults=1001)
+    assert e.value.response["reason"] == "FIELD_VALIDATION_FAILED"
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        ca.list_package_version_assets(**core())
+    raw = unchecked(groups)
+    for bad in [firmware(maxResults=0), core(), dict(core(packageVersion="1.0.0"), format="jar")]:
+        with pytest.raises(raw.exceptions.ValidationException):
+            raw.list_package_version_assets(**bad)
+
+
+def test_codeartifact_describe_repository_answers_the_model(groups):
+    ca = client("codeartifact", groups)
+    bodies = raw_bodies(ca)
+    r = ca.describe_repository(domain="acme", repository="releases")["repository"]
+    assert r == {
+        "name": "releases", "administratorAccount": "111122223333", "domainName": "acme", "domainOwner": "111122223333",
+        "arn": "arn:aws:codeartifact:us-east-1:111122223333:repository/acme/releases", "description": "Release builds",
+        "upstreams": [{"repositoryName": "libs"}, {"repositoryName": "npm-store"}], "externalConnections": [],
+        "createdTime": datetime(2025, 1, 1, tzinfo=timezone.utc)}
+    store = ca.describe_repository(domain="acme", repository="npm-store")["repository"]
+    assert store["upstreams"] == [] and "description" not in store
+    assert store["externalConnections"] == [{"externalConnectionName": "public:npmjs", "packageFormat": "npm", "status": "Available"}]
+    vendor = ca.describe_repository(domain="other", domainOwner="444455556666", repository="vendor")["repository"]
+    assert (vendor["domainOwner"], vendor["arn"]) == ("444455556666", "arn:aws:codeartifact:us-east-1:444455556666:repository/other/vendor")
+    # The same members as ListRepositoriesInDomain's summary, where both have them.
+    summary = next(s for s in ca.list_repositories_in_domain(domain="acme")["repositories"] if s["name"] == "releases")
+    assert summary == {k: v for k, v in r.items() if k in summary}
+    for body in bodies[:3]:
+        assert_in_shape(body, output_shape(ca, "DescribeRepository"))
+
+
+def test_codeartifact_describe_repository_errors(groups):
+    ca = client("codeartifact", groups)
+    for request, kind in [
+        (dict(domain="acme", repository="absent"), "repository"),
+        (dict(domain="absent", repository="releases"), "domain"),
+        (dict(domain="other", domainOwner="111122223333", repository="vendor"), "domain"),
+    ]:
+        with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+            ca.describe_repository(**request)
+        assert (e.value.response["resourceType"], e.value.response["ResponseMetadata"]["HTTPStatusCode"]) == (kind, 404)
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.describe_repository(domain="acme", repository="not a name!")
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        ca.describe_repository(domain="acme")
+    with pytest.raises(ca.exceptions.ValidationException):
+        unchecked(groups).describe_repository(domain="acme")
+
+
+def associated(ca, group, **extra):
+    return [(p["format"], p.get("namespace"), p["package"], p["associationType"])
+            for page in ca.get_paginator("list_associated_packages").paginate(domain="acme", packageGroup=group, **extra)
+            for p in page["packages"]]
+
+
+def test_codeartifact_list_associated_packages_takes_the_most_specific_group(groups):
+    ca = client("codeartifact", groups)
+    bodies = raw_bodies(ca)
+    # A package belongs to its most specific group only: ui-kit to the
+    # child /npm/acme/ui~, not to /npm/acme/*; core counts once though two
+    # repositories hold it (groups are the domain's).
+    assert associated(ca, "/npm/acme/*") == [("npm", "acme", "cli", "STRONG"), ("npm", "acme", "core", "STRONG")]
+    assert associated(ca, "/npm/acme/ui~") == [("npm", "acme", "ui-kit", "STRONG")]
+    assert associated(ca, "/*") == [("generic", "acme", "firmware-bundle", "STRONG"), ("maven", "com.acme", "svc", "STRONG"),
+                                    ("npm", "other", "x", "STRONG"), ("pypi", None, "requests-oauthlib", "STRONG")]
+    # preview: what a group that does not exist would take from its parents.
+    assert associated(ca, "/npm/*", preview=True) == [("npm", "other", "x", "STRONG")]
+    assert associated(ca, "/npm/acme/c~", preview=True) == []  # a word boundary: neither cli nor core
+    assert associated(ca, "/npm/acme/core$", preview=True) == [("npm", "acme", "core", "STRONG")]
+    # PyPI names are matched normalised; a variation of the pattern is a weak match.
+    assert associated(ca, "/pypi//requests-oauthlib$", preview=True) == [("pypi", None, "requests-oauthlib", "STRONG")]
+    assert associated(ca, "/pypi//Requests_OAuthlib$", preview=True) == [("pypi", None, "requests-oauthlib", "WEAK")]
+    # An existing group with preview answers as without.
+    assert associated(ca, "/npm/acme/ui~", preview=True) == [("npm", "acme", "ui-kit", "STRONG")]
+    assert len(bodies) == 9
+    for body in bodies:
+        assert_in_shape(body, output_shape(ca, "ListAssociatedPackages"))
+
+
+def test_codeartifact_list_associated_packages_pages(groups):
+    ca = client("codeartifact", groups)
+    pages = list(ca.get_paginator("list_associated_packages").paginate(domain="acme", packageGroup="/*", PaginationConfig={"PageSize": 3}))
+    assert [[p["package"] for p in page["packages"]] for page in pages] == [["firmware-bundle", "svc", "x"], ["requests-oauthlib"]]
+    assert "nextToken" not in pages[-1]
+    one = ca.list_associated_packages(domain="acme", packageGroup="/npm/acme/*", maxResults=1)
+    assert [p["package"] for p in one["packages"]] == ["cli"]
+    rest = ca.list_associated_packages(domain="acme", packageGroup="/npm/acme/*", maxResults=1, nextToken=one["nextToken"])
+    assert [p["package"] for p in rest["packages"]] == ["core"] and "nextToken" not in rest
+
+
+def test_codeartifact_list_associated_packages_errors(groups):
+    ca = client("codeartifact", groups)
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.list_associated_packages(domain="acme", packageGroup="/npm/*")
+    assert e.value.response["resourceId"] == "/npm/*" and e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.list_associated_packages(domain="absent", packageGroup="/*")
+    assert e.value.response["resourceType"] == "domain"
+    for bad in ["/npm/acme", "/npm/acme/ui-~", "/pypi/acme/*", "/jar/*", "npm/*"]:
+        with pytest.raises(ca.exceptions.ValidationException):
+            ca.list_associated_packages(domain="acme", packageGroup=bad, preview=True)
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_associated_packages(domain="acme", packageGroup="/*", maxResults=1001)
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        ca.list_associated_packages(domain="acme")
+    raw = unchecked(groups)
+    for bad in [dict(packageGroup="/*", maxResults=0), dict(packageGroup="/"), dict()]:
+        with pytest.raises(raw.exceptions.ValidationException):
+            raw.list_associated_packages(domain="acme", **bad)
+
+
+def test_codeartifact_get_associated_package_group_answers_the_model(groups):
+    ca = client("codeartifact", groups)
+    bodies = raw_bodies(ca)
+    out = ca.get_associated_package_group(domain="acme", format="npm", namespace="acme", package="ui-kit")
+    group = out["packageGroup"]
+    assert out["associationType"] == "STRONG"
+    assert (group["pattern"], group["domainName"], group["domainOwner"]) == ("/npm/acme/ui~", "acme", "111122223333")
+    assert group["arn"] == "arn:aws:codeartifact:us-east-1:111122223333:package-group/acme/npm/acme/ui~"
+    assert group["parent"] == {"pattern": "/npm/acme/*", "arn": "arn:aws:codeartifact:us-east-1:111122223333:package-group/acme/npm/acme/%2a"}
+    assert group["originConfiguration"]["restrictions"]["PUBLISH"]["mode"] == "INHERIT"
+    acme = ca.get_associated_package_group(domain="acme", format="npm", namespace="acme", package="core")["packageGroup"]
+    assert (acme["pattern"], acme["description"], acme["contactInfo"]) == ("/npm/acme/*", "Acme's npm scope", "web-platform@acme.example")
+    assert acme["createdTime"] == datetime(2025, 6, 1, tzinfo=timezone.utc) and acme["parent"]["pattern"] == "/*"
+    # Every domain has the root group /*: what no other group matches.
+    root = ca.get_associated_package_group(domain="acme", format="npm", namespace="other", package="x")
+    assert (root["packageGroup"]["pattern"], root["associationType"]) == ("/*", "STRONG")
+    assert "parent" not in root["packageGroup"]
+    assert root["packageGroup"]["arn"] == "arn:aws:codeartifact:us-east-1:111122223333:package-group/acme/%2a"
+    assert {r["effectiveMode"] for r in root["packageGroup"]["originConfiguration"]["restrictions"].values()} == {"ALLOW"}
+    # The package need not exist; a variation of a pattern is a weak match.
+    weak = ca.get_associated_package_group(domain="acme", format="npm", namespace="acme", package="UI_Kit")
+    assert (weak["packageGroup"]["pattern"], weak["associationType"]) == ("/npm/acme/ui~", "WEAK")
+    assert ca.get_associated_package_group(domain="acme", format="pypi", package="Requests.OAuthlib")["packageGroup"]["pattern"] == "/*"
+    assert ca.get_associated_package_group(domain="other", format="npm", package="x")["packageGroup"]["domainOwner"] == "444455556666"
+    assert len(bodies) == 6
+    for body in bodies:
+        assert_in_shape(body, output_shape(ca, "GetAssociatedPackageGroup"))
+
+
+def test_codeartifact_get_associated_package_group_errors(groups):
+    ca = client("codeartifact", groups)
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.get_associated_package_group(domain="absent", format="npm", package="x")
+    assert e.value.response["resourceType"] == "domain"
+    with pytest.raises(ca.exceptions.ResourceNotFoundException):
+        ca.get_associated_package_group(domain="other", domainOwner="111122223333", format="npm", package="x")
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        ca.get_associated_package_group(domain="acme", package="x")
+    raw = unchecked(groups)
+    for bad in [dict(package="x"), dict(format="npm"), dict(format="jar", package="x"), dict(format="npm", package="a/b")]:
+        with pytest.raises(raw.exceptions.ValidationException):
+            raw.get_associated_package_group(domain="acme", **bad)
+
+
+def test_codeartifact_list_package_groups_answers_the_model_and_pages(groups):
+    ca = client("codeartifact", groups)
+    bodies = raw_bodies(ca)
+    listed = ca.list_package_groups(domain="acme")["packageGroups"]
+    assert [(g["pattern"], g.get("parent", {}).get("pattern")) for g in listed] == [
+        ("/*", None), ("/npm/acme/*", "/*"), ("/npm/acme/ui~", "/npm/acme/*")]
+    # Not seeded, the root was created with the domain: its oldest repository's time.
+    assert listed[0]["createdTime"] == datetime(2025, 1, 1, tzinfo=timezone.utc)
+    assert listed[1]["description"] == "Acme's npm scope"
+    described = ca.get_associated_package_group(domain="acme", format="npm", namespace="acme", package="cli")["packageGroup"]
+    assert listed[1] == described
+    assert [g["pattern"] for g in ca.list_package_groups(domain="acme", prefix="/npm/acme/u")["packageGroups"]] == ["/npm/acme/ui~"]
+    assert ca.list_package_groups(domain="acme", prefix="/maven")["packageGroups"] == []
+    assert [g["pattern"] for g in ca.list_package_groups(domain="other", domainOwner="444455556666")["packageGroups"]] == ["/*"]
+    pages = list(ca.get_paginator("list_package_groups").paginate(domain="acme", PaginationConfig={"PageSize": 2}))
+    assert [[g["pattern"] for g in p["packageGroups"]] for p in pages] == [["/*", "/npm/acme/*"], ["/npm/acme/ui~"]]
+    listings = [b for b in bodies if "packageGroups" in b]
+    assert len(listings) == 6
+    for body in listings:
+        assert_in_shape(body, output_shape(ca, "ListPackageGroups"))
+
+
+def test_codeartifact_list_package_groups_errors(groups):
+    ca = client("codeartifact", groups)
+    with pytest.raises(ca.exceptions.ResourceNotFoundException) as e:
+        ca.list_package_groups(domain="absent")
+    assert (e.value.response["resourceType"], e.value.response["resourceId"]) == ("domain", "absent")
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_package_groups(domain="acme", maxResults=1001)
+    with pytest.raises(ca.exceptions.ValidationException):
+        ca.list_package_groups(domain="acme", nextToken="not-a-token")
+    with pytest.raises(unchecked(groups).exceptions.ValidationException):
+        unchecked(groups).list_package_groups(domain="acme", maxResults=0)
+
+
+def test_new_codeartifact_operations_take_injected_faults(groups):
+    calls = {
+        "ListPackageVersionAssets": lambda ca: ca.list_package_version_assets(**core(packageVersion="1.0.0")),
+        "DescribeRepository": lambda ca: ca.describe_repository(domain="acme", repository="releases"),
+        "ListAssociatedPackages": lambda ca: ca.list_associated_packages(domain="acme", packageGroup="/*"),
+        "GetAssociatedPackageGroup": lambda ca: ca.get_associated_package_group(domain="acme", format="npm", package="x"),
+        "ListPackageGroups": lambda ca: ca.list_package_groups(domain="acme"),
+    }
+    ca = client("codeartifact", groups)
+    admin(groups, "PUT", "faults", {f"codeartifact:{op}": {"errorRate": 1.0} for op in calls})
+    for call in calls.values():
+        with pytest.raises(ca.exceptions.InternalServerException):
+            call(ca)
+    admin(groups, "PUT", "faults", {f"codeartifact:{op}": {"throttle": {"ratePerSecond": 0.001, "burst": 1, "retryAfterSeconds": 3}}
+                                    for op in calls})
+    for call in calls.values():
+        call(ca)
+        with pytest.raises(ca.exceptions.ThrottlingException) as e:
+            call(ca)
+        assert e.value.response["retryAfterSeconds"] == 3
+    logged = [(c["operation"], c["status"]) for c in admin(groups, "GET", "calls")]
+    assert logged == [(op, 500) for op in calls] + [(op, status) for op in calls for status in (200, 429)]
+
+
+def test_demo_seed_declares_assets_and_package_groups(emulator):
+    seed = json.loads((ROOT / "emulator" / "seeds" / "demo.json").read_text())
+    admin(emulator, "PUT", "state", seed)
+    ca = client("codeartifact", emulator)
+    for name, repo in seed["codeartifact"]["domains"]["acme"]["repositories"].items():
+        for p in repo.get("packages", []):
+            assert all(v.get("assets") for v in p["versions"]), (name, p["package"])
+    web = ca.list_package_version_assets(domain="acme", repository="releases", format="npm", namespace="acme",
+                                         package="web", packageVersion="1.0.0")["assets"]
+    assert [a["name"] for a in web] == ["package.tgz"] and 1_000 <= web[0]["size"] <= 10_000_000
+    svc = ca.list_package_version_assets(domain="acme", repository="snapshots", format="maven", namespace="com.acme",
+                                         package="billing-svc", packageVersion="1.0.0-SNAPSHOT")["assets"]
+    assert [a["name"].rsplit(".", 1)[1] for a in svc] == ["jar", "pom"]
+    patterns = [g["pattern"] for g in ca.list_package_groups(domain="acme")["packageGroups"]]
+    assert patterns == ["/*", "/maven/com.acme~", "/npm/acme/*", "/npm/acme/ui~", "/pypi//acme~"]
+    assert [p["package"] for p in ca.list_associated_packages(domain="acme", packageGroup="/npm/acme/ui~")["packages"]] == ["ui", "ui-kit"]
+    assert [p["package"] for p in ca.list_associated_packages(domain="acme", packageGroup="/npm/acme/*")["packages"]] == ["core", "web"]
+    assert [p["package"] for p in ca.list_associated_packages(domain="acme", packageGroup="/pypi//acme~")["packages"]] == [
+        "acme-models", "acme-reports"]
+    assert ca.get_associated_package_group(domain="acme", format="npm", package="acme-cli")["packageGroup"]["pattern"] == "/*"

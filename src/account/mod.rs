@@ -129,6 +129,20 @@ pub struct Line {
     /// The package and version as the request wrote them, where they
     /// differ from the stored form in `package` and `item`.
     pub written: Option<Written>,
+    /// `measureStorage`: the version's assets as measured before it went.
+    pub storage: Option<crate::plan::VersionBytes>,
+}
+
+impl Line {
+    /// What it frees, if it counts in a run's storage: a version deleted,
+    /// or one a dry run would delete.
+    pub(crate) fn freeing(&self) -> Option<&crate::plan::VersionBytes> {
+        let counts = matches!(
+            (self.disposition, &self.code),
+            (Disposition::Deleted, _) | (Disposition::Kept, Some(Reason::Rule(KeepRule::DryRun)))
+        );
+        self.storage.as_ref().filter(|_| counts)
+    }
 }
 
 /// A package and version as a request wrote them.

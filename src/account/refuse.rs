@@ -68,6 +68,7 @@ pub(super) fn untried(job: &Job, disposition: Disposition, code: Option<Reason>)
             service: job.service(),
             package: job.label(),
             written: Written::of(job, &item),
+            storage: None,
             item,
             disposition,
             code: code.clone(),

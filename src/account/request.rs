@@ -10,6 +10,7 @@ use super::{
 use crate::code::Code;
 use crate::error::DeleteError;
 use crate::execute::{Done, ItemOutcome};
+use crate::plan::Item;
 use crate::request::Job;
 
 type Failed<'a> = (&'a ItemOutcome, &'a DeleteError);
@@ -336,5 +337,9 @@ fn line_for(
         attempts: o.attempts,
         detail: o.detail.clone(),
         written: super::Written::of(&rr.request, &o.item),
+        storage: match &o.item {
+            Item::Version(v) => rr.plan.as_ref().and_then(|p| p.storage.get(v)).copied(),
+            Item::Package => None,
+        },
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Disposition, UnitAccount};
-use crate::plan::PackagePlan;
+use crate::plan::{PackagePlan, StorageTotals};
 
 /// Where a run report was written ([`crate::report`]): `s3://` URIs, and
 /// the digest an `apply` names.
@@ -111,6 +111,15 @@ pub struct Summary {
     /// candidate of the package it names).
     #[serde(skip_serializing_if = "is_zero")]
     pub unreadable_requirements: u64,
+    /// `measureStorage`: the asset bytes of the versions deleted (a dry
+    /// run: planned), and the part of them another repository of the
+    /// domain still holds (`bytes - sharedBytes` is what was freed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<StorageTotals>,
+    /// Of those versions, the ones whose size CodeArtifact did not give
+    /// (counted in neither figure).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown_size_versions: u64,
     /// Run reports written (with `REPORTS_BUCKET`), and those that could
     /// not be.
     #[serde(skip_serializing_if = "is_zero")]
@@ -169,6 +178,7 @@ impl Summary {
                 Disposition::Indexed => &mut self.indexed,
             } += 1;
         }
+        self.add_storage(acc);
         self.invalid_requests += acc.invalid.len() as u64;
         self.invalid.extend(acc.invalid.iter().cloned());
         self.dead_letter_messages += acc.dead_letters.len() as u64;
@@ -212,6 +222,14 @@ impl Summary {
         self.reports_unwritten += acc.reports_unwritten.len() as u64;
         self.reports.extend(acc.reports.iter().cloned());
         self.report = (self.reports.len() == 1).then(|| self.reports[0].clone());
+    }
+
+    /// `measureStorage`: what the lines' deletes (or planned deletes) hold.
+    fn add_storage(&mut self, acc: &UnitAccount) {
+        for v in acc.lines.iter().filter_map(super::Line::freeing) {
+            self.storage.get_or_insert_default().add(v);
+        }
+        self.unknown_size_versions = self.storage.map_or(0, |s| s.unknown_size_versions);
     }
 
     /// The accounting invariant: every requested item has exactly one fate.

@@ -10,9 +10,11 @@ mod dependencies;
 mod downloads;
 pub(crate) use downloads::package_key;
 mod explicit;
+mod groups;
 mod inuse;
 mod iot;
 mod retain;
+mod storage;
 #[cfg(test)]
 mod testing;
 
@@ -27,6 +29,7 @@ pub(crate) use calls::{api_error, paginate};
 pub(crate) use codeartifact::{CodeArtifactAdapter, PackagesQuery};
 pub(crate) use inuse::{learning, Memory};
 pub(crate) use iot::{IotAdapter, IotReads};
+pub(crate) use storage::DomainReads;
 
 use crate::error::DeleteError;
 use crate::plan::{self, Item, KeptVersion, Listed, PackagePlan};
@@ -66,6 +69,10 @@ impl Done {
 /// and counted in `packagesNotFound`.
 pub(crate) const PACKAGE_NOT_FOUND: &str = "package not found";
 
+/// The `detail` of a `packageGroup` scope whose group does not exist: it
+/// deletes nothing, and counts in `packagesNotFound`.
+pub(crate) const PACKAGE_GROUP_NOT_FOUND: &str = "package group not found";
+
 /// One package's versions, as a policy needs them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Listing {
@@ -102,9 +109,12 @@ impl Executed {
     /// The outcomes (and plan) of a request; the package counts as not
     /// found when an outcome says so.
     pub(crate) fn of(outcomes: Vec<ItemOutcome>, plan: Option<PackagePlan>) -> Self {
-        let package_not_found = outcomes
-            .iter()
-            .any(|o| o.detail.as_deref() == Some(PACKAGE_NOT_FOUND));
+        let package_not_found = outcomes.iter().any(|o| {
+            matches!(
+                o.detail.as_deref(),
+                Some(PACKAGE_NOT_FOUND | PACKAGE_GROUP_NOT_FOUND)
+            )
+        });
         Executed {
             outcomes,
             plan,
@@ -157,6 +167,14 @@ impl ItemOutcome {
         }
     }
 
+    /// A scope whose package group does not exist: absent, saying so.
+    pub(crate) fn group_not_found(attempts: u32) -> Self {
+        ItemOutcome {
+            detail: Some(PACKAGE_GROUP_NOT_FOUND.to_owned()),
+            ..ItemOutcome::done(Item::Package, Done::AlreadyAbsent, attempts)
+        }
+    }
+
     /// A version a plan kept.
     pub(crate) fn kept(k: &KeptVersion) -> Self {
         ItemOutcome {
@@ -172,6 +190,8 @@ pub(crate) struct CallContext<'a> {
     /// What this invocation has read of IoT packages, the fleet index's
     /// configuration and the unfinished jobs.
     pub(crate) iot_reads: &'a IotReads,
+    /// What this invocation has read of CodeArtifact domains.
+    pub(crate) domain_reads: &'a DomainReads,
     /// The delivery's id (SQS message id, EventBridge event id or Lambda
     /// request id): idempotency tokens derive from it.
     pub(crate) source: &'a str,
@@ -314,12 +334,13 @@ impl Executor {
         ItemOutcome::done(outcome.item, done, outcome.attempts + calls)
     }
 
-    /// Lists a scope's packages.
+    /// Lists a scope's packages; `None` when the scope is a package group
+    /// that does not exist.
     pub(crate) async fn packages(
         &self,
         scope: &Scope,
         cx: &CallContext<'_>,
-    ) -> Tried<Vec<PackageRef>> {
+    ) -> Tried<Option<Vec<PackageRef>>> {
         match scope {
             Scope::CodeArtifact {
                 domain,
@@ -328,6 +349,7 @@ impl Executor {
                 format,
                 namespace,
                 prefix,
+                package_group,
             } => {
                 let query = codeartifact::PackagesQuery {
                     domain,
@@ -337,9 +359,12 @@ impl Executor {
                     namespace: namespace.as_deref(),
                     prefix: prefix.as_deref(),
                 };
-                self.codeartifact.packages(query, cx).await
+                match package_group {
+                    Some(pattern) => self.group_packages(query, pattern, cx).await,
+                    None => self.codeartifact.packages(query, cx).await.map(Some),
+                }
             }
-            Scope::Iot { prefix } => self.iot.packages(prefix.as_deref(), cx).await,
+            Scope::Iot { prefix } => self.iot.packages(prefix.as_deref(), cx).await.map(Some),
         }
     }
 }

@@ -49,6 +49,12 @@ impl Executor {
             Ok(s) => s,
             Err(e) => return failed(request, e, attempts + protected.calls),
         };
+        // `measureStorage`: read before anything goes.
+        let measured = self.measured(request, retention, &selected, cx).await;
+        let storage = match measured.result {
+            Ok(s) => s,
+            Err(e) => return failed(request, e, attempts + protected.calls + measured.calls),
+        };
         let mut outcomes = absent_outcomes(absent, listing.missing);
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
         let selected = match request.dry_run {
@@ -70,6 +76,7 @@ impl Executor {
                 selected,
                 keep,
                 unreadable_requirements: unreadable,
+                storage,
                 ..PackagePlan::of_listing(&listing.versions)
             }),
             package_not_found: listing.missing,

@@ -21,6 +21,7 @@ pub(super) async fn with_cx<T>(f: impl AsyncFnOnce(&CallContext<'_>) -> T) -> T 
     let cx = CallContext {
         retrier: &retrier,
         iot_reads: &reads,
+        domain_reads: &super::DomainReads::default(),
         source: "m-1",
         account: None,
     };

@@ -2,6 +2,7 @@
 //! source. `impl Handler` is here alone; each other file is one job of
 //! the one path every unit takes ([`pipeline`]).
 
+mod allowed;
 mod apply;
 mod clients;
 mod deliveries;
@@ -116,6 +117,7 @@ pub struct Handler {
 struct Invocation {
     retrier: Retrier,
     iot_reads: IotReads,
+    domain_reads: crate::execute::DomainReads,
     /// The function's account, from its ARN
     /// (`arn:aws:lambda:<region>:<account>:function:<name>`).
     account: Option<String>,
@@ -237,6 +239,7 @@ impl Handler {
                 self.pacers.clone(),
             ),
             iot_reads: IotReads::new(self.memory.clone(), true),
+            domain_reads: Default::default(),
             request_id: ctx.request_id.clone(),
             reporting: self.reports.writes(),
             account: ctx
@@ -302,6 +305,7 @@ impl Handler {
             ),
             // packprune-cli reads what the function learned, never writes it.
             iot_reads: IotReads::new(self.memory.clone(), false),
+            domain_reads: Default::default(),
             account,
             request_id: request_id.to_owned(),
             reporting: true,

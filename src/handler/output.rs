@@ -118,11 +118,17 @@ pub(super) fn audit(acc: &UnitAccount) {
             written_package = l.written.as_ref().map_or("", |w| w.package.as_str()),
             written_version = l.written.as_ref().and_then(|w| w.version.as_deref()).unwrap_or(""),
             attempts = l.attempts,
+            bytes = l.storage.and_then(|b| b.bytes),
+            shared = l.storage.map(|b| b.shared),
             "version outcome"
         );
     }
     for (service, package) in &acc.packages_not_found {
-        tracing::warn!(source = %acc.source, %service, %package, detail = crate::execute::PACKAGE_NOT_FOUND, "package not found: the request names a package that does not exist");
+        let detail = match package.contains("/group:") {
+            true => crate::execute::PACKAGE_GROUP_NOT_FOUND,
+            false => crate::execute::PACKAGE_NOT_FOUND,
+        };
+        tracing::warn!(source = %acc.source, %service, %package, detail, "not found: the request names a package or package group that does not exist");
     }
     for reason in &acc.invalid {
         tracing::warn!(source = %acc.source, outcome = Disposition::DeadLettered.as_str(), code = %Code::InvalidRequest, detail = %reason, reason = %reason, "invalid request");

@@ -46,7 +46,8 @@ impl Runner<'_> {
 
     /// The scope's packages, one request each, those outside
     /// `ALLOWED_TARGETS` left out (and logged); a listing that failed is
-    /// the scope's one failed item.
+    /// the scope's one failed item, and a package group that does not
+    /// exist its one `alreadyAbsent` item, saying so.
     async fn scope_requests(
         &self,
         scope: &ScopeRequest,
@@ -56,28 +57,29 @@ impl Runner<'_> {
             result: listed,
             calls: attempts,
         } = self.executor.packages(&scope.scope, cx).await;
-        let packages = listed.map_err(|e| {
-            Entry::Executed(Box::new(RequestResult {
-                request: Job::Many(scope.clone()),
-                outcomes: vec![ItemOutcome::failed(Item::Package, Arc::new(e), attempts)],
-                plan: None,
-                package_not_found: false,
-                learned: false,
-                edges_written: 0,
-            }))
-        })?;
+        let packages = match listed {
+            Ok(Some(packages)) => packages,
+            Ok(None) => {
+                tracing::warn!(scope = %scope.label(), "package group not found: nothing deleted");
+                let outcome = ItemOutcome::group_not_found(attempts);
+                return Err(scope_entry(scope, outcome, true));
+            }
+            Err(e) => {
+                let outcome = ItemOutcome::failed(Item::Package, Arc::new(e), attempts);
+                return Err(scope_entry(scope, outcome, false));
+            }
+        };
         tracing::info!(scope = %scope.label(), packages = packages.len(), "scope listed");
-        let (requests, outside): (Vec<Request>, Vec<Request>) = packages
-            .iter()
-            .map(|p| scope.for_package(p))
-            .partition(|r| {
-                self.config
-                    .allowed
-                    .as_ref()
-                    .is_none_or(|a| a.permits(&r.target))
-            });
-        if !outside.is_empty() {
-            tracing::info!(scope = %scope.label(), skipped = outside.len(), "packages of the scope outside ALLOWED_TARGETS are left alone");
+        let requests = packages.iter().map(|p| scope.for_package(p)).collect();
+        let (requests, outside) =
+            self.within_allowed(scope, requests, cx)
+                .await
+                .map_err(|(e, calls)| {
+                    let outcome = ItemOutcome::failed(Item::Package, Arc::new(e), calls);
+                    scope_entry(scope, outcome, false)
+                })?;
+        if outside > 0 {
+            tracing::info!(scope = %scope.label(), skipped = outside, "packages of the scope outside ALLOWED_TARGETS are left alone");
         }
         Ok(requests)
     }
@@ -258,6 +260,18 @@ impl Runner<'_> {
         }
         Ok((requests, created_at_ms))
     }
+}
+
+/// The scope's own entry: one outcome for the whole scope.
+fn scope_entry(scope: &ScopeRequest, outcome: ItemOutcome, not_found: bool) -> Entry {
+    Entry::Executed(Box::new(RequestResult {
+        request: Job::Many(scope.clone()),
+        outcomes: vec![outcome],
+        plan: None,
+        package_not_found: not_found,
+        learned: false,
+        edges_written: 0,
+    }))
 }
 
 /// Whether a continuation asks for the scope and policy the plan's first

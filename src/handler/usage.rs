@@ -200,6 +200,7 @@ async fn reindex(
     let cx = CallContext {
         retrier: &inv.retrier,
         iot_reads: &inv.iot_reads,
+        domain_reads: &inv.domain_reads,
         source: "usage",
         account: inv.account.as_deref(),
     };

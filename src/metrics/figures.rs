@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::{count_name, MetricsConfig, ALARM_COUNTS, COUNTS, DOWNLOAD_COUNTS, REPORT_COUNTS};
+use super::{
+    count_name, MetricsConfig, ALARM_COUNTS, COUNTS, DEPENDENCY_COUNTS, DOWNLOAD_COUNTS,
+    REPORT_COUNTS, STORAGE_COUNTS,
+};
 use crate::account::{Disposition, Line, Reason, UnitAccount};
 use crate::code::Code;
 use crate::retry::pace::PaceStats;
@@ -75,6 +78,14 @@ fn add(by: &mut BTreeMap<Service, Figures>, service: Service, name: &str, n: f64
 /// Counts one line: `Requested`, its disposition's count, the rule or code
 /// it was kept or dead-lettered by, and whether it was still throttled.
 fn count_line(f: &mut Figures, l: &Line) {
+    // What a delete freed, measured before it went (`measureStorage`).
+    if let (Disposition::Deleted, Some(b)) = (l.disposition, &l.storage) {
+        let bytes = b.bytes.unwrap_or(0) as f64;
+        *f.counts.entry(STORAGE_COUNTS[0].into()).or_default() += bytes;
+        if b.shared {
+            *f.counts.entry(STORAGE_COUNTS[1].into()).or_default() += bytes;
+        }
+    }
     let mut bump = |name: String| *f.counts.entry(name).or_default() += 1.0;
     bump("Requested".into());
     bump(count_name(l.disposition).into());
@@ -158,9 +169,18 @@ fn document(config: &MetricsConfig, service: Service, f: Figures, timestamp_ms: 
     for (name, n) in f.counts.iter().filter(|(k, _)| k.contains('.')) {
         put(&mut root, name, *n, "Count");
     }
-    for name in DOWNLOAD_COUNTS.into_iter().chain(REPORT_COUNTS) {
+    for name in DOWNLOAD_COUNTS
+        .into_iter()
+        .chain(REPORT_COUNTS)
+        .chain(DEPENDENCY_COUNTS)
+    {
         if let Some(n) = f.counts.get(name) {
             put(&mut root, name, *n, "Count");
+        }
+    }
+    for name in STORAGE_COUNTS {
+        if let Some(n) = f.counts.get(name) {
+            put(&mut root, name, *n, "Bytes");
         }
     }
     put(&mut root, "Calls", f.calls as f64, "Count");

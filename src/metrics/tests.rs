@@ -19,6 +19,7 @@ fn line(service: Service, disposition: Disposition, code: Option<Reason>) -> Lin
         code,
         attempts: 1,
         detail: None,
+        storage: None,
     }
 }
 
@@ -138,4 +139,51 @@ fn each_disposition_counts_toward_its_own_metric() {
     for d in all {
         assert!(count_name(d).eq_ignore_ascii_case(d.as_str()), "{d:?}");
     }
+}
+
+#[test]
+fn storage_and_the_index_are_written_where_they_happened() {
+    use crate::plan::VersionBytes;
+    let deleted = |bytes, shared| Line {
+        storage: Some(VersionBytes { bytes, shared }),
+        ..line(Service::CodeArtifact, Disposition::Deleted, None)
+    };
+    let planned = Line {
+        storage: Some(VersionBytes {
+            bytes: Some(7),
+            shared: false,
+        }),
+        ..line(
+            Service::CodeArtifact,
+            Disposition::Kept,
+            Some(Reason::Rule(KeepRule::DryRun)),
+        )
+    };
+    let acc = UnitAccount {
+        lines: vec![
+            deleted(Some(1000), true),
+            deleted(Some(4000), false),
+            deleted(None, true),
+            planned,
+        ],
+        dependents_indexed: 3,
+        dependency_edges_written: 5,
+        ..UnitAccount::default()
+    };
+    let docs = documents(&MetricsConfig::default(), &[acc], (&[], &[]), 1);
+    let ca = &docs[0];
+    check(ca).unwrap_or_else(|e| panic!("{e}: {ca}"));
+    // A dry run's plan frees nothing; an unknown size adds nothing.
+    assert_eq!(ca["BytesDeleted"], 5000.0);
+    assert_eq!(ca["BytesShared"], 1000.0);
+    assert_eq!(ca["DependentsIndexed"], 3.0);
+    assert_eq!(ca["DependencyEdgesWritten"], 5.0);
+    let units: Vec<&str> = ca["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["Name"] == "BytesDeleted")
+        .map(|m| m["Unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["Bytes"]);
 }

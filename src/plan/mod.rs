@@ -8,6 +8,7 @@ mod archived;
 mod depends;
 mod held;
 mod package;
+mod storage;
 mod usage;
 
 pub use archived::Guards;
@@ -15,6 +16,7 @@ pub(crate) use archived::{ArchiveGuard, ArchiveTimes};
 pub(crate) use depends::{DependencyGuard, Dependents, Edge};
 pub(crate) use held::hold_to;
 pub(crate) use package::{KeptVersion, PackagePlan};
+pub use storage::{StorageTotals, VersionBytes};
 pub(crate) use usage::{protect, DownloadGuard, Downloads, Usage};
 
 use crate::policy::{is_prerelease, release_line, KeepRule, Policy, Retention};

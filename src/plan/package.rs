@@ -29,6 +29,10 @@ pub struct PackagePlan {
     /// Version → when it was published (IoT: created), in milliseconds,
     /// where the function knows it: written as `published`, RFC 3339.
     pub(crate) published: BTreeMap<String, i64>,
+    /// `measureStorage`: version → its assets' bytes and whether another
+    /// repository holds it, for the versions selected; written as
+    /// `storage`.
+    pub(crate) storage: BTreeMap<String, super::VersionBytes>,
     /// Requirements on the package `protectDependencies` could not read
     /// (each kept every candidate): counted, not written.
     pub(crate) unreadable_requirements: u32,
@@ -56,6 +60,14 @@ impl Serialize for PackagePlan {
             .collect();
         if !published.is_empty() {
             m.serialize_entry("published", &published)?;
+        }
+        let storage: BTreeMap<&String, &super::VersionBytes> = self
+            .storage
+            .iter()
+            .filter(|(v, _)| shown.as_ref().is_none_or(|s| s.contains(v)))
+            .collect();
+        if !storage.is_empty() {
+            m.serialize_entry("storage", &storage)?;
         }
         if let Some((selected, keep)) = self.truncated {
             m.serialize_entry(

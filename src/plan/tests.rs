@@ -41,6 +41,7 @@ mod policy {
             only: None,
             planned: None,
             plan_valid_for_days: None,
+            measure_storage: false,
         }
     }
 

@@ -125,6 +125,9 @@ pub struct Retention {
     pub(crate) planned: Option<Planned>,
     /// `planValidForDays`: how long a dry run's report may be applied.
     pub(crate) plan_valid_for_days: Option<f64>,
+    /// `measureStorage`: the assets of what the run deletes (or plans to)
+    /// are read and their bytes reported.
+    pub(crate) measure_storage: bool,
 }
 
 /// Validation refuses NaN, so equality is total.

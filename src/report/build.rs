@@ -131,12 +131,14 @@ impl ReportInput {
             service: d.service.as_str().to_owned(),
             source: source.to_owned(),
             request: serde_json::to_value(&raw).expect("request serializes"),
+            storage: None,
             packages: self
                 .packages
                 .iter()
                 .map(|p| package(p, lines.get(p.lines.clone()).unwrap_or_default()))
                 .collect(),
         }
+        .with_storage()
     }
 }
 
@@ -187,6 +189,16 @@ fn row(run: &PackageRun, l: &Line, action: &str) -> VersionRow {
             .as_ref()
             .and_then(|p| p.published.get(&version))
             .map(|ms| rfc3339(*ms)),
+        bytes: l.storage.and_then(|b| b.bytes),
+        shared: l.storage.map(|b| b.shared),
         version,
+    }
+}
+
+impl Report {
+    /// The report with its `storage` added up from its rows.
+    fn with_storage(mut self) -> Report {
+        self.storage = super::Freed::of(&self.packages);
+        self
     }
 }

@@ -82,7 +82,49 @@ pub struct Report {
     pub(crate) source: String,
     /// The request as delivered.
     pub request: Value,
+    /// `measureStorage`: what the versions that go (or went) hold
+    /// ([`Freed::of`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Freed>,
     pub packages: Vec<PackageReport>,
+}
+
+/// The asset bytes of a report's versions that go (a plan's
+/// `delete`) or went (`deleted`), as measured before: all of them, the
+/// part another repository of the domain still holds (not freed), and
+/// how many versions had a size CodeArtifact did not give.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Freed {
+    pub bytes: u64,
+    pub shared_bytes: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unknown_size_versions: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Freed {
+    /// Over the rows measured whose fate is a delete; `None` when no row
+    /// was measured.
+    pub(crate) fn of(packages: &[PackageReport]) -> Option<Freed> {
+        let mut freed: Option<Freed> = None;
+        let rows = packages.iter().flat_map(|p| &p.versions);
+        for v in rows.filter(|v| v.fate == "delete" || v.fate == "deleted") {
+            let Some(shared) = v.shared else { continue };
+            let f = freed.get_or_insert_default();
+            match v.bytes {
+                Some(b) => {
+                    f.bytes += b;
+                    f.shared_bytes += if shared { b } else { 0 };
+                }
+                None => f.unknown_size_versions += 1,
+            }
+        }
+        freed
+    }
 }
 
 /// One package of a report.
@@ -123,6 +165,14 @@ pub struct VersionRow {
     /// knows it (see [`crate::plan::Listed::published_ms`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<String>,
+    /// `measureStorage`: its assets' bytes (absent when a size was not
+    /// given, or not measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// `measureStorage`: another repository of the domain holds it, so its
+    /// bytes stay stored (absent when not measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared: Option<bool>,
 }
 
 impl Report {

@@ -109,6 +109,7 @@ pub(crate) fn assemble(scope: &ScopeFile, parts: &[PartFile]) -> Option<Report> 
         service: scope.service.clone(),
         source: scope.source.clone(),
         request: scope.request.clone(),
+        storage: super::Freed::of(&packages),
         packages,
     })
 }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use super::{Kind, Report};
 
 /// The CSV columns, in order.
-pub(crate) const CSV_HEADER: [&str; 8] = [
+pub(crate) const CSV_HEADER: [&str; 10] = [
     "package",
     "version",
     "fate",
@@ -15,6 +15,8 @@ pub(crate) const CSV_HEADER: [&str; 8] = [
     "status",
     "revision",
     "published",
+    "bytes",
+    "shared",
 ];
 
 /// report.csv: a header row, then one row per version (RFC 4180, via the
@@ -34,6 +36,8 @@ pub fn csv(report: &Report) -> Vec<u8> {
                 opt(&v.status),
                 opt(&v.revision),
                 opt(&v.published),
+                v.bytes.map(|b| b.to_string()).unwrap_or_default(),
+                v.shared.map(|s| s.to_string()).unwrap_or_default(),
             ])
             .expect("write to memory");
         }
@@ -56,6 +60,9 @@ pub fn markdown(report: &Report, sha256: &str, json_uri: &str) -> String {
         Kind::Apply => "Apply report",
     };
     let _ = writeln!(md, "# packprune {title} `{}`\n", report.id);
+    if let Some(f) = &report.storage {
+        freed(&mut md, f, report.kind);
+    }
     let _ = writeln!(md, "| | |\n|---|---|");
     let _ = writeln!(md, "| service | {} |", report.service);
     let _ = writeln!(md, "| created | {} |", report.created_at);
@@ -98,6 +105,59 @@ pub fn markdown(report: &Report, sha256: &str, json_uri: &str) -> String {
         package(&mut md, p, report.kind);
     }
     md
+}
+
+/// The lead of a report that measured storage: what it frees (or would).
+fn freed(md: &mut String, f: &super::Freed, kind: Kind) {
+    let verb = match kind {
+        Kind::Plan => "Would free",
+        Kind::Run | Kind::Apply => "Freed",
+    };
+    let freed = f.bytes - f.shared_bytes;
+    let _ = writeln!(
+        md,
+        "**{verb} {} bytes ({}).** The versions that go hold {} bytes of assets; {} of them are also held by another repository of the domain, where they stay stored.",
+        thousands(freed),
+        human(freed),
+        thousands(f.bytes),
+        thousands(f.shared_bytes)
+    );
+    if f.unknown_size_versions > 0 {
+        let _ = writeln!(
+            md,
+            "{} versions have an asset whose size CodeArtifact did not give: they are counted in neither figure.",
+            f.unknown_size_versions
+        );
+    }
+    md.push('\n');
+}
+
+/// `10000` as `10,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in binary units, one decimal (`6.8 KiB`).
+fn human(n: u64) -> String {
+    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    match u {
+        0 => format!("{n} bytes"),
+        _ => format!("{v:.1} {}", units[u]),
+    }
 }
 
 fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
@@ -143,7 +203,15 @@ fn package(md: &mut String, p: &super::PackageReport, kind: Kind) {
             .detail
             .as_ref()
             .map_or_else(String::new, |d| format!(": {d}"));
-        let _ = writeln!(md, "- `{}` ({status}{when}){detail}", v.version);
+        let size = match (v.bytes, v.shared) {
+            (Some(b), Some(true)) => {
+                format!(", {} bytes, also in another repository", thousands(b))
+            }
+            (Some(b), _) => format!(", {} bytes", thousands(b)),
+            (None, Some(_)) => ", size not given".to_owned(),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(md, "- `{}` ({status}{when}{size}){detail}", v.version);
     }
     stays(md, p, gone);
 }

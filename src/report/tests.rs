@@ -18,6 +18,8 @@ fn row(version: &str, fate: &str, rule: Option<&str>, status: &str, revision: &s
         status: Some(status.into()),
         revision: Some(revision.into()),
         published: None,
+        bytes: None,
+        shared: None,
     }
 }
 
@@ -38,6 +40,7 @@ fn plan(kind: Kind, expires_at_ms: i64) -> Report {
         service: "codeartifact".into(),
         source: "req-1".into(),
         request: serde_json::to_value(&request).unwrap(),
+        storage: None,
         packages: vec![PackageReport {
             package: "acme/npm-store/npm/web".into(),
             action: "delete".into(),
@@ -164,6 +167,8 @@ fn csv_and_markdown_say_what_the_json_says() {
                 o(&v.status),
                 o(&v.revision),
                 o(&v.published),
+                v.bytes.map(|b| b.to_string()).unwrap_or_default(),
+                v.shared.map(|s| s.to_string()).unwrap_or_default(),
             ]
         })
         .collect();
@@ -291,4 +296,53 @@ fn a_plan_holds_a_request_bound_to_it_only_as_it_listed_it() {
         holds(&p, &sha, &other),
         Err(PlanRefused::Unbound { .. })
     ));
+}
+
+#[test]
+fn a_measured_report_adds_up_what_goes_and_leads_with_it() {
+    let mut r = plan(Kind::Plan, NOW + 86_400_000);
+    let sized = |v: &str, fate: &str, bytes: Option<u64>, shared: bool| VersionRow {
+        bytes,
+        shared: Some(shared),
+        ..row(v, fate, None, "Published", "r")
+    };
+    r.packages[0].versions = vec![
+        sized("1.0.0", "delete", Some(1000), true),
+        sized("1.1.0", "delete", Some(2000), true),
+        sized("1.2.0", "delete", Some(3000), false),
+        sized("1.3.0", "delete", Some(4000), false),
+        sized("1.3.1", "delete", None, false),
+        // Kept versions were not measured; a measured one kept counts not.
+        sized("1.4.0", "kept", Some(5000), false),
+        row("1.5.0", "kept", Some("KEEP_LATEST"), "Published", "r"),
+    ];
+    let freed = Freed::of(&r.packages).unwrap();
+    assert_eq!(
+        (freed.bytes, freed.shared_bytes, freed.unknown_size_versions),
+        (10_000, 3_000, 1)
+    );
+    r.storage = Some(freed);
+    let md = markdown(&r, "abc", "s3://b/k");
+    let first = md.lines().find(|l| l.starts_with("**")).unwrap();
+    assert!(
+        first.starts_with("**Would free 7,000 bytes (6.8 KiB).**"),
+        "{md}"
+    );
+    assert!(md.find("**Would free").unwrap() < md.find("| service |").unwrap());
+    assert!(
+        md.contains("`1.0.0` (Published, 1,000 bytes, also in another repository)"),
+        "{md}"
+    );
+    assert!(md.contains("1 versions have an asset whose size"), "{md}");
+    let csv = String::from_utf8(csv(&r)).unwrap();
+    assert!(csv.lines().next().unwrap().ends_with(",bytes,shared"));
+    assert!(
+        csv.contains("1.0.0,delete,,,Published,r,,1000,true"),
+        "{csv}"
+    );
+    // Unmeasured, a report says nothing of storage.
+    assert_eq!(Freed::of(&plan(Kind::Plan, NOW).packages), None);
+    // It reads back as written (an apply verifies report.json).
+    let back: Report = serde_json::from_slice(&r.canonical()).unwrap();
+    assert_eq!(back, r);
 }

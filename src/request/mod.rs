@@ -63,6 +63,15 @@ pub struct RawRequest {
     /// With `policy` and no `package`: the packages whose names start so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) package_prefix: Option<String>,
+    /// With `policy` and no `package`: the packages CodeArtifact
+    /// associates with this package group (`/npm/acme/*`) that the
+    /// repository holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) package_group: Option<String>,
+    /// With `policy` (CodeArtifact, `delete`): read the assets of every
+    /// version deleted (or planned) and report the bytes it frees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) measure_storage: Option<bool>,
     /// A retention policy in place of `versions`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) policy: Option<RawPolicy>,
@@ -460,5 +469,6 @@ impl RawRequest {
         self.versions = r.only.clone();
         self.apply = r.planned.as_ref().map(crate::policy::Planned::to_raw);
         self.plan_valid_for_days = r.plan_valid_for_days;
+        self.measure_storage = r.measure_storage.then_some(true);
     }
 }

@@ -18,6 +18,10 @@ pub(crate) enum Scope {
         format: Option<Format>,
         namespace: Option<String>,
         prefix: Option<String>,
+        /// `packageGroup`: a package group's pattern; the scope is the
+        /// packages CodeArtifact associates with that group (its most
+        /// specific) that the repository holds.
+        package_group: Option<String>,
     },
     Iot {
         prefix: Option<String>,
@@ -25,7 +29,7 @@ pub(crate) enum Scope {
 }
 
 /// One package a scope listing found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum PackageRef {
     CodeArtifact {
         format: Format,
@@ -70,9 +74,24 @@ impl ScopeRequest {
                 format,
                 namespace,
                 prefix,
+                package_group,
                 ..
             } => {
                 let mut l = format!("{domain}/{repository}/");
+                if let Some(g) = package_group {
+                    // `acme/releases/group:/npm/acme/*`, narrowed as given.
+                    l.push_str("group:");
+                    l.push_str(g);
+                    if let Some(f) = format {
+                        l.push_str(&format!(" ({}", f.as_str()));
+                        if let Some(ns) = namespace {
+                            l.push('/');
+                            l.push_str(ns);
+                        }
+                        l.push(')');
+                    }
+                    return l;
+                }
                 l.push_str(format.map_or("*", Format::as_str));
                 if let Some(ns) = namespace {
                     l.push('/');
@@ -102,7 +121,9 @@ impl ScopeRequest {
                 format,
                 namespace,
                 prefix,
+                package_group,
             } => {
+                raw.package_group = package_group.clone();
                 raw.domain = Some(domain.clone());
                 raw.domain_owner = domain_owner.clone();
                 raw.repository = Some(repository.clone());

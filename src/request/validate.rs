@@ -3,6 +3,7 @@
 //! CodeArtifact-specific members are checked in [`codeartifact`].
 
 mod codeartifact;
+mod group;
 mod iot;
 
 use std::collections::BTreeSet;
@@ -197,6 +198,11 @@ impl RawRequest {
             &self.continues,
             "with one package (it continues a scope's plan)",
         );
+        c.forbid(
+            "packageGroup",
+            &self.package_group,
+            "with `package` (give one or the other), nor without `policy`",
+        );
         let action = match retention {
             Some(r) => Some(self.validate_retain(c, service, r)),
             None if self.policy.is_some() => None,
@@ -349,7 +355,10 @@ impl RawRequest {
         service: Option<Service>,
         verb: Verb,
     ) -> Option<Retention> {
-        let raw = self.policy.as_ref()?;
+        let Some(raw) = self.policy.as_ref() else {
+            self.validate_measure_storage(c, service, verb);
+            return None;
+        };
         let policy = raw.validate(service?, verb, &mut c.problems);
         let max_fraction_milli = match self.max_fraction {
             Some(f) if f > 0.0 && f <= 1.0 => Some((f * 1000.0).round() as u32),
@@ -369,6 +378,7 @@ impl RawRequest {
             only: None,
             planned: None,
             plan_valid_for_days: self.plan_valid_for_days,
+            measure_storage: self.validate_measure_storage(c, service, verb),
         })
     }
 

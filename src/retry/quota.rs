@@ -12,10 +12,14 @@ pub enum QuotaClass {
     CodeArtifactWrite,
     /// ListPackageVersions, ListPackages.
     CodeArtifactList,
-    /// DescribePackageVersion, ListPackageVersionDependencies and
-    /// ListRepositoriesInDomain: "read requests per second, one account"
-    /// (the last two have no quota of their own).
+    /// DescribePackageVersion, ListPackageVersionDependencies,
+    /// ListRepositoriesInDomain, ListAssociatedPackages and
+    /// GetAssociatedPackageGroup: "read requests per second, one account"
+    /// (all but the first have no quota of their own).
     CodeArtifactRead,
+    /// ListPackageVersionAssets (`measureStorage`): its own 200 a second
+    /// (Service Quotas L-3072382D).
+    CodeArtifactAssets,
     /// DeletePackageVersion, DeletePackage, UpdatePackage,
     /// UpdatePackageVersion: the software package catalog's writes.
     IotWrite,
@@ -37,10 +41,11 @@ pub enum QuotaClass {
 }
 
 impl QuotaClass {
-    pub(crate) const ALL: [QuotaClass; 10] = [
+    pub(crate) const ALL: [QuotaClass; 11] = [
         QuotaClass::CodeArtifactWrite,
         QuotaClass::CodeArtifactList,
         QuotaClass::CodeArtifactRead,
+        QuotaClass::CodeArtifactAssets,
         QuotaClass::IotWrite,
         QuotaClass::IotRead,
         QuotaClass::IotSearch,
@@ -56,6 +61,7 @@ impl QuotaClass {
             QuotaClass::CodeArtifactWrite
             | QuotaClass::CodeArtifactList
             | QuotaClass::CodeArtifactRead
+            | QuotaClass::CodeArtifactAssets
             | QuotaClass::DownloadsRead
             | QuotaClass::DownloadsWrite => Service::CodeArtifact,
             QuotaClass::IotWrite
@@ -84,6 +90,7 @@ impl QuotaClass {
             QuotaClass::CodeArtifactWrite => "codeartifact.write",
             QuotaClass::CodeArtifactList => "codeartifact.list",
             QuotaClass::CodeArtifactRead => "codeartifact.read",
+            QuotaClass::CodeArtifactAssets => "codeartifact.assets",
             QuotaClass::IotWrite => "iot.write",
             QuotaClass::IotRead => "iot.read",
             QuotaClass::IotSearch => "iot.search",
@@ -99,8 +106,8 @@ impl QuotaClass {
     }
 
     /// The default quota, calls per second per account: the published
-    /// defaults. CodeArtifact: 100 writes, 200 list calls, 800 reads (user
-    /// guide, "Quotas in AWS CodeArtifact"). IoT: SearchIndex 15, ListJobs
+    /// defaults. CodeArtifact: 100 writes, 200 list calls, 200 asset
+    /// listings, 800 reads (user guide, "Quotas in AWS CodeArtifact"). IoT: SearchIndex 15, ListJobs
     /// 10, DescribeJob 10 (General Reference, "AWS IoT Device Management
     /// endpoints and quotas"). IoT publishes no rate for the software
     /// package catalog's APIs; 10 a second is a safe guess, to be raised in
@@ -111,7 +118,7 @@ impl QuotaClass {
     pub(crate) fn default_rate(self) -> f64 {
         match self {
             QuotaClass::CodeArtifactWrite => 100.0,
-            QuotaClass::CodeArtifactList => 200.0,
+            QuotaClass::CodeArtifactList | QuotaClass::CodeArtifactAssets => 200.0,
             QuotaClass::CodeArtifactRead => 800.0,
             QuotaClass::IotWrite | QuotaClass::IotRead => 10.0,
             QuotaClass::IotSearch => 15.0,

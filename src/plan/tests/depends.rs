@@ -25,6 +25,7 @@ fn spec(max_deletions: Option<u32>, max_fraction_milli: Option<u32>) -> Retentio
         only: None,
         planned: None,
         plan_valid_for_days: None,
+        measure_storage: false,
     }
 }
 

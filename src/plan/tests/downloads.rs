@@ -28,6 +28,7 @@ fn spec(max_deletions: Option<u32>) -> Retention {
         only: None,
         planned: None,
         plan_valid_for_days: None,
+        measure_storage: false,
     }
 }
 

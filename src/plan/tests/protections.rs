@@ -22,6 +22,7 @@ fn retention_of(raw: RawPolicy, verb: Verb) -> Retention {
         only: None,
         planned: None,
         plan_valid_for_days: None,
+        measure_storage: false,
     }
 }
 

@@ -95,6 +95,7 @@ impl RawRequest {
         c.forbid("format", &self.format, why);
         c.forbid("namespace", &self.namespace, why);
         c.forbid("expectedStatus", &self.expected_status, why);
+        c.forbid("packageGroup", &self.package_group, why);
     }
 
     pub(super) fn validate_codeartifact_scope(&self, c: &mut Checker) -> Option<Scope> {
@@ -113,6 +114,7 @@ impl RawRequest {
         if let Some(p) = &prefix {
             c.check("packagePrefix", p, 1, 255, &CA_NAME);
         }
+        let package_group = self.validate_package_group(c);
         Some(Scope::CodeArtifact {
             domain: domain?.to_owned(),
             domain_owner: self.domain_owner.clone(),
@@ -120,6 +122,7 @@ impl RawRequest {
             format,
             namespace,
             prefix,
+            package_group,
         })
     }
 
