@@ -11,6 +11,7 @@ mod support;
 
 mod dependencies;
 mod downloads;
+mod groups;
 mod reports;
 mod show;
 
@@ -142,6 +143,7 @@ async fn run(tools: Tools) -> Result<()> {
         println!("   {what}\n       → {}", describe(&response));
     }
     downloads::run(&watch, &sqs, &usage, &table).await?;
+    groups::run(&watch).await?;
     reports::run(&watch, &stack).await?;
     print_protected(&watch);
     show::metrics(&watch);

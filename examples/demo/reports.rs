@@ -1,7 +1,9 @@
 //! The demo's review-then-apply workflow: a dry run writes its plan to the
-//! reports bucket (moto's S3), the Markdown is what a reviewer reads, and
-//! an apply carries out exactly that plan. One planned version is
-//! republished in between: the apply keeps it as PLAN_STALE.
+//! reports bucket (moto's S3), the Markdown is what a reviewer reads (it
+//! leads with what the plan would free: `measureStorage`; two of the
+//! versions are also in `mirror`, where their assets stay), and an apply
+//! carries out exactly that plan. One planned version is republished in
+//! between: the apply keeps it as PLAN_STALE.
 
 use anyhow::{anyhow, Result};
 use serde_json::{json, Value};
@@ -12,7 +14,7 @@ use crate::support::*;
 fn dry_run() -> Value {
     json!({"service": "codeartifact", "domain": "acme", "repository": "releases",
            "format": "pypi", "package": "data-pipeline",
-           "policy": {"keepLatest": 10, "olderThanDays": 60}, "dryRun": true})
+           "policy": {"keepLatest": 10, "olderThanDays": 60}, "measureStorage": true, "dryRun": true})
 }
 
 pub async fn run(watch: &LambdaWatch, stack: &Stack) -> Result<()> {
@@ -20,6 +22,10 @@ pub async fn run(watch: &LambdaWatch, stack: &Stack) -> Result<()> {
     let dry = watch.invoke(&dry_run())?;
     let (json_uri, _, md_uri, sha) = links(&dry)?;
     println!("   dry run → {json_uri}\n   sha256 {sha}");
+    println!(
+        "   storage {} (bytes of what would go; sharedBytes stay stored in another repository)",
+        dry["storage"]
+    );
     println!("   ┌── report.md");
     for line in String::from_utf8(get(&md_uri).await?)?.lines() {
         println!("   │ {line}");
@@ -55,9 +61,10 @@ pub async fn run(watch: &LambdaWatch, stack: &Stack) -> Result<()> {
     println!("   apply {apply}");
     let out = watch.invoke(&apply)?;
     println!(
-        "       → deleted {}, kept {}; report {}",
+        "       → deleted {}, kept {}, storage {}; report {}",
         out["deleted"],
         out["kept"],
+        out["storage"],
         out["report"]["json"].as_str().unwrap_or("?")
     );
     for line in crate::log_lines(watch, |v| {
