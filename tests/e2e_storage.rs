@@ -266,9 +266,11 @@ async fn an_allowed_group_admits_its_packages_and_no_other() {
     };
     let sqs = stack.sqs().await;
     let queues = Queues::create(&sqs, "allowed").await.unwrap();
-    let h = in_process_handler(
-        queues.config(&[("ALLOWED_TARGETS", "group:acme/releases:/npm/acme/*")]),
-    )
+    let bucket = create_bucket("reports-groups").await.unwrap();
+    let h = in_process_handler(queues.config(&[
+        ("ALLOWED_TARGETS", "group:acme/releases:/npm/acme/*"),
+        ("REPORTS_BUCKET", &bucket),
+    ]))
     .await;
     let one = |p: &str| {
         json!({"service": "codeartifact", "domain": "acme", "repository": "releases", "format": "npm",
@@ -299,17 +301,22 @@ async fn an_allowed_group_admits_its_packages_and_no_other() {
     assert_eq!(out.summary.packages_fanned_out, 2, "{:?}", out.summary);
     let parts = drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
     assert_eq!(parts.iter().map(|s| s.deleted).sum::<u64>(), 3, "{parts:?}");
-    // The group itself, as a scope: its two packages.
-    let out = invoke(&h, group_policy("/npm/acme/*"), LEFT).await;
-    assert_eq!(out.summary.packages_fanned_out, 2, "{:?}", out.summary);
+    // The group itself: its plan names its two packages, and the apply of
+    // that plan, one request per package, is admitted package by package.
+    let mut plan = group_policy("/npm/acme/*");
+    plan["dryRun"] = json!(true);
+    plan["policy"] = json!({"keepLatest": 1});
+    let dry = invoke(&h, plan, LEFT).await;
+    let (json_uri, _, _, sha) = links(&dry.response).unwrap();
+    assert_eq!(
+        with_fate(&report(&json_uri).await.unwrap(), "delete"),
+        ["1.2.0", "1.2.0"]
+    );
+    let apply = json!({"service": "codeartifact", "apply": {"report": json_uri, "sha256": sha}});
+    let out = invoke(&h, apply, LEFT).await;
     drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
+    assert_eq!(out.summary.dead_lettered, 0, "{:?}", out.summary);
     assert_eq!(ca_versions(stack, "releases", "ui-kit").unwrap(), ALL_FOUR);
-    assert_eq!(
-        ca_versions(stack, "releases", "core").unwrap(),
-        ["1.2.0", "1.3.0"]
-    );
-    assert_eq!(
-        ca_versions(stack, "releases", "cli").unwrap(),
-        ["1.2.0", "1.3.0"]
-    );
+    assert_eq!(ca_versions(stack, "releases", "core").unwrap(), ["1.3.0"]);
+    assert_eq!(ca_versions(stack, "releases", "cli").unwrap(), ["1.3.0"]);
 }

@@ -5,7 +5,7 @@
 //! cold start, peak RSS, binary sizes and the TLS stack. Writes
 //! BENCHMARKS.md.
 //!
-//! `packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|downloads|backfill|protected|cold] [--no-moto] [--at-once 1,3,10]`;
+//! `packprune-bench [--out BENCHMARKS.md] [--only iot|jobs|jobs-no-table|mixed|scope|storage|downloads|backfill|protected|cold] [--no-moto] [--at-once 1,3,10]`;
 //! the binaries it measures are built by `make bench` first. `--only` runs one
 //! workload (`cold`: none, the cold starts alone) and writes its report to `target/bench/partial.md` unless
 //! `--out` is given. Every run's call log is kept in
@@ -26,6 +26,7 @@ mod report;
 mod run;
 mod runtime_api;
 mod sqs;
+mod storage;
 mod table;
 mod targets;
 mod workload;
@@ -241,16 +242,17 @@ fn args() -> Result<Args> {
 /// the table when it asks for none), each with 1, 3 and 10 invocations at
 /// once, and the naive loop.
 async fn quota_runs(only: Option<&str>) -> Result<Vec<Run>> {
-    let workloads: [(&str, Build); 5] = [
+    let workloads: [(&str, Build); 6] = [
         ("iot", workload::iot_only),
         ("jobs", || jobs::iot_jobs(true)),
         ("jobs-no-table", || jobs::iot_jobs(false)),
         ("mixed", workload::mixed),
         ("scope", workload::scope),
+        ("storage", storage::workload),
     ];
     if let Some(o) = only {
         if !OTHERS.contains(&o) && !workloads.iter().any(|(key, _)| *key == o) {
-            bail!("--only takes iot, jobs, jobs-no-table, mixed, scope, downloads, backfill, protected or cold, not {o:?}");
+            bail!("--only takes iot, jobs, jobs-no-table, mixed, scope, storage, downloads, backfill, protected or cold, not {o:?}");
         }
     }
     // The jobs without the table run only when asked for: at 10
@@ -261,7 +263,7 @@ async fn quota_runs(only: Option<&str>) -> Result<Vec<Run>> {
         None => key != "jobs-no-table",
     };
     let mut runs = Vec::new();
-    for (_, build) in workloads.into_iter().filter(|(key, _)| asked(key)) {
+    for (key, build) in workloads.into_iter().filter(|(key, _)| asked(key)) {
         let w = build();
         for concurrent in CONCURRENCY {
             eprintln!("{}: packprune, {concurrent} at once ...", w.name);
@@ -269,9 +271,9 @@ async fn quota_runs(only: Option<&str>) -> Result<Vec<Run>> {
             r.say();
             runs.push(r);
         }
-        // The naive loop checks nothing for use: no baseline for a
-        // workload whose work is the check.
-        if w.first.is_none() {
+        // The naive loop checks nothing for use, nor measures: no
+        // baseline for a workload whose work is the check or the count.
+        if w.first.is_none() && key != "storage" {
             eprintln!("{}: naive ...", w.name);
             let r = run_naive(&w).await?;
             r.say();

@@ -12,6 +12,7 @@ pub struct Quotas {
     pub ca_write: f64,
     pub ca_list: f64,
     pub ca_read: f64,
+    pub ca_assets: f64,
     pub iot_write: f64,
     pub iot_read: f64,
     pub iot_search: f64,
@@ -22,7 +23,7 @@ pub struct Quotas {
 pub const LATENCY_MS: u64 = 20;
 
 /// The quotas of every workload: the published defaults (CodeArtifact's
-/// writes, list calls and reads; IoT's SearchIndex, ListJobs and
+/// writes, list calls, reads and asset listings; IoT's SearchIndex, ListJobs and
 /// DescribeJob), and the software package catalog at the 10 calls a second
 /// the function assumes (IoT publishes no rate for it). The function's own
 /// `RATE_LIMITS` defaults are the same (`src/retry/quota.rs`).
@@ -30,6 +31,7 @@ pub const QUOTAS: Quotas = Quotas {
     ca_write: 100.0,
     ca_list: 200.0,
     ca_read: 800.0,
+    ca_assets: 200.0,
     iot_write: 10.0,
     iot_read: 10.0,
     iot_search: 15.0,
@@ -39,7 +41,7 @@ pub const QUOTAS: Quotas = Quotas {
 
 /// The operations of each quota class, by the function's names for the
 /// classes (`src/retry/quota.rs`); each class is one emulator bucket.
-pub const CLASSES: [(&str, &[&str]); 8] = [
+pub const CLASSES: [(&str, &[&str]); 9] = [
     (
         "codeartifact.write",
         &[
@@ -63,7 +65,13 @@ pub const CLASSES: [(&str, &[&str]); 8] = [
             "codeartifact:DescribePackageVersion",
             "codeartifact:ListPackageVersionDependencies",
             "codeartifact:ListRepositoriesInDomain",
+            "codeartifact:ListAssociatedPackages",
+            "codeartifact:GetAssociatedPackageGroup",
         ],
+    ),
+    (
+        "codeartifact.assets",
+        &["codeartifact:ListPackageVersionAssets"],
     ),
     (
         "iot.write",
@@ -98,6 +106,7 @@ impl Quotas {
             "codeartifact.write" => self.ca_write,
             "codeartifact.list" => self.ca_list,
             "codeartifact.read" => self.ca_read,
+            "codeartifact.assets" => self.ca_assets,
             "iot.write" => self.iot_write,
             "iot.read" => self.iot_read,
             "iot.search" => self.iot_search,

@@ -114,6 +114,13 @@ fn verify(w: &Workload, emulator: &Running) -> (usize, usize) {
         .flat_map(|d| d.repositories.values())
         .flat_map(|r| r.packages.iter())
         .collect();
+    let releases: Vec<_> = state
+        .codeartifact
+        .domains
+        .values()
+        .filter_map(|d| d.repositories.get("releases"))
+        .flat_map(|r| r.packages.iter())
+        .collect();
     let mut remaining = 0usize;
     for v in &w.victims {
         match v {
@@ -125,7 +132,9 @@ fn verify(w: &Workload, emulator: &Running) -> (usize, usize) {
                     .count();
             }
             Victims::CodeArtifact { package, versions } => {
-                let present = ca.iter().find(|p| &p.package == package);
+                // Every workload's victims are in `releases` (another
+                // repository may hold the same package: `storage`).
+                let present = releases.iter().find(|p| &p.package == package);
                 left += versions
                     .iter()
                     .filter(|v| {

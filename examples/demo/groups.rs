@@ -14,7 +14,9 @@ fn group(pattern: &str) -> Value {
 }
 
 pub async fn run(watch: &LambdaWatch) -> Result<()> {
-    println!("── a policy over a package group: /npm/acme/* in releases, keep the newest 20 (dry run)");
+    println!(
+        "── a policy over a package group: /npm/acme/* in releases, keep the newest 20 (dry run)"
+    );
     let out = watch.invoke(&group("/npm/acme/*"))?;
     for plan in out["plans"].as_array().into_iter().flatten() {
         let n = plan["delete"].as_array().map_or(0, Vec::len);

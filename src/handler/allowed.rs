@@ -3,11 +3,15 @@
 //! repository (GetAssociatedPackageGroup), and a `packageGroup` scope of a
 //! granted group admits every package it lists.
 
+use std::sync::Arc;
+
 use futures::future::join_all;
 
 use super::run::Runner;
+use crate::account::{Entry, RequestResult};
 use crate::error::DeleteError;
-use crate::execute::CallContext;
+use crate::execute::{CallContext, ItemOutcome};
+use crate::plan::Item;
 use crate::request::{Job, Request, Scope, ScopeRequest, Target};
 use crate::retry::Tried;
 
@@ -67,10 +71,30 @@ impl Runner<'_> {
         Ok((admitted, outside))
     }
 
+    /// The job, if `ALLOWED_TARGETS` admits it (by a pattern, or by a
+    /// `group:` entry after a read); else the entry that refuses it
+    /// (`NOT_PERMITTED`), or that fails it when the read failed (retried
+    /// like any, never run unchecked).
+    pub(super) async fn outside_allowed(
+        &self,
+        job: Job,
+        cx: &CallContext<'_>,
+    ) -> Result<Job, Entry> {
+        let Some(reason) = self.not_permitted(&job) else {
+            return Ok(job);
+        };
+        let Tried { result, calls } = self.admitted_by_group(&job, cx).await;
+        match result {
+            Ok(true) => Ok(job),
+            Ok(false) => Err(Entry::NotPermitted { job, reason }),
+            Err(e) => Err(unchecked(job, e, calls)),
+        }
+    }
+
     /// Whether a `group:` entry admits a job that no other entry does: one
     /// CodeArtifact package associated with a group granted in its
     /// repository.
-    pub(super) async fn admitted_by_group(&self, job: &Job, cx: &CallContext<'_>) -> Tried<bool> {
+    async fn admitted_by_group(&self, job: &Job, cx: &CallContext<'_>) -> Tried<bool> {
         let (Some(allowed), Job::One(r)) = (self.config.allowed.as_ref(), job) else {
             return Tried::free(false);
         };
@@ -94,4 +118,25 @@ impl Runner<'_> {
             _ => Tried::free(false),
         }
     }
+}
+
+/// A job whose `group:` admission could not be read: each of its items
+/// failed with that read's error.
+fn unchecked(job: Job, e: DeleteError, calls: u32) -> Entry {
+    let e = Arc::new(e);
+    let items = match &job {
+        Job::One(r) => crate::plan::items(r),
+        _ => vec![Item::Package],
+    };
+    Entry::Executed(Box::new(RequestResult {
+        request: job,
+        outcomes: items
+            .into_iter()
+            .map(|i| ItemOutcome::failed(i, e.clone(), calls))
+            .collect(),
+        plan: None,
+        package_not_found: false,
+        learned: false,
+        edges_written: 0,
+    }))
 }

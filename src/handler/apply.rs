@@ -32,7 +32,7 @@ impl Runner<'_> {
             Err(entry) => return vec![entry],
         };
         tracing::info!(plan = %apply.label(), requests = chosen.len(), "plan checked");
-        let (mut entries, permitted) = self.permitted(first, chosen);
+        let (mut entries, permitted) = self.permitted(first, chosen, cx).await;
         let fan_out = apply.part.is_none()
             && may_fan_out
             && self.config.work_queue_url.is_some()
@@ -72,17 +72,27 @@ impl Runner<'_> {
         }
     }
 
-    /// Checks each chosen request against `ALLOWED_TARGETS` and what the
-    /// function supports: the entries of those refused, and those
+    /// Checks each chosen request against `ALLOWED_TARGETS` (a `group:`
+    /// entry with a read, one request at a time) and what the function
+    /// supports: the entries of those refused, and those
     /// permitted with their index in the plan (`first` is the first's).
-    fn permitted(&self, first: usize, chosen: Vec<Request>) -> (Vec<Entry>, Vec<(usize, Request)>) {
+    async fn permitted(
+        &self,
+        first: usize,
+        chosen: Vec<Request>,
+        cx: &CallContext<'_>,
+    ) -> (Vec<Entry>, Vec<(usize, Request)>) {
         let mut entries = Vec::new();
         let mut permitted = Vec::with_capacity(chosen.len());
         for (i, r) in chosen.into_iter().enumerate() {
-            let job = Job::One(r);
-            if let Some(reason) = self.not_permitted(&job) {
-                entries.push(Entry::NotPermitted { job, reason });
-            } else if let Some(invalid) = self.unsupported(&job) {
+            let job = match self.outside_allowed(Job::One(r), cx).await {
+                Ok(job) => job,
+                Err(refused) => {
+                    entries.push(refused);
+                    continue;
+                }
+            };
+            if let Some(invalid) = self.unsupported(&job) {
                 entries.push(Entry::Invalid(invalid));
             } else if let Job::One(r) = job {
                 permitted.push((first + i, r));

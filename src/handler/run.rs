@@ -18,7 +18,7 @@ use crate::policy::Planned;
 use crate::report::{report_id, Delivered, PackageRun, PlanPart, ReportStore};
 use crate::request::PlanRefused;
 use crate::request::{Action, Job, Request};
-use crate::retry::{nth, Tried};
+use crate::retry::nth;
 
 /// What one decoded request gave: the report it writes, its entries, and
 /// the part of a scope's plan it made.
@@ -152,15 +152,10 @@ impl Runner<'_> {
             job.force_dry_run();
         }
         let delivered = inv.reporting.then(|| reports::delivered(&job)).flatten();
-        if let Some(reason) = self.not_permitted(&job) {
-            // A `group:` entry may still admit it, after a read.
-            let Tried { result, calls } = self.admitted_by_group(&job, cx).await;
-            match result {
-                Ok(true) => {}
-                Ok(false) => return Ran::entries(vec![Entry::NotPermitted { job, reason }]),
-                Err(e) => return Ran::entries(vec![unchecked(job, e, calls)]),
-            }
-        }
+        let job = match self.outside_allowed(job, cx).await {
+            Ok(job) => job,
+            Err(refused) => return Ran::entries(vec![refused]),
+        };
         if let Some(invalid) = self.unsupported(&job) {
             return Ran::entries(vec![Entry::Invalid(invalid)]);
         }
@@ -304,25 +299,4 @@ fn expired(planned: &Planned) -> Option<PlanRefused> {
         plan_id: planned.plan_id.clone(),
         expires_at: crate::downloads::rfc3339(planned.expires_at_ms),
     })
-}
-
-/// A job whose `group:` admission could not be read: each of its items
-/// failed with that read's error (retried as any, never run unchecked).
-fn unchecked(job: Job, e: crate::error::DeleteError, calls: u32) -> Entry {
-    let e = std::sync::Arc::new(e);
-    let items = match &job {
-        Job::One(r) => crate::plan::items(r),
-        _ => vec![crate::plan::Item::Package],
-    };
-    Entry::Executed(Box::new(crate::account::RequestResult {
-        request: job,
-        outcomes: items
-            .into_iter()
-            .map(|i| crate::execute::ItemOutcome::failed(i, e.clone(), calls))
-            .collect(),
-        plan: None,
-        package_not_found: false,
-        learned: false,
-        edges_written: 0,
-    }))
 }
