@@ -190,7 +190,20 @@ async fn environments_sharing_the_table_describe_each_job_once() {
             .filter(|c| c.operation == "DescribeJob")
             .count()
     };
-    assert_eq!(describes(stack), 40, "each of the 40 jobs described once");
+    // On failure, each DescribeJob's arrival and answer: a retried call
+    // (status not 200) tells a lost answer from a claim taken twice.
+    let log = || {
+        (stack.emulator.shared.calls().iter())
+            .filter(|c| c.operation == "DescribeJob")
+            .map(|c| format!("{:.3} {} {:?}", c.time, c.status, c.error))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        describes(stack),
+        40,
+        "each of the 40 jobs described once: {:?}",
+        log()
+    );
     let out = Box::pin(handlers[3].process(event(json!(["1.6"]))))
         .await
         .unwrap();

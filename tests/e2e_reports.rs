@@ -182,7 +182,9 @@ fn assert_agrees(plan: &packprune::report::Report, csv: &[u8], md: &[u8], sha: &
             "detail",
             "status",
             "revision",
-            "published"
+            "published",
+            "bytes",
+            "shared"
         ]
     );
     let rows: Vec<Vec<String>> = reader
@@ -204,6 +206,8 @@ fn assert_agrees(plan: &packprune::report::Report, csv: &[u8], md: &[u8], sha: &
                 o(&v.status),
                 o(&v.revision),
                 o(&v.published),
+                v.bytes.map(|b| b.to_string()).unwrap_or_default(),
+                v.shared.map(|s| s.to_string()).unwrap_or_default(),
             ]
         })
         .collect();
