@@ -670,11 +670,17 @@ def test_codeartifact_routes_are_the_models_operations():
         assert f"ca.{snake}(" in tests or f'"{snake}"' in tests, f"{name} has no conformance test"
 
 
-def test_demo_seed_declares_dependencies(emulator):
+def test_demo_seed_declares_dependencies_groups_and_a_shared_version(emulator):
     admin(emulator, "PUT", "state", json.loads((ROOT / "emulator" / "seeds" / "demo.json").read_text()))
     ca = client("codeartifact", emulator)
     names = [r["name"] for r in ca.list_repositories_in_domain(domain="acme")["repositories"]]
-    assert names == ["apps", "libs", "releases", "snapshots"]
+    assert names == ["apps", "libs", "mirror", "releases", "snapshots"]
+    mirror = ca.describe_repository(domain="acme", repository="mirror")["repository"]
+    assert [u["repositoryName"] for u in mirror["upstreams"]] == ["releases"]
+    shared = ca.list_package_versions(domain="acme", repository="mirror", format="pypi", package="data-pipeline")
+    assert sorted(v["version"] for v in shared["versions"]) == ["0.1.0", "0.1.1"]
+    groups = ca.list_associated_packages(domain="acme", packageGroup="/npm/acme/*")["packages"]
+    assert sorted(p["package"] for p in groups) == ["core", "web"]
     deps = ca.list_package_version_dependencies(**ui(packageVersion="3.1.0"))["dependencies"]
     assert deps[0] == {"namespace": "acme", "package": "core", "dependencyType": "regular", "versionRequirement": "^1.4.0"}
     assert [d["dependencyType"] for d in deps] == ["regular", "dev"]
