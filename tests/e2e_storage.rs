@@ -276,13 +276,30 @@ async fn an_allowed_group_admits_its_packages_and_no_other() {
         json!({"service": "codeartifact", "domain": "acme", "repository": "releases", "format": "npm",
             "namespace": "acme", "package": p, "policy": {"keepLatest": 3}})
     };
-    // A package of the group, named alone, is admitted after a read.
+    // A group read that fails is retried, never skipped: nothing is
+    // deleted or refused, and the request is handed on.
+    let fault: packprune_emulator::state::Fault =
+        serde_json::from_value(json!({"errorRate": 1.0})).unwrap();
+    let faults = [("codeartifact:GetAssociatedPackageGroup".to_owned(), fault)];
+    stack
+        .emulator
+        .shared
+        .set_faults(faults.into_iter().collect());
     let out = invoke(&h, one("core"), LEFT).await;
     assert_eq!(
-        of(&out, Disposition::Deleted),
-        ["1.0.0"],
+        (out.summary.deleted, out.summary.dead_lettered),
+        (0, 0),
         "{:?}",
         out.summary
+    );
+    assert_eq!(out.summary.handed_on, 1, "{:?}", out.summary);
+    stack.emulator.shared.set_faults(Default::default());
+    // Once it reads, the package of the group, named alone, is admitted.
+    let parts = drain(&sqs, &queues.work, &h, LEFT).await.unwrap();
+    assert_eq!(parts.iter().map(|s| s.deleted).sum::<u64>(), 1, "{parts:?}");
+    assert_eq!(
+        ca_versions(stack, "releases", "core").unwrap(),
+        ["1.1.0", "1.2.0", "1.3.0"]
     );
     // One of a child group is not.
     let out = invoke(&h, one("ui-kit"), LEFT).await;

@@ -241,7 +241,7 @@ pub struct UnitAccount {
     /// Run reports that could not be written, by service.
     pub(crate) reports_unwritten: Vec<Service>,
     /// The packages requests named that do not exist, by service.
-    pub(crate) packages_not_found: Vec<(Service, String)>,
+    pub(crate) packages_not_found: Vec<(Service, String, &'static str)>,
     /// Download events (CloudTrail `ReadFromRepository`) the delivery
     /// carried; of those, reads naming no version; and the versions whose
     /// latest read it wrote ([`crate::downloads`]).

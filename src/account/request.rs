@@ -144,8 +144,13 @@ fn note_request(acc: &mut UnitAccount, rr: &RequestResult) {
         }
     }
     if rr.package_not_found {
+        // A scope's one outcome is its package group's.
+        let detail = match &rr.request {
+            Job::Many(_) => crate::execute::PACKAGE_GROUP_NOT_FOUND,
+            _ => crate::execute::PACKAGE_NOT_FOUND,
+        };
         acc.packages_not_found
-            .push((rr.request.service(), rr.request.label()));
+            .push((rr.request.service(), rr.request.label(), detail));
     }
 }
 

@@ -196,7 +196,7 @@ impl Summary {
         self.packages_fanned_out += acc.fanned_out;
         self.ignored_events += acc.ignored.len() as u64;
         self.packages_not_found += acc.packages_not_found.len() as u64;
-        for (_, package) in &acc.packages_not_found {
+        for (_, package, _) in &acc.packages_not_found {
             if self.missing_packages.len() < MISSING_PACKAGES_SHOWN
                 && !self.missing_packages.contains(package)
             {

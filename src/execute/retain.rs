@@ -2,12 +2,13 @@
 //! selects (or, in a dry run, report it). A dry run makes the same reads as
 //! a real run, so its plan is the one the real run would carry out.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{CallContext, Done, Executed, Executor, ItemOutcome, Listing, Revisions};
 use crate::downloads::{ArchiveTimes, Dependents, Downloads};
 use crate::error::DeleteError;
-use crate::plan::{self, DependencyGuard, Item, KeptVersion, PackagePlan};
+use crate::plan::{self, DependencyGuard, Item, KeptVersion, PackagePlan, VersionBytes};
 use crate::policy::{KeepRule, Retention};
 use crate::request::{Action, InUseCheck, Request, Target, Verb};
 use crate::retry::Tried;
@@ -41,19 +42,10 @@ impl Executor {
         // versions a search (the adapter's overlap); a dry run reads it all
         // first, to report the plan the real run would carry out.
         let overlap = !request.dry_run && guards_in_use(request);
-        let protected = match overlap {
-            true => Tried::free(selected),
-            false => self.protect(request, selected, &mut keep, cx).await,
-        };
-        let selected = match protected.result {
-            Ok(s) => s,
-            Err(e) => return failed(request, e, attempts + protected.calls),
-        };
-        // `measureStorage`: read before anything goes.
-        let measured = self.measured(request, retention, &selected, cx).await;
-        let storage = match measured.result {
-            Ok(s) => s,
-            Err(e) => return failed(request, e, attempts + protected.calls + measured.calls),
+        let guarded = (self.guarded(request, retention, selected, (&mut keep, overlap), cx)).await;
+        let (selected, storage) = match guarded.result {
+            Ok(g) => g,
+            Err(e) => return failed(request, e, attempts + guarded.calls),
         };
         let mut outcomes = absent_outcomes(absent, listing.missing);
         outcomes.extend(keep.iter().map(ItemOutcome::kept));
@@ -81,6 +73,30 @@ impl Executor {
             }),
             package_not_found: listing.missing,
         }
+    }
+
+    /// The selected versions protected (unless what is in use is checked
+    /// beside the deletes: `overlap`), then, with `measureStorage`,
+    /// measured: read before anything goes.
+    async fn guarded(
+        &self,
+        request: &Request,
+        retention: &Retention,
+        selected: Vec<String>,
+        (keep, overlap): (&mut Vec<KeptVersion>, bool),
+        cx: &CallContext<'_>,
+    ) -> Tried<(Vec<String>, BTreeMap<String, VersionBytes>)> {
+        let protected = match overlap {
+            true => Tried::free(selected),
+            false => self.protect(request, selected, keep, cx).await,
+        };
+        let selected = match protected.result {
+            Ok(s) => s,
+            Err(e) => return Tried::new(Err(e), protected.calls),
+        };
+        let measured = self.measured(request, retention, &selected, cx).await;
+        let calls = protected.calls + measured.calls;
+        Tried::new(measured.result.map(|s| (selected, s)), calls)
     }
 
     /// What the policy's guards read from the table, all at once.

@@ -15,9 +15,7 @@ use std::sync::{Arc, Mutex};
 use futures::future::join_all;
 use tokio::sync::OnceCell;
 
-use super::codeartifact::AssetBytes;
 use super::{CallContext, Executor};
-use crate::error::DeleteError;
 use crate::plan::VersionBytes;
 use crate::policy::Retention;
 use crate::request::{CodeArtifactPackage, Request, Target};
@@ -78,22 +76,23 @@ impl Executor {
         if selected.is_empty() {
             return Tried::free(BTreeMap::new());
         }
-        let mut calls = 0;
-        let elsewhere = self.held_elsewhere(pkg, cx, &mut calls).await;
-        // At most MAX_CONCURRENCY at once, as every call (the retrier's).
-        let sizes: Vec<Tried<Option<AssetBytes>>> = join_all(
-            selected
-                .iter()
-                .map(|v| self.codeartifact.asset_bytes(pkg, v, cx)),
-        )
-        .await;
-        let elsewhere = match elsewhere {
+        // Both at once; at most MAX_CONCURRENCY calls at once, as every
+        // call (the retrier's).
+        let (elsewhere, sizes) = tokio::join!(
+            self.held_elsewhere(pkg, cx),
+            join_all(
+                selected
+                    .iter()
+                    .map(|v| self.codeartifact.asset_bytes(pkg, v, cx)),
+            )
+        );
+        let calls = elsewhere.calls + sizes.iter().map(|t| t.calls).sum::<u32>();
+        let elsewhere = match elsewhere.result {
             Ok(e) => e,
             Err(e) => return Tried::new(Err(e), calls),
         };
         let mut out = BTreeMap::new();
         for (v, read) in selected.iter().zip(sizes) {
-            calls += read.calls;
             let bytes = match read.result {
                 Ok(Some(a)) if a.unsized_assets == 0 => Some(a.bytes),
                 Ok(_) => None,
@@ -105,13 +104,14 @@ impl Executor {
         Tried::new(Ok(out), calls)
     }
 
-    /// The versions of `pkg` that the domain's other repositories hold.
+    /// The versions of `pkg` that the domain's other repositories hold
+    /// (listed as the policy's own listing is: every status, the model's
+    /// default, of which Disposed and Deleted hold no assets).
     async fn held_elsewhere(
         &self,
         pkg: &CodeArtifactPackage,
         cx: &CallContext<'_>,
-        calls: &mut u32,
-    ) -> Result<BTreeSet<String>, DeleteError> {
+    ) -> Tried<BTreeSet<String>> {
         let mut listed = 0;
         let cell = cx.domain_reads.cell(pkg);
         let repositories = cell
@@ -124,9 +124,11 @@ impl Executor {
                 result
             })
             .await;
-        *calls += listed;
-        let others: Vec<CodeArtifactPackage> = repositories?
-            .iter()
+        let repositories = match repositories {
+            Ok(r) => r,
+            Err(e) => return Tried::new(Err(e), listed),
+        };
+        let others: Vec<CodeArtifactPackage> = (repositories.iter())
             .filter(|r| **r != pkg.repository)
             .map(|r| CodeArtifactPackage {
                 repository: r.clone(),
@@ -139,11 +141,14 @@ impl Executor {
                 .map(|other| self.codeartifact.held_versions(other, cx)),
         )
         .await;
-        *calls += held.iter().map(|t| t.calls).sum::<u32>();
+        let calls = listed + held.iter().map(|t| t.calls).sum::<u32>();
         let mut all = BTreeSet::new();
         for t in held {
-            all.extend(t.result?);
+            match t.result {
+                Ok(versions) => all.extend(versions),
+                Err(e) => return Tried::new(Err(e), calls),
+            }
         }
-        Ok(all)
+        Tried::new(Ok(all), calls)
     }
 }

@@ -6,6 +6,8 @@
 
 use std::sync::Arc;
 
+use futures::future::join_all;
+
 use super::run::Runner;
 use crate::account::MAX_VERSIONS_PER_MESSAGE;
 use crate::account::{Entry, RequestResult};
@@ -73,8 +75,7 @@ impl Runner<'_> {
     }
 
     /// Checks each chosen request against `ALLOWED_TARGETS` (a `group:`
-    /// entry with a read, one request at a time) and what the function
-    /// supports: the entries of those refused, and those
+    /// entry with a read, all at once) and what the function supports: the entries of those refused, and those
     /// permitted with their index in the plan (`first` is the first's).
     async fn permitted(
         &self,
@@ -84,8 +85,14 @@ impl Runner<'_> {
     ) -> (Vec<Entry>, Vec<(usize, Request)>) {
         let mut entries = Vec::new();
         let mut permitted = Vec::with_capacity(chosen.len());
-        for (i, r) in chosen.into_iter().enumerate() {
-            let job = match self.outside_allowed(Job::One(r), cx).await {
+        let checked = join_all(
+            chosen
+                .into_iter()
+                .map(|r| self.outside_allowed(Job::One(r), cx)),
+        )
+        .await;
+        for (i, checked) in checked.into_iter().enumerate() {
+            let job = match checked {
                 Ok(job) => job,
                 Err(refused) => {
                     entries.push(refused);

@@ -123,11 +123,7 @@ pub(super) fn audit(acc: &UnitAccount) {
             "version outcome"
         );
     }
-    for (service, package) in &acc.packages_not_found {
-        let detail = match package.contains("/group:") {
-            true => crate::execute::PACKAGE_GROUP_NOT_FOUND,
-            false => crate::execute::PACKAGE_NOT_FOUND,
-        };
+    for (service, package, detail) in &acc.packages_not_found {
         tracing::warn!(source = %acc.source, %service, %package, detail, "not found: the request names a package or package group that does not exist");
     }
     for reason in &acc.invalid {
@@ -153,6 +149,9 @@ pub(super) fn log_summary(s: &Summary) {
         records_redelivered = s.records_redelivered,
         packages_not_found = s.packages_not_found,
         planned = %serde_json::to_string(&s.planned).unwrap_or_default(),
+        storage_bytes = s.storage.map(|t| t.bytes),
+        shared_bytes = s.storage.map(|t| t.shared_bytes),
+        unknown_size_versions = s.unknown_size_versions,
         reports_written = s.reports_written,
         reports_unwritten = s.reports_unwritten,
         report = %report_field(s),

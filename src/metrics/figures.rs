@@ -54,7 +54,7 @@ pub(crate) fn documents(
     for (service, n) in accounts.iter().flat_map(|a| &a.handed_on_without_progress) {
         add(&mut by, *service, "HandedOnWithoutProgress", *n as f64);
     }
-    for (service, _) in accounts.iter().flat_map(|a| &a.packages_not_found) {
+    for (service, ..) in accounts.iter().flat_map(|a| &a.packages_not_found) {
         add(&mut by, *service, "PackagesNotFound", 1.0);
     }
     add_downloads(&mut by, accounts);
@@ -78,12 +78,14 @@ fn add(by: &mut BTreeMap<Service, Figures>, service: Service, name: &str, n: f64
 /// Counts one line: `Requested`, its disposition's count, the rule or code
 /// it was kept or dead-lettered by, and whether it was still throttled.
 fn count_line(f: &mut Figures, l: &Line) {
-    // What a delete freed, measured before it went (`measureStorage`).
-    if let (Disposition::Deleted, Some(b)) = (l.disposition, &l.storage) {
-        let bytes = b.bytes.unwrap_or(0) as f64;
-        *f.counts.entry(STORAGE_COUNTS[0].into()).or_default() += bytes;
-        if b.shared {
-            *f.counts.entry(STORAGE_COUNTS[1].into()).or_default() += bytes;
+    // What a delete freed, measured before it went (`measureStorage`); a
+    // size not given adds nothing (nor writes the metric).
+    if let (Disposition::Deleted, Some(b)) = (l.disposition, l.storage) {
+        if let Some(bytes) = b.bytes {
+            *f.counts.entry(STORAGE_COUNTS[0].into()).or_default() += bytes as f64;
+            if b.shared {
+                *f.counts.entry(STORAGE_COUNTS[1].into()).or_default() += bytes as f64;
+            }
         }
     }
     let mut bump = |name: String| *f.counts.entry(name).or_default() += 1.0;

@@ -23,8 +23,12 @@ pub struct VersionBytes {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageTotals {
+    /// The asset bytes of the versions counted.
     pub bytes: u64,
+    /// The part of `bytes` another repository of the domain still holds.
     pub shared_bytes: u64,
+    /// Versions counted with an asset of no size (in neither figure);
+    /// the summary writes it as `unknownSizeVersions`.
     #[serde(skip)]
     pub unknown_size_versions: u64,
 }
@@ -41,11 +45,6 @@ impl StorageTotals {
             }
             None => self.unknown_size_versions += 1,
         }
-    }
-
-    /// The bytes a delete frees: those no other repository holds.
-    pub fn freed(&self) -> u64 {
-        self.bytes - self.shared_bytes
     }
 }
 
@@ -73,7 +72,6 @@ mod tests {
             (t.bytes, t.shared_bytes, t.unknown_size_versions),
             (5000, 1000, 1)
         );
-        assert_eq!(t.freed(), 4000);
     }
 
     proptest! {

@@ -96,8 +96,11 @@ pub struct Report {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Freed {
+    /// The asset bytes of the versions that go (or went).
     pub bytes: u64,
+    /// The part of `bytes` another repository of the domain still holds.
     pub shared_bytes: u64,
+    /// Those versions with an asset of no size (in neither figure).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub unknown_size_versions: u64,
 }

@@ -125,7 +125,7 @@ fn freed(md: &mut String, f: &super::Freed, kind: Kind) {
     if f.unknown_size_versions > 0 {
         let _ = writeln!(
             md,
-            "{} versions have an asset whose size CodeArtifact did not give: they are counted in neither figure.",
+            "Versions with an asset whose size CodeArtifact did not give, counted in neither figure: {}.",
             f.unknown_size_versions
         );
     }

@@ -104,6 +104,8 @@ impl RawRequest {
             ("planValidForDays", self.plan_valid_for_days.is_some()),
             ("protectInUse", self.protect_in_use.is_some()),
             ("unsetDefaultVersion", self.unset_default_version.is_some()),
+            ("packageGroup", self.package_group.is_some()),
+            ("measureStorage", self.measure_storage.is_some()),
         ] {
             if given {
                 c.problems.push(format!(

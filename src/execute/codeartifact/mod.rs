@@ -75,7 +75,6 @@ macro_rules! ca_error {
 
 // After the macros: a `macro_rules!` macro is visible only below it.
 mod assets;
-pub(crate) use assets::AssetBytes;
 mod batch;
 mod depends;
 mod groups;

@@ -161,6 +161,23 @@ mod tests {
         assert!(job(explicit)
             .unwrap_err()
             .contains("`measureStorage` needs `policy`"));
+        // A backfill only reads: neither field has a meaning there.
+        for field in ["measureStorage", "packageGroup"] {
+            let mut index =
+                json!({"service": "codeartifact", "domain": "acme", "indexDependencies": true});
+            index[field] = if field == "measureStorage" {
+                json!(true)
+            } else {
+                json!("/npm/*")
+            };
+            let e = job(index).unwrap_err();
+            assert!(
+                e.contains(&format!(
+                    "`{field}` cannot be combined with `indexDependencies`"
+                )),
+                "{e}"
+            );
+        }
         let off = group(json!({"measureStorage": false}));
         let Ok(Job::Many(s)) = job(off) else {
             panic!("a scope")
