@@ -264,20 +264,24 @@ mod tests {
         assert!(!only_iot.permits(&npm(None, "releases")));
     }
 
-    #[test]
-    fn a_scope_runs_only_where_a_pattern_could_cover_it() {
-        let allow = AllowList::parse("codeartifact:acme/releases/npm/*,iot:fw-*").unwrap();
-        let ca = |repo: &str| Scope::CodeArtifact {
+    /// Every package of `acme/<repo>`, or of its package group.
+    fn ca_scope(repo: &str, package_group: Option<&str>) -> Scope {
+        Scope::CodeArtifact {
             domain: "acme".into(),
             domain_owner: None,
             repository: repo.into(),
             format: None,
             namespace: None,
             prefix: None,
-            package_group: None,
-        };
-        assert!(allow.may_cover(&ca("releases")));
-        assert!(!allow.may_cover(&ca("staging")));
+            package_group: package_group.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_scope_runs_only_where_a_pattern_could_cover_it() {
+        let allow = AllowList::parse("codeartifact:acme/releases/npm/*,iot:fw-*").unwrap();
+        assert!(allow.may_cover(&ca_scope("releases", None)));
+        assert!(!allow.may_cover(&ca_scope("staging", None)));
         assert!(allow.may_cover(&Scope::Iot { prefix: None }));
         assert!(allow.may_cover(&Scope::Iot {
             prefix: Some("fw-c".into())
@@ -299,17 +303,9 @@ mod tests {
                       "format": "npm", "namespace": "acme", "package": "core", "versions": ["1"]}),
         );
         assert!(!allow.permits(&npm));
-        let scope = |repo: &str| Scope::CodeArtifact {
-            domain: "acme".into(),
-            domain_owner: None,
-            repository: repo.into(),
-            format: None,
-            namespace: None,
-            prefix: None,
-            package_group: Some("/npm/acme/*".into()),
-        };
-        assert!(allow.may_cover(&scope("releases")));
-        assert!(!allow.may_cover(&scope("staging")));
+        let group = Some("/npm/acme/*");
+        assert!(allow.may_cover(&ca_scope("releases", group)));
+        assert!(!allow.may_cover(&ca_scope("staging", group)));
         assert_eq!(
             allow.to_string(),
             "iot:fw-*,group:acme/releases:/npm/acme/*"

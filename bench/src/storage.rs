@@ -49,7 +49,7 @@ pub fn workload() -> Workload {
         "format": "npm", "policy": {"keepLatest": 2}, "measureStorage": true});
     Workload {
         name: "scope fan-out, measureStorage",
-        about: "The scope fan-out's 1,000 packages with `measureStorage`: before its delete, each package request reads its 10 versions' assets (ListPackageVersionAssets, 200/s) and lists the package in the domain's other repository, `mirror` (ListPackageVersions, sharing the list quota with the package's own listing), which holds the two oldest versions of every fourth package; the domain's repositories are listed once per invocation (ListRepositoriesInDomain).",
+        about: "The scope fan-out's 1,000 packages with `measureStorage`: before its delete, each package request reads its 10 versions' assets (ListPackageVersionAssets, 200/s) and lists the package in the domain's other repository, `mirror` (ListPackageVersions, sharing the list quota with the package's own listing), which holds the two oldest versions of every fourth package; the domain's repositories are listed once per invocation (ListRepositoriesInDomain). The same scope without `measureStorage` is the table above.",
         seed: State::from_seed(&seed.to_string()).expect("seed"),
         quotas: QUOTAS,
         messages: vec![req.to_string()],

@@ -157,12 +157,7 @@ pub fn list(state: &mut State, req: &Req) -> Result<Value, ApiError> {
         .iter()
         .map(|a| summary(a, &pkg.package, &v.version))
         .collect();
-    let mut body = json!({"format": pkg.format, "package": pkg.package, "version": v.version,
-        "versionRevision": v.revision, "assets": assets});
-    if let Some(ns) = &pkg.namespace {
-        body["namespace"] = json!(ns);
-    }
-    Ok(wire::with_token(body, next))
+    Ok(wire::version_page(pkg, v, ("assets", assets), next))
 }
 
 #[cfg(test)]
@@ -170,15 +165,7 @@ mod tests {
     use super::*;
 
     fn req(query: &[(&str, &str)]) -> Req {
-        Req {
-            method: "POST".into(),
-            segments: vec![],
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: Default::default(),
-        }
+        Req::of_query("POST", query)
     }
 
     fn seeded() -> State {

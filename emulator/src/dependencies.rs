@@ -4,7 +4,7 @@
 //! Python's `Requires-Dist`, NuGet's `.nuspec`), as written there.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::scope::{package_version, scope};
 use crate::state::State;
@@ -52,28 +52,22 @@ pub fn list(state: &mut State, req: &Req) -> Result<Value, ApiError> {
         .iter()
         .map(|d| serde_json::to_value(d).expect("a dependency serializes"))
         .collect();
-    let mut body = json!({"format": pkg.format, "package": pkg.package, "version": v.version,
-        "versionRevision": v.revision, "dependencies": dependencies});
-    if let Some(ns) = &pkg.namespace {
-        body["namespace"] = json!(ns);
-    }
-    Ok(wire::with_token(body, next))
+    Ok(wire::version_page(
+        pkg,
+        v,
+        ("dependencies", dependencies),
+        next,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn req(query: &[(&str, &str)]) -> Req {
-        Req {
-            method: "POST".into(),
-            segments: vec![],
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: Default::default(),
-        }
+        Req::of_query("POST", query)
     }
 
     fn seeded() -> State {

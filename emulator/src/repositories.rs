@@ -151,15 +151,7 @@ mod tests {
     use super::*;
 
     fn req(query: &[(&str, &str)]) -> Req {
-        Req {
-            method: "POST".into(),
-            segments: vec![],
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: Default::default(),
-        }
+        Req::of_query("POST", query)
     }
 
     fn names(out: &Value) -> Vec<&str> {

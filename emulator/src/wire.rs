@@ -35,6 +35,20 @@ pub struct Req {
 }
 
 impl Req {
+    /// A request with only a method and a query string (the operations'
+    /// unit tests call them so).
+    pub fn of_query(method: &str, query: &[(&str, &str)]) -> Req {
+        Req {
+            method: method.into(),
+            segments: vec![],
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: Default::default(),
+        }
+    }
+
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query
             .iter()
@@ -415,6 +429,24 @@ pub fn page<T: Clone>(items: &[T], offset: usize, size: usize) -> (Vec<T>, Optio
         .unwrap_or_default()
         .to_vec();
     (slice, (end < items.len()).then(|| token_for(end)))
+}
+
+/// A package version operation's answer: the version's coordinates
+/// (`namespace` only where it has one) and `key`'s list, with the token of
+/// the next page (ListPackageVersionDependencies, ListPackageVersionAssets).
+pub fn version_page(
+    pkg: &crate::state::CaPackage,
+    v: &crate::state::CaVersion,
+    (key, items): (&str, Vec<Value>),
+    token: Option<String>,
+) -> Value {
+    let mut body = json!({"format": pkg.format, "package": pkg.package, "version": v.version,
+        "versionRevision": v.revision});
+    body[key] = Value::Array(items);
+    if let Some(ns) = &pkg.namespace {
+        body["namespace"] = json!(ns);
+    }
+    with_token(body, token)
 }
 
 pub fn with_token(mut body: Value, token: Option<String>) -> Value {

@@ -197,14 +197,13 @@ async fn reindex(
         }
         return;
     }
-    let cx = CallContext {
+    let cx = &CallContext {
         retrier: &inv.retrier,
         iot_reads: &inv.iot_reads,
         domain_reads: &inv.domain_reads,
         source: "usage",
         account: inv.account.as_deref(),
     };
-    let cx = &cx;
     // One read per version however many events name it (a batch may hold
     // duplicates); every record that named it shares the result.
     let mut by_version: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();

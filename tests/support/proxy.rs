@@ -4,6 +4,12 @@
 //! reach the real SDK for chosen items only. It counts the calls by
 //! operation (`make bench` reads the counts). It runs on a thread of its
 //! own, so that it outlives each test's runtime.
+//!
+//! It forwards writes one at a time. DynamoDB applies a conditional write
+//! atomically (the function's claims rely on it: at most one of several
+//! invocations wins a job's claim); moto's threaded server checks a
+//! condition and then writes without a lock, so two writes arriving at once
+//! could both pass the same condition.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -26,6 +32,15 @@ struct Shared {
     /// Calls by operation (`X-Amz-Target` without its prefix).
     calls: BTreeMap<String, u64>,
 }
+
+/// The operations that write, forwarded one at a time.
+const WRITES: [&str; 5] = [
+    "UpdateItem",
+    "PutItem",
+    "DeleteItem",
+    "BatchWriteItem",
+    "TransactWriteItems",
+];
 
 /// The proxy: its URL and its state.
 pub struct FaultProxy {
@@ -69,14 +84,17 @@ async fn serve(upstream: String, shared: Arc<Mutex<Shared>>, tx: std::sync::mpsc
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     tx.send(listener.local_addr().unwrap().port()).unwrap();
     let client: Upstream = Client::builder(TokioExecutor::new()).build_http();
+    let writing = Arc::new(tokio::sync::Mutex::new(()));
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let (client, upstream, shared) = (client.clone(), upstream.clone(), shared.clone());
+        let writing = writing.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                forward(req, client.clone(), upstream.clone(), shared.clone())
+                let to = (client.clone(), upstream.clone());
+                forward(req, to, shared.clone(), writing.clone())
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
@@ -87,9 +105,9 @@ async fn serve(upstream: String, shared: Arc<Mutex<Shared>>, tx: std::sync::mpsc
 
 async fn forward(
     req: Request<Incoming>,
-    client: Upstream,
-    upstream: String,
+    (client, upstream): (Upstream, String),
     shared: Arc<Mutex<Shared>>,
+    writing: Arc<tokio::sync::Mutex<()>>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = body
@@ -126,6 +144,11 @@ async fn forward(
     for (k, v) in &parts.headers {
         out = out.header(k, v);
     }
+    let op = target.rsplit('.').next().unwrap_or_default();
+    let _one_at_a_time = match WRITES.contains(&op) {
+        true => Some(writing.lock().await),
+        false => None,
+    };
     let answer = match client.request(out.body(Full::new(body)).unwrap()).await {
         Ok(r) => r,
         Err(e) => {

@@ -3,15 +3,7 @@
 use super::*;
 
 fn req(query: &[(&str, &str)]) -> Req {
-    Req {
-        method: "GET".into(),
-        segments: vec![],
-        query: query
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        body: Default::default(),
-    }
+    Req::of_query("GET", query)
 }
 
 fn seeded() -> State {

@@ -26,6 +26,16 @@ macro_rules! group_not_found {
     };
 }
 
+/// ListAssociatedPackages' error, as a [`crate::error::DeleteError`].
+fn list_error(
+    e: aws_sdk_codeartifact::error::SdkError<
+        ListAssociatedPackagesError,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> crate::error::DeleteError {
+    api_error(Service::CodeArtifact, "ListAssociatedPackages", e, None)
+}
+
 impl CodeArtifactAdapter {
     /// The packages CodeArtifact associates with the group `pattern` (a
     /// package belongs only to its most specific group), in every
@@ -58,12 +68,7 @@ impl CodeArtifactAdapter {
                     Err(e) if group_not_found!(e) => Ok(None),
                     // The model lists no ThrottlingException here: a throttle
                     // is still told by its code, without a `Retry-After`.
-                    Err(e) => Err(api_error(
-                        Service::CodeArtifact,
-                        "ListAssociatedPackages",
-                        e,
-                        None,
-                    )),
+                    Err(e) => Err(list_error(e)),
                 }
             },
             |page| {
