@@ -274,6 +274,16 @@ fn cases() -> Vec<Case> {
         ("notDownloadedForDays a string".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!("30"))), &["notDownloadedForDays"]),
         ("notDownloadedForDays on IoT".into(), Body::Json(with(policy(), "/policy/notDownloadedForDays", json!(30))), &["notDownloadedForDays"]),
         ("notDownloadedForDays without DOWNLOADS_TABLE".into(), Body::Json(with(ca_policy(), "/policy/notDownloadedForDays", json!(30))), &["DOWNLOADS_TABLE"]),
+        // measureStorage and packageGroup (issue 29).
+        ("measureStorage a string".into(), Body::Json(with(ca_policy(), "/measureStorage", json!("yes"))), &["measureStorage"]),
+        ("measureStorage on IoT".into(), Body::Json(with(policy(), "/measureStorage", json!(true))), &["measureStorage", "no assets"]),
+        ("measureStorage with versions".into(), Body::Json(with(ca(), "/measureStorage", json!(true))), &["measureStorage", "policy"]),
+        ("measureStorage with archive".into(), Body::Json(with(with(ca_policy(), "/measureStorage", json!(true)), "/action", json!("archive"))), &["measureStorage", "archive"]),
+        ("packageGroup beside package".into(), Body::Json(with(ca_policy(), "/packageGroup", json!("/npm/acme/*"))), &["packageGroup"]),
+        ("packageGroup not a pattern".into(), Body::Json(with(without(ca_policy(), "package"), "/packageGroup", json!("npm/acme/*"))), &["packageGroup", "/"]),
+        ("packageGroup of 521 characters".into(), Body::Json(with(without(ca_policy(), "package"), "/packageGroup", json!(format!("/{}", "a".repeat(520))))), &["packageGroup"]),
+        ("packageGroup holding a control character".into(), Body::Json(with(without(ca_policy(), "package"), "/packageGroup", json!("/npm/acme\u{1b}/*"))), &["packageGroup"]),
+        ("packageGroup on IoT".into(), Body::Json(with(policy(), "/packageGroup", json!("/npm/*"))), &["packageGroup"]),
     ];
     out.drain(..)
         .map(|(name, body, names)| Case { name, body, names })
